@@ -1,0 +1,4 @@
+//! Typed Gardener resources. Knows nothing of HTTP, etcd or clouds.
+#![forbid(unsafe_code)]
+
+pub mod field;
