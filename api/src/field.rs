@@ -17,36 +17,79 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn required(field: impl Into<String>, detail: &str) -> Self {
-        let message = if detail.is_empty() { "Required value".to_string() } else { format!("Required value: {detail}") };
-        Self { field: field.into(), reason: "FieldValueRequired", message }
+        let message = if detail.is_empty() {
+            "Required value".to_string()
+        } else {
+            format!("Required value: {detail}")
+        };
+        Self {
+            field: field.into(),
+            reason: "FieldValueRequired",
+            message,
+        }
     }
     pub fn invalid(field: impl Into<String>, value: &Value, detail: &str) -> Self {
-        Self { field: field.into(), reason: "FieldValueInvalid", message: format!("Invalid value: {}: {detail}", render_value(value)) }
+        Self {
+            field: field.into(),
+            reason: "FieldValueInvalid",
+            message: format!("Invalid value: {}: {detail}", render_value(value)),
+        }
     }
     pub fn not_supported(field: impl Into<String>, value: &Value, supported: &[String]) -> Self {
-        let list = supported.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+        let list = supported
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let message = if supported.is_empty() {
             format!("Unsupported value: {}", render_value(value))
         } else {
-            format!("Unsupported value: {}: supported values: {list}", render_value(value))
+            format!(
+                "Unsupported value: {}: supported values: {list}",
+                render_value(value)
+            )
         };
-        Self { field: field.into(), reason: "FieldValueNotSupported", message }
+        Self {
+            field: field.into(),
+            reason: "FieldValueNotSupported",
+            message,
+        }
     }
     pub fn forbidden(field: impl Into<String>, detail: &str) -> Self {
-        Self { field: field.into(), reason: "FieldValueForbidden", message: format!("Forbidden: {detail}") }
+        Self {
+            field: field.into(),
+            reason: "FieldValueForbidden",
+            message: format!("Forbidden: {detail}"),
+        }
     }
     pub fn duplicate(field: impl Into<String>, value: &Value) -> Self {
-        Self { field: field.into(), reason: "FieldValueDuplicate", message: format!("Duplicate value: {}", render_value(value)) }
+        Self {
+            field: field.into(),
+            reason: "FieldValueDuplicate",
+            message: format!("Duplicate value: {}", render_value(value)),
+        }
     }
     pub fn not_found(field: impl Into<String>, value: &Value) -> Self {
-        Self { field: field.into(), reason: "FieldValueNotFound", message: format!("Not found: {}", render_value(value)) }
+        Self {
+            field: field.into(),
+            reason: "FieldValueNotFound",
+            message: format!("Not found: {}", render_value(value)),
+        }
     }
     pub fn too_long(field: impl Into<String>, max: usize) -> Self {
-        Self { field: field.into(), reason: "FieldValueTooLong", message: format!("Too long: may not be more than {max} bytes") }
+        Self {
+            field: field.into(),
+            reason: "FieldValueTooLong",
+            message: format!("Too long: may not be more than {max} bytes"),
+        }
     }
     /// `spec.x: Invalid value: ...` as one line.
     pub fn line(&self) -> String {
-        if self.field.is_empty() { self.message.clone() } else { format!("{}: {}", self.field, self.message) }
+        if self.field.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.field, self.message)
+        }
     }
 }
 
@@ -57,4 +100,3 @@ fn render_value(v: &Value) -> String {
         other => other.to_string(),
     }
 }
-

@@ -1,4 +1,12 @@
 //! Typed Gardener resources. Knows nothing of HTTP, etcd or clouds.
 #![forbid(unsafe_code)]
 
+pub mod cidr;
+pub mod constants;
+pub mod core;
+pub mod cron;
 pub mod field;
+mod macros;
+pub mod names;
+pub mod security;
+pub mod semver;

@@ -1,2 +1,77 @@
+//! garden-apiserver: the Gardener API (and the core kube subset of a standalone garden) on etcd.
 #![forbid(unsafe_code)]
-fn main() {}
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "garden-apiserver",
+    version,
+    about = "Kubernetes-style API server for core.gardener.cloud on etcd"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: garden_apiserver::config::ServeOptions,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a kubeconfig with a client certificate for USER, signed by the CA in --cert-dir.
+    Kubeconfig(KubeconfigArgs),
+}
+
+#[derive(Args)]
+struct KubeconfigArgs {
+    /// Directory holding ca.crt and ca.key.
+    #[arg(long)]
+    cert_dir: PathBuf,
+    /// API server URL, e.g. https://127.0.0.1:6443.
+    #[arg(long)]
+    server: String,
+    /// User name (certificate CN).
+    #[arg(long)]
+    user: String,
+    /// Group (certificate O); repeatable.
+    #[arg(long = "group")]
+    groups: Vec<String>,
+    /// Validity of the client certificate.
+    #[arg(long, default_value_t = 86_400)]
+    expiration_seconds: i64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Kubeconfig(a)) => {
+            let ca = garden_apiserver::certs::CertDir(a.cert_dir).load_ca()?;
+            let (cert, key) = ca.client_cert(
+                &a.user,
+                &a.groups,
+                time::Duration::seconds(a.expiration_seconds),
+            )?;
+            print!(
+                "{}",
+                garden_apiserver::certs::kubeconfig(
+                    "garden",
+                    &a.server,
+                    &ca.cert_pem,
+                    &a.user,
+                    &cert,
+                    &key
+                )
+            );
+            Ok(())
+        }
+        None => {
+            garden_apiserver::config::init_tracing(&cli.serve.log_format);
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(garden_apiserver::run(cli.serve))
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! `core.gardener.cloud` API group.
+
+pub mod v1beta1;

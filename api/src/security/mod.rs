@@ -1,0 +1,3 @@
+//! `security.gardener.cloud` API group.
+
+pub mod v1alpha1;

@@ -1,0 +1,366 @@
+//! HTTP entry point: health, authentication, authorization, then discovery / OpenAPI / resources.
+
+mod read;
+mod review;
+mod watch;
+mod write;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{header, Method, Request, Response};
+use http_body_util::{BodyExt, Limited};
+
+use crate::apiserver::ApiServer;
+use crate::authz::{Decision, RequestAttributes, UserInfo};
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::METRICS;
+use crate::registry::ResourceType;
+use crate::request::{
+    bytes_response, error_response, json_response, parse_resource_path, Body, Query, RequestInfo,
+};
+
+/// Non-watch requests are cut off after this long (kube's --request-timeout default).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Response representation the client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Negotiated {
+    Json,
+    Table,
+    PartialObjectMetadata,
+}
+
+fn negotiate(accept: &str) -> Negotiated {
+    // The first acceptable entry wins, as in kube's negotiation.
+    for entry in accept.split(',') {
+        let params: Vec<&str> = entry.split(';').map(str::trim).collect();
+        let media = params.first().copied().unwrap_or_default();
+        if media != "application/json" && media != "*/*" {
+            continue;
+        }
+        let get = |k: &str| {
+            params
+                .iter()
+                .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+        };
+        match (get("as"), get("g"), get("v")) {
+            (None, _, _) => return Negotiated::Json,
+            (Some("Table"), Some("meta.k8s.io"), Some("v1")) => return Negotiated::Table,
+            (
+                Some("PartialObjectMetadata" | "PartialObjectMetadataList"),
+                Some("meta.k8s.io"),
+                Some("v1"),
+            ) => return Negotiated::PartialObjectMetadata,
+            _ => continue,
+        }
+    }
+    Negotiated::Json
+}
+
+/// One authenticated resource request.
+pub struct ReqCtx {
+    pub srv: Arc<ApiServer>,
+    pub user: UserInfo,
+    pub info: RequestInfo,
+    pub query: Query,
+    pub content_type: String,
+    pub negotiated: Negotiated,
+    pub user_agent: String,
+}
+
+impl ReqCtx {
+    /// `fieldManager`, or kube's default derived from the user agent (`kubectl-client-side-apply` etc.).
+    pub fn field_manager(&self) -> String {
+        if let Some(m) = self.query.get("fieldManager") {
+            return m.to_string();
+        }
+        let ua = self.user_agent.split('/').next().unwrap_or("unknown");
+        if ua.is_empty() {
+            "unknown".into()
+        } else {
+            ua.chars().take(128).collect()
+        }
+    }
+}
+
+pub async fn handle(
+    srv: Arc<ApiServer>,
+    req: Request<hyper::body::Incoming>,
+    cert_user: Option<Arc<UserInfo>>,
+) -> Response<Body> {
+    let start = Instant::now();
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let (resp, verb, resource) = route(srv, req, cert_user).await;
+    let code = resp.status().as_u16().to_string();
+    METRICS
+        .requests
+        .with_label_values(&[&verb, &resource, &code])
+        .inc();
+    if verb != "watch" {
+        METRICS
+            .request_duration
+            .with_label_values(&[&verb, &resource])
+            .observe(start.elapsed().as_secs_f64());
+    }
+    tracing::debug!(%method, %path, %code, elapsed_ms = start.elapsed().as_millis() as u64, "request");
+    resp
+}
+
+async fn route(
+    srv: Arc<ApiServer>,
+    req: Request<hyper::body::Incoming>,
+    cert_user: Option<Arc<UserInfo>>,
+) -> (Response<Body>, String, String) {
+    let path = req.uri().path().to_string();
+    let query = Query::parse(req.uri().query());
+    match path.as_str() {
+        "/healthz" | "/livez" => return (text(200, "ok"), "get".into(), "healthz".into()),
+        "/readyz" => {
+            let ready = srv.caches_synced();
+            return (
+                text(
+                    if ready { 200 } else { 503 },
+                    if ready {
+                        "ok"
+                    } else {
+                        "watch caches not synced"
+                    },
+                ),
+                "get".into(),
+                "readyz".into(),
+            );
+        }
+        _ => {}
+    }
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let user = match srv
+        .authn
+        .authenticate(cert_user.as_deref(), authorization.as_deref())
+    {
+        Ok(u) => u,
+        Err(e) => return (error_response(&e), "".into(), "".into()),
+    };
+    let Some(info) = parse_resource_path(req.method(), &path, &query) else {
+        let verb = req.method().as_str().to_lowercase();
+        let attrs = RequestAttributes {
+            user: user.clone(),
+            verb: verb.clone(),
+            resource_request: false,
+            api_group: String::new(),
+            resource: String::new(),
+            subresource: String::new(),
+            namespace: String::new(),
+            name: String::new(),
+            path: path.clone(),
+        };
+        if let Err(e) = authorize(&srv, &attrs) {
+            return (error_response(&e), verb, "nonresource".into());
+        }
+        let resp =
+            non_resource(&srv, req.method(), &path, &user).unwrap_or_else(|e| error_response(&e));
+        return (resp, verb, "nonresource".into());
+    };
+    let verb = info.verb.clone();
+    let resource = info.resource.clone();
+    let attrs = RequestAttributes {
+        user: user.clone(),
+        verb: info.verb.clone(),
+        resource_request: true,
+        api_group: info.group.clone(),
+        resource: info.resource.clone(),
+        subresource: info.subresource.clone(),
+        namespace: info.namespace.clone(),
+        name: info.name.clone(),
+        path: path.clone(),
+    };
+    if let Err(e) = authorize(&srv, &attrs) {
+        return (error_response(&e), verb, resource);
+    }
+    let header_str = |h: header::HeaderName| {
+        req.headers()
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let ctx = ReqCtx {
+        srv: srv.clone(),
+        user,
+        negotiated: negotiate(&header_str(header::ACCEPT)),
+        content_type: header_str(header::CONTENT_TYPE),
+        user_agent: header_str(header::USER_AGENT),
+        info,
+        query,
+    };
+    let method = req.method().clone();
+    let body = if matches!(
+        method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
+        match read_body(req.into_body(), srv.max_request_bytes).await {
+            Ok(b) => b,
+            Err(e) => return (error_response(&e), verb, resource),
+        }
+    } else {
+        Bytes::new()
+    };
+    let resp = if verb == "watch" {
+        resource_request(&ctx, &body).await
+    } else {
+        match tokio::time::timeout(REQUEST_TIMEOUT, resource_request(&ctx, &body)).await {
+            Ok(r) => r,
+            Err(_) => Err(ApiError::timeout(
+                "the request did not complete within the allowed duration",
+            )),
+        }
+    };
+    (resp.unwrap_or_else(|e| error_response(&e)), verb, resource)
+}
+
+fn authorize(srv: &ApiServer, attrs: &RequestAttributes) -> ApiResult<()> {
+    match srv.authorize(attrs) {
+        Decision::Allow => Ok(()),
+        Decision::Deny(reason) => Err(crate::authz::forbidden_error(attrs, &reason)),
+        Decision::NoOpinion => Err(crate::authz::forbidden_error(attrs, "")),
+    }
+}
+
+async fn read_body(body: hyper::body::Incoming, limit: usize) -> ApiResult<Bytes> {
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(ApiError::too_large(format!(
+                "the request body is larger than the limit of {limit} bytes"
+            )))
+        }
+        Err(e) => Err(ApiError::bad_request(format!(
+            "failed to read the request body: {e}"
+        ))),
+    }
+}
+
+fn text(code: u16, s: &'static str) -> Response<Body> {
+    bytes_response(
+        code,
+        "text/plain; charset=utf-8",
+        Bytes::from_static(s.as_bytes()),
+        &[],
+    )
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
+}
+
+fn non_resource(
+    srv: &ApiServer,
+    method: &Method,
+    path: &str,
+    _user: &UserInfo,
+) -> ApiResult<Response<Body>> {
+    if method != Method::GET {
+        return Err(ApiError::method_not_allowed(format!(
+            "{method} is not supported on {path}"
+        )));
+    }
+    if path == "/metrics" {
+        return Ok(bytes_response(
+            200,
+            "text/plain; version=0.0.4",
+            Bytes::from(crate::metrics::render()),
+            &[],
+        ));
+    }
+    if path == "/version" {
+        return Ok(json_response(200, &crate::discovery::version(), &[]));
+    }
+    if let Some(rest) = path.strip_prefix("/openapi/v3") {
+        return srv
+            .openapi
+            .serve(rest.trim_start_matches('/'))
+            .ok_or_else(not_found);
+    }
+    crate::discovery::serve(&srv.registry, path)
+        .map(|v| json_response(200, &v, &[]))
+        .ok_or_else(not_found)
+}
+
+async fn resource_request(c: &ReqCtx, body: &[u8]) -> ApiResult<Response<Body>> {
+    let rt: Arc<ResourceType> = c
+        .srv
+        .registry
+        .lookup(&c.info.group, &c.info.version, &c.info.resource)
+        .cloned()
+        .ok_or_else(not_found)?;
+    if !rt.namespaced && !c.info.namespace.is_empty() {
+        return Err(not_found());
+    }
+    if !c.info.subresource.is_empty() && !rt.subresources.contains(&c.info.subresource.as_str()) {
+        return Err(not_found());
+    }
+    if rt.create_only {
+        return match c.info.verb.as_str() {
+            "create" => review::create(c, &rt, body),
+            _ => Err(ApiError::method_not_allowed(format!(
+                "{} is not supported on {}",
+                c.info.verb, rt.plural
+            ))),
+        };
+    }
+    let sub = c.info.subresource.as_str();
+    match (c.info.verb.as_str(), sub) {
+        ("get", "" | "status") => read::get(c, &rt).await,
+        ("list", "") => read::list(c, &rt).await,
+        ("watch", "") => watch::watch(c, &rt).await,
+        ("create", "") => write::create(c, &rt, body).await,
+        ("create", "binding") => write::bind(c, &rt, body).await,
+        ("update", "" | "status" | "finalize") => write::update(c, &rt, body).await,
+        ("patch", "" | "status") => write::patch(c, &rt, body).await,
+        ("delete", "") => write::delete(c, &rt, body).await,
+        ("deletecollection", "") => write::delete_collection(c, &rt, body).await,
+        (verb, sub) => Err(ApiError::method_not_allowed(format!(
+            "the server does not allow this method on the requested resource ({verb} {}{})",
+            rt.plural,
+            if sub.is_empty() {
+                String::new()
+            } else {
+                format!("/{sub}")
+            }
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_like_kubectl() {
+        let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+        assert_eq!(negotiate(kubectl), Negotiated::Table);
+        assert_eq!(negotiate("application/json"), Negotiated::Json);
+        assert_eq!(
+            negotiate("application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"),
+            Negotiated::Json
+        );
+        assert_eq!(
+            negotiate("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"),
+            Negotiated::PartialObjectMetadata
+        );
+        assert_eq!(negotiate(""), Negotiated::Json);
+    }
+}

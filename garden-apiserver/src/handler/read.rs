@@ -1,0 +1,274 @@
+//! get and list.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::Response;
+use serde_json::{json, Value};
+
+use super::{Negotiated, ReqCtx};
+use crate::error::{ApiError, ApiResult};
+use crate::registry::{table, ResourceType};
+use crate::request::{bytes_response, json_response, Body};
+use crate::selector::{FieldSelector, LabelSelector};
+use crate::storage::decode_stored;
+use crate::storage::etcd::prefix_end;
+
+/// Label + field selectors of a list or watch.
+pub struct Filter {
+    pub label: LabelSelector,
+    pub field: FieldSelector,
+}
+
+impl Filter {
+    pub fn from_request(rt: &ResourceType, c: &ReqCtx) -> ApiResult<Self> {
+        let label = LabelSelector::parse(c.query.get("labelSelector").unwrap_or_default())?;
+        let field = FieldSelector::parse(c.query.get("fieldSelector").unwrap_or_default())?;
+        for r in field.requirements() {
+            let known = matches!(r.field.as_str(), "metadata.name" | "metadata.namespace")
+                || rt.strategy.field_selectors().contains(&r.field.as_str());
+            if !known {
+                return Err(ApiError::bad_request(format!(
+                    "field label not supported: {}",
+                    r.field
+                )));
+            }
+        }
+        Ok(Self { label, field })
+    }
+
+    pub fn matches(&self, rt: &ResourceType, obj: &Value) -> bool {
+        let labels = obj
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !self.label.is_empty() && !self.label.matches(&labels) {
+            return false;
+        }
+        self.field.matches(|f| match f {
+            "metadata.name" => obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            "metadata.namespace" => obj
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            other => rt.strategy.field(obj, other),
+        })
+    }
+}
+
+pub async fn get(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
+    let obj = if c.query.get("resourceVersion") == Some("0") {
+        let key = c.srv.key(rt, &c.info.namespace, &c.info.name);
+        c.srv
+            .cache(rt)
+            .and_then(|cache| cache.get(&key))
+            .map(|o| (*o).clone())
+            .ok_or_else(|| ApiError::not_found(rt.group, rt.plural, &c.info.name))?
+    } else {
+        c.srv.get(rt, &c.info.namespace, &c.info.name).await?
+    };
+    Ok(match c.negotiated {
+        Negotiated::Table => {
+            let include = table::IncludeObject::parse(c.query.get("includeObject"));
+            let rv = obj
+                .pointer("/metadata/resourceVersion")
+                .cloned()
+                .unwrap_or(Value::Null);
+            json_response(
+                200,
+                &table::table(rt, &[&obj], include, json!({"resourceVersion": rv})),
+                &[],
+            )
+        }
+        Negotiated::PartialObjectMetadata => json_response(200, &partial_metadata(&obj), &[]),
+        Negotiated::Json => json_response(200, &obj, &[]),
+    })
+}
+
+fn partial_metadata(obj: &Value) -> Value {
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({}))})
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ContinueToken {
+    rv: i64,
+    start: String,
+}
+
+pub async fn list(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
+    let filter = Filter::from_request(rt, c)?;
+    let limit = c.query.int("limit")?.unwrap_or(0).max(0);
+    let rv_param = c.query.get("resourceVersion");
+    let prefix = c.srv.collection_prefix(rt, &c.info.namespace);
+    let cont = c.query.get("continue");
+    let (items, rv, next): (Vec<Arc<Value>>, i64, Option<(String, i64)>) =
+        if cont.is_some() || (limit > 0 && rv_param != Some("0")) {
+            from_etcd(c, rt, &prefix, &filter, limit, cont).await?
+        } else {
+            from_cache(c, rt, &prefix, &filter, rv_param).await?
+        };
+    let mut list_meta = json!({"resourceVersion": rv.to_string()});
+    if let Some((token, remaining)) = next {
+        list_meta["continue"] = json!(token);
+        if remaining > 0 {
+            list_meta["remainingItemCount"] = json!(remaining);
+        }
+    }
+    Ok(match c.negotiated {
+        Negotiated::Table => {
+            let include = table::IncludeObject::parse(c.query.get("includeObject"));
+            let refs: Vec<&Value> = items.iter().map(|a| a.as_ref()).collect();
+            json_response(200, &table::table(rt, &refs, include, list_meta), &[])
+        }
+        Negotiated::PartialObjectMetadata => {
+            let items: Vec<Value> = items.iter().map(|o| partial_metadata(o)).collect();
+            json_response(
+                200,
+                &json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta, "items": items}),
+                &[],
+            )
+        }
+        Negotiated::Json => bytes_response(
+            200,
+            "application/json",
+            encode_list(rt, &list_meta, &items),
+            &[],
+        ),
+    })
+}
+
+/// `{"kind":"ShootList",...,"items":[...]}` written straight from the shared objects (no copies).
+fn encode_list(rt: &ResourceType, list_meta: &Value, items: &[Arc<Value>]) -> Bytes {
+    let mut buf = Vec::with_capacity(64 + items.len() * 1024);
+    buf.extend_from_slice(b"{\"kind\":\"");
+    buf.extend_from_slice(rt.kind.as_bytes());
+    buf.extend_from_slice(b"List\",\"apiVersion\":\"");
+    buf.extend_from_slice(rt.api_version().as_bytes());
+    buf.extend_from_slice(b"\",\"metadata\":");
+    let _ = serde_json::to_writer(&mut buf, list_meta);
+    buf.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut buf, item.as_ref());
+    }
+    buf.extend_from_slice(b"]}");
+    Bytes::from(buf)
+}
+
+async fn from_cache(
+    c: &ReqCtx,
+    rt: &ResourceType,
+    prefix: &str,
+    filter: &Filter,
+    rv_param: Option<&str>,
+) -> ApiResult<(Vec<Arc<Value>>, i64, Option<(String, i64)>)> {
+    let cache = c
+        .srv
+        .cache(rt)
+        .ok_or_else(|| ApiError::method_not_allowed("this resource cannot be listed"))?;
+    let wanted = match rv_param {
+        Some("0") => 0,
+        Some(v) => v
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {v:?}")))?,
+        // Consistent read: the cache must have caught up with etcd's current revision.
+        None => c.srv.store.current_revision().await?,
+    };
+    if wanted > 0 && !cache.wait_for_rv(wanted, Duration::from_secs(3)).await {
+        return Err(ApiError::timeout(format!(
+            "Too large resource version: {wanted}, current: {}",
+            cache.rv()
+        )));
+    }
+    let (items, rv) = cache.list(prefix);
+    let items = items
+        .into_iter()
+        .filter(|o| filter.matches(rt, o))
+        .collect();
+    Ok((items, rv, None))
+}
+
+async fn from_etcd(
+    c: &ReqCtx,
+    rt: &ResourceType,
+    prefix: &str,
+    filter: &Filter,
+    limit: i64,
+    cont: Option<&str>,
+) -> ApiResult<(Vec<Arc<Value>>, i64, Option<(String, i64)>)> {
+    let end = prefix_end(prefix);
+    let (mut start, mut revision) = match cont {
+        Some(token) => {
+            let t = decode_continue(token)?;
+            if !t.start.starts_with(prefix) {
+                return Err(ApiError::bad_request(
+                    "continue key is not valid: it does not belong to this collection",
+                ));
+            }
+            (t.start, t.rv)
+        }
+        None => (prefix.to_string(), 0),
+    };
+    let mut items = Vec::new();
+    loop {
+        let want = if limit > 0 {
+            (limit - items.len() as i64).max(1)
+        } else {
+            0
+        };
+        let page = c.srv.store.range(&start, &end, revision, want).await.map_err(|e| {
+            if e.code == 410 {
+                ApiError::gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+            } else {
+                e
+            }
+        })?;
+        revision = page.revision;
+        let last_key = page.kvs.last().map(|kv| kv.key.clone());
+        for kv in &page.kvs {
+            if let Some(obj) = decode_stored(kv) {
+                if filter.matches(rt, &obj) {
+                    items.push(Arc::new(obj));
+                }
+            }
+        }
+        let Some(last) = last_key else { break };
+        start = format!("{last}\0");
+        if !page.more {
+            break;
+        }
+        if limit > 0 && items.len() as i64 >= limit {
+            let token = encode_continue(&ContinueToken {
+                rv: revision,
+                start: start.clone(),
+            });
+            return Ok((items, revision, Some((token, 0))));
+        }
+    }
+    Ok((items, revision, None))
+}
+
+fn encode_continue(t: &ContinueToken) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(t).unwrap_or_default())
+}
+
+fn decode_continue(s: &str) -> ApiResult<ContinueToken> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| ApiError::bad_request("continue key is not valid: malformed token"))
+}

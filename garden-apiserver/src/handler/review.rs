@@ -1,0 +1,70 @@
+//! SelfSubjectAccessReview and SelfSubjectRulesReview: computed, never stored.
+
+use http::Response;
+use serde_json::{json, Value};
+
+use super::write::decode_body;
+use super::ReqCtx;
+use crate::authz::{Decision, RequestAttributes};
+use crate::error::{ApiError, ApiResult};
+use crate::registry::ResourceType;
+use crate::request::{json_response, parse_body, Body, FieldValidation};
+
+pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
+    let mut warnings = Vec::new();
+    let mut obj = decode_body(
+        rt,
+        parse_body(&c.content_type, body)?,
+        FieldValidation::from_query(&c.query)?,
+        &mut warnings,
+    )?;
+    match rt.kind {
+        "SelfSubjectAccessReview" => {
+            let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+            let s = |p: &str| {
+                spec.pointer(p)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let attrs = if spec.get("resourceAttributes").is_some() {
+                RequestAttributes {
+                    user: c.user.clone(),
+                    verb: s("/resourceAttributes/verb"),
+                    resource_request: true,
+                    api_group: s("/resourceAttributes/group"),
+                    resource: s("/resourceAttributes/resource"),
+                    subresource: s("/resourceAttributes/subresource"),
+                    namespace: s("/resourceAttributes/namespace"),
+                    name: s("/resourceAttributes/name"),
+                    path: String::new(),
+                }
+            } else if spec.get("nonResourceAttributes").is_some() {
+                RequestAttributes::non_resource(
+                    &c.user,
+                    &s("/nonResourceAttributes/verb"),
+                    &s("/nonResourceAttributes/path"),
+                )
+            } else {
+                return Err(ApiError::invalid(rt.group, rt.kind, "", &[crate::error::FieldError::required(
+                    "spec.resourceAttributes",
+                    "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+                )]));
+            };
+            obj["status"] = match c.srv.authorize(&attrs) {
+                Decision::Allow => json!({"allowed": true, "reason": "allowed by RBAC"}),
+                Decision::Deny(r) => json!({"allowed": false, "denied": true, "reason": r}),
+                Decision::NoOpinion => json!({"allowed": false}),
+            };
+        }
+        _ => {
+            let ns = obj
+                .pointer("/spec/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            obj["status"] = c.srv.rules_review(&c.user, &ns);
+        }
+    }
+    Ok(json_response(201, &obj, &warnings))
+}

@@ -1,0 +1,347 @@
+//! create, update, patch, delete, deletecollection.
+
+use std::sync::Arc;
+
+use http::Response;
+use serde_json::{json, Value};
+
+use super::read::Filter;
+use super::ReqCtx;
+use crate::apiserver::{DeleteOpts, WriteCtx};
+use crate::error::{ApiError, ApiResult};
+use crate::patch::{self, PatchType};
+use crate::registry::ResourceType;
+use crate::request::{json_response, parse_body, Body, FieldValidation};
+
+/// Check apiVersion/kind against the URL (filling them in when absent), decode with the kind's type and apply
+/// the fieldValidation mode to unknown fields.
+pub fn decode_body(
+    rt: &ResourceType,
+    mut v: Value,
+    mode: FieldValidation,
+    warnings: &mut Vec<String>,
+) -> ApiResult<Value> {
+    let o = v
+        .as_object_mut()
+        .ok_or_else(|| ApiError::bad_request("the request body must be a JSON object"))?;
+    let want_av = rt.api_version();
+    match o.get("apiVersion").and_then(Value::as_str) {
+        Some(av) if av != want_av => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({av}) does not match the expected API version ({want_av})"
+            )))
+        }
+        _ => {
+            o.insert("apiVersion".into(), json!(want_av));
+        }
+    }
+    match o.get("kind").and_then(Value::as_str) {
+        Some(k) if k != rt.kind => {
+            return Err(ApiError::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                rt.kind
+            )))
+        }
+        _ => {
+            o.insert("kind".into(), json!(rt.kind));
+        }
+    }
+    let (obj, unknown) = rt.codec.decode(v).map_err(|e| {
+        ApiError::bad_request(format!(
+            "{} in version \"{}\" cannot be handled as a {}: {e}",
+            rt.kind, rt.version, rt.kind
+        ))
+    })?;
+    apply_field_validation(mode, &unknown, warnings)?;
+    Ok(obj)
+}
+
+fn apply_field_validation(
+    mode: FieldValidation,
+    unknown: &[String],
+    warnings: &mut Vec<String>,
+) -> ApiResult<()> {
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let msgs: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    match mode {
+        FieldValidation::Ignore => Ok(()),
+        FieldValidation::Warn => {
+            warnings.extend(msgs);
+            Ok(())
+        }
+        FieldValidation::Strict => Err(ApiError::bad_request(format!(
+            "strict decoding error: {}",
+            msgs.join(", ")
+        ))),
+    }
+}
+
+fn write_ctx<'a>(c: &'a ReqCtx) -> ApiResult<WriteCtx<'a>> {
+    Ok(WriteCtx {
+        user: &c.user,
+        dry_run: c.query.dry_run()?,
+        admission: true,
+        field_manager: c.field_manager(),
+    })
+}
+
+pub async fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
+    let mode = FieldValidation::from_query(&c.query)?;
+    let mut warnings = Vec::new();
+    let obj = decode_body(rt, parse_body(&c.content_type, body)?, mode, &mut warnings)?;
+    if rt.namespaced {
+        if let Some(ns) = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            if ns != c.info.namespace {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+        }
+    }
+    let created = c
+        .srv
+        .create(&write_ctx(c)?, rt, &c.info.namespace, obj)
+        .await?;
+    Ok(json_response(201, &created, &warnings))
+}
+
+pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
+    let mode = FieldValidation::from_query(&c.query)?;
+    let mut warnings = Vec::new();
+    let obj = decode_body(rt, parse_body(&c.content_type, body)?, mode, &mut warnings)?;
+    if rt.namespaced {
+        if let Some(ns) = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            if ns != c.info.namespace {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+        }
+    }
+    let updated = c
+        .srv
+        .update(
+            &write_ctx(c)?,
+            rt,
+            &c.info.namespace,
+            &c.info.name,
+            &c.info.subresource,
+            None,
+            |_| Ok(obj.clone()),
+        )
+        .await?;
+    Ok(json_response(200, &updated, &warnings))
+}
+
+pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
+    let kind = PatchType::from_content_type(&c.content_type).ok_or_else(|| {
+        ApiError::unsupported_media(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {:?})",
+            c.content_type
+        ))
+    })?;
+    let doc = if matches!(kind, PatchType::Apply) {
+        parse_body("application/yaml", body)?
+    } else {
+        parse_body("application/json", body)?
+    };
+    let mode = FieldValidation::from_query(&c.query)?;
+    let ctx = write_ctx(c)?;
+    let force = c.query.flag("force");
+    let api_version = rt.api_version();
+    let now = crate::apiserver::now_rfc3339();
+    if matches!(kind, PatchType::Apply) && c.query.get("fieldManager").is_none() {
+        return Err(ApiError::bad_request(
+            "PATCH /apply requires fieldManager to be set",
+        ));
+    }
+    let mut warnings = Vec::new();
+    let result = c
+        .srv
+        .update(
+            &ctx,
+            rt,
+            &c.info.namespace,
+            &c.info.name,
+            &c.info.subresource,
+            None,
+            |cur| {
+                let patched = match kind {
+                    PatchType::Apply => patch::server_side_apply(
+                        Some(cur),
+                        &doc,
+                        &ctx.field_manager,
+                        &api_version,
+                        &now,
+                        force,
+                    )?,
+                    other => patch::apply_patch(other, cur, &doc)?,
+                };
+                let mut w = Vec::new();
+                let out = decode_body(rt, patched, mode, &mut w)?;
+                warnings = w;
+                Ok(out)
+            },
+        )
+        .await;
+    match result {
+        Ok(obj) => Ok(json_response(200, &obj, &warnings)),
+        // Server-side apply creates what does not exist yet.
+        Err(e)
+            if e.code == 404
+                && matches!(kind, PatchType::Apply)
+                && c.info.subresource.is_empty() =>
+        {
+            let applied = patch::server_side_apply(
+                None,
+                &doc,
+                &ctx.field_manager,
+                &api_version,
+                &now,
+                force,
+            )?;
+            let mut warnings = Vec::new();
+            let obj = decode_body(rt, applied, mode, &mut warnings)?;
+            let created = c.srv.create(&ctx, rt, &c.info.namespace, obj).await?;
+            Ok(json_response(201, &created, &warnings))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn delete_opts(c: &ReqCtx, body: &[u8]) -> ApiResult<DeleteOpts> {
+    let mut opts = DeleteOpts::default();
+    if body.is_empty() {
+        return Ok(opts);
+    }
+    let v = parse_body(&c.content_type, body)?;
+    if let Some(p) = v.get("preconditions") {
+        opts.uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
+        opts.resource_version = p
+            .get("resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
+    Ok(opts)
+}
+
+fn dry_run_in_body(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("dryRun").cloned())
+        .and_then(|d| d.as_array().cloned())
+        .is_some_and(|a| a.iter().any(|x| x == "All"))
+}
+
+fn success_status(rt: &ResourceType, obj: &Value) -> Value {
+    json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+        "details": {
+            "name": obj.pointer("/metadata/name").cloned().unwrap_or(Value::Null),
+            "group": rt.group, "kind": rt.plural,
+            "uid": obj.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
+        }
+    })
+}
+
+pub async fn delete(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
+    let opts = delete_opts(c, body)?;
+    let mut ctx = write_ctx(c)?;
+    ctx.dry_run |= dry_run_in_body(body);
+    let (obj, gone) = c
+        .srv
+        .delete(&ctx, rt, &c.info.namespace, &c.info.name, &opts)
+        .await?;
+    Ok(if gone {
+        json_response(200, &success_status(rt, &obj), &[])
+    } else {
+        json_response(200, &obj, &[])
+    })
+}
+
+pub async fn delete_collection(
+    c: &ReqCtx,
+    rt: &ResourceType,
+    body: &[u8],
+) -> ApiResult<Response<Body>> {
+    let filter = Filter::from_request(rt, c)?;
+    let opts = delete_opts(c, body)?;
+    let mut ctx = write_ctx(c)?;
+    ctx.dry_run |= dry_run_in_body(body);
+    let cache = c
+        .srv
+        .cache(rt)
+        .ok_or_else(|| ApiError::method_not_allowed("this resource cannot be deleted"))?;
+    let (objs, _) = cache.list(&c.srv.collection_prefix(rt, &c.info.namespace));
+    let mut deleted: Vec<Arc<Value>> = Vec::new();
+    for o in objs.into_iter().filter(|o| filter.matches(rt, o)) {
+        let ns = o
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = o
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match c.srv.delete(&ctx, rt, ns, name, &opts).await {
+            Ok((obj, _)) => deleted.push(Arc::new(obj)),
+            Err(e) if e.code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let items: Vec<&Value> = deleted.iter().map(|a| a.as_ref()).collect();
+    Ok(json_response(
+        200,
+        &json!({"kind": format!("{}List", rt.kind), "apiVersion": rt.api_version(), "metadata": {}, "items": items}),
+        &[],
+    ))
+}
+
+/// `POST shoots/{name}/binding`: the scheduler's write path for `spec.seedName`.
+pub async fn bind(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
+    let v = parse_body(&c.content_type, body)?;
+    let seed = v
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "core.gardener.cloud",
+                "Binding",
+                &c.info.name,
+                &[crate::error::FieldError::required("target.name", "")],
+            )
+        })?
+        .to_string();
+    let ctx = write_ctx(c)?;
+    let obj = c
+        .srv
+        .update(
+            &ctx,
+            rt,
+            &c.info.namespace,
+            &c.info.name,
+            "binding",
+            None,
+            |cur| {
+                let mut next = cur.clone();
+                next["spec"]["seedName"] = json!(seed);
+                Ok(next)
+            },
+        )
+        .await?;
+    Ok(json_response(201, &obj, &[]))
+}

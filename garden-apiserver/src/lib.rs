@@ -1,0 +1,175 @@
+//! Kubernetes-style API machinery on etcd, with the registries that plug Gardener and core kube types into it.
+#![forbid(unsafe_code)]
+
+pub mod admission;
+pub mod apiserver;
+pub mod authn;
+pub mod authz;
+pub mod certs;
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod handler;
+pub mod metrics;
+pub mod openapi;
+pub mod patch;
+pub mod registry;
+pub mod request;
+pub mod selector;
+pub mod server;
+pub mod storage;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::apiserver::ApiServer;
+use crate::authn::{Authenticator, TokenFile};
+use crate::config::ServeOptions;
+
+/// Run the server until SIGTERM/SIGINT.
+pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
+    let cert_dir = certs::CertDir(opts.cert_dir.clone());
+    let ca = match (&opts.tls_cert_file, &opts.client_ca_file) {
+        (Some(_), Some(_)) => None,
+        _ => Some(cert_dir.load_or_create_ca()?),
+    };
+    let (cert, key) = match (&opts.tls_cert_file, &opts.tls_private_key_file) {
+        (Some(c), Some(k)) => (c.clone(), k.clone()),
+        (None, None) => {
+            let ca = ca
+                .as_ref()
+                .context("a CA is needed to generate the serving certificate")?;
+            let hosts = vec![
+                "localhost".to_string(),
+                "127.0.0.1".to_string(),
+                "::1".to_string(),
+                opts.bind_address.clone(),
+            ];
+            cert_dir.ensure_serving(ca, &hosts)?
+        }
+        _ => anyhow::bail!("--tls-cert-file and --tls-private-key-file must be given together"),
+    };
+    let client_ca = opts
+        .client_ca_file
+        .clone()
+        .unwrap_or_else(|| cert_dir.ca_cert());
+    let tls = server::tls_config(&cert, &key, &client_ca)?;
+
+    let store = storage::etcd::EtcdStore::connect(&opts.etcd_servers)
+        .await
+        .with_context(|| format!("failed to connect to etcd at {:?}", opts.etcd_servers))?;
+    let tokens = match &opts.token_auth_file {
+        Some(p) => TokenFile::load(p)?,
+        None => TokenFile::default(),
+    };
+    let authn = Authenticator {
+        tokens,
+        anonymous: opts.anonymous_auth,
+    };
+    let srv = Arc::new(ApiServer::new(
+        registry::Registry::standard(),
+        store,
+        opts.etcd_prefix.trim_end_matches('/').to_string(),
+        authn,
+        admission::standard_chain(),
+        opts.max_request_bytes,
+    ));
+    wait_synced(&srv).await?;
+    bootstrap(&srv).await?;
+
+    let addr = format!("{}:{}", opts.bind_address, opts.secure_port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("failed to listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, "serving");
+    if let (Some(path), Some(ca)) = (&opts.admin_kubeconfig, &ca) {
+        let host = if opts.bind_address == "0.0.0.0" {
+            "127.0.0.1".to_string()
+        } else {
+            opts.bind_address.clone()
+        };
+        let server_url = format!("https://{host}:{}", local.port());
+        let (c, k) = ca.client_cert(
+            "garden-admin",
+            &["system:masters".to_string()],
+            time::Duration::days(365),
+        )?;
+        let kc = certs::kubeconfig("garden", &server_url, &ca.cert_pem, "garden-admin", &c, &k);
+        write_atomically(path, &kc)?;
+    }
+    tokio::spawn(srv.clone().run_namespace_cleanup());
+    if opts.etcd_compaction_interval > 0 {
+        tokio::spawn(
+            srv.clone()
+                .run_compactor(Duration::from_secs(opts.etcd_compaction_interval)),
+        );
+    }
+    server::serve(srv, listener, tls, shutdown_signal()).await
+}
+
+fn write_atomically(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(contents.as_bytes())?;
+    std::fs::rename(&tmp, path).with_context(|| format!("failed to write {}", path.display()))
+}
+
+async fn wait_synced(srv: &ApiServer) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        if srv.caches_synced() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("watch caches did not sync from etcd within 15 s")
+}
+
+/// Objects every garden has: bootstrap RBAC policy and the system namespaces.
+async fn bootstrap(srv: &ApiServer) -> anyhow::Result<()> {
+    let find = |g: &str, p: &str| {
+        srv.registry
+            .all()
+            .iter()
+            .find(|rt| rt.group == g && rt.plural == p)
+            .cloned()
+            .context("type not registered")
+    };
+    let cr = find("rbac.authorization.k8s.io", "clusterroles")?;
+    for role in authz::bootstrap::cluster_roles() {
+        srv.ensure(&cr, "", serde_json::to_value(role)?).await?;
+    }
+    let crb = find("rbac.authorization.k8s.io", "clusterrolebindings")?;
+    for b in authz::bootstrap::cluster_role_bindings() {
+        srv.ensure(&crb, "", serde_json::to_value(b)?).await?;
+    }
+    let ns = find("", "namespaces")?;
+    for name in ["default", "kube-system", "kube-public", "garden"] {
+        srv.ensure(&ns, "", serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})).await?;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+}

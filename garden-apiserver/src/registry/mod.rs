@@ -1,0 +1,199 @@
+//! Resource registry: one table entry per served kind. Adding a kind = a `ResourceType` + a `Strategy`.
+
+pub mod codec;
+pub mod core;
+pub mod gardener;
+pub mod table;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use self::codec::{Codec, TypedCodec};
+pub use self::table::Column;
+use crate::error::FieldError;
+
+/// Per-kind behaviour beyond the generic REST semantics (kube's "strategy").
+pub trait Strategy: Send + Sync {
+    /// Static defaulting, run on every write before validation.
+    fn default(&self, _obj: &mut Value) {}
+    /// Rules for `metadata.name` (kube: DNS-1123 subdomain for most kinds).
+    fn validate_name(&self, name: &str) -> Vec<FieldError> {
+        garden_api::names::validate_object_name(name, "metadata.name", false)
+    }
+    /// Validation of a new object.
+    fn validate(&self, _obj: &Value) -> Vec<FieldError> {
+        Vec::new()
+    }
+    /// Validation of an update (immutable fields etc.); `validate` runs too.
+    fn validate_update(&self, _new: &Value, _old: &Value) -> Vec<FieldError> {
+        Vec::new()
+    }
+    /// Table columns after NAME (the first, implicit) and before AGE (the last, implicit).
+    fn columns(&self) -> Vec<Column> {
+        Vec::new()
+    }
+    /// Cells for `columns()`.
+    fn cells(&self, _obj: &Value) -> Vec<Value> {
+        Vec::new()
+    }
+    /// Value of a resource-specific field selector (`metadata.name`/`metadata.namespace` are generic).
+    fn field(&self, _obj: &Value, _field: &str) -> Option<String> {
+        None
+    }
+    /// Field selectors this kind supports beyond the metadata ones.
+    fn field_selectors(&self) -> &'static [&'static str] {
+        &[]
+    }
+}
+
+/// The plain strategy for kinds with no special rules.
+pub struct Plain;
+impl Strategy for Plain {}
+
+/// One served kind.
+pub struct ResourceType {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    pub categories: &'static [&'static str],
+    /// Subresources served: "status", "binding", "adminkubeconfig", ...
+    pub subresources: &'static [&'static str],
+    /// Only `create` (reviews): nothing is stored.
+    pub create_only: bool,
+    pub codec: Box<dyn Codec>,
+    pub strategy: Box<dyn Strategy>,
+}
+
+impl ResourceType {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+    /// etcd key prefix for all objects of this kind: `/registry/<group>/<plural>/`.
+    pub fn key_root(&self, prefix: &str) -> String {
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            self.group
+        };
+        format!("{prefix}/{group}/{}/", self.plural)
+    }
+    pub fn has_status(&self) -> bool {
+        self.subresources.contains(&"status")
+    }
+    pub fn verbs(&self) -> Vec<&'static str> {
+        if self.create_only {
+            vec!["create"]
+        } else {
+            vec![
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch",
+            ]
+        }
+    }
+}
+
+/// All served kinds, indexed by (group, version, plural) and (group, kind).
+pub struct Registry {
+    types: Vec<Arc<ResourceType>>,
+    by_resource: HashMap<(String, String, String), Arc<ResourceType>>,
+    by_kind: HashMap<(String, String), Arc<ResourceType>>,
+}
+
+impl Registry {
+    pub fn new(types: Vec<ResourceType>) -> Self {
+        let types: Vec<Arc<ResourceType>> = types.into_iter().map(Arc::new).collect();
+        let mut by_resource = HashMap::new();
+        let mut by_kind = HashMap::new();
+        for t in &types {
+            by_resource.insert(
+                (
+                    t.group.to_string(),
+                    t.version.to_string(),
+                    t.plural.to_string(),
+                ),
+                t.clone(),
+            );
+            by_kind.insert((t.group.to_string(), t.kind.to_string()), t.clone());
+        }
+        Self {
+            types,
+            by_resource,
+            by_kind,
+        }
+    }
+
+    /// The standard set: core kube subset + Gardener groups.
+    pub fn standard() -> Self {
+        let mut types = core::types();
+        types.extend(gardener::types());
+        Self::new(types)
+    }
+
+    pub fn all(&self) -> &[Arc<ResourceType>] {
+        &self.types
+    }
+    pub fn lookup(&self, group: &str, version: &str, plural: &str) -> Option<&Arc<ResourceType>> {
+        self.by_resource
+            .get(&(group.to_string(), version.to_string(), plural.to_string()))
+    }
+    pub fn by_kind(&self, group: &str, kind: &str) -> Option<&Arc<ResourceType>> {
+        self.by_kind.get(&(group.to_string(), kind.to_string()))
+    }
+    /// Group -> versions served, in registration order.
+    pub fn groups(&self) -> Vec<(&'static str, Vec<&'static str>)> {
+        let mut out: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+        for t in &self.types {
+            match out.iter_mut().find(|(g, _)| *g == t.group) {
+                Some((_, vs)) if !vs.contains(&t.version) => vs.push(t.version),
+                Some(_) => {}
+                None => out.push((t.group, vec![t.version])),
+            }
+        }
+        out
+    }
+}
+
+/// Read a string at a JSON pointer.
+pub fn str_at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a str> {
+    obj.pointer(pointer).and_then(Value::as_str)
+}
+
+/// kube's path-segment name rule (RBAC objects): anything but `.`, `..`, and names with `/` or `%`.
+pub fn validate_path_segment_name(name: &str) -> Vec<FieldError> {
+    let bad = if name.is_empty() {
+        return vec![FieldError::required(
+            "metadata.name",
+            "name or generateName is required",
+        )];
+    } else if name == "." || name == ".." {
+        Some(format!("may not be '{name}'"))
+    } else if name.contains('/') || name.contains('%') {
+        Some("may not contain '/' or '%'".to_string())
+    } else {
+        None
+    };
+    bad.map(|m| {
+        vec![FieldError::invalid(
+            "metadata.name",
+            &Value::String(name.into()),
+            &m,
+        )]
+    })
+    .unwrap_or_default()
+}

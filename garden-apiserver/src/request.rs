@@ -1,0 +1,245 @@
+//! Request parsing (kube's RequestInfo) and response helpers.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use http::{header, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+pub type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+pub fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).map_err(|never| match never {}).boxed()
+}
+
+/// What a resource request addresses, parsed from the path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInfo {
+    pub group: String,
+    pub version: String,
+    pub namespace: String,
+    pub resource: String,
+    pub name: String,
+    pub subresource: String,
+    /// kube verb: get, list, watch, create, update, patch, delete, deletecollection.
+    pub verb: String,
+}
+
+/// Parse `/api/v1/...` or `/apis/<g>/<v>/...`; None for non-resource paths.
+pub fn parse_resource_path(
+    method: &http::Method,
+    path: &str,
+    query: &Query,
+) -> Option<RequestInfo> {
+    let parts: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let (group, version, rest) = match parts.as_slice() {
+        ["api", v, rest @ ..] if !rest.is_empty() => (String::new(), v.to_string(), rest),
+        ["apis", g, v, rest @ ..] if !rest.is_empty() => (g.to_string(), v.to_string(), rest),
+        _ => return None,
+    };
+    let mut info = RequestInfo {
+        group,
+        version,
+        ..Default::default()
+    };
+    let mut rest: Vec<&str> = rest.to_vec();
+    if rest[0] == "namespaces" && rest.len() > 1 {
+        info.namespace = rest[1].to_string();
+        if rest.len() > 2 && rest[2] != "status" && rest[2] != "finalize" {
+            rest.drain(..2);
+        } else {
+            // The namespace object itself (or its subresource).
+            info.namespace.clear();
+            info.resource = "namespaces".into();
+            info.name = rest[1].to_string();
+            info.subresource = rest.get(2).map(|s| s.to_string()).unwrap_or_default();
+            info.verb = verb_for(method, true, query);
+            return Some(info);
+        }
+    }
+    info.resource = rest[0].to_string();
+    info.name = rest.get(1).map(|s| s.to_string()).unwrap_or_default();
+    info.subresource = rest.get(2).map(|s| s.to_string()).unwrap_or_default();
+    if rest.len() > 3 {
+        return None;
+    }
+    info.verb = verb_for(method, !info.name.is_empty(), query);
+    Some(info)
+}
+
+fn verb_for(method: &http::Method, named: bool, query: &Query) -> String {
+    let v = match (method.as_str(), named) {
+        ("GET", _) if query.flag("watch") => "watch",
+        ("GET", true) => "get",
+        ("GET", false) => "list",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        (m, _) => return m.to_lowercase(),
+    };
+    v.to_string()
+}
+
+/// Query parameters (last value wins).
+#[derive(Debug, Default, Clone)]
+pub struct Query(pub HashMap<String, String>);
+
+impl Query {
+    pub fn parse(q: Option<&str>) -> Self {
+        Self(
+            form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.0.get(k).map(String::as_str).filter(|s| !s.is_empty())
+    }
+    pub fn flag(&self, k: &str) -> bool {
+        matches!(
+            self.0.get(k).map(String::as_str),
+            Some("1" | "true" | "True")
+        )
+    }
+    pub fn int(&self, k: &str) -> Result<Option<i64>, ApiError> {
+        self.get(k)
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    ApiError::bad_request(format!(
+                        "invalid value for {k}: {v:?}: must be an integer"
+                    ))
+                })
+            })
+            .transpose()
+    }
+    pub fn dry_run(&self) -> Result<bool, ApiError> {
+        match self.get("dryRun") {
+            None => Ok(false),
+            Some("All") => Ok(true),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "Invalid dryRun value {other:?}: supported values: \"All\""
+            ))),
+        }
+    }
+}
+
+/// How unknown fields in a body are treated (`fieldValidation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValidation {
+    Ignore,
+    Warn,
+    Strict,
+}
+
+impl FieldValidation {
+    pub fn from_query(q: &Query) -> Result<Self, ApiError> {
+        match q.get("fieldValidation") {
+            None | Some("Warn") => Ok(Self::Warn),
+            Some("Ignore") => Ok(Self::Ignore),
+            Some("Strict") => Ok(Self::Strict),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "fieldValidation parameter unsupported: {other:?}: supported values: \"Ignore\", \"Warn\", \"Strict\""
+            ))),
+        }
+    }
+}
+
+/// A JSON response with extra headers (Warning).
+pub fn json_response(code: u16, body: &Value, warnings: &[String]) -> Response<Body> {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    bytes_response(code, "application/json", Bytes::from(bytes), warnings)
+}
+
+pub fn bytes_response(
+    code: u16,
+    content_type: &str,
+    body: Bytes,
+    warnings: &[String],
+) -> Response<Body> {
+    let mut b = Response::builder()
+        .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, content_type)
+        .header("Cache-Control", "no-cache, private");
+    for w in warnings {
+        let escaped = w.replace('\\', "\\\\").replace('"', "\\\"");
+        b = b.header("Warning", format!("299 - \"{escaped}\""));
+    }
+    b.body(full(body))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
+}
+
+pub fn error_response(e: &ApiError) -> Response<Body> {
+    json_response(e.code, &e.to_status(), &[])
+}
+
+/// Parse a request body as JSON, or YAML when the content type says so.
+pub fn parse_body(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the request body is empty"));
+    }
+    let ct = content_type.split(';').next().unwrap_or_default().trim();
+    if ct.contains("yaml") {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| ApiError::bad_request("the request body is not valid UTF-8"))?;
+        return serde_yaml::from_str::<Value>(text).map_err(|e| {
+            ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
+        });
+    }
+    serde_json::from_slice::<Value>(body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(method: &str, path: &str, q: &str) -> Option<RequestInfo> {
+        parse_resource_path(&method.parse().unwrap(), path, &Query::parse(Some(q)))
+    }
+
+    #[test]
+    fn parses_kube_paths() {
+        let i = info(
+            "GET",
+            "/apis/core.gardener.cloud/v1beta1/namespaces/garden-dev/shoots/local/status",
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            (i.group.as_str(), i.namespace.as_str(), i.resource.as_str()),
+            ("core.gardener.cloud", "garden-dev", "shoots")
+        );
+        assert_eq!(
+            (i.name.as_str(), i.subresource.as_str(), i.verb.as_str()),
+            ("local", "status", "get")
+        );
+        let i = info("GET", "/api/v1/namespaces/foo", "").unwrap();
+        assert_eq!(
+            (i.resource.as_str(), i.name.as_str(), i.namespace.as_str()),
+            ("namespaces", "foo", "")
+        );
+        let i = info("PUT", "/api/v1/namespaces/foo/finalize", "").unwrap();
+        assert_eq!(
+            (i.resource.as_str(), i.subresource.as_str(), i.verb.as_str()),
+            ("namespaces", "finalize", "update")
+        );
+        let i = info("GET", "/api/v1/namespaces", "watch=1").unwrap();
+        assert_eq!(i.verb, "watch");
+        let i = info("DELETE", "/api/v1/namespaces/a/secrets", "").unwrap();
+        assert_eq!(
+            (i.verb.as_str(), i.namespace.as_str()),
+            ("deletecollection", "a")
+        );
+        assert!(info("GET", "/apis/core.gardener.cloud/v1beta1", "").is_none());
+        assert!(info("GET", "/healthz", "").is_none());
+    }
+}

@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# Starts a complete local garden in the background and returns.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: hack/local-up.sh [--help]
+
+Installs what is missing (etcd, protoc, curl, python3, kubectl), builds the
+workspace, and starts a local garden in the background:
+
+  etcd                       data in $GARDEN_HOME/etcd
+  garden-apiserver           certs in $GARDEN_HOME/certs, admin kubeconfig at $GARDEN_HOME/kubeconfig
+  garden-controller-manager  talks to the apiserver with that kubeconfig
+
+waits until the API server is ready, writes PID files ($GARDEN_HOME/*.pid),
+prints what to do next and exits 0. Running it again while the garden is up
+only prints its status. etcd data and certificates are kept across restarts
+(hack/local-down.sh --purge deletes them).
+
+Environment:
+  GARDEN_HOME              state directory (default: <repo>/.garden)
+  GARDEN_APISERVER_PORT    API server port (default: last one used, else a free port)
+  ETCD_CLIENT_PORT         etcd client port (default: last one used, else a free port)
+  ETCD_PEER_PORT           etcd peer port   (default: last one used, else a free port)
+  GARDEN_READY_TIMEOUT     seconds to wait for each component (default: 120)
+  CARGO_TARGET_DIR         honoured as by cargo
+  GARDEN_SKIP_BUILD=1      use the binaries already built
+EOF
+}
+
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  "") ;;
+  *) usage >&2; exit 2 ;;
+esac
+
+# shellcheck source=hack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+GARDEN_HOME="$(garden::garden_home)"
+export GARDEN_HOME
+READY_TIMEOUT="${GARDEN_READY_TIMEOUT:-120}"
+LOG_DIR="$GARDEN_HOME/logs"
+CERT_DIR="$GARDEN_HOME/certs"
+KUBECONFIG_PATH="$GARDEN_HOME/kubeconfig"
+STATE_FILE="$GARDEN_HOME/local.env"
+# Start order; local-down.sh stops in reverse.
+COMPONENTS=(etcd apiserver controller-manager)
+
+# --- prerequisites and build -------------------------------------------------
+
+garden::ensure_packages
+garden::ensure_rust
+garden::ensure_kubectl
+
+BIN_DIR="$(garden::bin_dir)"
+if [[ "${GARDEN_SKIP_BUILD:-}" != "1" ]]; then
+  garden::log "cargo build --workspace --bins (target: $(garden::target_dir))"
+  (cd "$GARDEN_REPO_ROOT" && cargo build --workspace --bins) || garden::die "cargo build failed"
+fi
+APISERVER_BIN="$BIN_DIR/garden-apiserver"
+CONTROLLER_MANAGER_BIN="$BIN_DIR/garden-controller-manager"
+for bin in "$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN"; do
+  [[ -x "$bin" ]] || garden::die "binary not found: $bin (did the build succeed?)"
+done
+
+mkdir -p "$GARDEN_HOME" "$LOG_DIR" "$CERT_DIR"
+
+# --- state from the previous run ---------------------------------------------
+
+# Reads KEY from the state file written by an earlier run (empty if none).
+state_get() {
+  [[ -f "$STATE_FILE" ]] || return 0
+  sed -n "s/^$1=//p" "$STATE_FILE" | tail -n1
+}
+
+display_path() {
+  case "$1" in
+    "$PWD"/*) printf '%s\n' "${1#"$PWD"/}" ;;
+    *) printf '%s\n' "$1" ;;
+  esac
+}
+
+print_status() {
+  local port
+  port="$(state_get GARDEN_APISERVER_PORT)"
+  echo
+  echo "Local garden in $(display_path "$GARDEN_HOME"):"
+  local c pid state
+  for c in "${COMPONENTS[@]}"; do
+    pid="$(cat "$GARDEN_HOME/$c.pid" 2>/dev/null || echo -)"
+    if garden::pid_alive "$GARDEN_HOME/$c.pid" "$GARDEN_HOME"; then state=running; else state=stopped; fi
+    printf '  %-20s pid %-8s %s\n' "$c" "$pid" "$state"
+  done
+  echo "  API server:          https://127.0.0.1:${port}"
+  echo "  etcd:                http://127.0.0.1:$(state_get ETCD_CLIENT_PORT)"
+  echo "  logs:                $(display_path "$LOG_DIR")/"
+  echo
+  local ex="examples"
+  [[ "$PWD" == "$GARDEN_REPO_ROOT" ]] || ex="$GARDEN_REPO_ROOT/examples"
+  local hack="hack"
+  [[ "$PWD" == "$GARDEN_REPO_ROOT" ]] || hack="$GARDEN_REPO_ROOT/hack"
+  cat <<EOF
+Next steps:
+  export KUBECONFIG=$KUBECONFIG_PATH
+  kubectl get namespaces
+  kubectl apply -f $ex/cloudprofile-local.yaml -f $ex/project-dev.yaml
+  kubectl -n garden-dev apply -f $ex/shoot-local.yaml
+  kubectl -n garden-dev get shoots -o wide -w
+  kubectl explain shoot.spec.provider.workers
+  $hack/kubeconfig-for-user.sh alice > alice.kubeconfig
+  $hack/local-down.sh            # stop (add --purge to delete all state)
+EOF
+}
+
+all_alive() {
+  local c
+  for c in "${COMPONENTS[@]}"; do
+    garden::pid_alive "$GARDEN_HOME/$c.pid" "$GARDEN_HOME" || return 1
+  done
+}
+
+any_alive() {
+  local c
+  for c in "${COMPONENTS[@]}"; do
+    garden::pid_alive "$GARDEN_HOME/$c.pid" "$GARDEN_HOME" && return 0
+  done
+  return 1
+}
+
+if all_alive; then
+  garden::log "local garden already running"
+  for bin in "$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN"; do
+    if [[ "$bin" -nt "$GARDEN_HOME/apiserver.pid" ]]; then
+      garden::log "note: $(basename "$bin") was rebuilt after the garden started;" \
+        "run hack/local-down.sh && hack/local-up.sh to use the new build"
+      break
+    fi
+  done
+  print_status
+  exit 0
+fi
+
+if any_alive; then
+  garden::log "local garden is only partly running: restarting it"
+  "$GARDEN_REPO_ROOT/hack/local-down.sh"
+fi
+
+# --- ports -------------------------------------------------------------------
+
+# pick_port ENV_VALUE STATE_KEY: the explicit value, else the previous port if
+# still free (keeps etcd's peer URL and kubeconfigs stable), else a new one.
+pick_port() {
+  local explicit="$1" key="$2" previous
+  if [[ -n "$explicit" ]]; then
+    printf '%s\n' "$explicit"
+    return 0
+  fi
+  previous="$(state_get "$key")"
+  if [[ -n "$previous" ]] && garden::port_is_free "$previous"; then
+    printf '%s\n' "$previous"
+    return 0
+  fi
+  garden::free_port
+}
+
+ETCD_CLIENT_PORT="$(pick_port "${ETCD_CLIENT_PORT:-}" ETCD_CLIENT_PORT)"
+ETCD_PEER_PORT="$(pick_port "${ETCD_PEER_PORT:-}" ETCD_PEER_PORT)"
+while [[ "$ETCD_PEER_PORT" == "$ETCD_CLIENT_PORT" ]]; do ETCD_PEER_PORT="$(garden::free_port)"; done
+APISERVER_PORT="$(pick_port "${GARDEN_APISERVER_PORT:-}" GARDEN_APISERVER_PORT)"
+while [[ "$APISERVER_PORT" == "$ETCD_CLIENT_PORT" || "$APISERVER_PORT" == "$ETCD_PEER_PORT" ]]; do
+  APISERVER_PORT="$(garden::free_port)"
+done
+for p in "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT"; do
+  garden::port_is_free "$p" || garden::die "port $p on 127.0.0.1 is in use"
+done
+
+ETCD_URL="http://127.0.0.1:${ETCD_CLIENT_PORT}"
+SERVER_URL="https://127.0.0.1:${APISERVER_PORT}"
+
+cat >"$STATE_FILE" <<EOF
+# Written by hack/local-up.sh; read by the other hack/ scripts.
+GARDEN_APISERVER_PORT=$APISERVER_PORT
+ETCD_CLIENT_PORT=$ETCD_CLIENT_PORT
+ETCD_PEER_PORT=$ETCD_PEER_PORT
+GARDEN_BIN_DIR=$BIN_DIR
+EOF
+
+# --- start -------------------------------------------------------------------
+
+STARTED=()
+on_exit() {
+  local rc=$?
+  if [[ $rc -ne 0 && ${#STARTED[@]} -gt 0 ]]; then
+    garden::log "start-up failed: stopping what this run started"
+    local i c
+    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+      c="${STARTED[$i]}"
+      garden::stop_pid "$(cat "$GARDEN_HOME/$c.pid")" "$c" 10
+      rm -f "$GARDEN_HOME/$c.pid"
+    done
+  fi
+}
+trap on_exit EXIT
+
+# start_component NAME COMMAND [ARGS...]: runs it detached (own session, stdin
+# closed, output to logs/NAME.log) and records its PID.
+start_component() {
+  local name="$1"
+  shift
+  local log="$LOG_DIR/$name.log"
+  {
+    echo
+    echo "===== $(date -u +%Y-%m-%dT%H:%M:%SZ) starting: $*"
+  } >>"$log"
+  # setsid: the process outlives this script and its terminal; not being a
+  # process-group leader here, setsid execs in place, so $! is the real PID.
+  setsid nohup "$@" >>"$log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$GARDEN_HOME/$name.pid"
+  STARTED+=("$name")
+  garden::log "started $name (pid $pid, log $(display_path "$log"))"
+}
+
+# check_running NAME: fails with the log tail when the process has exited.
+check_running() {
+  if ! garden::pid_alive "$GARDEN_HOME/$1.pid" "$GARDEN_HOME"; then
+    garden::log "$1 exited; last lines of $LOG_DIR/$1.log:"
+    tail -n 30 "$LOG_DIR/$1.log" >&2 || true
+    return 1
+  fi
+}
+
+# wait_healthy NAME CHECK_FUNCTION: polls until healthy, the process dies, or timeout.
+wait_healthy() {
+  local name="$1" check="$2"
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  until "$check"; do
+    check_running "$name" || garden::die "$name did not start"
+    if ((SECONDS >= deadline)); then
+      tail -n 30 "$LOG_DIR/$name.log" >&2 || true
+      garden::die "$name not healthy after ${READY_TIMEOUT}s (log: $LOG_DIR/$name.log)"
+    fi
+    sleep 0.2
+  done
+  garden::log "$name is healthy"
+}
+
+etcd_healthy() {
+  curl -sf --max-time 2 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'
+}
+
+apiserver_ready() {
+  [[ "$(curl -sk --max-time 2 "$SERVER_URL/readyz" 2>/dev/null)" == "ok" ]] && [[ -s "$KUBECONFIG_PATH" ]]
+}
+
+PEER_URL="http://127.0.0.1:${ETCD_PEER_PORT}"
+start_component etcd etcd \
+  --name garden \
+  --data-dir "$GARDEN_HOME/etcd" \
+  --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
+  --listen-peer-urls "$PEER_URL" --initial-advertise-peer-urls "$PEER_URL" \
+  --initial-cluster "garden=$PEER_URL" --initial-cluster-state new \
+  --heartbeat-interval 100 --election-timeout 500
+wait_healthy etcd etcd_healthy
+
+# The apiserver writes the admin kubeconfig once it serves: drop a stale one
+# so that waiting for it means waiting for this run.
+rm -f "$KUBECONFIG_PATH"
+start_component apiserver "$APISERVER_BIN" \
+  --etcd-servers "$ETCD_URL" \
+  --bind-address 127.0.0.1 \
+  --secure-port "$APISERVER_PORT" \
+  --cert-dir "$CERT_DIR" \
+  --admin-kubeconfig "$KUBECONFIG_PATH"
+wait_healthy apiserver apiserver_ready
+
+start_component controller-manager "$CONTROLLER_MANAGER_BIN" --kubeconfig "$KUBECONFIG_PATH"
+# It has no port of its own to probe here: make sure it survives its start-up.
+sleep 2
+check_running controller-manager || garden::die "garden-controller-manager did not start"
+
+kubectl --kubeconfig "$KUBECONFIG_PATH" get namespaces >/dev/null 2>&1 ||
+  garden::log "warning: 'kubectl get namespaces' with the admin kubeconfig failed"
+
+trap - EXIT
+garden::log "local garden is up"
+print_status

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The project's test command (README); .ci/run calls it.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: hack/test.sh [--help] [-- CARGO_TEST_ARGS...]
+
+Runs, stopping at the first failure:
+  1. install what is missing (etcd, protoc, curl, python3, kubectl)
+  2. cargo fmt --all -- --check
+  3. cargo clippy --workspace --all-targets -- -D warnings
+  4. cargo build --workspace --bins
+  5. cargo test --workspace [CARGO_TEST_ARGS...]   (no --workspace when they name -p PKG)
+     (end-to-end tests start their own etcd and garden-apiserver on free
+     loopback ports, using the binaries in $GARDEN_BIN_DIR)
+
+Environment:
+  CARGO_TARGET_DIR   honoured as by cargo (.ci/run puts it outside the clone)
+  GARDEN_TEST_SKIP   space-separated steps to skip: fmt clippy build test
+USAGE
+}
+
+TEST_ARGS=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -h | --help) usage; exit 0 ;;
+    --) shift; TEST_ARGS=("$@"); break ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+
+# shellcheck source=hack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$GARDEN_REPO_ROOT"
+
+CURRENT_STEP="setup"
+START=$SECONDS
+on_exit() {
+  local rc=$?
+  if [[ $rc -ne 0 ]]; then
+    printf '\nFAILED: step "%s" (exit %d) after %ds\n' "$CURRENT_STEP" "$rc" "$((SECONDS - START))" >&2
+  fi
+}
+trap on_exit EXIT
+
+skipped() {
+  case " ${GARDEN_TEST_SKIP:-} " in
+    *" $1 "*) garden::log "skipping $1 (GARDEN_TEST_SKIP)"; return 0 ;;
+  esac
+  return 1
+}
+
+# step NAME COMMAND [ARGS...]
+step() {
+  CURRENT_STEP="$1"
+  shift
+  skipped "$CURRENT_STEP" && return 0
+  local t0=$SECONDS
+  echo
+  echo "==> [$CURRENT_STEP] $*"
+  "$@"
+  echo "==> [$CURRENT_STEP] ok ($((SECONDS - t0))s)"
+}
+
+CURRENT_STEP="install prerequisites"
+garden::ensure_packages
+garden::ensure_rust_lint
+garden::ensure_kubectl
+
+GARDEN_BIN_DIR="$(garden::bin_dir)"
+export GARDEN_BIN_DIR
+# A kubectl installed into the tools venv is on PATH now; the tests inherit it.
+export PATH
+
+step fmt cargo fmt --all -- --check
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+step build cargo build --workspace --bins
+# `-p PKG` after `--` narrows the run (cargo's --workspace would override it).
+SCOPE=(--workspace)
+for arg in "${TEST_ARGS[@]}"; do
+  case "$arg" in
+    -p | --package | -p* | --package=*) SCOPE=() ;;
+  esac
+done
+step test cargo test "${SCOPE[@]}" "${TEST_ARGS[@]}"
+
+CURRENT_STEP="done"
+echo
+echo "All steps passed in $((SECONDS - START))s."
