@@ -73,9 +73,7 @@ mod tests {
         assert!(!a.overlaps(&c));
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("10.0.0.0").is_err());
-        assert!(Cidr::parse("fd00::/8")
-            .unwrap()
-            .overlaps(&Cidr::parse("fd00:1::/64").unwrap()));
+        assert!(Cidr::parse("fd00::/8").unwrap().overlaps(&Cidr::parse("fd00:1::/64").unwrap()));
         assert!(Cidr::parse("0.0.0.0/0").unwrap().overlaps(&a));
     }
 }

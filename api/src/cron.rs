@@ -1,46 +1,23 @@
 //! Syntax check of standard 5-field cron specs (as used by hibernation schedules).
 
-const DESCRIPTORS: &[&str] = &[
-    "@yearly",
-    "@annually",
-    "@monthly",
-    "@weekly",
-    "@daily",
-    "@midnight",
-    "@hourly",
-];
-const MONTHS: &[&str] = &[
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
+const DESCRIPTORS: &[&str] = &["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+const MONTHS: &[&str] = &["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 const DAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /// Checks a cron spec (`minute hour day-of-month month day-of-week`, or an `@` descriptor).
 pub fn validate_cron(spec: &str) -> Result<(), String> {
     let spec = spec.trim();
     if spec.starts_with('@') {
-        if DESCRIPTORS.contains(&spec)
-            || spec
-                .strip_prefix("@every ")
-                .is_some_and(|d| !d.trim().is_empty())
-        {
+        if DESCRIPTORS.contains(&spec) || spec.strip_prefix("@every ").is_some_and(|d| !d.trim().is_empty()) {
             return Ok(());
         }
         return Err(format!("unrecognized descriptor: {spec}"));
     }
     let fields: Vec<&str> = spec.split_whitespace().collect();
     if fields.len() != 5 {
-        return Err(format!(
-            "expected exactly 5 fields, found {}: {spec}",
-            fields.len()
-        ));
+        return Err(format!("expected exactly 5 fields, found {}: {spec}", fields.len()));
     }
-    let bounds: [(u32, u32, &[&str]); 5] = [
-        (0, 59, &[]),
-        (0, 23, &[]),
-        (1, 31, &[]),
-        (1, 12, MONTHS),
-        (0, 7, DAYS),
-    ];
+    let bounds: [(u32, u32, &[&str]); 5] = [(0, 59, &[]), (0, 23, &[]), (1, 31, &[]), (1, 12, MONTHS), (0, 7, DAYS)];
     for (field, (min, max, names)) in fields.iter().zip(bounds) {
         for item in field.split(',') {
             check_item(item, min, max, names)?;
@@ -71,9 +48,7 @@ fn check_item(item: &str, min: u32, max: u32, names: &[&str]) -> Result<(), Stri
         }
     };
     if lo > hi {
-        return Err(format!(
-            "beginning of range ({lo}) beyond end of range ({hi}): {item}"
-        ));
+        return Err(format!("beginning of range ({lo}) beyond end of range ({hi}): {item}"));
     }
     Ok(())
 }
@@ -82,9 +57,7 @@ fn value(s: &str, min: u32, max: u32, names: &[&str]) -> Result<u32, String> {
     if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
         return Ok(i as u32 + min);
     }
-    let v: u32 = s
-        .parse()
-        .map_err(|_| format!("failed to parse int from {s}"))?;
+    let v: u32 = s.parse().map_err(|_| format!("failed to parse int from {s}"))?;
     if v < min || v > max {
         return Err(format!("value ({v}) out of range [{min}, {max}]: {s}"));
     }

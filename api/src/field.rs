@@ -17,16 +17,9 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn required(field: impl Into<String>, detail: &str) -> Self {
-        let message = if detail.is_empty() {
-            "Required value".to_string()
-        } else {
-            format!("Required value: {detail}")
-        };
-        Self {
-            field: field.into(),
-            reason: "FieldValueRequired",
-            message,
-        }
+        let message =
+            if detail.is_empty() { "Required value".to_string() } else { format!("Required value: {detail}") };
+        Self { field: field.into(), reason: "FieldValueRequired", message }
     }
     pub fn invalid(field: impl Into<String>, value: &Value, detail: &str) -> Self {
         Self {
@@ -36,31 +29,16 @@ impl FieldError {
         }
     }
     pub fn not_supported(field: impl Into<String>, value: &Value, supported: &[String]) -> Self {
-        let list = supported
-            .iter()
-            .map(|s| format!("{s:?}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = supported.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
         let message = if supported.is_empty() {
             format!("Unsupported value: {}", render_value(value))
         } else {
-            format!(
-                "Unsupported value: {}: supported values: {list}",
-                render_value(value)
-            )
+            format!("Unsupported value: {}: supported values: {list}", render_value(value))
         };
-        Self {
-            field: field.into(),
-            reason: "FieldValueNotSupported",
-            message,
-        }
+        Self { field: field.into(), reason: "FieldValueNotSupported", message }
     }
     pub fn forbidden(field: impl Into<String>, detail: &str) -> Self {
-        Self {
-            field: field.into(),
-            reason: "FieldValueForbidden",
-            message: format!("Forbidden: {detail}"),
-        }
+        Self { field: field.into(), reason: "FieldValueForbidden", message: format!("Forbidden: {detail}") }
     }
     pub fn duplicate(field: impl Into<String>, value: &Value) -> Self {
         Self {

@@ -21,10 +21,7 @@ fn max_len_msg(max: usize) -> String {
 fn label_syntax_ok(s: &str) -> bool {
     let b = s.as_bytes();
     let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !b.is_empty()
-        && alnum(b[0])
-        && alnum(b[b.len() - 1])
-        && b.iter().all(|&c| alnum(c) || c == b'-')
+    !b.is_empty() && alnum(b[0]) && alnum(b[b.len() - 1]) && b.iter().all(|&c| alnum(c) || c == b'-')
 }
 
 /// Problems of `value` as a DNS-1123 label (empty when valid).
@@ -53,28 +50,19 @@ pub fn is_dns1123_subdomain(value: &str) -> Vec<String> {
 
 /// Field errors for `value` at `field` not being a DNS-1123 label.
 pub fn validate_dns1123_label(value: &str, field: &str) -> Vec<FieldError> {
-    is_dns1123_label(value)
-        .iter()
-        .map(|m| FieldError::invalid(field, &Value::from(value), m))
-        .collect()
+    is_dns1123_label(value).iter().map(|m| FieldError::invalid(field, &Value::from(value), m)).collect()
 }
 
 /// Field errors for `value` at `field` not being a DNS-1123 subdomain.
 pub fn validate_dns1123_subdomain(value: &str, field: &str) -> Vec<FieldError> {
-    is_dns1123_subdomain(value)
-        .iter()
-        .map(|m| FieldError::invalid(field, &Value::from(value), m))
-        .collect()
+    is_dns1123_subdomain(value).iter().map(|m| FieldError::invalid(field, &Value::from(value), m)).collect()
 }
 
 /// Validates an object name like kube's `ValidateObjectMeta`: required, then label or subdomain syntax.
 /// `field` is usually `metadata.name`.
 pub fn validate_object_name(name: &str, field: &str, dns_label: bool) -> Vec<FieldError> {
     if name.is_empty() {
-        return vec![FieldError::required(
-            field,
-            "name or generateName is required",
-        )];
+        return vec![FieldError::required(field, "name or generateName is required")];
     }
     if dns_label {
         validate_dns1123_label(name, field)
@@ -96,8 +84,7 @@ fn qualified_name_part_ok(s: &str) -> bool {
     !b.is_empty()
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.')
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.')
 }
 
 /// Problems of `value` as a qualified name (`[prefix/]name`, used for label keys).
@@ -115,11 +102,7 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
         if p.is_empty() {
             errs.push("prefix part must be non-empty".to_string());
         } else {
-            errs.extend(
-                is_dns1123_subdomain(p)
-                    .into_iter()
-                    .map(|m| format!("prefix part {m}")),
-            );
+            errs.extend(is_dns1123_subdomain(p).into_iter().map(|m| format!("prefix part {m}")));
         }
     }
     if name.is_empty() {
@@ -146,21 +129,14 @@ pub fn is_valid_label_value(value: &str) -> Vec<String> {
 }
 
 /// Validates a label map at `field` (keys at `field`, values at `field[key]`).
-pub fn validate_labels<'a>(
-    labels: impl IntoIterator<Item = (&'a String, &'a String)>,
-    field: &str,
-) -> Vec<FieldError> {
+pub fn validate_labels<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>, field: &str) -> Vec<FieldError> {
     let mut errs = Vec::new();
     for (k, v) in labels {
         for m in is_qualified_name(k) {
             errs.push(FieldError::invalid(field, &Value::from(k.as_str()), &m));
         }
         for m in is_valid_label_value(v) {
-            errs.push(FieldError::invalid(
-                format!("{field}[{k}]"),
-                &Value::from(v.as_str()),
-                &m,
-            ));
+            errs.push(FieldError::invalid(format!("{field}[{k}]"), &Value::from(v.as_str()), &m));
         }
     }
     errs
@@ -174,10 +150,7 @@ mod tests {
     fn labels_and_subdomains() {
         assert!(is_dns1123_label("my-name").is_empty());
         assert!(is_dns1123_label("123-abc").is_empty());
-        assert_eq!(
-            is_dns1123_label("My_Name"),
-            vec![DNS1123_LABEL_ERROR_MSG.to_string()]
-        );
+        assert_eq!(is_dns1123_label("My_Name"), vec![DNS1123_LABEL_ERROR_MSG.to_string()]);
         assert!(!is_dns1123_label("-a").is_empty());
         assert!(!is_dns1123_label("a.b").is_empty());
         assert_eq!(is_dns1123_label(&"a".repeat(64)).len(), 1);
@@ -191,10 +164,7 @@ mod tests {
         let e = validate_object_name("", "metadata.name", true);
         assert_eq!(e[0].reason, "FieldValueRequired");
         let e = validate_object_name("Bad", "metadata.name", true);
-        assert_eq!(
-            e[0].line(),
-            format!("metadata.name: Invalid value: \"Bad\": {DNS1123_LABEL_ERROR_MSG}")
-        );
+        assert_eq!(e[0].line(), format!("metadata.name: Invalid value: \"Bad\": {DNS1123_LABEL_ERROR_MSG}"));
     }
 
     #[test]

@@ -44,25 +44,20 @@ impl Version {
             }
             nums[i] = p.parse().ok()?;
         }
-        Some(Version {
-            major: nums[0],
-            minor: nums[1],
-            patch: nums[2],
-            pre,
-        })
+        Some(Version { major: nums[0], minor: nums[1], patch: nums[2], pre })
     }
 }
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.major, self.minor, self.patch)
-            .cmp(&(other.major, other.minor, other.patch))
-            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+        (self.major, self.minor, self.patch).cmp(&(other.major, other.minor, other.patch)).then_with(|| {
+            match (self.pre.is_empty(), other.pre.is_empty()) {
                 (true, true) => Ordering::Equal,
                 (true, false) => Ordering::Greater,
                 (false, true) => Ordering::Less,
                 (false, false) => self.pre.cmp(&other.pre),
-            })
+            }
+        })
     }
 }
 
@@ -91,10 +86,7 @@ mod tests {
         let v = Version::parse("v1.33.2").unwrap();
         assert_eq!((v.major, v.minor, v.patch), (1, 33, 2));
         assert!(Version::parse("1.33").is_none());
-        assert_eq!(
-            Version::parse_lenient("1.33").unwrap().to_string(),
-            "1.33.0"
-        );
+        assert_eq!(Version::parse_lenient("1.33").unwrap().to_string(), "1.33.0");
         assert!(Version::parse("1.x.0").is_none());
         assert!(Version::parse("1.10.0").unwrap() > Version::parse("1.9.9").unwrap());
         assert!(Version::parse("1.0.0-rc1").unwrap() < Version::parse("1.0.0").unwrap());

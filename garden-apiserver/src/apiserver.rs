@@ -41,12 +41,7 @@ pub struct WriteCtx<'a> {
 
 impl<'a> WriteCtx<'a> {
     pub fn internal(user: &'a UserInfo) -> Self {
-        Self {
-            user,
-            dry_run: false,
-            admission: false,
-            field_manager: "garden-apiserver".into(),
-        }
+        Self { user, dry_run: false, admission: false, field_manager: "garden-apiserver".into() }
     }
 }
 
@@ -58,10 +53,7 @@ pub struct DeleteOpts {
 }
 
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
+    jiff::Timestamp::now().round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()
 }
 
 impl ApiServer {
@@ -79,21 +71,11 @@ impl ApiServer {
             caches.insert((rt.group.to_string(), rt.plural.to_string()), cache);
         }
         let openapi = OpenApi::build(&registry);
-        Self {
-            registry,
-            store,
-            prefix,
-            caches,
-            authn,
-            admission,
-            openapi,
-            max_request_bytes,
-        }
+        Self { registry, store, prefix, caches, authn, admission, openapi, max_request_bytes }
     }
 
     pub fn cache(&self, rt: &ResourceType) -> Option<&Arc<WatchCache>> {
-        self.caches
-            .get(&(rt.group.to_string(), rt.plural.to_string()))
+        self.caches.get(&(rt.group.to_string(), rt.plural.to_string()))
     }
 
     pub fn caches_synced(&self) -> bool {
@@ -115,8 +97,7 @@ impl ApiServer {
         let mut non_resource_rules = Vec::new();
         for r in rules {
             if r.non_resource_urls.as_ref().is_some_and(|u| !u.is_empty()) {
-                non_resource_rules
-                    .push(json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}));
+                non_resource_rules.push(json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}));
             } else {
                 resource_rules.push(json!({"verbs": r.verbs, "apiGroups": r.api_groups.unwrap_or_default(),
                     "resources": r.resources.unwrap_or_default(), "resourceNames": r.resource_names.unwrap_or_default()}));
@@ -146,9 +127,7 @@ impl ApiServer {
     /// Consistent read of one object.
     pub async fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> ApiResult<Value> {
         let kv = self.store.get(&self.key(rt, ns, name)).await?;
-        kv.as_ref()
-            .and_then(decode_stored)
-            .ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))
+        kv.as_ref().and_then(decode_stored).ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))
     }
 
     /// Mutating admission, the kind's validation, validating admission — kube's order.
@@ -188,44 +167,21 @@ impl ApiServer {
     }
 
     /// Create a new object (already decoded by the codec).
-    pub async fn create(
-        &self,
-        ctx: &WriteCtx<'_>,
-        rt: &ResourceType,
-        ns: &str,
-        mut obj: Value,
-    ) -> ApiResult<Value> {
+    pub async fn create(&self, ctx: &WriteCtx<'_>, rt: &ResourceType, ns: &str, mut obj: Value) -> ApiResult<Value> {
         let meta = metadata_mut(&mut obj)?;
-        if meta
-            .get("resourceVersion")
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.is_empty())
-        {
-            return Err(ApiError::bad_request(
-                "resourceVersion should not be set on objects to be created",
-            ));
+        if meta.get("resourceVersion").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+            return Err(ApiError::bad_request("resourceVersion should not be set on objects to be created"));
         }
-        let name = match meta
-            .get("name")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
+        let name = match meta.get("name").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             Some(n) => n.to_string(),
-            None => match meta
-                .get("generateName")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-            {
+            None => match meta.get("generateName").and_then(Value::as_str).filter(|s| !s.is_empty()) {
                 Some(base) => format!("{base}{}", random_suffix()),
                 None => {
                     return Err(ApiError::invalid(
                         rt.group,
                         rt.kind,
                         "",
-                        &[FieldError::required(
-                            "metadata.name",
-                            "name or generateName is required",
-                        )],
+                        &[FieldError::required("metadata.name", "name or generateName is required")],
                     ))
                 }
             },
@@ -239,28 +195,14 @@ impl ApiServer {
         meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
         meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
         meta.insert("generation".into(), json!(1));
-        for k in [
-            "resourceVersion",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "selfLink",
-        ] {
+        for k in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
             meta.remove(k);
         }
         if rt.has_status() {
             obj.as_object_mut().map(|o| o.remove("status"));
         }
         rt.strategy.default(&mut obj);
-        self.admit_and_validate(
-            ctx,
-            Operation::Create,
-            rt,
-            "",
-            ns,
-            &name,
-            Some(&mut obj),
-            None,
-        )?;
+        self.admit_and_validate(ctx, Operation::Create, rt, "", ns, &name, Some(&mut obj), None)?;
         crate::patch::record_update_manager(
             &mut obj,
             None,
@@ -283,10 +225,7 @@ impl ApiServer {
     }
 
     fn validate(&self, rt: &ResourceType, obj: &Value, old: Option<&Value>) -> ApiResult<()> {
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
         let mut errs = rt.strategy.validate_name(name);
         errs.extend(rt.strategy.validate(obj));
         if let Some(old) = old {
@@ -313,13 +252,8 @@ impl ApiServer {
     ) -> ApiResult<Value> {
         let key = self.key(rt, ns, name);
         loop {
-            let kv = self
-                .store
-                .get(&key)
-                .await?
-                .ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))?;
-            let old = decode_stored(&kv)
-                .ok_or_else(|| ApiError::internal("stored object is not decodable"))?;
+            let kv = self.store.get(&key).await?.ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))?;
+            let old = decode_stored(&kv).ok_or_else(|| ApiError::internal("stored object is not decodable"))?;
             if precondition.is_some_and(|p| p != kv.mod_revision) {
                 return Err(ApiError::stale(rt.group, rt.plural, name));
             }
@@ -332,16 +266,7 @@ impl ApiServer {
             if subresource.is_empty() || subresource == "status" {
                 rt.strategy.default(&mut new);
             }
-            self.admit_and_validate(
-                ctx,
-                Operation::Update,
-                rt,
-                subresource,
-                ns,
-                name,
-                Some(&mut new),
-                Some(&old),
-            )?;
+            self.admit_and_validate(ctx, Operation::Update, rt, subresource, ns, name, Some(&mut new), Some(&old))?;
             if same_ignoring_rv(&new, &old) {
                 return Ok(old);
             }
@@ -356,14 +281,11 @@ impl ApiServer {
             if ctx.dry_run {
                 return Ok(new);
             }
-            let finished =
-                new.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&new);
+            let finished = new.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&new);
             let outcome = if finished {
                 self.store.delete(&key, kv.mod_revision).await?
             } else {
-                self.store
-                    .update(&key, encode(&new), kv.mod_revision)
-                    .await?
+                self.store.update(&key, encode(&new), kv.mod_revision).await?
             };
             match outcome {
                 CasOutcome::Done(rv) => {
@@ -389,18 +311,9 @@ impl ApiServer {
     ) -> ApiResult<(Value, bool)> {
         let key = self.key(rt, ns, name);
         loop {
-            let kv = self
-                .store
-                .get(&key)
-                .await?
-                .ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))?;
-            let mut obj = decode_stored(&kv)
-                .ok_or_else(|| ApiError::internal("stored object is not decodable"))?;
-            let uid = obj
-                .pointer("/metadata/uid")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let kv = self.store.get(&key).await?.ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))?;
+            let mut obj = decode_stored(&kv).ok_or_else(|| ApiError::internal("stored object is not decodable"))?;
+            let uid = obj.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default().to_string();
             if let Some(want) = opts.uid.as_deref().filter(|u| *u != uid) {
                 return Err(ApiError::conflict(
                     rt.group,
@@ -409,11 +322,7 @@ impl ApiServer {
                     &format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"),
                 ));
             }
-            if let Some(want) = opts
-                .resource_version
-                .as_deref()
-                .filter(|r| *r != kv.mod_revision.to_string())
-            {
+            if let Some(want) = opts.resource_version.as_deref().filter(|r| *r != kv.mod_revision.to_string()) {
                 return Err(ApiError::conflict(
                     rt.group,
                     rt.plural,
@@ -436,11 +345,7 @@ impl ApiServer {
                 if ctx.dry_run {
                     return Ok((obj, false));
                 }
-                match self
-                    .store
-                    .update(&key, encode(&obj), kv.mod_revision)
-                    .await?
-                {
+                match self.store.update(&key, encode(&obj), kv.mod_revision).await? {
                     CasOutcome::Done(rv) => {
                         set_rv(&mut obj, rv);
                         return Ok((obj, false));
@@ -460,38 +365,24 @@ impl ApiServer {
 
     /// Create an object unless it exists (bootstrap).
     pub async fn ensure(&self, rt: &ResourceType, ns: &str, obj: Value) -> anyhow::Result<()> {
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
         if self.store.get(&self.key(rt, ns, &name)).await?.is_some() {
             return Ok(());
         }
-        let system = UserInfo {
-            name: "system:apiserver".into(),
-            uid: String::new(),
-            groups: vec!["system:masters".into()],
-        };
+        let system =
+            UserInfo { name: "system:apiserver".into(), uid: String::new(), groups: vec!["system:masters".into()] };
         let (obj, _) = rt.codec.decode(obj).map_err(anyhow::Error::msg)?;
         match self.create(&WriteCtx::internal(&system), rt, ns, obj).await {
             Ok(_) => Ok(()),
             Err(e) if e.reason == "AlreadyExists" => Ok(()),
-            Err(e) => Err(anyhow::anyhow!(
-                "failed to create {} {name}: {}",
-                rt.kind,
-                e.message
-            )),
+            Err(e) => Err(anyhow::anyhow!("failed to create {} {name}: {}", rt.kind, e.message)),
         }
     }
 
     /// Housekeeping: finish the deletion of terminating namespaces by deleting what they contain.
     pub async fn run_namespace_cleanup(self: Arc<Self>) {
-        let system = UserInfo {
-            name: "system:apiserver".into(),
-            uid: String::new(),
-            groups: vec!["system:masters".into()],
-        };
+        let system =
+            UserInfo { name: "system:apiserver".into(), uid: String::new(), groups: vec!["system:masters".into()] };
         let Some(ns_rt) = self.registry.lookup("", "v1", "namespaces").cloned() else {
             return;
         };
@@ -501,15 +392,8 @@ impl ApiServer {
                 return;
             };
             let (namespaces, _) = cache.list(cache.prefix());
-            for ns in namespaces
-                .iter()
-                .filter(|n| n.pointer("/metadata/deletionTimestamp").is_some())
-            {
-                let name = ns
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
+            for ns in namespaces.iter().filter(|n| n.pointer("/metadata/deletionTimestamp").is_some()) {
+                let name = ns.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
                 if let Err(e) = self.clean_namespace(&system, &ns_rt, &name).await {
                     tracing::warn!(namespace = %name, error = %e, "namespace cleanup failed");
                 }
@@ -517,34 +401,18 @@ impl ApiServer {
         }
     }
 
-    async fn clean_namespace(
-        &self,
-        system: &UserInfo,
-        ns_rt: &ResourceType,
-        ns: &str,
-    ) -> ApiResult<()> {
+    async fn clean_namespace(&self, system: &UserInfo, ns_rt: &ResourceType, ns: &str) -> ApiResult<()> {
         let ctx = WriteCtx::internal(system);
         let mut remaining = 0;
-        for rt in self
-            .registry
-            .all()
-            .iter()
-            .filter(|rt| rt.namespaced && !rt.create_only)
-        {
+        for rt in self.registry.all().iter().filter(|rt| rt.namespaced && !rt.create_only) {
             let Some(cache) = self.cache(rt) else {
                 continue;
             };
             let (objs, _) = cache.list(&self.collection_prefix(rt, ns));
             for o in objs {
                 remaining += 1;
-                let name = o
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                match self
-                    .delete(&ctx, rt, ns, name, &DeleteOpts::default())
-                    .await
-                {
+                let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+                match self.delete(&ctx, rt, ns, name, &DeleteOpts::default()).await {
                     Ok(_) => {}
                     Err(e) if e.code == 404 => {}
                     Err(e) => return Err(e),
@@ -587,15 +455,11 @@ fn random_suffix() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();
-    (0..5)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..5).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
 fn metadata_mut(obj: &mut Value) -> ApiResult<&mut Map<String, Value>> {
-    let o = obj
-        .as_object_mut()
-        .ok_or_else(|| ApiError::bad_request("the object must be a JSON object"))?;
+    let o = obj.as_object_mut().ok_or_else(|| ApiError::bad_request("the object must be a JSON object"))?;
     o.entry("metadata")
         .or_insert_with(|| json!({}))
         .as_object_mut()
@@ -612,14 +476,9 @@ fn encode(obj: &Value) -> Vec<u8> {
 }
 
 pub fn has_finalizers(obj: &Value) -> bool {
-    let non_empty = |p: &str| {
-        obj.pointer(p)
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty())
-    };
+    let non_empty = |p: &str| obj.pointer(p).and_then(Value::as_array).is_some_and(|a| !a.is_empty());
     non_empty("/metadata/finalizers")
-        || non_empty("/spec/finalizers")
-            && obj.get("kind").and_then(Value::as_str) == Some("Namespace")
+        || non_empty("/spec/finalizers") && obj.get("kind").and_then(Value::as_str) == Some("Namespace")
 }
 
 fn same_ignoring_rv(a: &Value, b: &Value) -> bool {
@@ -653,10 +512,7 @@ fn merge_system_metadata(
     old: &Value,
     name: &str,
 ) -> ApiResult<()> {
-    let sent_name = new
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or(name);
+    let sent_name = new.pointer("/metadata/name").and_then(Value::as_str).unwrap_or(name);
     if sent_name != name {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({sent_name}) does not match the name on the URL ({name})"
@@ -675,10 +531,7 @@ fn merge_system_metadata(
             }
         }
         "finalize" => {
-            let fin = new
-                .pointer("/spec/finalizers")
-                .cloned()
-                .unwrap_or_else(|| json!([]));
+            let fin = new.pointer("/spec/finalizers").cloned().unwrap_or_else(|| json!([]));
             *new = old.clone();
             new["spec"]["finalizers"] = fin;
         }
@@ -694,24 +547,10 @@ fn merge_system_metadata(
         }
     }
     let old_meta = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
-    let generation = old_meta
-        .get("generation")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
-    let bumped = if spec_part(new) != spec_part(old) {
-        generation + 1
-    } else {
-        generation
-    };
+    let generation = old_meta.get("generation").and_then(Value::as_i64).unwrap_or(1);
+    let bumped = if spec_part(new) != spec_part(old) { generation + 1 } else { generation };
     let meta = metadata_mut(new)?;
-    for k in [
-        "uid",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "namespace",
-        "name",
-    ] {
+    for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace", "name"] {
         match old_meta.get(k) {
             Some(v) => meta.insert(k.into(), v.clone()),
             None => meta.remove(k),
@@ -720,16 +559,8 @@ fn merge_system_metadata(
     meta.insert("generation".into(), json!(bumped));
     meta.remove("selfLink");
     if old_meta.get("deletionTimestamp").is_some() {
-        let old_f: Vec<Value> = old_meta
-            .get("finalizers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let new_f: Vec<Value> = meta
-            .get("finalizers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let old_f: Vec<Value> = old_meta.get("finalizers").and_then(Value::as_array).cloned().unwrap_or_default();
+        let new_f: Vec<Value> = meta.get("finalizers").and_then(Value::as_array).cloned().unwrap_or_default();
         if new_f.iter().any(|f| !old_f.contains(f)) {
             return Err(ApiError::invalid(
                 rt.group,
@@ -747,20 +578,11 @@ fn merge_system_metadata(
 
 impl Lookup for ApiServer {
     fn get(&self, group: &str, plural: &str, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        let rt = self
-            .registry
-            .all()
-            .iter()
-            .find(|rt| rt.group == group && rt.plural == plural)?;
+        let rt = self.registry.all().iter().find(|rt| rt.group == group && rt.plural == plural)?;
         self.cache(rt)?.get(&self.key(rt, namespace, name))
     }
     fn list(&self, group: &str, plural: &str, namespace: &str) -> Vec<Arc<Value>> {
-        let Some(rt) = self
-            .registry
-            .all()
-            .iter()
-            .find(|rt| rt.group == group && rt.plural == plural)
-        else {
+        let Some(rt) = self.registry.all().iter().find(|rt| rt.group == group && rt.plural == plural) else {
             return Vec::new();
         };
         let Some(cache) = self.cache(rt) else {
@@ -779,45 +601,21 @@ pub struct RbacView<'a>(&'a ApiServer);
 
 impl RbacSource for RbacView<'_> {
     fn cluster_role(&self, name: &str) -> Option<k8s_openapi::api::rbac::v1::ClusterRole> {
-        Lookup::get(
-            self.0,
-            "rbac.authorization.k8s.io",
-            "clusterroles",
-            "",
-            name,
-        )
-        .and_then(|v| typed(&v))
+        Lookup::get(self.0, "rbac.authorization.k8s.io", "clusterroles", "", name).and_then(|v| typed(&v))
     }
     fn role(&self, namespace: &str, name: &str) -> Option<k8s_openapi::api::rbac::v1::Role> {
-        Lookup::get(
-            self.0,
-            "rbac.authorization.k8s.io",
-            "roles",
-            namespace,
-            name,
-        )
-        .and_then(|v| typed(&v))
+        Lookup::get(self.0, "rbac.authorization.k8s.io", "roles", namespace, name).and_then(|v| typed(&v))
     }
     fn cluster_role_bindings(&self) -> Vec<k8s_openapi::api::rbac::v1::ClusterRoleBinding> {
-        Lookup::list(
-            self.0,
-            "rbac.authorization.k8s.io",
-            "clusterrolebindings",
-            "",
-        )
-        .iter()
-        .filter_map(|v| typed(v))
-        .collect()
+        Lookup::list(self.0, "rbac.authorization.k8s.io", "clusterrolebindings", "")
+            .iter()
+            .filter_map(|v| typed(v))
+            .collect()
     }
     fn role_bindings(&self, namespace: &str) -> Vec<k8s_openapi::api::rbac::v1::RoleBinding> {
-        Lookup::list(
-            self.0,
-            "rbac.authorization.k8s.io",
-            "rolebindings",
-            namespace,
-        )
-        .iter()
-        .filter_map(|v| typed(v))
-        .collect()
+        Lookup::list(self.0, "rbac.authorization.k8s.io", "rolebindings", namespace)
+            .iter()
+            .filter_map(|v| typed(v))
+            .collect()
     }
 }

@@ -12,21 +12,9 @@ use crate::error::ApiError;
 pub fn user_from_cert(der: &[u8]) -> Option<UserInfo> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     let subject = cert.subject();
-    let name = subject
-        .iter_common_name()
-        .next()?
-        .as_str()
-        .ok()?
-        .to_string();
-    let groups = subject
-        .iter_organization()
-        .filter_map(|o| o.as_str().ok().map(str::to_string))
-        .collect();
-    Some(UserInfo {
-        name,
-        uid: String::new(),
-        groups,
-    })
+    let name = subject.iter_common_name().next()?.as_str().ok()?.to_string();
+    let groups = subject.iter_organization().filter_map(|o| o.as_str().ok().map(str::to_string)).collect();
+    Some(UserInfo { name, uid: String::new(), groups })
 }
 
 /// kube's `--token-auth-file`: `token,user,uid,"group1,group2"` per line.
@@ -37,8 +25,8 @@ pub struct TokenFile {
 
 impl TokenFile {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("failed to read token file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("failed to read token file {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("invalid token file {}", path.display()))
     }
 
@@ -55,22 +43,9 @@ impl TokenFile {
             }
             let groups = fields
                 .get(3)
-                .map(|g| {
-                    g.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                })
+                .map(|g| g.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
                 .unwrap_or_default();
-            tokens.insert(
-                fields[0].clone(),
-                UserInfo {
-                    name: fields[1].clone(),
-                    uid: fields[2].clone(),
-                    groups,
-                },
-            );
+            tokens.insert(fields[0].clone(), UserInfo { name: fields[1].clone(), uid: fields[2].clone(), groups });
         }
         Ok(Self { tokens })
     }
@@ -106,15 +81,8 @@ impl Authenticator {
     ) -> Result<UserInfo, ApiError> {
         let mut user = if let Some(u) = cert_user {
             u.clone()
-        } else if let Some(token) = authorization
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-        {
-            self.tokens
-                .tokens
-                .get(token)
-                .cloned()
-                .ok_or_else(ApiError::unauthorized)?
+        } else if let Some(token) = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) {
+            self.tokens.tokens.get(token).cloned().ok_or_else(ApiError::unauthorized)?
         } else if self.anonymous {
             return Ok(UserInfo {
                 name: "system:anonymous".into(),
@@ -138,26 +106,17 @@ mod tests {
     #[test]
     fn token_file_parses_quoted_groups() {
         let f = TokenFile::parse("t1,alice,uid1,\"dev,ops\"\nt2,bob,uid2\n").unwrap();
-        let a = Authenticator {
-            tokens: f,
-            anonymous: false,
-        };
+        let a = Authenticator { tokens: f, anonymous: false };
         let alice = a.authenticate(None, Some("Bearer t1")).unwrap();
         assert_eq!(alice.name, "alice");
         assert_eq!(alice.groups, vec!["dev", "ops", "system:authenticated"]);
-        assert_eq!(
-            a.authenticate(None, Some("Bearer nope")).unwrap_err().code,
-            401
-        );
+        assert_eq!(a.authenticate(None, Some("Bearer nope")).unwrap_err().code, 401);
         assert_eq!(a.authenticate(None, None).unwrap_err().code, 401);
     }
 
     #[test]
     fn anonymous_only_when_enabled() {
-        let a = Authenticator {
-            tokens: TokenFile::default(),
-            anonymous: true,
-        };
+        let a = Authenticator { tokens: TokenFile::default(), anonymous: true };
         assert_eq!(a.authenticate(None, None).unwrap().name, "system:anonymous");
     }
 }

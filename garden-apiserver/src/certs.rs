@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -18,17 +18,11 @@ pub struct Ca {
 
 impl Ca {
     fn issuer(&self) -> anyhow::Result<Issuer<'_, &KeyPair>> {
-        Issuer::from_ca_cert_pem(&self.cert_pem, &self.key)
-            .context("failed to parse CA certificate")
+        Issuer::from_ca_cert_pem(&self.cert_pem, &self.key).context("failed to parse CA certificate")
     }
 
     /// A client certificate for `user` in `groups` (CN = user, O = groups), valid for `validity`.
-    pub fn client_cert(
-        &self,
-        user: &str,
-        groups: &[String],
-        validity: Duration,
-    ) -> anyhow::Result<(String, String)> {
+    pub fn client_cert(&self, user: &str, groups: &[String], validity: Duration) -> anyhow::Result<(String, String)> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, user);
@@ -37,10 +31,7 @@ impl Ca {
         }
         params.distinguished_name = dn;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - Duration::minutes(1);
         params.not_after = now + validity;
@@ -53,21 +44,16 @@ impl Ca {
     pub fn serving_cert(&self, hosts: &[String]) -> anyhow::Result<(String, String)> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         for h in hosts {
-            params
-                .subject_alt_names
-                .push(match h.parse::<std::net::IpAddr>() {
-                    Ok(ip) => SanType::IpAddress(ip),
-                    Err(_) => SanType::DnsName(h.clone().try_into()?),
-                });
+            params.subject_alt_names.push(match h.parse::<std::net::IpAddr>() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => SanType::DnsName(h.clone().try_into()?),
+            });
         }
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, "garden-apiserver");
         params.distinguished_name = dn;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - Duration::minutes(1);
         params.not_after = now + Duration::days(365);
@@ -99,18 +85,14 @@ impl CertDir {
         if self.ca_cert().exists() && self.ca_key().exists() {
             return self.load_ca();
         }
-        std::fs::create_dir_all(&self.0)
-            .with_context(|| format!("failed to create cert dir {}", self.0.display()))?;
+        std::fs::create_dir_all(&self.0).with_context(|| format!("failed to create cert dir {}", self.0.display()))?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, "garden-ca");
         params.distinguished_name = dn;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - Duration::minutes(1);
         params.not_after = now + Duration::days(3650);
@@ -118,10 +100,7 @@ impl CertDir {
         let cert = params.self_signed(&key)?;
         write_private(&self.ca_key(), &key.serialize_pem())?;
         std::fs::write(self.ca_cert(), cert.pem())?;
-        Ok(Ca {
-            cert_pem: cert.pem(),
-            key,
-        })
+        Ok(Ca { cert_pem: cert.pem(), key })
     }
 
     /// Load an existing CA (for minting kubeconfigs).
@@ -130,10 +109,7 @@ impl CertDir {
             .with_context(|| format!("failed to read {}", self.ca_cert().display()))?;
         let key_pem = std::fs::read_to_string(self.ca_key())
             .with_context(|| format!("failed to read {}", self.ca_key().display()))?;
-        Ok(Ca {
-            cert_pem,
-            key: KeyPair::from_pem(&key_pem)?,
-        })
+        Ok(Ca { cert_pem, key: KeyPair::from_pem(&key_pem)? })
     }
 
     /// Serving cert + key paths, generating them (signed by the CA) when absent.
@@ -162,14 +138,7 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 }
 
 /// A kubeconfig with one cluster, one user (client cert) and one context, as YAML.
-pub fn kubeconfig(
-    cluster: &str,
-    server: &str,
-    ca_pem: &str,
-    user: &str,
-    cert_pem: &str,
-    key_pem: &str,
-) -> String {
+pub fn kubeconfig(cluster: &str, server: &str, ca_pem: &str, user: &str, cert_pem: &str, key_pem: &str) -> String {
     use base64::Engine;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let doc = serde_json::json!({

@@ -15,11 +15,7 @@ pub fn version() -> Value {
 
 /// The discovery document for `path`, if it is a discovery path.
 pub fn serve(registry: &Registry, path: &str) -> Option<Value> {
-    let parts: Vec<&str> = path
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     match parts.as_slice() {
         ["api"] => Some(json!({"kind": "APIVersions", "versions": ["v1"],
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}]})),
@@ -28,16 +24,12 @@ pub fn serve(registry: &Registry, path: &str) -> Option<Value> {
             "kind": "APIGroupList", "apiVersion": "v1",
             "groups": registry.groups().into_iter().filter(|(g, _)| !g.is_empty()).map(|(g, vs)| group(g, &vs)).collect::<Vec<_>>(),
         })),
-        ["apis", g] => registry
-            .groups()
-            .into_iter()
-            .find(|(name, _)| name == g)
-            .map(|(g, vs)| {
-                let mut doc = group(g, &vs);
-                doc["kind"] = json!("APIGroup");
-                doc["apiVersion"] = json!("v1");
-                doc
-            }),
+        ["apis", g] => registry.groups().into_iter().find(|(name, _)| name == g).map(|(g, vs)| {
+            let mut doc = group(g, &vs);
+            doc["kind"] = json!("APIGroup");
+            doc["apiVersion"] = json!("v1");
+            doc
+        }),
         ["apis", g, v] => registry
             .groups()
             .into_iter()
@@ -48,20 +40,14 @@ pub fn serve(registry: &Registry, path: &str) -> Option<Value> {
 }
 
 fn group(name: &str, versions: &[&str]) -> Value {
-    let vs: Vec<Value> = versions
-        .iter()
-        .map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v}))
-        .collect();
+    let vs: Vec<Value> =
+        versions.iter().map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v})).collect();
     json!({"name": name, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(Value::Null)})
 }
 
 fn resource_list(registry: &Registry, group: &str, version: &str) -> Value {
     let mut resources = Vec::new();
-    for rt in registry
-        .all()
-        .iter()
-        .filter(|rt| rt.group == group && rt.version == version)
-    {
+    for rt in registry.all().iter().filter(|rt| rt.group == group && rt.version == version) {
         resources.push(resource(rt));
         for sub in rt.subresources {
             let verbs: &[&str] = match *sub {
@@ -75,11 +61,7 @@ fn resource_list(registry: &Registry, group: &str, version: &str) -> Value {
             }));
         }
     }
-    let gv = if group.is_empty() {
-        version.to_string()
-    } else {
-        format!("{group}/{version}")
-    };
+    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
 }
 

@@ -17,12 +17,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            reason,
-            message: message.into(),
-            details: None,
-        }
+        Self { code, reason, message: message.into(), details: None }
     }
     pub fn bad_request(m: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", m)
@@ -57,20 +52,12 @@ impl ApiError {
 
     /// `<plural>.<group> "<name>" not found` (core group: no suffix).
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        let mut e = Self::new(
-            404,
-            "NotFound",
-            format!("{} \"{name}\" not found", qualified(group, plural)),
-        );
+        let mut e = Self::new(404, "NotFound", format!("{} \"{name}\" not found", qualified(group, plural)));
         e.details = Some(json!({"name": name, "group": group, "kind": plural}));
         e
     }
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        let mut e = Self::new(
-            409,
-            "AlreadyExists",
-            format!("{} \"{name}\" already exists", qualified(group, plural)),
-        );
+        let mut e = Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", qualified(group, plural)));
         e.details = Some(json!({"name": name, "group": group, "kind": plural}));
         e
     }
@@ -78,10 +65,7 @@ impl ApiError {
         let mut e = Self::new(
             409,
             "Conflict",
-            format!(
-                "Operation cannot be fulfilled on {} \"{name}\": {why}",
-                qualified(group, plural)
-            ),
+            format!("Operation cannot be fulfilled on {} \"{name}\": {why}", qualified(group, plural)),
         );
         e.details = Some(json!({"name": name, "group": group, "kind": plural}));
         e
@@ -97,42 +81,23 @@ impl ApiError {
     }
     /// 403 for an admission/policy refusal on a named object.
     pub fn forbidden(group: &str, plural: &str, name: &str, why: &str) -> Self {
-        let what = if name.is_empty() {
-            qualified(group, plural)
-        } else {
-            format!("{} \"{name}\"", qualified(group, plural))
-        };
+        let what =
+            if name.is_empty() { qualified(group, plural) } else { format!("{} \"{name}\"", qualified(group, plural)) };
         let mut e = Self::new(403, "Forbidden", format!("{what} is forbidden: {why}"));
         e.details = Some(json!({"name": name, "group": group, "kind": plural}));
         e
     }
     /// 422 Invalid: `Kind.group "name" is invalid: [a, b]`.
     pub fn invalid(group: &str, kind: &str, name: &str, errs: &[FieldError]) -> Self {
-        let gk = if group.is_empty() {
-            kind.to_string()
-        } else {
-            format!("{kind}.{group}")
-        };
+        let gk = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
         let joined = if errs.len() == 1 {
             errs[0].line()
         } else {
-            format!(
-                "[{}]",
-                errs.iter()
-                    .map(FieldError::line)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("[{}]", errs.iter().map(FieldError::line).collect::<Vec<_>>().join(", "))
         };
-        let causes: Vec<Value> = errs
-            .iter()
-            .map(|e| json!({"reason": e.reason, "message": e.message, "field": e.field}))
-            .collect();
-        let mut e = Self::new(
-            422,
-            "Invalid",
-            format!("{gk} \"{name}\" is invalid: {joined}"),
-        );
+        let causes: Vec<Value> =
+            errs.iter().map(|e| json!({"reason": e.reason, "message": e.message, "field": e.field})).collect();
+        let mut e = Self::new(422, "Invalid", format!("{gk} \"{name}\" is invalid: {joined}"));
         e.details = Some(json!({"name": name, "group": group, "kind": kind, "causes": causes}));
         e
     }

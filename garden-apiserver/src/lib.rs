@@ -38,23 +38,14 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let (cert, key) = match (&opts.tls_cert_file, &opts.tls_private_key_file) {
         (Some(c), Some(k)) => (c.clone(), k.clone()),
         (None, None) => {
-            let ca = ca
-                .as_ref()
-                .context("a CA is needed to generate the serving certificate")?;
-            let hosts = vec![
-                "localhost".to_string(),
-                "127.0.0.1".to_string(),
-                "::1".to_string(),
-                opts.bind_address.clone(),
-            ];
+            let ca = ca.as_ref().context("a CA is needed to generate the serving certificate")?;
+            let hosts =
+                vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string(), opts.bind_address.clone()];
             cert_dir.ensure_serving(ca, &hosts)?
         }
         _ => anyhow::bail!("--tls-cert-file and --tls-private-key-file must be given together"),
     };
-    let client_ca = opts
-        .client_ca_file
-        .clone()
-        .unwrap_or_else(|| cert_dir.ca_cert());
+    let client_ca = opts.client_ca_file.clone().unwrap_or_else(|| cert_dir.ca_cert());
     let tls = server::tls_config(&cert, &key, &client_ca)?;
 
     let store = storage::etcd::EtcdStore::connect(&opts.etcd_servers)
@@ -64,10 +55,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         Some(p) => TokenFile::load(p)?,
         None => TokenFile::default(),
     };
-    let authn = Authenticator {
-        tokens,
-        anonymous: opts.anonymous_auth,
-    };
+    let authn = Authenticator { tokens, anonymous: opts.anonymous_auth };
     let srv = Arc::new(ApiServer::new(
         registry::Registry::standard(),
         store,
@@ -80,32 +68,19 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     bootstrap(&srv).await?;
 
     let addr = format!("{}:{}", opts.bind_address, opts.secure_port);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| format!("failed to listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("failed to listen on {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "serving");
     if let (Some(path), Some(ca)) = (&opts.admin_kubeconfig, &ca) {
-        let host = if opts.bind_address == "0.0.0.0" {
-            "127.0.0.1".to_string()
-        } else {
-            opts.bind_address.clone()
-        };
+        let host = if opts.bind_address == "0.0.0.0" { "127.0.0.1".to_string() } else { opts.bind_address.clone() };
         let server_url = format!("https://{host}:{}", local.port());
-        let (c, k) = ca.client_cert(
-            "garden-admin",
-            &["system:masters".to_string()],
-            time::Duration::days(365),
-        )?;
+        let (c, k) = ca.client_cert("garden-admin", &["system:masters".to_string()], time::Duration::days(365))?;
         let kc = certs::kubeconfig("garden", &server_url, &ca.cert_pem, "garden-admin", &c, &k);
         write_atomically(path, &kc)?;
     }
     tokio::spawn(srv.clone().run_namespace_cleanup());
     if opts.etcd_compaction_interval > 0 {
-        tokio::spawn(
-            srv.clone()
-                .run_compactor(Duration::from_secs(opts.etcd_compaction_interval)),
-        );
+        tokio::spawn(srv.clone().run_compactor(Duration::from_secs(opts.etcd_compaction_interval)));
     }
     server::serve(srv, listener, tls, shutdown_signal()).await
 }
@@ -117,12 +92,7 @@ fn write_atomically(path: &std::path::Path, contents: &str) -> anyhow::Result<()
         std::fs::create_dir_all(dir)?;
     }
     let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
     f.write_all(contents.as_bytes())?;
     std::fs::rename(&tmp, path).with_context(|| format!("failed to write {}", path.display()))
 }
@@ -140,12 +110,7 @@ async fn wait_synced(srv: &ApiServer) -> anyhow::Result<()> {
 /// Objects every garden has: bootstrap RBAC policy and the system namespaces.
 async fn bootstrap(srv: &ApiServer) -> anyhow::Result<()> {
     let find = |g: &str, p: &str| {
-        srv.registry
-            .all()
-            .iter()
-            .find(|rt| rt.group == g && rt.plural == p)
-            .cloned()
-            .context("type not registered")
+        srv.registry.all().iter().find(|rt| rt.group == g && rt.plural == p).cloned().context("type not registered")
     };
     let cr = find("rbac.authorization.k8s.io", "clusterroles")?;
     for role in authz::bootstrap::cluster_roles() {
@@ -157,7 +122,8 @@ async fn bootstrap(srv: &ApiServer) -> anyhow::Result<()> {
     }
     let ns = find("", "namespaces")?;
     for name in ["default", "kube-system", "kube-public", "garden"] {
-        srv.ensure(&ns, "", serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})).await?;
+        srv.ensure(&ns, "", serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+            .await?;
     }
     Ok(())
 }

@@ -6,11 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "garden-apiserver",
-    version,
-    about = "Kubernetes-style API server for core.gardener.cloud on etcd"
-)]
+#[command(name = "garden-apiserver", version, about = "Kubernetes-style API server for core.gardener.cloud on etcd")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -48,29 +44,13 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Kubeconfig(a)) => {
             let ca = garden_apiserver::certs::CertDir(a.cert_dir).load_ca()?;
-            let (cert, key) = ca.client_cert(
-                &a.user,
-                &a.groups,
-                time::Duration::seconds(a.expiration_seconds),
-            )?;
-            print!(
-                "{}",
-                garden_apiserver::certs::kubeconfig(
-                    "garden",
-                    &a.server,
-                    &ca.cert_pem,
-                    &a.user,
-                    &cert,
-                    &key
-                )
-            );
+            let (cert, key) = ca.client_cert(&a.user, &a.groups, time::Duration::seconds(a.expiration_seconds))?;
+            print!("{}", garden_apiserver::certs::kubeconfig("garden", &a.server, &ca.cert_pem, &a.user, &cert, &key));
             Ok(())
         }
         None => {
             garden_apiserver::config::init_tracing(&cli.serve.log_format);
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(garden_apiserver::run(cli.serve))
         }
     }

@@ -25,11 +25,7 @@ impl OpenApi {
         let mut paths = Map::new();
         for (group, versions) in registry.groups() {
             for version in versions {
-                let key = if group.is_empty() {
-                    format!("api/{version}")
-                } else {
-                    format!("apis/{group}/{version}")
-                };
+                let key = if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") };
                 let types: Vec<&ResourceType> = registry
                     .all()
                     .iter()
@@ -38,10 +34,7 @@ impl OpenApi {
                     .collect();
                 let doc = serde_json::to_vec(&group_version_doc(&types)).unwrap_or_default();
                 let hash = hex(&Sha256::digest(&doc));
-                paths.insert(
-                    key.clone(),
-                    json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash={hash}")}),
-                );
+                paths.insert(key.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash={hash}")}));
                 docs.insert(key, Bytes::from(doc));
             }
         }
@@ -52,16 +45,9 @@ impl OpenApi {
     /// `rest` is the path after `/openapi/v3/`.
     pub fn serve(&self, rest: &str) -> Option<Response<Body>> {
         if rest.is_empty() {
-            return Some(bytes_response(
-                200,
-                "application/json",
-                self.index.clone(),
-                &[],
-            ));
+            return Some(bytes_response(200, "application/json", self.index.clone(), &[]));
         }
-        self.docs
-            .get(rest)
-            .map(|d| bytes_response(200, "application/json", d.clone(), &[]))
+        self.docs.get(rest).map(|d| bytes_response(200, "application/json", d.clone(), &[]))
     }
 }
 
@@ -107,11 +93,8 @@ fn param(name: &str, location: &str, description: &str) -> Value {
 }
 
 fn add_paths(paths: &mut Map<String, Value>, rt: &ResourceType, schema: &str) {
-    let base = if rt.group.is_empty() {
-        format!("/api/{}", rt.version)
-    } else {
-        format!("/apis/{}/{}", rt.group, rt.version)
-    };
+    let base =
+        if rt.group.is_empty() { format!("/api/{}", rt.version) } else { format!("/apis/{}/{}", rt.group, rt.version) };
     let collection = if rt.namespaced {
         format!("{base}/namespaces/{{namespace}}/{}", rt.plural)
     } else {
@@ -119,19 +102,12 @@ fn add_paths(paths: &mut Map<String, Value>, rt: &ResourceType, schema: &str) {
     };
     let item = format!("{collection}/{{name}}");
     let obj_ref = json!({"$ref": format!("#/components/schemas/{schema}")});
-    let ok = |code: &str| json!({code: {"description": "OK", "content": {"application/json": {"schema": obj_ref.clone()}}}});
+    let ok =
+        |code: &str| json!({code: {"description": "OK", "content": {"application/json": {"schema": obj_ref.clone()}}}});
     let op = |action: &str, id: String, extra: Vec<Value>, code: &str| {
         let mut params = vec![
-            param(
-                "dryRun",
-                "query",
-                "When present, indicates that modifications should not be persisted.",
-            ),
-            param(
-                "fieldManager",
-                "query",
-                "Name of the actor making the change.",
-            ),
+            param("dryRun", "query", "When present, indicates that modifications should not be persisted."),
+            param("fieldManager", "query", "Name of the actor making the change."),
             param(
                 "fieldValidation",
                 "query",
@@ -152,56 +128,29 @@ fn add_paths(paths: &mut Map<String, Value>, rt: &ResourceType, schema: &str) {
     };
     let mut coll_params = vec![];
     if rt.namespaced {
-        coll_params.push(param(
-            "namespace",
-            "path",
-            "object name and auth scope, such as for teams and projects",
-        ));
+        coll_params.push(param("namespace", "path", "object name and auth scope, such as for teams and projects"));
     }
     let mut item_params = coll_params.clone();
-    item_params.push(param(
-        "name",
-        "path",
-        format!("name of the {}", rt.kind).as_str(),
-    ));
+    item_params.push(param("name", "path", format!("name of the {}", rt.kind).as_str()));
     let mut coll = Map::new();
     coll.insert("parameters".into(), Value::Array(coll_params));
-    coll.insert(
-        "post".into(),
-        op("post", format!("create{}", rt.kind), vec![], "201"),
-    );
+    coll.insert("post".into(), op("post", format!("create{}", rt.kind), vec![], "201"));
     if !rt.create_only {
-        coll.insert(
-            "get".into(),
-            op("list", format!("list{}", rt.kind), vec![], "200"),
-        );
+        coll.insert("get".into(), op("list", format!("list{}", rt.kind), vec![], "200"));
         let mut i = Map::new();
         i.insert("parameters".into(), Value::Array(item_params));
-        i.insert(
-            "get".into(),
-            op("get", format!("read{}", rt.kind), vec![], "200"),
-        );
-        i.insert(
-            "put".into(),
-            op("put", format!("replace{}", rt.kind), vec![], "200"),
-        );
+        i.insert("get".into(), op("get", format!("read{}", rt.kind), vec![], "200"));
+        i.insert("put".into(), op("put", format!("replace{}", rt.kind), vec![], "200"));
         i.insert(
             "patch".into(),
             op(
                 "patch",
                 format!("patch{}", rt.kind),
-                vec![param(
-                    "force",
-                    "query",
-                    "Force is going to \"force\" Apply requests.",
-                )],
+                vec![param("force", "query", "Force is going to \"force\" Apply requests.")],
                 "200",
             ),
         );
-        i.insert(
-            "delete".into(),
-            op("delete", format!("delete{}", rt.kind), vec![], "200"),
-        );
+        i.insert("delete".into(), op("delete", format!("delete{}", rt.kind), vec![], "200"));
         paths.insert(item, Value::Object(i));
     }
     paths.insert(collection, Value::Object(coll));

@@ -54,12 +54,7 @@ impl PatchType {
     /// The patch type of a Content-Type header value (parameters like `; charset=utf-8` ignored),
     /// `None` for anything else (including `application/apply-patch+cbor`).
     pub fn from_content_type(ct: &str) -> Option<PatchType> {
-        let media = ct
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let media = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
         match media.as_str() {
             "application/json-patch+json" => Some(PatchType::Json),
             "application/merge-patch+json" => Some(PatchType::Merge),
@@ -114,11 +109,7 @@ fn json_patch(current: &Value, patch: &Value) -> Result<Value, ApiError> {
     }
     let mut doc = current.clone();
     json_patch::patch(&mut doc, &ops).map_err(|e| {
-        let mut err = ApiError::new(
-            422,
-            "Invalid",
-            "the server rejected our request due to an error in our request",
-        );
+        let mut err = ApiError::new(422, "Invalid", "the server rejected our request due to an error in our request");
         err.details = Some(json!({"causes": [{"message": e.to_string()}]}));
         err
     })?;
@@ -173,18 +164,10 @@ const ATOMIC_LISTS: &[&str] = &["subjects"];
 /// Primitive lists merged as sets.
 const SET_LISTS: &[&str] = &["finalizers"];
 /// Maps whose own node is owned (`.`) besides their entries.
-const OWNED_MAPS: &[&str] = &[
-    "labels",
-    "annotations",
-    "data",
-    "stringData",
-    "binaryData",
-    "nodeSelector",
-];
+const OWNED_MAPS: &[&str] = &["labels", "annotations", "data", "stringData", "binaryData", "nodeSelector"];
 
 fn is_replace_marker(v: &Value) -> bool {
-    v.get("$patch").and_then(Value::as_str) == Some("replace")
-        && v.as_object().is_some_and(|m| m.len() == 1)
+    v.get("$patch").and_then(Value::as_str) == Some("replace") && v.as_object().is_some_and(|m| m.len() == 1)
 }
 
 fn is_scalar(v: &Value) -> bool {
@@ -196,34 +179,19 @@ pub fn list_strategy(field: &str, lists: &[&[Value]]) -> ListStrategy {
     if ATOMIC_LISTS.contains(&field) {
         return ListStrategy::Atomic;
     }
-    let mut elems = lists
-        .iter()
-        .flat_map(|l| l.iter())
-        .filter(|e| !is_replace_marker(e))
-        .peekable();
+    let mut elems = lists.iter().flat_map(|l| l.iter()).filter(|e| !is_replace_marker(e)).peekable();
     if elems.peek().is_none() {
         return ListStrategy::Atomic;
     }
     let elems: Vec<&Value> = elems.collect();
     if SET_LISTS.contains(&field) {
-        return if elems.iter().all(|e| is_scalar(e)) {
-            ListStrategy::Set
-        } else {
-            ListStrategy::Atomic
-        };
+        return if elems.iter().all(|e| is_scalar(e)) { ListStrategy::Set } else { ListStrategy::Atomic };
     }
-    let candidates: &[&'static str] = MERGE_KEYS
-        .iter()
-        .find(|(f, _)| *f == field)
-        .map(|(_, k)| *k)
-        .unwrap_or(&["name"]);
+    let candidates: &[&'static str] =
+        MERGE_KEYS.iter().find(|(f, _)| *f == field).map(|(_, k)| *k).unwrap_or(&["name"]);
     candidates
         .iter()
-        .find(|key| {
-            elems
-                .iter()
-                .all(|e| e.get(**key).is_some_and(|k| is_scalar(k) && !k.is_null()))
-        })
+        .find(|key| elems.iter().all(|e| e.get(**key).is_some_and(|k| is_scalar(k) && !k.is_null())))
         .map_or(ListStrategy::Atomic, |k| ListStrategy::Keyed(k))
 }
 
@@ -241,10 +209,7 @@ fn merge_value(field: &str, cur: Option<&Value>, patch: &Value) -> Result<Option
     }
 }
 
-fn merge_map(
-    cur: Option<&Map<String, Value>>,
-    patch: &Map<String, Value>,
-) -> Result<Option<Value>, ApiError> {
+fn merge_map(cur: Option<&Map<String, Value>>, patch: &Map<String, Value>) -> Result<Option<Value>, ApiError> {
     let mut base = match patch.get("$patch") {
         Some(Value::String(d)) if d == "delete" => return Ok(None),
         Some(Value::String(d)) if d == "replace" => Map::new(),
@@ -304,11 +269,7 @@ fn set_element_order(base: &mut Map<String, Value>, field: &str, order: &[Value]
 
 fn merge_list(field: &str, cur: &[Value], patch: &[Value]) -> Result<Value, ApiError> {
     if patch.iter().any(is_replace_marker) {
-        let rest: Vec<Value> = patch
-            .iter()
-            .filter(|e| !is_replace_marker(e))
-            .cloned()
-            .collect();
+        let rest: Vec<Value> = patch.iter().filter(|e| !is_replace_marker(e)).cloned().collect();
         return merge_list(field, &[], &rest);
     }
     match list_strategy(field, &[cur, patch]) {
@@ -347,8 +308,7 @@ fn merge_keyed(cur: &[Value], patch: &[Value], key: &str) -> Result<Value, ApiEr
             }
             (Some("delete"), None) => {}
             (Some("replace"), _) => {
-                let replaced =
-                    merge_map(None, &without_directive(pm))?.unwrap_or_else(|| json!({}));
+                let replaced = merge_map(None, &without_directive(pm))?.unwrap_or_else(|| json!({}));
                 match idx.and_then(|i| out.get_mut(i)) {
                     Some(slot) => *slot = replaced,
                     None => out.push(replaced),
@@ -374,10 +334,7 @@ fn merge_keyed(cur: &[Value], patch: &[Value], key: &str) -> Result<Value, ApiEr
 }
 
 fn without_directive(m: &Map<String, Value>) -> Map<String, Value> {
-    m.iter()
-        .filter(|(k, _)| k.as_str() != "$patch")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    m.iter().filter(|(k, _)| k.as_str() != "$patch").map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -651,17 +608,12 @@ fn remove_at(v: &mut Value, p: &[PathElement]) {
 /// Whether `p` has descendants in `set` (then it is an inner node: only its existence counts).
 fn has_descendant(set: &FieldSet, p: &[PathElement]) -> bool {
     // Descendants sort right after `p` itself.
-    set.range(p.to_vec()..)
-        .find(|q| q.as_slice() != p)
-        .is_some_and(|q| q.starts_with(p))
+    set.range(p.to_vec()..).find(|q| q.as_slice() != p).is_some_and(|q| q.starts_with(p))
 }
 
 /// Whether the field at `p` differs between `a` and `b`; inner nodes compare by existence.
 fn differs(a: Option<&Value>, b: Option<&Value>, p: &[PathElement], set: &FieldSet) -> bool {
-    let (x, y) = (
-        a.and_then(|a| value_at(a, p)),
-        b.and_then(|b| value_at(b, p)),
-    );
+    let (x, y) = (a.and_then(|a| value_at(a, p)), b.and_then(|b| value_at(b, p)));
     if has_descendant(set, p) {
         x.is_some() != y.is_some()
     } else {
@@ -730,18 +682,10 @@ impl Managed {
 }
 
 fn read_managed(obj: Option<&Value>) -> Vec<Managed> {
-    obj.and_then(|o| {
-        value_at(
-            o,
-            &[
-                PathElement::Field("metadata".into()),
-                PathElement::Field("managedFields".into()),
-            ],
-        )
-    })
-    .and_then(Value::as_array)
-    .map(|a| a.iter().filter_map(Managed::from_json).collect())
-    .unwrap_or_default()
+    obj.and_then(|o| value_at(o, &[PathElement::Field("metadata".into()), PathElement::Field("managedFields".into())]))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Managed::from_json).collect())
+        .unwrap_or_default()
 }
 
 /// Drop empty entries, sort like kube (operation, time, manager, apiVersion, subresource) and
@@ -749,20 +693,13 @@ fn read_managed(obj: Option<&Value>) -> Vec<Managed> {
 fn write_managed(obj: &mut Value, mut entries: Vec<Managed>) {
     entries.retain(|e| !e.fields.is_empty());
     entries.sort_by(|a, b| {
-        (
-            &a.operation,
-            &a.time,
-            &a.manager,
-            &a.api_version,
-            &a.subresource,
-        )
-            .cmp(&(
-                &b.operation,
-                &b.time,
-                &b.manager,
-                &b.api_version,
-                &b.subresource,
-            ))
+        (&a.operation, &a.time, &a.manager, &a.api_version, &a.subresource).cmp(&(
+            &b.operation,
+            &b.time,
+            &b.manager,
+            &b.api_version,
+            &b.subresource,
+        ))
     });
     let Some(root) = obj.as_object_mut() else {
         return;
@@ -774,10 +711,7 @@ fn write_managed(obj: &mut Value, mut entries: Vec<Managed>) {
     if entries.is_empty() {
         meta.remove("managedFields");
     } else {
-        meta.insert(
-            "managedFields".into(),
-            Value::Array(entries.iter().map(Managed::to_json).collect()),
-        );
+        meta.insert("managedFields".into(), Value::Array(entries.iter().map(Managed::to_json).collect()));
     }
 }
 
@@ -786,25 +720,15 @@ fn write_managed(obj: &mut Value, mut entries: Vec<Managed>) {
 pub fn validate_field_manager(field_manager: &str, required: bool) -> Result<(), ApiError> {
     let mut errs = Vec::new();
     if field_manager.is_empty() && required {
-        errs.push(FieldError::required(
-            "fieldManager",
-            "is required for apply patch",
-        ));
+        errs.push(FieldError::required("fieldManager", "is required for apply patch"));
     }
     if field_manager.len() > FIELD_MANAGER_MAX_LENGTH {
-        errs.push(FieldError::too_long(
-            "fieldManager",
-            FIELD_MANAGER_MAX_LENGTH,
-        ));
+        errs.push(FieldError::too_long("fieldManager", FIELD_MANAGER_MAX_LENGTH));
     }
     for (i, c) in field_manager.chars().enumerate() {
         if c.is_control() {
             let detail = format!("invalid character U+{:04X} (at position {i})", c as u32);
-            errs.push(FieldError::invalid(
-                "fieldManager",
-                &json!(field_manager),
-                &detail,
-            ));
+            errs.push(FieldError::invalid("fieldManager", &json!(field_manager), &detail));
         }
     }
     if errs.is_empty() {
@@ -817,27 +741,15 @@ pub fn validate_field_manager(field_manager: &str, required: bool) -> Result<(),
 /// kube's apply-conflict error (409 Conflict with `FieldManagerConflict` causes).
 fn conflict_error(conflicts: &[(String, FieldPath)]) -> ApiError {
     let message = if let [(manager, path)] = conflicts {
-        format!(
-            "Apply failed with 1 conflict: conflict with {manager}: {}",
-            display_path(path)
-        )
+        format!("Apply failed with 1 conflict: conflict with {manager}: {}", display_path(path))
     } else {
         let managers: BTreeSet<&String> = conflicts.iter().map(|(m, _)| m).collect();
         let mut lines = Vec::new();
         for m in managers {
             lines.push(format!("conflicts with {m}:"));
-            lines.extend(
-                conflicts
-                    .iter()
-                    .filter(|(x, _)| x == m)
-                    .map(|(_, p)| format!("- {}", display_path(p))),
-            );
+            lines.extend(conflicts.iter().filter(|(x, _)| x == m).map(|(_, p)| format!("- {}", display_path(p))));
         }
-        format!(
-            "Apply failed with {} conflicts: {}",
-            conflicts.len(),
-            lines.join("\n")
-        )
+        format!("Apply failed with {} conflicts: {}", conflicts.len(), lines.join("\n"))
     };
     let causes: Vec<Value> = conflicts
         .iter()
@@ -855,36 +767,18 @@ fn check_applied(applied: &Value) -> Result<(), ApiError> {
             go_type(applied)
         )));
     }
-    let missing = |k: &str| {
-        applied
-            .get(k)
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-    };
+    let missing = |k: &str| applied.get(k).and_then(Value::as_str).is_none_or(str::is_empty);
     if missing("apiVersion") {
-        return Err(ApiError::bad_request(format!(
-            "Object 'apiVersion' is missing in '{applied}'"
-        )));
+        return Err(ApiError::bad_request(format!("Object 'apiVersion' is missing in '{applied}'")));
     }
     if missing("kind") {
-        return Err(ApiError::bad_request(format!(
-            "Object 'Kind' is missing in '{applied}'"
-        )));
+        return Err(ApiError::bad_request(format!("Object 'Kind' is missing in '{applied}'")));
     }
     let meta = applied.get("metadata");
-    if meta
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
-        return Err(ApiError::bad_request(
-            "metadata.name: Required value: name is required for apply",
-        ));
+    if meta.and_then(|m| m.get("name")).and_then(Value::as_str).is_none_or(str::is_empty) {
+        return Err(ApiError::bad_request("metadata.name: Required value: name is required for apply"));
     }
-    if meta
-        .and_then(|m| m.get("managedFields"))
-        .is_some_and(|f| !f.is_null())
-    {
+    if meta.and_then(|m| m.get("managedFields")).is_some_and(|f| !f.is_null()) {
         return Err(ApiError::bad_request("metadata.managedFields must be nil"));
     }
     Ok(())
@@ -907,18 +801,12 @@ pub fn server_side_apply(
     check_applied(applied)?;
     let new_set = field_set(applied);
     let mut managers = read_managed(current);
-    let is_self = |m: &Managed| {
-        m.manager == field_manager && m.operation == "Apply" && m.subresource.is_none()
-    };
+    let is_self = |m: &Managed| m.manager == field_manager && m.operation == "Apply" && m.subresource.is_none();
 
     let mut conflicts = Vec::new();
     for m in managers.iter_mut().filter(|m| !is_self(m)) {
-        let clashing: Vec<FieldPath> = m
-            .fields
-            .intersection(&new_set)
-            .filter(|p| differs(current, Some(applied), p, &new_set))
-            .cloned()
-            .collect();
+        let clashing: Vec<FieldPath> =
+            m.fields.intersection(&new_set).filter(|p| differs(current, Some(applied), p, &new_set)).cloned().collect();
         if force {
             for p in &clashing {
                 m.fields.remove(p);
@@ -933,16 +821,8 @@ pub fn server_side_apply(
 
     let base = current.cloned().unwrap_or_else(|| json!({}));
     let mut merged = strategic_merge(&base, applied)?;
-    let previous = managers
-        .iter()
-        .find(|m| is_self(m))
-        .map(|m| m.fields.clone())
-        .unwrap_or_default();
-    let others: FieldSet = managers
-        .iter()
-        .filter(|m| !is_self(m))
-        .flat_map(|m| m.fields.iter().cloned())
-        .collect();
+    let previous = managers.iter().find(|m| is_self(m)).map(|m| m.fields.clone()).unwrap_or_default();
+    let others: FieldSet = managers.iter().filter(|m| !is_self(m)).flat_map(|m| m.fields.iter().cloned()).collect();
     for p in previous.iter().rev().filter(|p| !new_set.contains(*p)) {
         let still_wanted = |set: &FieldSet| set.contains(p) || has_descendant(set, p);
         if !still_wanted(&new_set) && !still_wanted(&others) {
@@ -977,33 +857,21 @@ pub fn record_update_manager(
     api_version: &str,
     now: &str,
 ) {
-    let manager = if field_manager.is_empty() {
-        "unknown"
-    } else {
-        field_manager
-    };
+    let manager = if field_manager.is_empty() { "unknown" } else { field_manager };
     let mut entries = read_managed(Some(obj));
     if entries.is_empty() {
         entries = read_managed(old);
     }
     let new_set = field_set(obj);
     let old_set = old.map(field_set).unwrap_or_default();
-    let changed: FieldSet = new_set
-        .iter()
-        .filter(|p| differs(old, Some(obj), p, &new_set))
-        .cloned()
-        .collect();
+    let changed: FieldSet = new_set.iter().filter(|p| differs(old, Some(obj), p, &new_set)).cloned().collect();
     let removed: Vec<&FieldPath> = old_set.iter().filter(|p| !new_set.contains(*p)).collect();
 
     for e in entries.iter_mut() {
-        e.fields
-            .retain(|p| !changed.contains(p) && !removed.iter().any(|r| p.starts_with(r)));
+        e.fields.retain(|p| !changed.contains(p) && !removed.iter().any(|r| p.starts_with(r)));
     }
     let is_self = |e: &Managed| {
-        e.manager == manager
-            && e.operation == operation
-            && e.api_version == api_version
-            && e.subresource.is_none()
+        e.manager == manager && e.operation == operation && e.api_version == api_version && e.subresource.is_none()
     };
     match entries.iter_mut().find(|e| is_self(e)) {
         Some(e) => {
@@ -1045,31 +913,16 @@ mod tests {
 
     #[test]
     fn content_types() {
-        assert_eq!(
-            PatchType::from_content_type("application/json-patch+json"),
-            Some(PatchType::Json)
-        );
-        assert_eq!(
-            PatchType::from_content_type("application/merge-patch+json; charset=utf-8"),
-            Some(PatchType::Merge)
-        );
+        assert_eq!(PatchType::from_content_type("application/json-patch+json"), Some(PatchType::Json));
+        assert_eq!(PatchType::from_content_type("application/merge-patch+json; charset=utf-8"), Some(PatchType::Merge));
         assert_eq!(
             PatchType::from_content_type("application/strategic-merge-patch+json"),
             Some(PatchType::StrategicMerge)
         );
-        assert_eq!(
-            PatchType::from_content_type("application/apply-patch+yaml"),
-            Some(PatchType::Apply)
-        );
-        assert_eq!(
-            PatchType::from_content_type("application/apply-patch+cbor"),
-            None
-        );
+        assert_eq!(PatchType::from_content_type("application/apply-patch+yaml"), Some(PatchType::Apply));
+        assert_eq!(PatchType::from_content_type("application/apply-patch+cbor"), None);
         assert_eq!(PatchType::from_content_type("application/json"), None);
-        assert_eq!(
-            PatchType::Merge.content_type(),
-            "application/merge-patch+json"
-        );
+        assert_eq!(PatchType::Merge.content_type(), "application/merge-patch+json");
     }
 
     #[test]
@@ -1080,40 +933,20 @@ mod tests {
             {"op": "replace", "path": "/spec/replicas", "value": 3},
             {"op": "add", "path": "/spec/list/-", "value": "b"}
         ]);
-        assert_eq!(
-            ok(apply_patch(PatchType::Json, &cur, &p)),
-            json!({"spec": {"replicas": 3, "list": ["a", "b"]}})
-        );
+        assert_eq!(ok(apply_patch(PatchType::Json, &cur, &p)), json!({"spec": {"replicas": 3, "list": ["a", "b"]}}));
         let failing = json!([{"op": "test", "path": "/spec/replicas", "value": 2}]);
         let e = err(apply_patch(PatchType::Json, &cur, &failing));
         assert_eq!((e.code, e.reason), (422, "Invalid"));
-        assert_eq!(
-            e.message,
-            "the server rejected our request due to an error in our request"
-        );
-        let cause = e
-            .details
-            .as_ref()
-            .and_then(|d| d["causes"][0]["message"].as_str().map(str::to_string));
+        assert_eq!(e.message, "the server rejected our request due to an error in our request");
+        let cause = e.details.as_ref().and_then(|d| d["causes"][0]["message"].as_str().map(str::to_string));
         assert!(cause.is_some_and(|c| c.contains("value did not match")));
-        let e = err(apply_patch(
-            PatchType::Json,
-            &cur,
-            &json!([{"op": "remove", "path": "/nope"}]),
-        ));
+        let e = err(apply_patch(PatchType::Json, &cur, &json!([{"op": "remove", "path": "/nope"}])));
         assert_eq!(e.code, 422);
         let e = err(apply_patch(PatchType::Json, &cur, &json!({"op": "add"})));
         assert_eq!((e.code, e.reason), (400, "BadRequest"));
-        let e = err(apply_patch(
-            PatchType::Json,
-            &cur,
-            &json!([{"op": "frobnicate", "path": "/a"}]),
-        ));
+        let e = err(apply_patch(PatchType::Json, &cur, &json!([{"op": "frobnicate", "path": "/a"}])));
         assert_eq!(e.code, 400);
-        let many = Value::Array(vec![
-            json!({"op": "test", "path": "", "value": null});
-            MAX_JSON_PATCH_OPERATIONS + 1
-        ]);
+        let many = Value::Array(vec![json!({"op": "test", "path": "", "value": null}); MAX_JSON_PATCH_OPERATIONS + 1]);
         assert_eq!(err(apply_patch(PatchType::Json, &cur, &many)).code, 413);
     }
 
@@ -1150,53 +983,33 @@ mod tests {
         );
         // merge patch would have replaced the list
         let merged = ok(apply_patch(PatchType::Merge, &workers(), &p));
-        assert_eq!(
-            merged["spec"]["provider"]["workers"]
-                .as_array()
-                .map(Vec::len),
-            Some(2)
-        );
+        assert_eq!(merged["spec"]["provider"]["workers"].as_array().map(Vec::len), Some(2));
         // primitive lists are replaced
         let p = json!({"spec": {"provider": {"workers": [{"name": "a", "zones": ["z3"]}]}}});
         let out = ok(apply_patch(PatchType::StrategicMerge, &workers(), &p));
-        assert_eq!(
-            out["spec"]["provider"]["workers"][0],
-            json!({"name": "a", "minimum": 1, "zones": ["z3"]})
-        );
+        assert_eq!(out["spec"]["provider"]["workers"][0], json!({"name": "a", "minimum": 1, "zones": ["z3"]}));
     }
 
     #[test]
     fn strategic_merge_directives() {
         let p = json!({"spec": {"provider": {"workers": [{"name": "a", "$patch": "delete"}]}}});
         let out = ok(apply_patch(PatchType::StrategicMerge, &workers(), &p));
-        assert_eq!(
-            out["spec"]["provider"]["workers"],
-            json!([{"name": "b", "minimum": 2}])
-        );
+        assert_eq!(out["spec"]["provider"]["workers"], json!([{"name": "b", "minimum": 2}]));
 
         let p = json!({"spec": {"provider": {"workers": [{"$patch": "replace"}, {"name": "x", "minimum": 9}]}}});
         let out = ok(apply_patch(PatchType::StrategicMerge, &workers(), &p));
-        assert_eq!(
-            out["spec"]["provider"]["workers"],
-            json!([{"name": "x", "minimum": 9}])
-        );
+        assert_eq!(out["spec"]["provider"]["workers"], json!([{"name": "x", "minimum": 9}]));
 
         let p = json!({"spec": {"provider": {"$patch": "replace", "type": "local"}}});
         let out = ok(apply_patch(PatchType::StrategicMerge, &workers(), &p));
         assert_eq!(out["spec"]["provider"], json!({"type": "local"}));
 
         let p = json!({"spec": {"provider": {"$patch": "delete"}}});
-        assert_eq!(
-            ok(apply_patch(PatchType::StrategicMerge, &workers(), &p)),
-            json!({"spec": {}})
-        );
+        assert_eq!(ok(apply_patch(PatchType::StrategicMerge, &workers(), &p)), json!({"spec": {}}));
 
         let p = json!({"spec": {"provider": {"workers": [{"name": "a", "$deleteFromPrimitiveList/zones": ["z1"]}]}}});
         let out = ok(apply_patch(PatchType::StrategicMerge, &workers(), &p));
-        assert_eq!(
-            out["spec"]["provider"]["workers"][0]["zones"],
-            json!(["z2"])
-        );
+        assert_eq!(out["spec"]["provider"]["workers"][0]["zones"], json!(["z2"]));
 
         let p = json!({"spec": {"provider": {"$setElementOrder/workers": [{"name": "b"}, {"name": "a"}], "workers": [{"name": "a", "minimum": 3}]}}});
         let out = ok(apply_patch(PatchType::StrategicMerge, &workers(), &p));
@@ -1205,31 +1018,17 @@ mod tests {
 
         let cur = json!({"spec": {"strategy": {"type": "A", "rollingUpdate": {"x": 1}}}});
         let p = json!({"spec": {"strategy": {"$retainKeys": ["type"], "type": "B"}}});
-        assert_eq!(
-            ok(apply_patch(PatchType::StrategicMerge, &cur, &p)),
-            json!({"spec": {"strategy": {"type": "B"}}})
-        );
+        assert_eq!(ok(apply_patch(PatchType::StrategicMerge, &cur, &p)), json!({"spec": {"strategy": {"type": "B"}}}));
 
         // directives never leak into new fields
         let p = json!({"spec": {"new": {"$patch": "replace", "a": [{"name": "x", "$patch": "merge"}]}}});
         let out = ok(apply_patch(PatchType::StrategicMerge, &json!({}), &p));
         assert_eq!(out, json!({"spec": {"new": {"a": [{"name": "x"}]}}}));
 
-        let e = err(apply_patch(
-            PatchType::StrategicMerge,
-            &json!({}),
-            &json!({"$patch": "explode"}),
-        ));
+        let e = err(apply_patch(PatchType::StrategicMerge, &json!({}), &json!({"$patch": "explode"})));
         assert_eq!(e.code, 400);
-        let e = err(apply_patch(
-            PatchType::StrategicMerge,
-            &json!({}),
-            &json!([1]),
-        ));
-        assert_eq!(
-            e.message,
-            "json: cannot unmarshal array into Go value of type map[string]interface {}"
-        );
+        let e = err(apply_patch(PatchType::StrategicMerge, &json!({}), &json!([1])));
+        assert_eq!(e.message, "json: cannot unmarshal array into Go value of type map[string]interface {}");
     }
 
     #[test]
@@ -1245,8 +1044,7 @@ mod tests {
         );
         assert_eq!(out["metadata"]["finalizers"], json!(["a", "b"]));
         // subjects are atomic even though they carry names
-        let cur =
-            json!({"subjects": [{"kind": "User", "name": "a"}, {"kind": "Group", "name": "g"}]});
+        let cur = json!({"subjects": [{"kind": "User", "name": "a"}, {"kind": "Group", "name": "g"}]});
         let p = json!({"subjects": [{"kind": "Group", "name": "a"}]});
         assert_eq!(ok(apply_patch(PatchType::StrategicMerge, &cur, &p)), p);
         // elements without the key: replaced
@@ -1306,125 +1104,44 @@ mod tests {
     #[test]
     fn ssa_create_then_conflict_then_force() {
         let t0 = "2025-01-01T00:00:00Z";
-        let obj = ok(server_side_apply(
-            None,
-            &cm(json!({"foo": "1", "bar": "x"})),
-            "kubectl",
-            "v1",
-            t0,
-            false,
-        ));
+        let obj = ok(server_side_apply(None, &cm(json!({"foo": "1", "bar": "x"})), "kubectl", "v1", t0, false));
         assert_eq!(obj["data"], json!({"foo": "1", "bar": "x"}));
         let mf = &obj["metadata"]["managedFields"][0];
         assert_eq!(mf["operation"], "Apply");
         assert_eq!(mf["fieldsType"], "FieldsV1");
         assert_eq!(mf["time"], t0);
-        assert_eq!(
-            mf["fieldsV1"],
-            json!({"f:data": {".": {}, "f:bar": {}, "f:foo": {}}})
-        );
+        assert_eq!(mf["fieldsV1"], json!({"f:data": {".": {}, "f:bar": {}, "f:foo": {}}}));
 
         // same value from another manager: shared, no conflict
-        let shared = ok(server_side_apply(
-            Some(&obj),
-            &cm(json!({"foo": "1"})),
-            "other",
-            "v1",
-            t0,
-            false,
-        ));
+        let shared = ok(server_side_apply(Some(&obj), &cm(json!({"foo": "1"})), "other", "v1", t0, false));
         assert_eq!(managers(&shared).len(), 2);
         // different value: conflict
-        let e = err(server_side_apply(
-            Some(&obj),
-            &cm(json!({"foo": "2"})),
-            "other",
-            "v1",
-            t0,
-            false,
-        ));
+        let e = err(server_side_apply(Some(&obj), &cm(json!({"foo": "2"})), "other", "v1", t0, false));
         assert_eq!((e.code, e.reason), (409, "Conflict"));
-        assert_eq!(
-            e.message,
-            "Apply failed with 1 conflict: conflict with \"kubectl\": .data.foo"
-        );
-        assert_eq!(
-            e.details.as_ref().map(|d| d["causes"][0]["field"].clone()),
-            Some(json!(".data.foo"))
-        );
-        let e = err(server_side_apply(
-            Some(&obj),
-            &cm(json!({"foo": "2", "bar": "y"})),
-            "other",
-            "v1",
-            t0,
-            false,
-        ));
-        assert_eq!(
-            e.message,
-            "Apply failed with 2 conflicts: conflicts with \"kubectl\":\n- .data.bar\n- .data.foo"
-        );
+        assert_eq!(e.message, "Apply failed with 1 conflict: conflict with \"kubectl\": .data.foo");
+        assert_eq!(e.details.as_ref().map(|d| d["causes"][0]["field"].clone()), Some(json!(".data.foo")));
+        let e = err(server_side_apply(Some(&obj), &cm(json!({"foo": "2", "bar": "y"})), "other", "v1", t0, false));
+        assert_eq!(e.message, "Apply failed with 2 conflicts: conflicts with \"kubectl\":\n- .data.bar\n- .data.foo");
         // force takes the field over
-        let forced = ok(server_side_apply(
-            Some(&obj),
-            &cm(json!({"foo": "2"})),
-            "other",
-            "v1",
-            t0,
-            true,
-        ));
+        let forced = ok(server_side_apply(Some(&obj), &cm(json!({"foo": "2"})), "other", "v1", t0, true));
         assert_eq!(forced["data"], json!({"foo": "2", "bar": "x"}));
-        let entries = forced["metadata"]["managedFields"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let kubectl = entries
-            .iter()
-            .find(|e| e["manager"] == "kubectl")
-            .map(|e| e["fieldsV1"].clone());
+        let entries = forced["metadata"]["managedFields"].as_array().cloned().unwrap_or_default();
+        let kubectl = entries.iter().find(|e| e["manager"] == "kubectl").map(|e| e["fieldsV1"].clone());
         assert_eq!(kubectl, Some(json!({"f:data": {".": {}, "f:bar": {}}})));
     }
 
     #[test]
     fn ssa_removes_fields_no_longer_applied() {
         let t = "2025-01-01T00:00:00Z";
-        let obj = ok(server_side_apply(
-            None,
-            &cm(json!({"a": "1", "b": "2"})),
-            "m",
-            "v1",
-            t,
-            false,
-        ));
-        let obj = ok(server_side_apply(
-            Some(&obj),
-            &cm(json!({"a": "1"})),
-            "m",
-            "v1",
-            t,
-            false,
-        ));
+        let obj = ok(server_side_apply(None, &cm(json!({"a": "1", "b": "2"})), "m", "v1", t, false));
+        let obj = ok(server_side_apply(Some(&obj), &cm(json!({"a": "1"})), "m", "v1", t, false));
         assert_eq!(obj["data"], json!({"a": "1"}));
         // fields also owned by someone else stay
         let mut upd = obj.clone();
         upd["data"]["c"] = json!("3");
         record_update_manager(&mut upd, Some(&obj), "editor", "Update", "v1", t);
-        let obj = ok(server_side_apply(
-            Some(&upd),
-            &cm(json!({"a": "1", "z": "9"})),
-            "m",
-            "v1",
-            t,
-            false,
-        ));
-        let obj = ok(server_side_apply(
-            Some(&obj),
-            &cm(json!({"z": "9"})),
-            "m",
-            "v1",
-            t,
-            false,
-        ));
+        let obj = ok(server_side_apply(Some(&upd), &cm(json!({"a": "1", "z": "9"})), "m", "v1", t, false));
+        let obj = ok(server_side_apply(Some(&obj), &cm(json!({"z": "9"})), "m", "v1", t, false));
         assert_eq!(obj["data"], json!({"c": "3", "z": "9"}));
         // dropping the whole map keeps entries other managers own
         let bare = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}});
@@ -1444,37 +1161,13 @@ mod tests {
             t,
             false,
         ));
-        let e = err(server_side_apply(
-            Some(&obj),
-            &shoot(json!([{"name": "a", "max": 5}])),
-            "n",
-            "v1",
-            t,
-            false,
-        ));
-        assert_eq!(
-            e.message,
-            "Apply failed with 1 conflict: conflict with \"m\": .spec.workers[name=\"a\"].max"
-        );
+        let e = err(server_side_apply(Some(&obj), &shoot(json!([{"name": "a", "max": 5}])), "n", "v1", t, false));
+        assert_eq!(e.message, "Apply failed with 1 conflict: conflict with \"m\": .spec.workers[name=\"a\"].max");
         // adding a new item from another manager is fine, and it is merged
-        let obj2 = ok(server_side_apply(
-            Some(&obj),
-            &shoot(json!([{"name": "c", "max": 3}])),
-            "n",
-            "v1",
-            t,
-            false,
-        ));
+        let obj2 = ok(server_side_apply(Some(&obj), &shoot(json!([{"name": "c", "max": 3}])), "n", "v1", t, false));
         assert_eq!(obj2["spec"]["workers"].as_array().map(Vec::len), Some(3));
         // m dropping b removes it, c (owned by n) stays
-        let obj3 = ok(server_side_apply(
-            Some(&obj2),
-            &shoot(json!([{"name": "a", "max": 1}])),
-            "m",
-            "v1",
-            t,
-            false,
-        ));
+        let obj3 = ok(server_side_apply(Some(&obj2), &shoot(json!([{"name": "a", "max": 1}])), "m", "v1", t, false));
         let names: Vec<&str> = obj3["spec"]["workers"]
             .as_array()
             .map(|a| a.iter().filter_map(|w| w["name"].as_str()).collect())
@@ -1486,36 +1179,19 @@ mod tests {
     fn ssa_validation() {
         let t = "t";
         let e = err(server_side_apply(None, &cm(json!({})), "", "v1", t, false));
-        assert_eq!((e.code, e.message.as_str()), (422, "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"));
         assert_eq!(
-            err(server_side_apply(
-                None,
-                &cm(json!({})),
-                &"x".repeat(129),
-                "v1",
-                t,
-                false
-            ))
-            .code,
-            422
+            (e.code, e.message.as_str()),
+            (
+                422,
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
+            )
         );
-        let e = err(server_side_apply(
-            None,
-            &json!({"kind": "ConfigMap", "metadata": {"name": "c"}}),
-            "m",
-            "v1",
-            t,
-            false,
-        ));
+        assert_eq!(err(server_side_apply(None, &cm(json!({})), &"x".repeat(129), "v1", t, false)).code, 422);
+        let e =
+            err(server_side_apply(None, &json!({"kind": "ConfigMap", "metadata": {"name": "c"}}), "m", "v1", t, false));
         assert!(e.code == 400 && e.message.starts_with("Object 'apiVersion' is missing in '"));
-        let e = err(server_side_apply(
-            None,
-            &json!({"apiVersion": "v1", "metadata": {"name": "c"}}),
-            "m",
-            "v1",
-            t,
-            false,
-        ));
+        let e =
+            err(server_side_apply(None, &json!({"apiVersion": "v1", "metadata": {"name": "c"}}), "m", "v1", t, false));
         assert!(e.message.starts_with("Object 'Kind' is missing"));
         assert_eq!(
             err(server_side_apply(
@@ -1535,10 +1211,7 @@ mod tests {
             err(server_side_apply(None, &with_mf, "m", "v1", t, false)).message,
             "metadata.managedFields must be nil"
         );
-        assert_eq!(
-            err(server_side_apply(None, &json!([]), "m", "v1", t, false)).code,
-            400
-        );
+        assert_eq!(err(server_side_apply(None, &json!([]), "m", "v1", t, false)).code, 400);
     }
 
     #[test]
@@ -1549,50 +1222,26 @@ mod tests {
         record_update_manager(&mut created, None, "kubectl-create", "Update", "v1", t1);
         let e = &created["metadata"]["managedFields"][0];
         assert_eq!(
-            (
-                e["manager"].as_str(),
-                e["operation"].as_str(),
-                e["time"].as_str()
-            ),
+            (e["manager"].as_str(), e["operation"].as_str(), e["time"].as_str()),
             (Some("kubectl-create"), Some("Update"), Some(t1))
         );
-        assert_eq!(
-            e["fieldsV1"],
-            json!({"f:data": {".": {}, "f:a": {}, "f:b": {}}})
-        );
+        assert_eq!(e["fieldsV1"], json!({"f:data": {".": {}, "f:a": {}, "f:b": {}}}));
 
         let mut edited = created.clone();
         edited["data"]["b"] = json!("3");
-        record_update_manager(
-            &mut edited,
-            Some(&created),
-            "kubectl-edit",
-            "Update",
-            "v1",
-            t2,
-        );
-        let entries = edited["metadata"]["managedFields"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        record_update_manager(&mut edited, Some(&created), "kubectl-edit", "Update", "v1", t2);
+        let entries = edited["metadata"]["managedFields"].as_array().cloned().unwrap_or_default();
         assert_eq!(entries.len(), 2);
-        assert_eq!(
-            entries[0]["fieldsV1"],
-            json!({"f:data": {".": {}, "f:a": {}}})
-        );
+        assert_eq!(entries[0]["fieldsV1"], json!({"f:data": {".": {}, "f:a": {}}}));
         assert_eq!(entries[1]["manager"], "kubectl-edit");
         assert_eq!(entries[1]["fieldsV1"], json!({"f:data": {"f:b": {}}}));
 
         // an Apply now conflicts with the updater, described as kube does
-        let e = err(server_side_apply(
-            Some(&edited),
-            &cm(json!({"b": "4"})),
-            "kubectl",
-            "v1",
-            t2,
-            false,
-        ));
-        assert_eq!(e.message, format!("Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1 at {t2}: .data.b"));
+        let e = err(server_side_apply(Some(&edited), &cm(json!({"b": "4"})), "kubectl", "v1", t2, false));
+        assert_eq!(
+            e.message,
+            format!("Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1 at {t2}: .data.b")
+        );
 
         // a no-op update adds nothing; removing a field drops it from every entry
         let mut same = edited.clone();
@@ -1603,10 +1252,7 @@ mod tests {
             d.remove("b");
         }
         record_update_manager(&mut removed, Some(&edited), "x", "Update", "v1", t2);
-        assert_eq!(
-            managers(&removed),
-            vec![("kubectl-create".to_string(), "Update".to_string())]
-        );
+        assert_eq!(managers(&removed), vec![("kubectl-create".to_string(), "Update".to_string())]);
     }
 
     #[test]
@@ -1614,21 +1260,8 @@ mod tests {
         let t = "2025-01-01T00:00:00Z";
         let mut obj = cm(json!({"a": "1"}));
         record_update_manager(&mut obj, None, "zz", "Update", "v1", t);
-        let obj = ok(server_side_apply(
-            Some(&obj),
-            &cm(json!({"b": "2"})),
-            "aa",
-            "v1",
-            t,
-            false,
-        ));
-        assert_eq!(
-            managers(&obj),
-            vec![
-                ("aa".into(), "Apply".into()),
-                ("zz".into(), "Update".into())
-            ]
-        );
+        let obj = ok(server_side_apply(Some(&obj), &cm(json!({"b": "2"})), "aa", "v1", t, false));
+        assert_eq!(managers(&obj), vec![("aa".into(), "Apply".into()), ("zz".into(), "Update".into())]);
         assert_eq!(obj["data"], json!({"a": "1", "b": "2"}));
     }
 }

@@ -29,26 +29,14 @@ pub struct RequestInfo {
 }
 
 /// Parse `/api/v1/...` or `/apis/<g>/<v>/...`; None for non-resource paths.
-pub fn parse_resource_path(
-    method: &http::Method,
-    path: &str,
-    query: &Query,
-) -> Option<RequestInfo> {
-    let parts: Vec<&str> = path
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
+pub fn parse_resource_path(method: &http::Method, path: &str, query: &Query) -> Option<RequestInfo> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let (group, version, rest) = match parts.as_slice() {
         ["api", v, rest @ ..] if !rest.is_empty() => (String::new(), v.to_string(), rest),
         ["apis", g, v, rest @ ..] if !rest.is_empty() => (g.to_string(), v.to_string(), rest),
         _ => return None,
     };
-    let mut info = RequestInfo {
-        group,
-        version,
-        ..Default::default()
-    };
+    let mut info = RequestInfo { group, version, ..Default::default() };
     let mut rest: Vec<&str> = rest.to_vec();
     if rest[0] == "namespaces" && rest.len() > 1 {
         info.namespace = rest[1].to_string();
@@ -95,29 +83,19 @@ pub struct Query(pub HashMap<String, String>);
 
 impl Query {
     pub fn parse(q: Option<&str>) -> Self {
-        Self(
-            form_urlencoded::parse(q.unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect(),
-        )
+        Self(form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned().collect())
     }
     pub fn get(&self, k: &str) -> Option<&str> {
         self.0.get(k).map(String::as_str).filter(|s| !s.is_empty())
     }
     pub fn flag(&self, k: &str) -> bool {
-        matches!(
-            self.0.get(k).map(String::as_str),
-            Some("1" | "true" | "True")
-        )
+        matches!(self.0.get(k).map(String::as_str), Some("1" | "true" | "True"))
     }
     pub fn int(&self, k: &str) -> Result<Option<i64>, ApiError> {
         self.get(k)
             .map(|v| {
-                v.parse::<i64>().map_err(|_| {
-                    ApiError::bad_request(format!(
-                        "invalid value for {k}: {v:?}: must be an integer"
-                    ))
-                })
+                v.parse::<i64>()
+                    .map_err(|_| ApiError::bad_request(format!("invalid value for {k}: {v:?}: must be an integer")))
             })
             .transpose()
     }
@@ -125,9 +103,9 @@ impl Query {
         match self.get("dryRun") {
             None => Ok(false),
             Some("All") => Ok(true),
-            Some(other) => Err(ApiError::bad_request(format!(
-                "Invalid dryRun value {other:?}: supported values: \"All\""
-            ))),
+            Some(other) => {
+                Err(ApiError::bad_request(format!("Invalid dryRun value {other:?}: supported values: \"All\"")))
+            }
         }
     }
 }
@@ -159,12 +137,7 @@ pub fn json_response(code: u16, body: &Value, warnings: &[String]) -> Response<B
     bytes_response(code, "application/json", Bytes::from(bytes), warnings)
 }
 
-pub fn bytes_response(
-    code: u16,
-    content_type: &str,
-    body: Bytes,
-    warnings: &[String],
-) -> Response<Body> {
+pub fn bytes_response(code: u16, content_type: &str, body: Bytes, warnings: &[String]) -> Response<Body> {
     let mut b = Response::builder()
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header(header::CONTENT_TYPE, content_type)
@@ -173,8 +146,7 @@ pub fn bytes_response(
         let escaped = w.replace('\\', "\\\\").replace('"', "\\\"");
         b = b.header("Warning", format!("299 - \"{escaped}\""));
     }
-    b.body(full(body))
-        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
+    b.body(full(body)).unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
 pub fn error_response(e: &ApiError) -> Response<Body> {
@@ -188,11 +160,10 @@ pub fn parse_body(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
     }
     let ct = content_type.split(';').next().unwrap_or_default().trim();
     if ct.contains("yaml") {
-        let text = std::str::from_utf8(body)
-            .map_err(|_| ApiError::bad_request("the request body is not valid UTF-8"))?;
-        return serde_yaml::from_str::<Value>(text).map_err(|e| {
-            ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
-        });
+        let text =
+            std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the request body is not valid UTF-8"))?;
+        return serde_yaml::from_str::<Value>(text)
+            .map_err(|e| ApiError::bad_request(format!("the request body is not valid YAML: {e}")));
     }
     serde_json::from_slice::<Value>(body)
         .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
@@ -208,25 +179,14 @@ mod tests {
 
     #[test]
     fn parses_kube_paths() {
-        let i = info(
-            "GET",
-            "/apis/core.gardener.cloud/v1beta1/namespaces/garden-dev/shoots/local/status",
-            "",
-        )
-        .unwrap();
+        let i = info("GET", "/apis/core.gardener.cloud/v1beta1/namespaces/garden-dev/shoots/local/status", "").unwrap();
         assert_eq!(
             (i.group.as_str(), i.namespace.as_str(), i.resource.as_str()),
             ("core.gardener.cloud", "garden-dev", "shoots")
         );
-        assert_eq!(
-            (i.name.as_str(), i.subresource.as_str(), i.verb.as_str()),
-            ("local", "status", "get")
-        );
+        assert_eq!((i.name.as_str(), i.subresource.as_str(), i.verb.as_str()), ("local", "status", "get"));
         let i = info("GET", "/api/v1/namespaces/foo", "").unwrap();
-        assert_eq!(
-            (i.resource.as_str(), i.name.as_str(), i.namespace.as_str()),
-            ("namespaces", "foo", "")
-        );
+        assert_eq!((i.resource.as_str(), i.name.as_str(), i.namespace.as_str()), ("namespaces", "foo", ""));
         let i = info("PUT", "/api/v1/namespaces/foo/finalize", "").unwrap();
         assert_eq!(
             (i.resource.as_str(), i.subresource.as_str(), i.verb.as_str()),
@@ -235,10 +195,7 @@ mod tests {
         let i = info("GET", "/api/v1/namespaces", "watch=1").unwrap();
         assert_eq!(i.verb, "watch");
         let i = info("DELETE", "/api/v1/namespaces/a/secrets", "").unwrap();
-        assert_eq!(
-            (i.verb.as_str(), i.namespace.as_str()),
-            ("deletecollection", "a")
-        );
+        assert_eq!((i.verb.as_str(), i.namespace.as_str()), ("deletecollection", "a"));
         assert!(info("GET", "/apis/core.gardener.cloud/v1beta1", "").is_none());
         assert!(info("GET", "/healthz", "").is_none());
     }

@@ -78,10 +78,7 @@ impl LabelSelector {
     /// Parse the `labelSelector` query syntax. Errors are 400 BadRequest.
     pub fn parse(s: &str) -> Result<Self, ApiError> {
         let tokens = lex(s).map_err(ApiError::bad_request)?;
-        Parser { tokens, pos: 0 }
-            .parse()
-            .map(LabelSelector)
-            .map_err(ApiError::bad_request)
+        Parser { tokens, pos: 0 }.parse().map(LabelSelector).map_err(ApiError::bad_request)
     }
 
     /// Whether the labels satisfy every requirement.
@@ -93,11 +90,7 @@ impl LabelSelector {
     pub fn matches_json(&self, labels: Option<&serde_json::Value>) -> bool {
         let map: BTreeMap<String, String> = labels
             .and_then(serde_json::Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                    .collect()
-            })
+            .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
             .unwrap_or_default();
         self.matches(&map)
     }
@@ -232,11 +225,7 @@ struct Parser {
 
 impl Parser {
     fn peek(&self) -> Tok {
-        self.tokens
-            .get(self.pos)
-            .cloned()
-            .unwrap_or(Tok::End)
-            .as_value()
+        self.tokens.get(self.pos).cloned().unwrap_or(Tok::End).as_value()
     }
 
     fn next_raw(&mut self) -> Tok {
@@ -256,36 +245,19 @@ impl Parser {
         loop {
             match self.peek() {
                 Tok::Ident(_) | Tok::Not => {
-                    let r = self
-                        .requirement()
-                        .map_err(|e| format!("unable to parse requirement: {e}"))?;
+                    let r = self.requirement().map_err(|e| format!("unable to parse requirement: {e}"))?;
                     reqs.push(r);
                     match self.next() {
                         Tok::End => return Ok(reqs),
                         Tok::Comma => match self.peek() {
                             Tok::Ident(_) | Tok::Not => {}
-                            t => {
-                                return Err(format!(
-                                    "found '{}', expected: identifier after ','",
-                                    t.literal()
-                                ))
-                            }
+                            t => return Err(format!("found '{}', expected: identifier after ','", t.literal())),
                         },
-                        t => {
-                            return Err(format!(
-                                "found '{}', expected: ',' or 'end of string'",
-                                t.literal()
-                            ))
-                        }
+                        t => return Err(format!("found '{}', expected: ',' or 'end of string'", t.literal())),
                     }
                 }
                 Tok::End => return Ok(reqs),
-                t => {
-                    return Err(format!(
-                        "found '{}', expected: !, identifier, or 'end of string'",
-                        t.literal()
-                    ))
-                }
+                t => return Err(format!("found '{}', expected: !, identifier, or 'end of string'", t.literal())),
             }
         }
     }
@@ -303,18 +275,10 @@ impl Parser {
         validate_key(&key)?;
         // Like kube, `!key` ends the requirement; whatever follows is the caller's problem.
         if negated {
-            return Ok(LabelRequirement {
-                key,
-                op: LabelOp::DoesNotExist,
-                values: Vec::new(),
-            });
+            return Ok(LabelRequirement { key, op: LabelOp::DoesNotExist, values: Vec::new() });
         }
         if matches!(self.peek(), Tok::End | Tok::Comma) {
-            return Ok(LabelRequirement {
-                key,
-                op: LabelOp::Exists,
-                values: Vec::new(),
-            });
+            return Ok(LabelRequirement { key, op: LabelOp::Exists, values: Vec::new() });
         }
         let (op, values) = self.operator_and_values()?;
         for (i, v) in values.iter().enumerate() {
@@ -340,18 +304,9 @@ impl Parser {
             Tok::NotEq => LabelOp::NotIn,
             Tok::Gt => LabelOp::GreaterThan,
             Tok::Lt => LabelOp::LessThan,
-            t => {
-                return Err(format!(
-                    "found '{}', expected: in, notin, =, ==, !=, gt, lt",
-                    t.literal()
-                ))
-            }
+            t => return Err(format!("found '{}', expected: in, notin, =, ==, !=, gt, lt", t.literal())),
         };
-        let values = if matches!(op_tok, Tok::In | Tok::NotIn) {
-            self.value_set()?
-        } else {
-            self.exact_value()?
-        };
+        let values = if matches!(op_tok, Tok::In | Tok::NotIn) { self.value_set()? } else { self.exact_value()? };
         Ok((op, values))
     }
 
@@ -378,12 +333,7 @@ impl Parser {
                 return Ok(set.into_iter().collect());
             }
             Tok::Ident(_) | Tok::Comma => {}
-            t => {
-                return Err(format!(
-                    "found '{}', expected: ',', ')' or identifier",
-                    t.literal()
-                ))
-            }
+            t => return Err(format!("found '{}', expected: ',', ')' or identifier", t.literal())),
         }
         self.identifiers(&mut set)?;
         match self.next() {
@@ -420,29 +370,20 @@ impl Parser {
                         _ => {}
                     }
                 }
-                t => {
-                    return Err(format!(
-                        "found '{}', expected: ',', or identifier",
-                        t.literal()
-                    ))
-                }
+                t => return Err(format!("found '{}', expected: ',', or identifier", t.literal())),
             }
         }
     }
 }
 
 const QNAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const QNAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT: &str =
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const QNAME_MSG: &str =
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+const DNS1123_SUBDOMAIN_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const LABEL_VALUE_FMT: &str = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?";
 
 fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
-    let ex = examples
-        .iter()
-        .map(|e| format!("'{e}'"))
-        .collect::<Vec<_>>()
-        .join(", or ");
+    let ex = examples.iter().map(|e| format!("'{e}'")).collect::<Vec<_>>().join(", or ");
     format!("{msg} (e.g. {ex}, regex used for validation is '{fmt}')")
 }
 
@@ -452,8 +393,7 @@ fn is_qualified_name_part(s: &str) -> bool {
     !b.is_empty()
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 fn is_dns1123_label(s: &str) -> bool {
@@ -461,8 +401,7 @@ fn is_dns1123_label(s: &str) -> bool {
     !b.is_empty()
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
         && (b[b.len() - 1].is_ascii_lowercase() || b[b.len() - 1].is_ascii_digit())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 /// kube's `IsDNS1123Subdomain` messages.
@@ -491,11 +430,7 @@ pub fn qualified_name_errors(value: &str) -> Vec<String> {
             if prefix.is_empty() {
                 errs.push("prefix part must be non-empty".to_string());
             } else {
-                errs.extend(
-                    dns1123_subdomain_errors(prefix)
-                        .into_iter()
-                        .map(|e| format!("prefix part {e}")),
-                );
+                errs.extend(dns1123_subdomain_errors(prefix).into_iter().map(|e| format!("prefix part {e}")));
             }
             *name
         }
@@ -513,10 +448,7 @@ pub fn qualified_name_errors(value: &str) -> Vec<String> {
         errs.push("name part must be no more than 63 characters".to_string());
     }
     if !is_qualified_name_part(name) {
-        errs.push(format!(
-            "name part {}",
-            regex_error(QNAME_MSG, QNAME_FMT, &["MyName", "my.name", "123-abc"])
-        ));
+        errs.push(format!("name part {}", regex_error(QNAME_MSG, QNAME_FMT, &["MyName", "my.name", "123-abc"])));
     }
     errs
 }
@@ -543,10 +475,7 @@ fn validate_key(key: &str) -> Result<(), String> {
         Ok(())
     } else {
         // kube validates the key with the parser's (nil) field path, printed as `<nil>`.
-        Err(format!(
-            "<nil>: Invalid value: {key:?}: {}",
-            errs.join("; ")
-        ))
+        Err(format!("<nil>: Invalid value: {key:?}: {}", errs.join("; ")))
     }
 }
 
@@ -555,10 +484,7 @@ fn validate_value(key: &str, index: usize, value: &str) -> Result<(), String> {
     if errs.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "values[{index}][{key}]: Invalid value: {value:?}: {}",
-            errs.join("; ")
-        ))
+        Err(format!("values[{index}][{key}]: Invalid value: {value:?}: {}", errs.join("; ")))
     }
 }
 
@@ -594,16 +520,10 @@ impl FieldSelector {
         let mut reqs = Vec::new();
         for term in terms.iter().filter(|t| !t.is_empty()) {
             let Some((field, op, raw)) = split_term(term) else {
-                return Err(ApiError::bad_request(format!(
-                    "invalid selector: '{s}'; can't understand '{term}'"
-                )));
+                return Err(ApiError::bad_request(format!("invalid selector: '{s}'; can't understand '{term}'")));
             };
             let value = unescape_value(raw).map_err(ApiError::bad_request)?;
-            reqs.push(FieldRequirement {
-                field: field.to_string(),
-                op,
-                value,
-            });
+            reqs.push(FieldRequirement { field: field.to_string(), op, value });
         }
         Ok(FieldSelector(reqs))
     }
@@ -659,11 +579,7 @@ fn split_terms(s: &str) -> Vec<String> {
 fn split_term(term: &str) -> Option<(&str, FieldOp, &str)> {
     for (i, _) in term.char_indices() {
         let rest = &term[i..];
-        for (op, kind) in [
-            ("!=", FieldOp::NotEq),
-            ("==", FieldOp::Eq),
-            ("=", FieldOp::Eq),
-        ] {
+        for (op, kind) in [("!=", FieldOp::NotEq), ("==", FieldOp::Eq), ("=", FieldOp::Eq)] {
             if let Some(value) = rest.strip_prefix(op) {
                 return Some((&term[..i], kind, value));
             }
@@ -679,9 +595,7 @@ fn unescape_value(s: &str) -> Result<String, String> {
     for c in s.chars() {
         if in_slash {
             if !matches!(c, '\\' | ',' | '=') {
-                return Err(format!(
-                    "invalid field selector: invalid escape sequence: \\{c}"
-                ));
+                return Err(format!("invalid field selector: invalid escape sequence: \\{c}"));
             }
             out.push(c);
             in_slash = false;
@@ -690,12 +604,7 @@ fn unescape_value(s: &str) -> Result<String, String> {
         match c {
             '\\' => in_slash = true,
             // kube prints the rune with %v, i.e. as its code point.
-            ',' | '=' => {
-                return Err(format!(
-                    "invalid field selector: unescaped character in value: {}",
-                    c as u32
-                ))
-            }
+            ',' | '=' => return Err(format!("invalid field selector: unescaped character in value: {}", c as u32)),
             _ => out.push(c),
         }
     }
@@ -710,10 +619,7 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn sel(s: &str) -> LabelSelector {
@@ -804,34 +710,17 @@ mod tests {
         let e = err("a=b,");
         assert_eq!((e.code, e.reason), (400, "BadRequest"));
         assert_eq!(e.message, "found '', expected: identifier after ','");
-        assert_eq!(
-            err("a in b").message,
-            "unable to parse requirement: found 'b' expected: '('"
-        );
-        assert_eq!(
-            err("a in (b").message,
-            "unable to parse requirement: found '', expected: ',' or ')'"
-        );
+        assert_eq!(err("a in b").message, "unable to parse requirement: found 'b' expected: '('");
+        assert_eq!(err("a in (b").message, "unable to parse requirement: found '', expected: ',' or ')'");
         assert_eq!(
             err("a b").message,
             "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"
         );
-        assert_eq!(
-            err("a=b c").message,
-            "found 'c', expected: ',' or 'end of string'"
-        );
-        assert_eq!(
-            err(",a").message,
-            "found ',', expected: !, identifier, or 'end of string'"
-        );
-        assert!(err("a=(b)")
-            .message
-            .starts_with("unable to parse requirement: found '('"));
+        assert_eq!(err("a=b c").message, "found 'c', expected: ',' or 'end of string'");
+        assert_eq!(err(",a").message, "found ',', expected: !, identifier, or 'end of string'");
+        assert!(err("a=(b)").message.starts_with("unable to parse requirement: found '('"));
         assert!(err("=b").message.starts_with("found '='"));
-        assert_eq!(
-            err("!a=b").message,
-            "found '=', expected: ',' or 'end of string'"
-        );
+        assert_eq!(err("!a=b").message, "found '=', expected: ',' or 'end of string'");
     }
 
     #[test]
@@ -840,25 +729,15 @@ mod tests {
             err("a=-x").message,
             "unable to parse requirement: values[0][a]: Invalid value: \"-x\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue', or 'my_value', or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
         );
-        assert!(err("-bad").message.starts_with("unable to parse requirement: <nil>: Invalid value: \"-bad\": name part must consist of"));
-        assert!(err("-bad=x")
+        assert!(err("-bad")
             .message
-            .contains("name part must consist of alphanumeric"));
-        assert!(err("Bad_Prefix/x=y")
-            .message
-            .contains("prefix part a lowercase RFC 1123 subdomain"));
-        assert!(err("a/b/c")
-            .message
-            .contains("a qualified name must consist of"));
-        assert!(err(&format!("{}=x", "k".repeat(64)))
-            .message
-            .contains("no more than 63 characters"));
-        assert!(err("a=-x")
-            .message
-            .contains("a valid label must be an empty string"));
-        assert!(err(&format!("a={}", "v".repeat(64)))
-            .message
-            .contains("no more than 63"));
+            .starts_with("unable to parse requirement: <nil>: Invalid value: \"-bad\": name part must consist of"));
+        assert!(err("-bad=x").message.contains("name part must consist of alphanumeric"));
+        assert!(err("Bad_Prefix/x=y").message.contains("prefix part a lowercase RFC 1123 subdomain"));
+        assert!(err("a/b/c").message.contains("a qualified name must consist of"));
+        assert!(err(&format!("{}=x", "k".repeat(64))).message.contains("no more than 63 characters"));
+        assert!(err("a=-x").message.contains("a valid label must be an empty string"));
+        assert!(err(&format!("a={}", "v".repeat(64))).message.contains("no more than 63"));
         assert!(LabelSelector::parse(&format!("{}=x", "k".repeat(63))).is_ok());
     }
 
@@ -894,14 +773,7 @@ mod tests {
         assert!(fsel("status.phase!=Running").matches(get));
         assert!(fsel("").is_empty());
         let r = fsel("b=2,a!=1");
-        assert_eq!(
-            r.requirements()[0],
-            FieldRequirement {
-                field: "a".into(),
-                op: FieldOp::NotEq,
-                value: "1".into()
-            }
-        );
+        assert_eq!(r.requirements()[0], FieldRequirement { field: "a".into(), op: FieldOp::NotEq, value: "1".into() });
     }
 
     #[test]
@@ -910,27 +782,15 @@ mod tests {
         assert_eq!(r.requirements()[0].value, r"a,b=c\d");
         assert_eq!(r.requirements().len(), 1);
         let e = FieldSelector::parse(r"a=b\x").err().map(|e| e.message);
-        assert_eq!(
-            e.as_deref(),
-            Some(r"invalid field selector: invalid escape sequence: \x")
-        );
+        assert_eq!(e.as_deref(), Some(r"invalid field selector: invalid escape sequence: \x"));
         let e = FieldSelector::parse("a=b=c").err().map(|e| e.message);
-        assert_eq!(
-            e.as_deref(),
-            Some("invalid field selector: unescaped character in value: 61")
-        );
+        assert_eq!(e.as_deref(), Some("invalid field selector: unescaped character in value: 61"));
         let e = FieldSelector::parse(r"a=b\").err().map(|e| e.message);
-        assert_eq!(
-            e.as_deref(),
-            Some(r"invalid field selector: invalid escape sequence: \")
-        );
+        assert_eq!(e.as_deref(), Some(r"invalid field selector: invalid escape sequence: \"));
         let e = FieldSelector::parse("abc");
         assert_eq!(
             e.err().map(|e| (e.code, e.message)),
-            Some((
-                400,
-                "invalid selector: 'abc'; can't understand 'abc'".into()
-            ))
+            Some((400, "invalid selector: 'abc'; can't understand 'abc'".into()))
         );
     }
 }

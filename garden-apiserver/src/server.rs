@@ -27,16 +27,11 @@ fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
 
 fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
     let pem = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
-    rustls_pemfile::private_key(&mut pem.as_slice())?
-        .with_context(|| format!("no private key in {}", path.display()))
+    rustls_pemfile::private_key(&mut pem.as_slice())?.with_context(|| format!("no private key in {}", path.display()))
 }
 
 /// TLS config: serving cert/key, client certs verified against `client_ca` but optional (tokens work too).
-pub fn tls_config(
-    cert: &Path,
-    key: &Path,
-    client_ca: &Path,
-) -> anyhow::Result<rustls::ServerConfig> {
+pub fn tls_config(cert: &Path, key: &Path, client_ca: &Path) -> anyhow::Result<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     for c in load_certs(client_ca)? {
@@ -76,15 +71,14 @@ pub async fn serve(
         let srv = srv.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let tls =
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => return,
-                };
+            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => return,
+            };
             let cert_user = tls
                 .get_ref()
                 .1
@@ -95,9 +89,7 @@ pub async fn serve(
             let service = service_fn(move |req| {
                 let srv = srv.clone();
                 let user = cert_user.clone();
-                async move {
-                    Ok::<_, std::convert::Infallible>(crate::handler::handle(srv, req, user).await)
-                }
+                async move { Ok::<_, std::convert::Infallible>(crate::handler::handle(srv, req, user).await) }
             });
             let builder = auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);

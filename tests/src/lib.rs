@@ -160,9 +160,8 @@ impl TestGarden {
     /// Like [`TestGarden::start`] with extra options.
     pub fn start_with(options: GardenOptions) -> Result<TestGarden> {
         let bin_dir = find_bin_dir()?;
-        let etcd_bin = find_tool("ETCD_BIN", "etcd", &[]).context(
-            "etcd not found: install Debian's etcd-server (hack/test.sh does) or set ETCD_BIN",
-        )?;
+        let etcd_bin = find_tool("ETCD_BIN", "etcd", &[])
+            .context("etcd not found: install Debian's etcd-server (hack/test.sh does) or set ETCD_BIN")?;
         let kubectl_bin = find_tool("KUBECTL", "kubectl", &[tools_venv_bin().join("kubectl")])
             .context("kubectl not found: run hack/test.sh (it installs one) or set KUBECTL")?;
 
@@ -206,10 +205,7 @@ impl TestGarden {
         })();
         if let Err(e) = started {
             garden.keep_dir = true;
-            return Err(e.context(format!(
-                "failed to start a test garden (directory kept: {})",
-                garden.dir.display()
-            )));
+            return Err(e.context(format!("failed to start a test garden (directory kept: {})", garden.dir.display())));
         }
         Ok(garden)
     }
@@ -294,9 +290,7 @@ impl TestGarden {
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(input.as_bytes());
         });
-        let out = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("failed to wait for kubectl: {e}"));
+        let out = child.wait_with_output().unwrap_or_else(|e| panic!("failed to wait for kubectl: {e}"));
         let _ = writer.join();
         out
     }
@@ -339,23 +333,11 @@ impl TestGarden {
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("failed to run garden-apiserver kubeconfig: {e}"));
-        let args: Vec<&str> = std::iter::once(name)
-            .chain(groups.iter().copied())
-            .collect();
+        let args: Vec<&str> = std::iter::once(name).chain(groups.iter().copied()).collect();
         let stdout = expect_success("garden-apiserver kubeconfig --user/--group", &args, &out);
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
         let path = self.dir.join(format!("user-{safe}.kubeconfig"));
-        fs::write(&path, stdout)
-            .unwrap_or_else(|e| panic!("failed to write {}: {e}", path.display()));
+        fs::write(&path, stdout).unwrap_or_else(|e| panic!("failed to write {}: {e}", path.display()));
         path
     }
 
@@ -368,10 +350,9 @@ impl TestGarden {
     pub async fn client_for(&self, kubeconfig: &Path) -> Result<kube::Client> {
         let kc = kube::config::Kubeconfig::read_from(kubeconfig)
             .with_context(|| format!("failed to read kubeconfig {}", kubeconfig.display()))?;
-        let config =
-            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-                .await
-                .context("failed to load kubeconfig")?;
+        let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .context("failed to load kubeconfig")?;
         kube::Client::try_from(config).context("failed to build kube client")
     }
 
@@ -475,9 +456,7 @@ impl TestGarden {
         self.apiserver = Some(child);
         let url = self.server_url();
         let kubeconfig = self.kubeconfig();
-        self.wait_ready("apiserver", Duration::from_secs(60), || {
-            kubeconfig.is_file() && readyz(&url)
-        })
+        self.wait_ready("apiserver", Duration::from_secs(60), || kubeconfig.is_file() && readyz(&url))
     }
 
     /// Spawns `cmd` with stdout+stderr appended to `<dir>/<name>.log`, registered with the watchdog.
@@ -501,12 +480,7 @@ impl TestGarden {
     }
 
     /// Waits until `ready()` or the component exits or the (patient) timeout passes.
-    fn wait_ready(
-        &mut self,
-        name: &str,
-        timeout: Duration,
-        mut ready: impl FnMut() -> bool,
-    ) -> Result<()> {
+    fn wait_ready(&mut self, name: &str, timeout: Duration, mut ready: impl FnMut() -> bool) -> Result<()> {
         let start = Instant::now();
         let deadline = start + patient(timeout);
         loop {
@@ -590,10 +564,7 @@ for p in $(cat "$2" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done"#;
     fn record_pid(&self, pid: u32, add: bool) {
         let path = self.dir.join("pids");
         let current = fs::read_to_string(&path).unwrap_or_default();
-        let mut pids: Vec<&str> = current
-            .split_whitespace()
-            .filter(|p| *p != pid.to_string())
-            .collect();
+        let mut pids: Vec<&str> = current.split_whitespace().filter(|p| *p != pid.to_string()).collect();
         let pid_s = pid.to_string();
         if add {
             pids.push(&pid_s);
@@ -606,18 +577,11 @@ impl Drop for TestGarden {
     fn drop(&mut self) {
         let failed = std::thread::panicking();
         if failed {
-            eprintln!(
-                "[garden-e2e] test failed; garden directory kept: {}",
-                self.dir.display()
-            );
+            eprintln!("[garden-e2e] test failed; garden directory kept: {}", self.dir.display());
             for name in ["etcd", "apiserver", "controller-manager"] {
                 let path = self.log_path(name);
                 if path.exists() {
-                    eprintln!(
-                        "----- last lines of {} -----\n{}",
-                        path.display(),
-                        tail(&path, 40)
-                    );
+                    eprintln!("----- last lines of {} -----\n{}", path.display(), tail(&path, 40));
                 }
             }
         }
@@ -635,9 +599,8 @@ impl Drop for TestGarden {
             let _ = watchdog.kill();
             let _ = watchdog.wait();
         }
-        let keep = failed
-            || self.keep_dir
-            || std::env::var_os("GARDEN_E2E_KEEP").is_some_and(|v| !v.is_empty() && v != "0");
+        let keep =
+            failed || self.keep_dir || std::env::var_os("GARDEN_E2E_KEEP").is_some_and(|v| !v.is_empty() && v != "0");
         if !keep {
             let _ = fs::remove_dir_all(&self.dir);
         }
@@ -701,28 +664,16 @@ fn find_tool(env_var: &str, name: &str, fallbacks: &[PathBuf]) -> Result<PathBuf
             }
         }
     }
-    fallbacks
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| anyhow!("{name} not found on PATH"))
+    fallbacks.iter().find(|p| p.is_file()).cloned().ok_or_else(|| anyhow!("{name} not found on PATH"))
 }
 
 fn make_temp_dir() -> Result<PathBuf> {
-    let base = std::env::var_os("GARDEN_E2E_TMPDIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let base = std::env::var_os("GARDEN_E2E_TMPDIR").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     for attempt in 0..100u32 {
         let seq = GARDEN_SEQ.fetch_add(1, Ordering::Relaxed);
-        let dir = base.join(format!(
-            "garden-e2e-{}-{seq}-{:08x}",
-            std::process::id(),
-            nanos.wrapping_add(attempt)
-        ));
+        let dir = base.join(format!("garden-e2e-{}-{seq}-{:08x}", std::process::id(), nanos.wrapping_add(attempt)));
         match fs::create_dir(&dir) {
             Ok(()) => {
                 fs::create_dir(dir.join("certs"))?;
@@ -732,10 +683,7 @@ fn make_temp_dir() -> Result<PathBuf> {
             Err(e) => return Err(e).with_context(|| format!("failed to create {}", dir.display())),
         }
     }
-    bail!(
-        "failed to create a temporary directory under {}",
-        base.display()
-    )
+    bail!("failed to create a temporary directory under {}", base.display())
 }
 
 /// `N` distinct free loopback ports (all held open at once while choosing them).
@@ -792,9 +740,7 @@ fn readyz(url: &str) -> bool {
 
 /// Last `lines` lines of a file (empty if unreadable).
 fn tail(path: &Path, lines: usize) -> String {
-    let text = fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let text = fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

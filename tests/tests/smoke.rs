@@ -13,13 +13,10 @@ fn kubectl_lists_default_namespace_and_reports_server_version() {
     );
 
     let version = garden.kubectl_ok(&["version", "-o", "json"]);
-    let version: serde_json::Value =
-        serde_json::from_str(&version).expect("kubectl version -o json");
+    let version: serde_json::Value = serde_json::from_str(&version).expect("kubectl version -o json");
     let server = &version["serverVersion"];
     assert!(
-        server["gitVersion"]
-            .as_str()
-            .is_some_and(|v| v.starts_with('v')),
+        server["gitVersion"].as_str().is_some_and(|v| v.starts_with('v')),
         "kubectl version reports no server version: {version}"
     );
 }

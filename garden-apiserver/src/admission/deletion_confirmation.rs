@@ -16,8 +16,7 @@ impl Plugin for DeletionConfirmation {
     }
 
     fn validate(&self, a: &Attributes<'_>, _lookup: &dyn Lookup) -> Result<(), ApiError> {
-        let guarded =
-            a.is("core.gardener.cloud", "shoots") || a.is("core.gardener.cloud", "projects");
+        let guarded = a.is("core.gardener.cloud", "shoots") || a.is("core.gardener.cloud", "projects");
         if a.operation != Operation::Delete || !guarded {
             return Ok(());
         }

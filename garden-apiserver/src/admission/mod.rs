@@ -68,17 +68,15 @@ pub struct Chain(pub Vec<Box<dyn Plugin>>);
 impl Chain {
     pub fn mutate(&self, attrs: &mut Attributes<'_>, lookup: &dyn Lookup) -> Result<(), ApiError> {
         for p in &self.0 {
-            p.mutate(attrs, lookup).inspect_err(
-                |e| tracing::debug!(plugin = p.name(), error = %e, "admission refused"),
-            )?;
+            p.mutate(attrs, lookup)
+                .inspect_err(|e| tracing::debug!(plugin = p.name(), error = %e, "admission refused"))?;
         }
         Ok(())
     }
     pub fn validate(&self, attrs: &Attributes<'_>, lookup: &dyn Lookup) -> Result<(), ApiError> {
         for p in &self.0 {
-            p.validate(attrs, lookup).inspect_err(
-                |e| tracing::debug!(plugin = p.name(), error = %e, "admission refused"),
-            )?;
+            p.validate(attrs, lookup)
+                .inspect_err(|e| tracing::debug!(plugin = p.name(), error = %e, "admission refused"))?;
         }
         Ok(())
     }

@@ -16,12 +16,7 @@ impl Plugin for NamespaceLifecycle {
     fn validate(&self, a: &Attributes<'_>, lookup: &dyn Lookup) -> Result<(), ApiError> {
         if a.is("", "namespaces") {
             if a.operation == Operation::Delete && IMMORTAL.contains(&a.name) {
-                return Err(ApiError::forbidden(
-                    "",
-                    "namespaces",
-                    a.name,
-                    "this namespace may not be deleted",
-                ));
+                return Err(ApiError::forbidden("", "namespaces", a.name, "this namespace may not be deleted"));
             }
             return Ok(());
         }
@@ -29,21 +24,14 @@ impl Plugin for NamespaceLifecycle {
             return Ok(());
         }
         let Some(ns) = lookup.get("", "namespaces", "", a.namespace) else {
-            return Err(ApiError::new(
-                404,
-                "NotFound",
-                format!("namespaces \"{}\" not found", a.namespace),
-            ));
+            return Err(ApiError::new(404, "NotFound", format!("namespaces \"{}\" not found", a.namespace)));
         };
         if ns.pointer("/metadata/deletionTimestamp").is_some() {
             return Err(ApiError::forbidden(
                 a.resource.group,
                 a.resource.plural,
                 a.name,
-                &format!(
-                    "unable to create new content in namespace {} because it is being terminated",
-                    a.namespace
-                ),
+                &format!("unable to create new content in namespace {} because it is being terminated", a.namespace),
             ));
         }
         Ok(())

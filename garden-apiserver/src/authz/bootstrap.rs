@@ -24,16 +24,7 @@ pub const GARDENER_SECURITY: &str = "security.gardener.cloud";
 
 const READ: &[&str] = &["get", "list", "watch"];
 const WRITE: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
-const ALL: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+const ALL: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
@@ -49,20 +40,13 @@ fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
 }
 
 fn url_rule(urls: &[&str], verbs: &[&str]) -> PolicyRule {
-    PolicyRule {
-        non_resource_urls: Some(strings(urls)),
-        verbs: strings(verbs),
-        ..Default::default()
-    }
+    PolicyRule { non_resource_urls: Some(strings(urls)), verbs: strings(verbs), ..Default::default() }
 }
 
 fn meta(name: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),
-        labels: Some(BTreeMap::from([(
-            "kubernetes.io/bootstrapping".to_string(),
-            "rbac-defaults".to_string(),
-        )])),
+        labels: Some(BTreeMap::from([("kubernetes.io/bootstrapping".to_string(), "rbac-defaults".to_string())])),
         annotations: Some(BTreeMap::from([(
             "rbac.authorization.kubernetes.io/autoupdate".to_string(),
             "true".to_string(),
@@ -72,11 +56,7 @@ fn meta(name: &str) -> ObjectMeta {
 }
 
 fn cluster_role(name: &str, rules: Vec<PolicyRule>) -> ClusterRole {
-    ClusterRole {
-        metadata: meta(name),
-        rules: Some(rules),
-        aggregation_rule: None,
-    }
+    ClusterRole { metadata: meta(name), rules: Some(rules), aggregation_rule: None }
 }
 
 fn binding(name: &str, role: &str, groups: &[&str]) -> ClusterRoleBinding {
@@ -104,17 +84,7 @@ fn binding(name: &str, role: &str, groups: &[&str]) -> ClusterRoleBinding {
 /// kube's `view` role (flattened), for the resources this server serves. No secrets.
 fn view_rules() -> Vec<PolicyRule> {
     vec![
-        rule(
-            &[""],
-            &[
-                "configmaps",
-                "serviceaccounts",
-                "events",
-                "resourcequotas",
-                "namespaces",
-            ],
-            READ,
-        ),
+        rule(&[""], &["configmaps", "serviceaccounts", "events", "resourcequotas", "namespaces"], READ),
         rule(&["events.k8s.io"], &["events"], READ),
         rule(&["coordination.k8s.io"], &["leases"], READ),
     ]
@@ -139,11 +109,7 @@ fn admin_rules() -> Vec<PolicyRule> {
     let mut rules = edit_rules();
     rules.extend([
         rule(&[RBAC_GROUP], &["roles", "rolebindings"], ALL),
-        rule(
-            &["authorization.k8s.io"],
-            &["localsubjectaccessreviews"],
-            &["create"],
-        ),
+        rule(&["authorization.k8s.io"], &["localsubjectaccessreviews"], &["create"]),
     ]);
     rules
 }
@@ -152,36 +118,18 @@ fn admin_rules() -> Vec<PolicyRule> {
 fn project_member_rules() -> Vec<PolicyRule> {
     vec![
         rule(&[""], &["secrets", "configmaps"], ALL),
-        rule(
-            &[""],
-            &["events", "resourcequotas", "serviceaccounts"],
-            READ,
-        ),
+        rule(&[""], &["events", "resourcequotas", "serviceaccounts"], READ),
         rule(&["events.k8s.io"], &["events"], READ),
-        rule(
-            &[GARDENER_CORE],
-            &["shoots", "secretbindings", "quotas"],
-            ALL,
-        ),
-        rule(
-            &[GARDENER_SECURITY],
-            &["credentialsbindings", "workloadidentities"],
-            ALL,
-        ),
+        rule(&[GARDENER_CORE], &["shoots", "secretbindings", "quotas"], ALL),
+        rule(&[GARDENER_SECURITY], &["credentialsbindings", "workloadidentities"], ALL),
         rule(&["settings.gardener.cloud"], &["openidconnectpresets"], ALL),
         rule(&["operations.gardener.cloud"], &["bastions"], ALL),
         rule(&[RBAC_GROUP], &["roles", "rolebindings"], ALL),
-        rule(
-            &[GARDENER_CORE],
-            &["shoots/adminkubeconfig", "shoots/viewerkubeconfig"],
-            &["create"],
-        ),
+        rule(&[GARDENER_CORE], &["shoots/adminkubeconfig", "shoots/viewerkubeconfig"], &["create"]),
         rule(
             &[GARDENER_CORE],
             &["namespacedcloudprofiles"],
-            &[
-                "get", "list", "watch", "create", "patch", "update", "delete",
-            ],
+            &["get", "list", "watch", "create", "patch", "update", "delete"],
         ),
     ]
 }
@@ -189,28 +137,11 @@ fn project_member_rules() -> Vec<PolicyRule> {
 /// Gardener's `gardener.cloud:system:project-viewer` (with its aggregated part written out).
 fn project_viewer_rules() -> Vec<PolicyRule> {
     vec![
-        rule(
-            &[""],
-            &["events", "configmaps", "resourcequotas", "serviceaccounts"],
-            READ,
-        ),
+        rule(&[""], &["events", "configmaps", "resourcequotas", "serviceaccounts"], READ),
         rule(&["events.k8s.io"], &["events"], READ),
-        rule(
-            &[GARDENER_CORE],
-            &[
-                "shoots",
-                "secretbindings",
-                "quotas",
-                "namespacedcloudprofiles",
-            ],
-            READ,
-        ),
+        rule(&[GARDENER_CORE], &["shoots", "secretbindings", "quotas", "namespacedcloudprofiles"], READ),
         rule(&[GARDENER_SECURITY], &["credentialsbindings"], READ),
-        rule(
-            &["settings.gardener.cloud"],
-            &["openidconnectpresets"],
-            READ,
-        ),
+        rule(&["settings.gardener.cloud"], &["openidconnectpresets"], READ),
         rule(&["operations.gardener.cloud"], &["bastions"], READ),
         rule(&[RBAC_GROUP], &["roles", "rolebindings"], READ),
         rule(&[GARDENER_CORE], &["shoots/viewerkubeconfig"], &["create"]),
@@ -232,43 +163,19 @@ fn gardener_admin_rules() -> Vec<PolicyRule> {
             &["*"],
             &["*"],
         ),
-        rule(
-            &[GARDENER_SECURITY],
-            &["credentialsbindings", "workloadidentities"],
-            &["*"],
-        ),
+        rule(&[GARDENER_SECURITY], &["credentialsbindings", "workloadidentities"], &["*"]),
         rule(&[""], &["events", "namespaces", "resourcequotas"], &["*"]),
         rule(&["events.k8s.io"], &["events"], &["*"]),
-        rule(
-            &[RBAC_GROUP],
-            &[
-                "clusterroles",
-                "clusterrolebindings",
-                "roles",
-                "rolebindings",
-            ],
-            &["*"],
-        ),
+        rule(&[RBAC_GROUP], &["clusterroles", "clusterrolebindings", "roles", "rolebindings"], &["*"]),
         rule(
             &["admissionregistration.k8s.io"],
-            &[
-                "mutatingwebhookconfigurations",
-                "validatingwebhookconfigurations",
-            ],
+            &["mutatingwebhookconfigurations", "validatingwebhookconfigurations"],
             &["*"],
         ),
         rule(&["apiregistration.k8s.io"], &["apiservices"], &["*"]),
-        rule(
-            &["apiextensions.k8s.io"],
-            &["customresourcedefinitions"],
-            &["*"],
-        ),
+        rule(&["apiextensions.k8s.io"], &["customresourcedefinitions"], &["*"]),
         rule(&["coordination.k8s.io"], &["leases"], &["*"]),
-        rule(
-            &["certificates.k8s.io"],
-            &["certificatesigningrequests"],
-            &["*"],
-        ),
+        rule(&["certificates.k8s.io"], &["certificatesigningrequests"], &["*"]),
     ]
 }
 
@@ -303,16 +210,7 @@ fn gardener_viewer_rules() -> Vec<PolicyRule> {
         ),
         rule(&[""], &["events", "namespaces", "resourcequotas"], READ),
         rule(&["events.k8s.io"], &["events"], READ),
-        rule(
-            &[RBAC_GROUP],
-            &[
-                "clusterroles",
-                "clusterrolebindings",
-                "roles",
-                "rolebindings",
-            ],
-            READ,
-        ),
+        rule(&[RBAC_GROUP], &["clusterroles", "clusterrolebindings", "roles", "rolebindings"], READ),
         rule(&["coordination.k8s.io"], &["leases"], READ),
     ]
 }
@@ -320,10 +218,7 @@ fn gardener_viewer_rules() -> Vec<PolicyRule> {
 /// The bootstrap ClusterRoles.
 pub fn cluster_roles() -> Vec<ClusterRole> {
     vec![
-        cluster_role(
-            "cluster-admin",
-            vec![rule(&["*"], &["*"], &["*"]), url_rule(&["*"], &["*"])],
-        ),
+        cluster_role("cluster-admin", vec![rule(&["*"], &["*"], &["*"]), url_rule(&["*"], &["*"])]),
         cluster_role(
             "system:discovery",
             vec![url_rule(
@@ -346,52 +241,28 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
         cluster_role(
             "system:basic-user",
             vec![
-                rule(
-                    &["authorization.k8s.io"],
-                    &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
-                    &["create"],
-                ),
-                rule(
-                    &["authentication.k8s.io"],
-                    &["selfsubjectreviews"],
-                    &["create"],
-                ),
+                rule(&["authorization.k8s.io"], &["selfsubjectaccessreviews", "selfsubjectrulesreviews"], &["create"]),
+                rule(&["authentication.k8s.io"], &["selfsubjectreviews"], &["create"]),
             ],
         ),
         cluster_role(
             "system:public-info-viewer",
-            vec![url_rule(
-                &["/healthz", "/livez", "/readyz", "/version", "/version/"],
-                &["get"],
-            )],
+            vec![url_rule(&["/healthz", "/livez", "/readyz", "/version", "/version/"], &["get"])],
         ),
         cluster_role("admin", admin_rules()),
         cluster_role("edit", edit_rules()),
         cluster_role("view", view_rules()),
         cluster_role("gardener.cloud:admin", gardener_admin_rules()),
         cluster_role("gardener.cloud:viewer", gardener_viewer_rules()),
-        cluster_role(
-            "gardener.cloud:system:project-member",
-            project_member_rules(),
-        ),
-        cluster_role(
-            "gardener.cloud:system:project-viewer",
-            project_viewer_rules(),
-        ),
+        cluster_role("gardener.cloud:system:project-member", project_member_rules()),
+        cluster_role("gardener.cloud:system:project-viewer", project_viewer_rules()),
         cluster_role(
             "gardener.cloud:system:project-serviceaccountmanager",
-            vec![
-                rule(&[""], &["serviceaccounts"], ALL),
-                rule(&[""], &["serviceaccounts/token"], &["create"]),
-            ],
+            vec![rule(&[""], &["serviceaccounts"], ALL), rule(&[""], &["serviceaccounts/token"], &["create"])],
         ),
         cluster_role(
             "gardener.cloud:system:read-global-resources",
-            vec![rule(
-                &[GARDENER_CORE],
-                &["cloudprofiles", "exposureclasses", "seeds"],
-                READ,
-            )],
+            vec![rule(&[GARDENER_CORE], &["cloudprofiles", "exposureclasses", "seeds"], READ)],
         ),
         cluster_role(
             "gardener.cloud:system:project-creation",
@@ -417,11 +288,7 @@ pub fn cluster_role_bindings() -> Vec<ClusterRoleBinding> {
             "gardener.cloud:system:read-global-resources",
             &[AUTHENTICATED],
         ),
-        binding(
-            "gardener.cloud:system:project-creation",
-            "gardener.cloud:system:project-creation",
-            &[AUTHENTICATED],
-        ),
+        binding("gardener.cloud:system:project-creation", "gardener.cloud:system:project-creation", &[AUTHENTICATED]),
     ]
 }
 
@@ -442,18 +309,8 @@ mod tests {
         src
     }
 
-    fn can(
-        a: &dyn Authorizer,
-        u: &UserInfo,
-        verb: &str,
-        group: &str,
-        res: &str,
-        sub: &str,
-        ns: &str,
-    ) -> bool {
-        a.authorize(&RequestAttributes::resource(
-            u, verb, group, res, sub, ns, "x",
-        )) == Decision::Allow
+    fn can(a: &dyn Authorizer, u: &UserInfo, verb: &str, group: &str, res: &str, sub: &str, ns: &str) -> bool {
+        a.authorize(&RequestAttributes::resource(u, verb, group, res, sub, ns, "x")) == Decision::Allow
     }
 
     #[test]
@@ -461,26 +318,16 @@ mod tests {
         let roles = cluster_roles();
         for b in cluster_role_bindings() {
             assert!(
-                roles
-                    .iter()
-                    .any(|r| r.metadata.name.as_deref() == Some(b.role_ref.name.as_str())),
+                roles.iter().any(|r| r.metadata.name.as_deref() == Some(b.role_ref.name.as_str())),
                 "{}",
                 b.role_ref.name
             );
         }
         for r in &roles {
             let labels = r.metadata.labels.clone().unwrap_or_default();
-            assert_eq!(
-                labels
-                    .get("kubernetes.io/bootstrapping")
-                    .map(String::as_str),
-                Some("rbac-defaults")
-            );
+            assert_eq!(labels.get("kubernetes.io/bootstrapping").map(String::as_str), Some("rbac-defaults"));
         }
-        let mut names: Vec<_> = roles
-            .iter()
-            .filter_map(|r| r.metadata.name.clone())
-            .collect();
+        let mut names: Vec<_> = roles.iter().filter_map(|r| r.metadata.name.clone()).collect();
         names.dedup();
         assert_eq!(names.len(), roles.len());
     }
@@ -489,45 +336,20 @@ mod tests {
     fn authenticated_users_get_discovery_and_global_reads() {
         let a = RbacAuthorizer::new(bootstrap_source());
         let u = user("nobody", &[]);
-        let get = |p: &str| {
-            a.authorize(&RequestAttributes::non_resource(&u, "get", p)) == Decision::Allow
-        };
-        assert!(
-            get("/apis/core.gardener.cloud/v1beta1")
-                && get("/version")
-                && get("/healthz")
-                && get("/openapi/v3")
-        );
+        let get = |p: &str| a.authorize(&RequestAttributes::non_resource(&u, "get", p)) == Decision::Allow;
+        assert!(get("/apis/core.gardener.cloud/v1beta1") && get("/version") && get("/healthz") && get("/openapi/v3"));
         assert!(!get("/metrics"));
         assert!(can(&a, &u, "list", GARDENER_CORE, "cloudprofiles", "", ""));
         assert!(can(&a, &u, "create", GARDENER_CORE, "projects", "", ""));
-        assert!(can(
-            &a,
-            &u,
-            "create",
-            "authorization.k8s.io",
-            "selfsubjectaccessreviews",
-            "",
-            ""
-        ));
-        assert!(!can(
-            &a,
-            &u,
-            "list",
-            GARDENER_CORE,
-            "shoots",
-            "",
-            "garden-a"
-        ));
+        assert!(can(&a, &u, "create", "authorization.k8s.io", "selfsubjectaccessreviews", "", ""));
+        assert!(!can(&a, &u, "list", GARDENER_CORE, "shoots", "", "garden-a"));
         assert!(!can(&a, &u, "delete", GARDENER_CORE, "projects", "", ""));
         let anon = UserInfo {
             name: "system:anonymous".into(),
             uid: String::new(),
             groups: vec!["system:unauthenticated".into()],
         };
-        let anon_get = |p: &str| {
-            a.authorize(&RequestAttributes::non_resource(&anon, "get", p)) == Decision::Allow
-        };
+        let anon_get = |p: &str| a.authorize(&RequestAttributes::non_resource(&anon, "get", p)) == Decision::Allow;
         assert!(anon_get("/healthz") && !anon_get("/apis"));
     }
 
@@ -536,164 +358,44 @@ mod tests {
         let a = RbacAuthorizer::new(bootstrap_source());
         let root = user("root", &["system:masters"]);
         assert!(can(&a, &root, "delete", "", "secrets", "", "kube-system"));
-        assert!(
-            a.authorize(&RequestAttributes::non_resource(&root, "post", "/anything"))
-                == Decision::Allow
-        );
+        assert!(a.authorize(&RequestAttributes::non_resource(&root, "post", "/anything")) == Decision::Allow);
     }
 
     #[test]
     fn project_roles() {
         let src = bootstrap_source()
-            .rb(
-                "garden-a",
-                "ClusterRole",
-                "gardener.cloud:system:project-member",
-                vec![subject("User", "alice", None)],
-            )
-            .rb(
-                "garden-a",
-                "ClusterRole",
-                "gardener.cloud:system:project-viewer",
-                vec![subject("User", "vera", None)],
-            );
+            .rb("garden-a", "ClusterRole", "gardener.cloud:system:project-member", vec![subject("User", "alice", None)])
+            .rb("garden-a", "ClusterRole", "gardener.cloud:system:project-viewer", vec![subject("User", "vera", None)]);
         let a = RbacAuthorizer::new(src);
         let alice = user("alice", &[]);
-        assert!(can(
-            &a,
-            &alice,
-            "create",
-            GARDENER_CORE,
-            "shoots",
-            "",
-            "garden-a"
-        ));
-        assert!(can(
-            &a,
-            &alice,
-            "create",
-            GARDENER_CORE,
-            "shoots",
-            "adminkubeconfig",
-            "garden-a"
-        ));
+        assert!(can(&a, &alice, "create", GARDENER_CORE, "shoots", "", "garden-a"));
+        assert!(can(&a, &alice, "create", GARDENER_CORE, "shoots", "adminkubeconfig", "garden-a"));
         assert!(can(&a, &alice, "get", "", "secrets", "", "garden-a"));
-        assert!(can(
-            &a,
-            &alice,
-            "create",
-            GARDENER_SECURITY,
-            "credentialsbindings",
-            "",
-            "garden-a"
-        ));
-        assert!(!can(
-            &a,
-            &alice,
-            "list",
-            GARDENER_CORE,
-            "shoots",
-            "",
-            "garden-b"
-        ));
-        assert!(!can(
-            &a,
-            &alice,
-            "update",
-            GARDENER_CORE,
-            "shoots",
-            "status",
-            "garden-a"
-        ));
+        assert!(can(&a, &alice, "create", GARDENER_SECURITY, "credentialsbindings", "", "garden-a"));
+        assert!(!can(&a, &alice, "list", GARDENER_CORE, "shoots", "", "garden-b"));
+        assert!(!can(&a, &alice, "update", GARDENER_CORE, "shoots", "status", "garden-a"));
         let vera = user("vera", &[]);
-        assert!(can(
-            &a,
-            &vera,
-            "list",
-            GARDENER_CORE,
-            "shoots",
-            "",
-            "garden-a"
-        ));
-        assert!(can(
-            &a,
-            &vera,
-            "create",
-            GARDENER_CORE,
-            "shoots",
-            "viewerkubeconfig",
-            "garden-a"
-        ));
-        assert!(!can(
-            &a,
-            &vera,
-            "create",
-            GARDENER_CORE,
-            "shoots",
-            "adminkubeconfig",
-            "garden-a"
-        ));
+        assert!(can(&a, &vera, "list", GARDENER_CORE, "shoots", "", "garden-a"));
+        assert!(can(&a, &vera, "create", GARDENER_CORE, "shoots", "viewerkubeconfig", "garden-a"));
+        assert!(!can(&a, &vera, "create", GARDENER_CORE, "shoots", "adminkubeconfig", "garden-a"));
         assert!(!can(&a, &vera, "get", "", "secrets", "", "garden-a"));
-        assert!(!can(
-            &a,
-            &vera,
-            "delete",
-            GARDENER_CORE,
-            "shoots",
-            "",
-            "garden-a"
-        ));
+        assert!(!can(&a, &vera, "delete", GARDENER_CORE, "shoots", "", "garden-a"));
     }
 
     #[test]
     fn kube_namespace_roles() {
         let src = bootstrap_source()
-            .rb(
-                "ns",
-                "ClusterRole",
-                "view",
-                vec![subject("User", "v", None)],
-            )
-            .rb(
-                "ns",
-                "ClusterRole",
-                "edit",
-                vec![subject("User", "e", None)],
-            )
-            .rb(
-                "ns",
-                "ClusterRole",
-                "admin",
-                vec![subject("User", "adm", None)],
-            );
+            .rb("ns", "ClusterRole", "view", vec![subject("User", "v", None)])
+            .rb("ns", "ClusterRole", "edit", vec![subject("User", "e", None)])
+            .rb("ns", "ClusterRole", "admin", vec![subject("User", "adm", None)]);
         let a = RbacAuthorizer::new(src);
         let (v, e, adm) = (user("v", &[]), user("e", &[]), user("adm", &[]));
-        assert!(
-            can(&a, &v, "get", "", "configmaps", "", "ns")
-                && !can(&a, &v, "get", "", "secrets", "", "ns")
-        );
+        assert!(can(&a, &v, "get", "", "configmaps", "", "ns") && !can(&a, &v, "get", "", "secrets", "", "ns"));
         assert!(!can(&a, &v, "update", "", "configmaps", "", "ns"));
         assert!(
-            can(&a, &e, "update", "", "secrets", "", "ns")
-                && !can(&a, &e, "create", RBAC_GROUP, "roles", "", "ns")
+            can(&a, &e, "update", "", "secrets", "", "ns") && !can(&a, &e, "create", RBAC_GROUP, "roles", "", "ns")
         );
-        assert!(can(
-            &a,
-            &adm,
-            "create",
-            RBAC_GROUP,
-            "rolebindings",
-            "",
-            "ns"
-        ));
-        assert!(can(
-            &a,
-            &adm,
-            "delete",
-            "coordination.k8s.io",
-            "leases",
-            "",
-            "ns"
-        ));
+        assert!(can(&a, &adm, "create", RBAC_GROUP, "rolebindings", "", "ns"));
+        assert!(can(&a, &adm, "delete", "coordination.k8s.io", "leases", "", "ns"));
     }
 }

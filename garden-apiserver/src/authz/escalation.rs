@@ -37,21 +37,14 @@ pub fn breakdown_rule(rule: &PolicyRule) -> Vec<PolicyRule> {
                 if names.is_empty() {
                     out.push(atom);
                 } else {
-                    out.extend(names.iter().map(|n| PolicyRule {
-                        resource_names: one(n),
-                        ..atom.clone()
-                    }));
+                    out.extend(names.iter().map(|n| PolicyRule { resource_names: one(n), ..atom.clone() }));
                 }
             }
         }
     }
     for url in list(&rule.non_resource_urls) {
         for verb in &rule.verbs {
-            out.push(PolicyRule {
-                non_resource_urls: one(url),
-                verbs: vec![verb.clone()],
-                ..Default::default()
-            });
+            out.push(PolicyRule { non_resource_urls: one(url), verbs: vec![verb.clone()], ..Default::default() });
         }
     }
     out
@@ -70,50 +63,36 @@ fn resource_covers_all(owner: &[String], wanted: &[String]) -> bool {
     if has(owner, "*") || has_all(owner, wanted) {
         return true;
     }
-    wanted.iter().all(|path| {
-        has(owner, path)
-            || path
-                .split_once('/')
-                .is_some_and(|(_, sub)| has(owner, &format!("*/{sub}")))
-    })
+    wanted
+        .iter()
+        .all(|path| has(owner, path) || path.split_once('/').is_some_and(|(_, sub)| has(owner, &format!("*/{sub}"))))
 }
 
 fn non_resource_url_covers(owner: &str, path: &str) -> bool {
-    owner == path
-        || owner
-            .strip_suffix('*')
-            .is_some_and(|p| path.starts_with(p.trim_end_matches('*')))
+    owner == path || owner.strip_suffix('*').is_some_and(|p| path.starts_with(p.trim_end_matches('*')))
 }
 
 fn non_resource_urls_cover_all(owner: &[String], wanted: &[String]) -> bool {
-    wanted
-        .iter()
-        .all(|p| owner.iter().any(|o| non_resource_url_covers(o, p)))
+    wanted.iter().all(|p| owner.iter().any(|o| non_resource_url_covers(o, p)))
 }
 
 /// kube's `ruleCovers`: does `owner` cover the atomic rule `sub`?
 fn rule_covers(owner: &PolicyRule, sub: &PolicyRule) -> bool {
     let verbs = has(&owner.verbs, "*") || has_all(&owner.verbs, &sub.verbs);
-    let groups = has(list(&owner.api_groups), "*")
-        || has_all(list(&owner.api_groups), list(&sub.api_groups));
+    let groups = has(list(&owner.api_groups), "*") || has_all(list(&owner.api_groups), list(&sub.api_groups));
     let resources = resource_covers_all(list(&owner.resources), list(&sub.resources));
-    let urls =
-        non_resource_urls_cover_all(list(&owner.non_resource_urls), list(&sub.non_resource_urls));
+    let urls = non_resource_urls_cover_all(list(&owner.non_resource_urls), list(&sub.non_resource_urls));
     let owner_names = list(&owner.resource_names);
     let names = owner_names.is_empty()
-        || (!list(&sub.resource_names).is_empty()
-            && has_all(owner_names, list(&sub.resource_names)));
+        || (!list(&sub.resource_names).is_empty() && has_all(owner_names, list(&sub.resource_names)));
     verbs && groups && resources && names && urls
 }
 
 /// kube's `validation.Covers`: `Ok(())` when the owner's rules cover every requested rule,
 /// else the uncovered atomic rules (see [`breakdown_rule`]).
 pub fn covers(owner: &[PolicyRule], requested: &[PolicyRule]) -> Result<(), Vec<PolicyRule>> {
-    let uncovered: Vec<PolicyRule> = requested
-        .iter()
-        .flat_map(breakdown_rule)
-        .filter(|atom| !owner.iter().any(|o| rule_covers(o, atom)))
-        .collect();
+    let uncovered: Vec<PolicyRule> =
+        requested.iter().flat_map(breakdown_rule).filter(|atom| !owner.iter().any(|o| rule_covers(o, atom))).collect();
     if uncovered.is_empty() {
         Ok(())
     } else {
@@ -130,23 +109,14 @@ pub fn compact_rules(rules: &[PolicyRule]) -> Vec<PolicyRule> {
         let groups = list(&rule.api_groups);
         let resources = list(&rule.resources);
         let names = list(&rule.resource_names);
-        let is_simple = groups.len() == 1
-            && resources.len() == 1
-            && names.len() <= 1
-            && list(&rule.non_resource_urls).is_empty();
+        let is_simple =
+            groups.len() == 1 && resources.len() == 1 && names.len() <= 1 && list(&rule.non_resource_urls).is_empty();
         if !is_simple {
             out.push(rule.clone());
             continue;
         }
-        let key = (
-            groups[0].clone(),
-            resources[0].clone(),
-            names.first().cloned(),
-        );
-        simple
-            .entry(key)
-            .and_modify(|r| r.verbs.extend(rule.verbs.iter().cloned()))
-            .or_insert_with(|| rule.clone());
+        let key = (groups[0].clone(), resources[0].clone(), names.first().cloned());
+        simple.entry(key).and_modify(|r| r.verbs.extend(rule.verbs.iter().cloned())).or_insert_with(|| rule.clone());
     }
     out.extend(simple.into_values());
     out
@@ -154,13 +124,7 @@ pub fn compact_rules(rules: &[PolicyRule]) -> Vec<PolicyRule> {
 
 /// Go's `%q` of a `[]string`: `["a" "b"]`.
 fn go_quote_list(v: &[String]) -> String {
-    format!(
-        "[{}]",
-        v.iter()
-            .map(|s| format!("{s:?}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    )
+    format!("[{}]", v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(" "))
 }
 
 /// kube's `CompactString`: `{APIGroups:["g"], Resources:["r"], Verbs:["get" "list"]}`.
@@ -172,11 +136,8 @@ pub fn compact_string(rule: &PolicyRule) -> String {
         ("ResourceNames", list(&rule.resource_names)),
         ("Verbs", rule.verbs.as_slice()),
     ];
-    let shown: Vec<String> = parts
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}:{}", go_quote_list(v)))
-        .collect();
+    let shown: Vec<String> =
+        parts.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}:{}", go_quote_list(v))).collect();
     format!("{{{}}}", shown.join(", "))
 }
 
@@ -215,25 +176,14 @@ pub fn check_role_write(
     if user.in_group(SYSTEM_MASTERS) {
         return Ok(());
     }
-    let resource = if cluster_scoped {
-        "clusterroles"
-    } else {
-        "roles"
-    };
+    let resource = if cluster_scoped { "clusterroles" } else { "roles" };
     let ns = if cluster_scoped { "" } else { namespace };
-    let escalate =
-        RequestAttributes::resource(user, "escalate", RBAC_GROUP, resource, "", ns, role_name);
+    let escalate = RequestAttributes::resource(user, "escalate", RBAC_GROUP, resource, "", ns, role_name);
     if allowed(authz, &escalate) {
         return Ok(());
     }
-    covers(rules_of_user, new_rules).map_err(|missing| {
-        ApiError::forbidden(
-            RBAC_GROUP,
-            resource,
-            role_name,
-            &escalation_message(user, &missing),
-        )
-    })
+    covers(rules_of_user, new_rules)
+        .map_err(|missing| ApiError::forbidden(RBAC_GROUP, resource, role_name, &escalation_message(user, &missing)))
 }
 
 /// Escalation check for creating/updating a RoleBinding (`cluster_scoped = false`, in
@@ -259,11 +209,7 @@ pub fn check_binding_write(
     if user.in_group(SYSTEM_MASTERS) {
         return Ok(());
     }
-    let binding_resource = if cluster_scoped {
-        "clusterrolebindings"
-    } else {
-        "rolebindings"
-    };
+    let binding_resource = if cluster_scoped { "clusterrolebindings" } else { "rolebindings" };
     let ns = if cluster_scoped { "" } else { namespace };
     let role_resource = match role_ref.kind.as_str() {
         "ClusterRole" => Some("clusterroles"),
@@ -271,27 +217,14 @@ pub fn check_binding_write(
         _ => None,
     };
     if let Some(res) = role_resource {
-        let bind = RequestAttributes::resource(
-            user,
-            "bind",
-            &role_ref.api_group,
-            res,
-            "",
-            ns,
-            &role_ref.name,
-        );
+        let bind = RequestAttributes::resource(user, "bind", &role_ref.api_group, res, "", ns, &role_ref.name);
         if allowed(authz, &bind) {
             return Ok(());
         }
     }
-    let forbidden =
-        |why: &str| ApiError::forbidden(RBAC_GROUP, binding_resource, binding_name, why);
+    let forbidden = |why: &str| ApiError::forbidden(RBAC_GROUP, binding_resource, binding_name, why);
     let Some(rules) = role_rules else {
-        let missing = format!(
-            "{}.{RBAC_GROUP} {:?} not found",
-            role_resource.unwrap_or("roles"),
-            role_ref.name
-        );
+        let missing = format!("{}.{RBAC_GROUP} {:?} not found", role_resource.unwrap_or("roles"), role_ref.name);
         return Err(forbidden(&missing));
     };
     covers(rules_of_user, rules).map_err(|missing| forbidden(&escalation_message(user, &missing)))
@@ -306,37 +239,19 @@ mod tests {
     const CORE: &str = "core.gardener.cloud";
 
     fn names(r: PolicyRule, names: &[&str]) -> PolicyRule {
-        PolicyRule {
-            resource_names: Some(names.iter().map(|s| s.to_string()).collect()),
-            ..r
-        }
+        PolicyRule { resource_names: Some(names.iter().map(|s| s.to_string()).collect()), ..r }
     }
 
     #[test]
     fn covers_wildcards_and_atoms() {
-        let owner = vec![
-            rule(&[CORE], &["shoots", "*/status"], &["get", "list"]),
-            rule(&[""], &["*"], &["*"]),
-        ];
+        let owner = vec![rule(&[CORE], &["shoots", "*/status"], &["get", "list"]), rule(&[""], &["*"], &["*"])];
         assert!(covers(&owner, &[rule(&[CORE], &["shoots"], &["get"])]).is_ok());
         assert!(covers(&owner, &[rule(&[CORE], &["seeds/status"], &["list"])]).is_ok());
-        assert!(covers(
-            &owner,
-            &[rule(
-                &[""],
-                &["secrets", "configmaps"],
-                &["delete", "create"]
-            )]
-        )
-        .is_ok());
+        assert!(covers(&owner, &[rule(&[""], &["secrets", "configmaps"], &["delete", "create"])]).is_ok());
         // split across owner rules: each atom is covered by one of them
         assert!(covers(&owner, &[rule(&[CORE, ""], &["shoots"], &["get"])]).is_ok());
-        let missing = covers(
-            &owner,
-            &[rule(&[CORE], &["shoots", "seeds"], &["get", "delete"])],
-        )
-        .err()
-        .unwrap_or_default();
+        let missing =
+            covers(&owner, &[rule(&[CORE], &["shoots", "seeds"], &["get", "delete"])]).err().unwrap_or_default();
         assert_eq!(missing.len(), 3, "{missing:?}");
         assert!(missing.contains(&rule(&[CORE], &["shoots"], &["delete"])));
         assert!(missing.contains(&rule(&[CORE], &["seeds"], &["get"])));
@@ -352,20 +267,12 @@ mod tests {
                 ..Default::default()
             },
         ];
-        assert!(covers(
-            &owner,
-            &[names(rule(&[""], &["configmaps"], &["get"]), &["a"])]
-        )
-        .is_ok());
+        assert!(covers(&owner, &[names(rule(&[""], &["configmaps"], &["get"]), &["a"])]).is_ok());
         assert!(
             covers(&owner, &[rule(&[""], &["configmaps"], &["get"])]).is_err(),
             "named owner rule doesn't cover all names"
         );
-        assert!(covers(
-            &owner,
-            &[names(rule(&[""], &["configmaps"], &["get"]), &["c"])]
-        )
-        .is_err());
+        assert!(covers(&owner, &[names(rule(&[""], &["configmaps"], &["get"]), &["c"])]).is_err());
         let url = |u: &str| PolicyRule {
             non_resource_urls: Some(vec![u.into()]),
             verbs: vec!["get".into()],
@@ -398,47 +305,20 @@ mod tests {
                 "member",
                 vec![
                     rule(&[CORE], &["shoots"], &["get", "list"]),
-                    rule(
-                        &[RBAC_GROUP],
-                        &["roles", "rolebindings"],
-                        &["create", "update", "get"],
-                    ),
+                    rule(&[RBAC_GROUP], &["roles", "rolebindings"], &["create", "update", "get"]),
                 ],
             )
-            .with_cluster_role(
-                "escalator",
-                vec![rule(&[RBAC_GROUP], &["roles"], &["escalate"])],
-            )
-            .with_cluster_role(
-                "binder",
-                vec![names(
-                    rule(&[RBAC_GROUP], &["clusterroles"], &["bind"]),
-                    &["big"],
-                )],
-            )
+            .with_cluster_role("escalator", vec![rule(&[RBAC_GROUP], &["roles"], &["escalate"])])
+            .with_cluster_role("binder", vec![names(rule(&[RBAC_GROUP], &["clusterroles"], &["bind"]), &["big"])])
             .with_cluster_role("big", vec![rule(&["*"], &["*"], &["*"])])
             .rb(
                 "garden-a",
                 "ClusterRole",
                 "member",
-                vec![
-                    subject("User", "bob", None),
-                    subject("User", "eve", None),
-                    subject("User", "bill", None),
-                ],
+                vec![subject("User", "bob", None), subject("User", "eve", None), subject("User", "bill", None)],
             )
-            .rb(
-                "garden-a",
-                "ClusterRole",
-                "escalator",
-                vec![subject("User", "eve", None)],
-            )
-            .rb(
-                "garden-a",
-                "ClusterRole",
-                "binder",
-                vec![subject("User", "bill", None)],
-            );
+            .rb("garden-a", "ClusterRole", "escalator", vec![subject("User", "eve", None)])
+            .rb("garden-a", "ClusterRole", "binder", vec![subject("User", "bill", None)]);
         RbacAuthorizer::new(src)
     }
 
@@ -446,25 +326,11 @@ mod tests {
     fn star_verb_includes_escalate() {
         let src = FakeSource::default()
             .with_cluster_role("rbac-admin", vec![rule(&[RBAC_GROUP], &["roles"], &["*"])])
-            .rb(
-                "ns",
-                "ClusterRole",
-                "rbac-admin",
-                vec![subject("User", "u", None)],
-            );
+            .rb("ns", "ClusterRole", "rbac-admin", vec![subject("User", "u", None)]);
         let a = RbacAuthorizer::new(src);
         let u = user("u", &[]);
         let rules = a.rules_for(&u, "ns");
-        assert!(check_role_write(
-            &a,
-            &rules,
-            &u,
-            "ns",
-            "r",
-            false,
-            &[rule(&["*"], &["*"], &["*"])]
-        )
-        .is_ok());
+        assert!(check_role_write(&a, &rules, &u, "ns", "r", false, &[rule(&["*"], &["*"], &["*"])]).is_ok());
     }
 
     #[test]
@@ -503,71 +369,26 @@ mod tests {
         let big = role_ref("ClusterRole", "big");
         let bob = user("bob", &[]);
         let rules = a.rules_for(&bob, "garden-a");
-        let e = check_binding_write(
-            &a,
-            &rules,
-            &bob,
-            "garden-a",
-            "b",
-            false,
-            &big,
-            Some(&big_rules),
-        )
-        .err();
+        let e = check_binding_write(&a, &rules, &bob, "garden-a", "b", false, &big, Some(&big_rules)).err();
         assert!(e.is_some_and(|e| e.code == 403
-            && e.message.starts_with(
-                "rolebindings.rbac.authorization.k8s.io \"b\" is forbidden: user \"bob\""
-            )
-            && e.message
-                .ends_with("{APIGroups:[\"*\"], Resources:[\"*\"], Verbs:[\"*\"]}")));
+            && e.message.starts_with("rolebindings.rbac.authorization.k8s.io \"b\" is forbidden: user \"bob\"")
+            && e.message.ends_with("{APIGroups:[\"*\"], Resources:[\"*\"], Verbs:[\"*\"]}")));
         // binding a role whose rules bob holds is fine
         let member = role_ref("ClusterRole", "member");
         let member_rules = [rule(&[CORE], &["shoots"], &["list"])];
-        assert!(check_binding_write(
-            &a,
-            &rules,
-            &bob,
-            "garden-a",
-            "b",
-            false,
-            &member,
-            Some(&member_rules)
-        )
-        .is_ok());
+        assert!(check_binding_write(&a, &rules, &bob, "garden-a", "b", false, &member, Some(&member_rules)).is_ok());
         // bill may `bind` clusterrole "big" (resourceNames match) ...
         let bill = user("bill", &[]);
         let rules = a.rules_for(&bill, "garden-a");
-        assert!(check_binding_write(
-            &a,
-            &rules,
-            &bill,
-            "garden-a",
-            "b",
-            false,
-            &big,
-            Some(&big_rules)
-        )
-        .is_ok());
+        assert!(check_binding_write(&a, &rules, &bill, "garden-a", "b", false, &big, Some(&big_rules)).is_ok());
         // ... but no other role, and not in another namespace
         let other = role_ref("ClusterRole", "other");
-        let e = check_binding_write(&a, &rules, &bill, "garden-a", "b", false, &other, None)
-            .err()
-            .map(|e| e.message);
+        let e = check_binding_write(&a, &rules, &bill, "garden-a", "b", false, &other, None).err().map(|e| e.message);
         assert_eq!(
             e.as_deref(),
             Some("rolebindings.rbac.authorization.k8s.io \"b\" is forbidden: clusterroles.rbac.authorization.k8s.io \"other\" not found")
         );
-        assert!(check_binding_write(
-            &a,
-            &[],
-            &bill,
-            "garden-b",
-            "b",
-            false,
-            &big,
-            Some(&big_rules)
-        )
-        .is_err());
+        assert!(check_binding_write(&a, &[], &bill, "garden-b", "b", false, &big, Some(&big_rules)).is_err());
     }
 
     #[test]
@@ -578,9 +399,6 @@ mod tests {
             rule(&[CORE], &["seeds"], &["get"]),
             rule(&[CORE], &["seeds"], &["watch"]),
         ]);
-        assert_eq!(
-            out,
-            vec![complex, rule(&[CORE], &["seeds"], &["get", "watch"])]
-        );
+        assert_eq!(out, vec![complex, rule(&[CORE], &["seeds"], &["get", "watch"])]);
     }
 }

@@ -90,12 +90,7 @@ impl RequestAttributes {
 
     /// Attributes of a non-resource request (`/healthz`, `/version`, ...).
     pub fn non_resource(user: &UserInfo, verb: &str, path: &str) -> Self {
-        RequestAttributes {
-            user: user.clone(),
-            verb: verb.to_string(),
-            path: path.to_string(),
-            ..Default::default()
-        }
+        RequestAttributes { user: user.clone(), verb: verb.to_string(), path: path.to_string(), ..Default::default() }
     }
 }
 
@@ -162,11 +157,8 @@ fn attributes_message(a: &RequestAttributes) -> String {
     if !a.resource_request {
         return format!("User {user:?} cannot {verb} path {:?}", a.path);
     }
-    let resource = if a.subresource.is_empty() {
-        a.resource.clone()
-    } else {
-        format!("{}/{}", a.resource, a.subresource)
-    };
+    let resource =
+        if a.subresource.is_empty() { a.resource.clone() } else { format!("{}/{}", a.resource, a.subresource) };
     let group = &a.api_group;
     if a.namespace.is_empty() {
         format!("User {user:?} cannot {verb} resource {resource:?} in API group {group:?} at the cluster scope")
@@ -225,44 +217,23 @@ mod tests {
     use super::*;
 
     fn bob() -> UserInfo {
-        UserInfo {
-            name: "bob".into(),
-            uid: String::new(),
-            groups: vec![SYSTEM_AUTHENTICATED.into()],
-        }
+        UserInfo { name: "bob".into(), uid: String::new(), groups: vec![SYSTEM_AUTHENTICATED.into()] }
     }
 
     #[test]
     fn forbidden_message_shapes() {
         let u = bob();
-        let list = RequestAttributes::resource(
-            &u,
-            "list",
-            "core.gardener.cloud",
-            "shoots",
-            "",
-            "garden-alpha",
-            "",
-        );
+        let list = RequestAttributes::resource(&u, "list", "core.gardener.cloud", "shoots", "", "garden-alpha", "");
         assert_eq!(
             forbidden_message(&list, ""),
             r#"shoots.core.gardener.cloud is forbidden: User "bob" cannot list resource "shoots" in API group "core.gardener.cloud" in the namespace "garden-alpha""#
         );
-        let cluster =
-            RequestAttributes::resource(&u, "list", "core.gardener.cloud", "seeds", "", "", "");
+        let cluster = RequestAttributes::resource(&u, "list", "core.gardener.cloud", "seeds", "", "", "");
         assert_eq!(
             forbidden_message(&cluster, ""),
             r#"seeds.core.gardener.cloud is forbidden: User "bob" cannot list resource "seeds" in API group "core.gardener.cloud" at the cluster scope"#
         );
-        let named = RequestAttributes::resource(
-            &u,
-            "get",
-            "core.gardener.cloud",
-            "shoots",
-            "",
-            "garden-a",
-            "x",
-        );
+        let named = RequestAttributes::resource(&u, "get", "core.gardener.cloud", "shoots", "", "garden-a", "x");
         assert_eq!(
             forbidden_message(&named, ""),
             r#"shoots.core.gardener.cloud "x" is forbidden: User "bob" cannot get resource "shoots" in API group "core.gardener.cloud" in the namespace "garden-a""#
@@ -286,10 +257,7 @@ mod tests {
             r#"secrets "s" is forbidden: User "bob" cannot get resource "secrets" in API group "" in the namespace "garden-a": RBAC: nope"#
         );
         let path = RequestAttributes::non_resource(&u, "get", "/metrics");
-        assert_eq!(
-            forbidden_message(&path, ""),
-            r#"forbidden: User "bob" cannot get path "/metrics""#
-        );
+        assert_eq!(forbidden_message(&path, ""), r#"forbidden: User "bob" cannot get path "/metrics""#);
     }
 
     struct Fixed(Decision);
@@ -309,22 +277,10 @@ mod tests {
         ]);
         assert_eq!(chain.authorize(&a), Decision::Deny("no".into()));
         let e = check(&chain, &a).err().map(|e| (e.code, e.message));
-        assert_eq!(
-            e,
-            Some((
-                403,
-                r#"forbidden: User "bob" cannot get path "/x": no"#.to_string()
-            ))
-        );
-        let allow = AuthorizerChain(vec![
-            Arc::new(Fixed(Decision::NoOpinion)),
-            Arc::new(Fixed(Decision::Allow)),
-        ]);
+        assert_eq!(e, Some((403, r#"forbidden: User "bob" cannot get path "/x": no"#.to_string())));
+        let allow = AuthorizerChain(vec![Arc::new(Fixed(Decision::NoOpinion)), Arc::new(Fixed(Decision::Allow))]);
         assert!(check(&allow, &a).is_ok());
-        assert_eq!(
-            AuthorizerChain::default().authorize(&a),
-            Decision::NoOpinion
-        );
+        assert_eq!(AuthorizerChain::default().authorize(&a), Decision::NoOpinion);
     }
 
     #[test]
@@ -339,20 +295,9 @@ mod tests {
 
     #[test]
     fn forbidden_error_details() {
-        let a = RequestAttributes::resource(
-            &bob(),
-            "get",
-            "core.gardener.cloud",
-            "shoots",
-            "",
-            "ns",
-            "n",
-        );
+        let a = RequestAttributes::resource(&bob(), "get", "core.gardener.cloud", "shoots", "", "ns", "n");
         let e = forbidden_error(&a, "");
         assert_eq!(e.reason, "Forbidden");
-        assert_eq!(
-            e.details,
-            Some(json!({"name": "n", "group": "core.gardener.cloud", "kind": "shoots"}))
-        );
+        assert_eq!(e.details, Some(json!({"name": "n", "group": "core.gardener.cloud", "kind": "shoots"})));
     }
 }

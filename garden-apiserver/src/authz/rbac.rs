@@ -7,9 +7,7 @@
 //! Simplification: `aggregationRule` of ClusterRoles is ignored; only a ClusterRole's own
 //! `rules` count (the bootstrap roles of this server are written out flat for that reason).
 
-use k8s_openapi::api::rbac::v1::{
-    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
-};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
 use super::{Authorizer, Decision, RequestAttributes, UserInfo};
 
@@ -56,25 +54,16 @@ impl<S: RbacSource> RbacAuthorizer<S> {
     /// ClusterRoleBinding). Unknown roles and kinds yield `None`.
     pub fn role_ref_rules(&self, role_ref: &RoleRef, namespace: &str) -> Option<Vec<PolicyRule>> {
         match role_ref.kind.as_str() {
-            "ClusterRole" => self
-                .source
-                .cluster_role(&role_ref.name)
-                .map(|r| r.rules.unwrap_or_default()),
-            "Role" if !namespace.is_empty() => self
-                .source
-                .role(namespace, &role_ref.name)
-                .map(|r| r.rules.unwrap_or_default()),
+            "ClusterRole" => self.source.cluster_role(&role_ref.name).map(|r| r.rules.unwrap_or_default()),
+            "Role" if !namespace.is_empty() => {
+                self.source.role(namespace, &role_ref.name).map(|r| r.rules.unwrap_or_default())
+            }
             _ => None,
         }
     }
 
     /// Call `visit` on each applicable rule until it returns true; returns whether it did.
-    fn visit_rules(
-        &self,
-        user: &UserInfo,
-        namespace: &str,
-        mut visit: impl FnMut(&PolicyRule) -> bool,
-    ) -> bool {
+    fn visit_rules(&self, user: &UserInfo, namespace: &str, mut visit: impl FnMut(&PolicyRule) -> bool) -> bool {
         for crb in self.source.cluster_role_bindings() {
             if !applies_to(user, crb.subjects.as_deref(), "") {
                 continue;
@@ -95,10 +84,7 @@ impl<S: RbacSource> RbacAuthorizer<S> {
             if !applies_to(user, rb.subjects.as_deref(), namespace) {
                 continue;
             }
-            for rule in self
-                .role_ref_rules(&rb.role_ref, namespace)
-                .unwrap_or_default()
-            {
+            for rule in self.role_ref_rules(&rb.role_ref, namespace).unwrap_or_default() {
                 if visit(&rule) {
                     return true;
                 }
@@ -120,10 +106,7 @@ impl<S: RbacSource> Authorizer for RbacAuthorizer<S> {
 
 /// Whether any subject of a binding (in `namespace`, empty for cluster bindings) is `user`.
 fn applies_to(user: &UserInfo, subjects: Option<&[Subject]>, namespace: &str) -> bool {
-    subjects
-        .unwrap_or_default()
-        .iter()
-        .any(|s| subject_matches(user, s, namespace))
+    subjects.unwrap_or_default().iter().any(|s| subject_matches(user, s, namespace))
 }
 
 /// kube's `appliesToUser`: User by name, Group by membership, ServiceAccount by its user name
@@ -133,11 +116,7 @@ pub fn subject_matches(user: &UserInfo, subject: &Subject, namespace: &str) -> b
         "User" => user.name == subject.name,
         "Group" => user.in_group(&subject.name),
         "ServiceAccount" => {
-            let ns = subject
-                .namespace
-                .as_deref()
-                .filter(|n| !n.is_empty())
-                .unwrap_or(namespace);
+            let ns = subject.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(namespace);
             !ns.is_empty() && user.name == service_account_username(ns, &subject.name)
         }
         _ => false,
@@ -157,11 +136,8 @@ pub fn rule_allows(a: &RequestAttributes, rule: &PolicyRule) -> bool {
     if !a.resource_request {
         return non_resource_url_matches(rule, &a.path);
     }
-    let combined = if a.subresource.is_empty() {
-        a.resource.clone()
-    } else {
-        format!("{}/{}", a.resource, a.subresource)
-    };
+    let combined =
+        if a.subresource.is_empty() { a.resource.clone() } else { format!("{}/{}", a.resource, a.subresource) };
     api_group_matches(rule, &a.api_group)
         && resource_matches(rule, &combined, &a.subresource)
         && resource_name_matches(rule, &a.name)
@@ -176,18 +152,14 @@ fn verb_matches(rule: &PolicyRule, verb: &str) -> bool {
 }
 
 fn api_group_matches(rule: &PolicyRule, group: &str) -> bool {
-    list(&rule.api_groups)
-        .iter()
-        .any(|g| g == "*" || g == group)
+    list(&rule.api_groups).iter().any(|g| g == "*" || g == group)
 }
 
 /// `*`, exact `resource[/subresource]`, or `*/subresource` for subresource requests.
 /// Like kube, `resource/*` is not a wildcard: it only matches a literal `resource/*`.
 fn resource_matches(rule: &PolicyRule, combined: &str, subresource: &str) -> bool {
     list(&rule.resources).iter().any(|r| {
-        r == "*"
-            || r == combined
-            || (!subresource.is_empty() && r.strip_prefix("*/").is_some_and(|s| s == subresource))
+        r == "*" || r == combined || (!subresource.is_empty() && r.strip_prefix("*/").is_some_and(|s| s == subresource))
     })
 }
 
@@ -200,12 +172,9 @@ fn resource_name_matches(rule: &PolicyRule, name: &str) -> bool {
 
 /// `*`, an exact path, or a prefix ending in `*`.
 fn non_resource_url_matches(rule: &PolicyRule, path: &str) -> bool {
-    list(&rule.non_resource_urls).iter().any(|u| {
-        u == "*"
-            || u == path
-            || u.strip_suffix('*')
-                .is_some_and(|prefix| path.starts_with(prefix))
-    })
+    list(&rule.non_resource_urls)
+        .iter()
+        .any(|u| u == "*" || u == path || u.strip_suffix('*').is_some_and(|prefix| path.starts_with(prefix)))
 }
 
 #[cfg(test)]
@@ -230,19 +199,13 @@ pub(crate) mod tests {
             self.cluster_roles.get(name).cloned()
         }
         fn role(&self, namespace: &str, name: &str) -> Option<Role> {
-            self.roles
-                .get(&(namespace.to_string(), name.to_string()))
-                .cloned()
+            self.roles.get(&(namespace.to_string(), name.to_string())).cloned()
         }
         fn cluster_role_bindings(&self) -> Vec<ClusterRoleBinding> {
             self.crbs.clone()
         }
         fn role_bindings(&self, namespace: &str) -> Vec<RoleBinding> {
-            self.rbs
-                .iter()
-                .filter(|b| b.metadata.namespace.as_deref() == Some(namespace))
-                .cloned()
-                .collect()
+            self.rbs.iter().filter(|b| b.metadata.namespace.as_deref() == Some(namespace)).cloned().collect()
         }
     }
 
@@ -260,77 +223,36 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn subject(kind: &str, name: &str, ns: Option<&str>) -> Subject {
-        Subject {
-            kind: kind.into(),
-            name: name.into(),
-            namespace: ns.map(Into::into),
-            ..Default::default()
-        }
+        Subject { kind: kind.into(), name: name.into(), namespace: ns.map(Into::into), ..Default::default() }
     }
 
     pub(crate) fn role_ref(kind: &str, name: &str) -> RoleRef {
-        RoleRef {
-            api_group: "rbac.authorization.k8s.io".into(),
-            kind: kind.into(),
-            name: name.into(),
-        }
+        RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: kind.into(), name: name.into() }
     }
 
     impl FakeSource {
         pub(crate) fn with_cluster_role(mut self, name: &str, rules: Vec<PolicyRule>) -> Self {
-            let meta = ObjectMeta {
-                name: Some(name.into()),
-                ..Default::default()
-            };
-            self.cluster_roles.insert(
-                name.into(),
-                ClusterRole {
-                    metadata: meta,
-                    rules: Some(rules),
-                    ..Default::default()
-                },
-            );
+            let meta = ObjectMeta { name: Some(name.into()), ..Default::default() };
+            self.cluster_roles
+                .insert(name.into(), ClusterRole { metadata: meta, rules: Some(rules), ..Default::default() });
             self
         }
         pub(crate) fn with_role(mut self, ns: &str, name: &str, rules: Vec<PolicyRule>) -> Self {
-            let meta = ObjectMeta {
-                name: Some(name.into()),
-                namespace: Some(ns.into()),
-                ..Default::default()
-            };
-            self.roles.insert(
-                (ns.into(), name.into()),
-                Role {
-                    metadata: meta,
-                    rules: Some(rules),
-                },
-            );
+            let meta = ObjectMeta { name: Some(name.into()), namespace: Some(ns.into()), ..Default::default() };
+            self.roles.insert((ns.into(), name.into()), Role { metadata: meta, rules: Some(rules) });
             self
         }
         pub(crate) fn crb(mut self, role: &str, subjects: Vec<Subject>) -> Self {
             self.crbs.push(ClusterRoleBinding {
-                metadata: ObjectMeta {
-                    name: Some(role.into()),
-                    ..Default::default()
-                },
+                metadata: ObjectMeta { name: Some(role.into()), ..Default::default() },
                 role_ref: role_ref("ClusterRole", role),
                 subjects: Some(subjects),
             });
             self
         }
-        pub(crate) fn rb(
-            mut self,
-            ns: &str,
-            kind: &str,
-            role: &str,
-            subjects: Vec<Subject>,
-        ) -> Self {
+        pub(crate) fn rb(mut self, ns: &str, kind: &str, role: &str, subjects: Vec<Subject>) -> Self {
             self.rbs.push(RoleBinding {
-                metadata: ObjectMeta {
-                    name: Some(role.into()),
-                    namespace: Some(ns.into()),
-                    ..Default::default()
-                },
+                metadata: ObjectMeta { name: Some(role.into()), namespace: Some(ns.into()), ..Default::default() },
                 role_ref: role_ref(kind, role),
                 subjects: Some(subjects),
             });
@@ -341,11 +263,7 @@ pub(crate) mod tests {
     pub(crate) fn user(name: &str, groups: &[&str]) -> UserInfo {
         let mut groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
         groups.push("system:authenticated".into());
-        UserInfo {
-            name: name.into(),
-            uid: String::new(),
-            groups,
-        }
+        UserInfo { name: name.into(), uid: String::new(), groups }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -359,9 +277,7 @@ pub(crate) mod tests {
         ns: &str,
         name: &str,
     ) -> bool {
-        authz.authorize(&RequestAttributes::resource(
-            u, verb, group, res, sub, ns, name,
-        )) == Decision::Allow
+        authz.authorize(&RequestAttributes::resource(u, verb, group, res, sub, ns, name)) == Decision::Allow
     }
 
     const CORE: &str = "core.gardener.cloud";
@@ -370,10 +286,7 @@ pub(crate) mod tests {
         let src = FakeSource::default()
             .with_cluster_role(
                 "project-member",
-                vec![
-                    rule(&[CORE], &["shoots"], &["*"]),
-                    rule(&[""], &["secrets"], &["*"]),
-                ],
+                vec![rule(&[CORE], &["shoots"], &["*"]), rule(&[""], &["secrets"], &["*"])],
             )
             .with_cluster_role(
                 "project-viewer",
@@ -382,24 +295,9 @@ pub(crate) mod tests {
                     rule(&[CORE], &["shoots/viewerkubeconfig"], &["create"]),
                 ],
             )
-            .rb(
-                "garden-a",
-                "ClusterRole",
-                "project-member",
-                vec![subject("User", "alice", None)],
-            )
-            .rb(
-                "garden-b",
-                "ClusterRole",
-                "project-member",
-                vec![subject("User", "bob", None)],
-            )
-            .rb(
-                "garden-a",
-                "ClusterRole",
-                "project-viewer",
-                vec![subject("Group", "auditors", None)],
-            );
+            .rb("garden-a", "ClusterRole", "project-member", vec![subject("User", "alice", None)])
+            .rb("garden-b", "ClusterRole", "project-member", vec![subject("User", "bob", None)])
+            .rb("garden-a", "ClusterRole", "project-viewer", vec![subject("Group", "auditors", None)]);
         RbacAuthorizer::new(src)
     }
 
@@ -407,65 +305,26 @@ pub(crate) mod tests {
     fn tenant_isolation() {
         let a = tenants();
         let alice = user("alice", &[]);
-        assert!(allowed(
-            &a, &alice, "list", CORE, "shoots", "", "garden-a", ""
-        ));
-        assert!(allowed(
-            &a, &alice, "delete", "", "secrets", "", "garden-a", "s"
-        ));
-        assert!(!allowed(
-            &a, &alice, "list", CORE, "shoots", "", "garden-b", ""
-        ));
-        assert!(
-            !allowed(&a, &alice, "list", CORE, "shoots", "", "", ""),
-            "no cluster-wide access"
-        );
+        assert!(allowed(&a, &alice, "list", CORE, "shoots", "", "garden-a", ""));
+        assert!(allowed(&a, &alice, "delete", "", "secrets", "", "garden-a", "s"));
+        assert!(!allowed(&a, &alice, "list", CORE, "shoots", "", "garden-b", ""));
+        assert!(!allowed(&a, &alice, "list", CORE, "shoots", "", "", ""), "no cluster-wide access");
         // a different resource or group is not covered
-        assert!(!allowed(
-            &a, &alice, "list", CORE, "seeds", "", "garden-a", ""
-        ));
-        assert!(!allowed(
-            &a, &alice, "list", "other.io", "shoots", "", "garden-a", ""
-        ));
+        assert!(!allowed(&a, &alice, "list", CORE, "seeds", "", "garden-a", ""));
+        assert!(!allowed(&a, &alice, "list", "other.io", "shoots", "", "garden-a", ""));
         // subresources are not covered by the parent resource
-        assert!(!allowed(
-            &a,
-            &alice,
-            "create",
-            CORE,
-            "shoots",
-            "adminkubeconfig",
-            "garden-a",
-            "x"
-        ));
+        assert!(!allowed(&a, &alice, "create", CORE, "shoots", "adminkubeconfig", "garden-a", "x"));
     }
 
     #[test]
     fn viewer_group_denied_secrets_and_writes() {
         let a = tenants();
         let carol = user("carol", &["auditors"]);
-        assert!(allowed(
-            &a, &carol, "get", CORE, "shoots", "", "garden-a", "x"
-        ));
-        assert!(allowed(
-            &a,
-            &carol,
-            "create",
-            CORE,
-            "shoots",
-            "viewerkubeconfig",
-            "garden-a",
-            "x"
-        ));
-        assert!(!allowed(
-            &a, &carol, "get", "", "secrets", "", "garden-a", "s"
-        ));
-        assert!(!allowed(
-            &a, &carol, "update", CORE, "shoots", "", "garden-a", "x"
-        ));
-        assert!(!allowed(
-            &a, &carol, "get", CORE, "shoots", "", "garden-b", "x"
-        ));
+        assert!(allowed(&a, &carol, "get", CORE, "shoots", "", "garden-a", "x"));
+        assert!(allowed(&a, &carol, "create", CORE, "shoots", "viewerkubeconfig", "garden-a", "x"));
+        assert!(!allowed(&a, &carol, "get", "", "secrets", "", "garden-a", "s"));
+        assert!(!allowed(&a, &carol, "update", CORE, "shoots", "", "garden-a", "x"));
+        assert!(!allowed(&a, &carol, "get", CORE, "shoots", "", "garden-b", "x"));
     }
 
     #[test]
@@ -479,58 +338,22 @@ pub(crate) mod tests {
             .crb("slash-star", vec![subject("User", "ss", None)]);
         let a = RbacAuthorizer::new(src);
         let root = user("root", &[]);
-        assert!(allowed(
-            &a,
-            &root,
-            "deletecollection",
-            "x.io",
-            "things",
-            "",
-            "ns",
-            ""
-        ));
-        assert!(allowed(
-            &a,
-            &root,
-            "create",
-            CORE,
-            "shoots",
-            "adminkubeconfig",
-            "ns",
-            "s"
-        ));
-        assert!(!a
-            .authorize(&RequestAttributes::non_resource(&root, "get", "/healthz"))
-            .eq(&Decision::Allow));
+        assert!(allowed(&a, &root, "deletecollection", "x.io", "things", "", "ns", ""));
+        assert!(allowed(&a, &root, "create", CORE, "shoots", "adminkubeconfig", "ns", "s"));
+        assert!(!a.authorize(&RequestAttributes::non_resource(&root, "get", "/healthz")).eq(&Decision::Allow));
         let st = user("st", &[]);
         assert!(allowed(&a, &st, "get", CORE, "shoots", "status", "ns", "s"));
         assert!(allowed(&a, &st, "get", CORE, "seeds", "status", "", "s"));
         assert!(!allowed(&a, &st, "get", CORE, "shoots", "", "ns", "s"));
-        assert!(!allowed(
-            &a, &st, "get", CORE, "shoots", "statusx", "ns", "s"
-        ));
+        assert!(!allowed(&a, &st, "get", CORE, "shoots", "statusx", "ns", "s"));
         let ss = user("ss", &[]);
-        assert!(
-            !allowed(&a, &ss, "get", CORE, "shoots", "status", "ns", "s"),
-            "kube: resource/* is literal"
-        );
+        assert!(!allowed(&a, &ss, "get", CORE, "shoots", "status", "ns", "s"), "kube: resource/* is literal");
     }
 
     #[test]
     fn resource_names_semantics() {
-        let mut named = rule(
-            &[""],
-            &["configmaps"],
-            &[
-                "get",
-                "list",
-                "watch",
-                "create",
-                "update",
-                "delete",
-                "deletecollection",
-            ],
-        );
+        let mut named =
+            rule(&[""], &["configmaps"], &["get", "list", "watch", "create", "update", "delete", "deletecollection"]);
         named.resource_names = strs(&["cm1"]);
         let src = FakeSource::default().with_role("ns", "r", vec![named]).rb(
             "ns",
@@ -549,26 +372,8 @@ pub(crate) mod tests {
         assert!(!allowed(&a, &u, "get", "", "configmaps", "", "ns", "cm2"));
         assert!(!allowed(&a, &u, "create", "", "configmaps", "", "ns", ""));
         assert!(!allowed(&a, &u, "list", "", "configmaps", "", "ns", ""));
-        assert!(!allowed(
-            &a,
-            &u,
-            "deletecollection",
-            "",
-            "configmaps",
-            "",
-            "ns",
-            ""
-        ));
-        assert!(!allowed(
-            &a,
-            &u,
-            "get",
-            "",
-            "configmaps",
-            "",
-            "other",
-            "cm1"
-        ));
+        assert!(!allowed(&a, &u, "deletecollection", "", "configmaps", "", "ns", ""));
+        assert!(!allowed(&a, &u, "get", "", "configmaps", "", "other", "cm1"));
     }
 
     #[test]
@@ -583,9 +388,7 @@ pub(crate) mod tests {
             .crb("d", vec![subject("Group", "system:authenticated", None)]);
         let a = RbacAuthorizer::new(src);
         let u = user("u", &[]);
-        let get = |p: &str| {
-            a.authorize(&RequestAttributes::non_resource(&u, "get", p)) == Decision::Allow
-        };
+        let get = |p: &str| a.authorize(&RequestAttributes::non_resource(&u, "get", p)) == Decision::Allow;
         assert!(get("/apis/core.gardener.cloud/v1beta1"));
         assert!(get("/apis/"));
         assert!(!get("/apis"));
@@ -593,55 +396,28 @@ pub(crate) mod tests {
         assert!(!get("/healthz/etcd"));
         assert!(get("/version/"));
         assert!(!get("/version"));
-        assert!(
-            a.authorize(&RequestAttributes::non_resource(&u, "post", "/healthz"))
-                == Decision::NoOpinion
-        );
+        assert!(a.authorize(&RequestAttributes::non_resource(&u, "post", "/healthz")) == Decision::NoOpinion);
         let anon = UserInfo {
             name: "system:anonymous".into(),
             uid: String::new(),
             groups: vec!["system:unauthenticated".into()],
         };
-        assert!(
-            a.authorize(&RequestAttributes::non_resource(&anon, "get", "/healthz"))
-                == Decision::NoOpinion
-        );
+        assert!(a.authorize(&RequestAttributes::non_resource(&anon, "get", "/healthz")) == Decision::NoOpinion);
     }
 
     #[test]
     fn service_account_subjects() {
         let src = FakeSource::default()
             .with_cluster_role("r", vec![rule(&[CORE], &["shoots"], &["get"])])
-            .rb(
-                "garden-a",
-                "ClusterRole",
-                "r",
-                vec![subject("ServiceAccount", "robot", None)],
-            )
-            .rb(
-                "garden-b",
-                "ClusterRole",
-                "r",
-                vec![subject("ServiceAccount", "robot", Some("garden-a"))],
-            )
+            .rb("garden-a", "ClusterRole", "r", vec![subject("ServiceAccount", "robot", None)])
+            .rb("garden-b", "ClusterRole", "r", vec![subject("ServiceAccount", "robot", Some("garden-a"))])
             .crb("r", vec![subject("ServiceAccount", "global", None)]);
         let a = RbacAuthorizer::new(src);
-        let robot = user(
-            "system:serviceaccount:garden-a:robot",
-            &["system:serviceaccounts"],
-        );
-        assert!(
-            allowed(&a, &robot, "get", CORE, "shoots", "", "garden-a", "x"),
-            "namespace defaults to the binding's"
-        );
-        assert!(
-            allowed(&a, &robot, "get", CORE, "shoots", "", "garden-b", "x"),
-            "explicit namespace"
-        );
+        let robot = user("system:serviceaccount:garden-a:robot", &["system:serviceaccounts"]);
+        assert!(allowed(&a, &robot, "get", CORE, "shoots", "", "garden-a", "x"), "namespace defaults to the binding's");
+        assert!(allowed(&a, &robot, "get", CORE, "shoots", "", "garden-b", "x"), "explicit namespace");
         let other = user("system:serviceaccount:garden-b:robot", &[]);
-        assert!(!allowed(
-            &a, &other, "get", CORE, "shoots", "", "garden-a", "x"
-        ));
+        assert!(!allowed(&a, &other, "get", CORE, "shoots", "", "garden-a", "x"));
         // a ClusterRoleBinding SA subject without namespace never matches
         let global = user("system:serviceaccount::global", &[]);
         assert!(!allowed(&a, &global, "get", CORE, "shoots", "", "", "x"));

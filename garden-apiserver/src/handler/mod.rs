@@ -17,9 +17,7 @@ use crate::authz::{Decision, RequestAttributes, UserInfo};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::METRICS;
 use crate::registry::ResourceType;
-use crate::request::{
-    bytes_response, error_response, json_response, parse_resource_path, Body, Query, RequestInfo,
-};
+use crate::request::{bytes_response, error_response, json_response, parse_resource_path, Body, Query, RequestInfo};
 
 /// Non-watch requests are cut off after this long (kube's --request-timeout default).
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -40,19 +38,13 @@ fn negotiate(accept: &str) -> Negotiated {
         if media != "application/json" && media != "*/*" {
             continue;
         }
-        let get = |k: &str| {
-            params
-                .iter()
-                .find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
-        };
+        let get = |k: &str| params.iter().find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')));
         match (get("as"), get("g"), get("v")) {
             (None, _, _) => return Negotiated::Json,
             (Some("Table"), Some("meta.k8s.io"), Some("v1")) => return Negotiated::Table,
-            (
-                Some("PartialObjectMetadata" | "PartialObjectMetadataList"),
-                Some("meta.k8s.io"),
-                Some("v1"),
-            ) => return Negotiated::PartialObjectMetadata,
+            (Some("PartialObjectMetadata" | "PartialObjectMetadataList"), Some("meta.k8s.io"), Some("v1")) => {
+                return Negotiated::PartialObjectMetadata
+            }
             _ => continue,
         }
     }
@@ -95,15 +87,9 @@ pub async fn handle(
     let method = req.method().clone();
     let (resp, verb, resource) = route(srv, req, cert_user).await;
     let code = resp.status().as_u16().to_string();
-    METRICS
-        .requests
-        .with_label_values(&[&verb, &resource, &code])
-        .inc();
+    METRICS.requests.with_label_values(&[&verb, &resource, &code]).inc();
     if verb != "watch" {
-        METRICS
-            .request_duration
-            .with_label_values(&[&verb, &resource])
-            .observe(start.elapsed().as_secs_f64());
+        METRICS.request_duration.with_label_values(&[&verb, &resource]).observe(start.elapsed().as_secs_f64());
     }
     tracing::debug!(%method, %path, %code, elapsed_ms = start.elapsed().as_millis() as u64, "request");
     resp
@@ -121,29 +107,15 @@ async fn route(
         "/readyz" => {
             let ready = srv.caches_synced();
             return (
-                text(
-                    if ready { 200 } else { 503 },
-                    if ready {
-                        "ok"
-                    } else {
-                        "watch caches not synced"
-                    },
-                ),
+                text(if ready { 200 } else { 503 }, if ready { "ok" } else { "watch caches not synced" }),
                 "get".into(),
                 "readyz".into(),
             );
         }
         _ => {}
     }
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let user = match srv
-        .authn
-        .authenticate(cert_user.as_deref(), authorization.as_deref())
-    {
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let user = match srv.authn.authenticate(cert_user.as_deref(), authorization.as_deref()) {
         Ok(u) => u,
         Err(e) => return (error_response(&e), "".into(), "".into()),
     };
@@ -163,8 +135,7 @@ async fn route(
         if let Err(e) = authorize(&srv, &attrs) {
             return (error_response(&e), verb, "nonresource".into());
         }
-        let resp =
-            non_resource(&srv, req.method(), &path, &user).unwrap_or_else(|e| error_response(&e));
+        let resp = non_resource(&srv, req.method(), &path, &user).unwrap_or_else(|e| error_response(&e));
         return (resp, verb, "nonresource".into());
     };
     let verb = info.verb.clone();
@@ -183,13 +154,8 @@ async fn route(
     if let Err(e) = authorize(&srv, &attrs) {
         return (error_response(&e), verb, resource);
     }
-    let header_str = |h: header::HeaderName| {
-        req.headers()
-            .get(h)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
+    let header_str =
+        |h: header::HeaderName| req.headers().get(h).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let ctx = ReqCtx {
         srv: srv.clone(),
         user,
@@ -200,10 +166,7 @@ async fn route(
         query,
     };
     let method = req.method().clone();
-    let body = if matches!(
-        method,
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    ) {
+    let body = if matches!(method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
         match read_body(req.into_body(), srv.max_request_bytes).await {
             Ok(b) => b,
             Err(e) => return (error_response(&e), verb, resource),
@@ -216,9 +179,7 @@ async fn route(
     } else {
         match tokio::time::timeout(REQUEST_TIMEOUT, resource_request(&ctx, &body)).await {
             Ok(r) => r,
-            Err(_) => Err(ApiError::timeout(
-                "the request did not complete within the allowed duration",
-            )),
+            Err(_) => Err(ApiError::timeout("the request did not complete within the allowed duration")),
         }
     };
     (resp.unwrap_or_else(|e| error_response(&e)), verb, resource)
@@ -235,77 +196,40 @@ fn authorize(srv: &ApiServer, attrs: &RequestAttributes) -> ApiResult<()> {
 async fn read_body(body: hyper::body::Incoming, limit: usize) -> ApiResult<Bytes> {
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(ApiError::too_large(format!(
-                "the request body is larger than the limit of {limit} bytes"
-            )))
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(ApiError::too_large(format!("the request body is larger than the limit of {limit} bytes")))
         }
-        Err(e) => Err(ApiError::bad_request(format!(
-            "failed to read the request body: {e}"
-        ))),
+        Err(e) => Err(ApiError::bad_request(format!("failed to read the request body: {e}"))),
     }
 }
 
 fn text(code: u16, s: &'static str) -> Response<Body> {
-    bytes_response(
-        code,
-        "text/plain; charset=utf-8",
-        Bytes::from_static(s.as_bytes()),
-        &[],
-    )
+    bytes_response(code, "text/plain; charset=utf-8", Bytes::from_static(s.as_bytes()), &[])
 }
 
 fn not_found() -> ApiError {
-    ApiError::new(
-        404,
-        "NotFound",
-        "the server could not find the requested resource",
-    )
+    ApiError::new(404, "NotFound", "the server could not find the requested resource")
 }
 
-fn non_resource(
-    srv: &ApiServer,
-    method: &Method,
-    path: &str,
-    _user: &UserInfo,
-) -> ApiResult<Response<Body>> {
+fn non_resource(srv: &ApiServer, method: &Method, path: &str, _user: &UserInfo) -> ApiResult<Response<Body>> {
     if method != Method::GET {
-        return Err(ApiError::method_not_allowed(format!(
-            "{method} is not supported on {path}"
-        )));
+        return Err(ApiError::method_not_allowed(format!("{method} is not supported on {path}")));
     }
     if path == "/metrics" {
-        return Ok(bytes_response(
-            200,
-            "text/plain; version=0.0.4",
-            Bytes::from(crate::metrics::render()),
-            &[],
-        ));
+        return Ok(bytes_response(200, "text/plain; version=0.0.4", Bytes::from(crate::metrics::render()), &[]));
     }
     if path == "/version" {
         return Ok(json_response(200, &crate::discovery::version(), &[]));
     }
     if let Some(rest) = path.strip_prefix("/openapi/v3") {
-        return srv
-            .openapi
-            .serve(rest.trim_start_matches('/'))
-            .ok_or_else(not_found);
+        return srv.openapi.serve(rest.trim_start_matches('/')).ok_or_else(not_found);
     }
-    crate::discovery::serve(&srv.registry, path)
-        .map(|v| json_response(200, &v, &[]))
-        .ok_or_else(not_found)
+    crate::discovery::serve(&srv.registry, path).map(|v| json_response(200, &v, &[])).ok_or_else(not_found)
 }
 
 async fn resource_request(c: &ReqCtx, body: &[u8]) -> ApiResult<Response<Body>> {
-    let rt: Arc<ResourceType> = c
-        .srv
-        .registry
-        .lookup(&c.info.group, &c.info.version, &c.info.resource)
-        .cloned()
-        .ok_or_else(not_found)?;
+    let rt: Arc<ResourceType> =
+        c.srv.registry.lookup(&c.info.group, &c.info.version, &c.info.resource).cloned().ok_or_else(not_found)?;
     if !rt.namespaced && !c.info.namespace.is_empty() {
         return Err(not_found());
     }
@@ -315,10 +239,7 @@ async fn resource_request(c: &ReqCtx, body: &[u8]) -> ApiResult<Response<Body>> 
     if rt.create_only {
         return match c.info.verb.as_str() {
             "create" => review::create(c, &rt, body),
-            _ => Err(ApiError::method_not_allowed(format!(
-                "{} is not supported on {}",
-                c.info.verb, rt.plural
-            ))),
+            _ => Err(ApiError::method_not_allowed(format!("{} is not supported on {}", c.info.verb, rt.plural))),
         };
     }
     let sub = c.info.subresource.as_str();
@@ -335,11 +256,7 @@ async fn resource_request(c: &ReqCtx, body: &[u8]) -> ApiResult<Response<Body>> 
         (verb, sub) => Err(ApiError::method_not_allowed(format!(
             "the server does not allow this method on the requested resource ({verb} {}{})",
             rt.plural,
-            if sub.is_empty() {
-                String::new()
-            } else {
-                format!("/{sub}")
-            }
+            if sub.is_empty() { String::new() } else { format!("/{sub}") }
         ))),
     }
 }
@@ -353,10 +270,7 @@ mod tests {
         let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
         assert_eq!(negotiate(kubectl), Negotiated::Table);
         assert_eq!(negotiate("application/json"), Negotiated::Json);
-        assert_eq!(
-            negotiate("application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"),
-            Negotiated::Json
-        );
+        assert_eq!(negotiate("application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"), Negotiated::Json);
         assert_eq!(
             negotiate("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"),
             Negotiated::PartialObjectMetadata

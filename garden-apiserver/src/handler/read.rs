@@ -30,10 +30,7 @@ impl Filter {
             let known = matches!(r.field.as_str(), "metadata.name" | "metadata.namespace")
                 || rt.strategy.field_selectors().contains(&r.field.as_str());
             if !known {
-                return Err(ApiError::bad_request(format!(
-                    "field label not supported: {}",
-                    r.field
-                )));
+                return Err(ApiError::bad_request(format!("field label not supported: {}", r.field)));
             }
         }
         Ok(Self { label, field })
@@ -43,24 +40,14 @@ impl Filter {
         let labels = obj
             .pointer("/metadata/labels")
             .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
             .unwrap_or_default();
         if !self.label.is_empty() && !self.label.matches(&labels) {
             return false;
         }
         self.field.matches(|f| match f {
-            "metadata.name" => obj
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            "metadata.namespace" => obj
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            "metadata.name" => obj.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string),
+            "metadata.namespace" => obj.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string),
             other => rt.strategy.field(obj, other),
         })
     }
@@ -80,15 +67,8 @@ pub async fn get(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
     Ok(match c.negotiated {
         Negotiated::Table => {
             let include = table::IncludeObject::parse(c.query.get("includeObject"));
-            let rv = obj
-                .pointer("/metadata/resourceVersion")
-                .cloned()
-                .unwrap_or(Value::Null);
-            json_response(
-                200,
-                &table::table(rt, &[&obj], include, json!({"resourceVersion": rv})),
-                &[],
-            )
+            let rv = obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
+            json_response(200, &table::table(rt, &[&obj], include, json!({"resourceVersion": rv})), &[])
         }
         Negotiated::PartialObjectMetadata => json_response(200, &partial_metadata(&obj), &[]),
         Negotiated::Json => json_response(200, &obj, &[]),
@@ -138,12 +118,7 @@ pub async fn list(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
                 &[],
             )
         }
-        Negotiated::Json => bytes_response(
-            200,
-            "application/json",
-            encode_list(rt, &list_meta, &items),
-            &[],
-        ),
+        Negotiated::Json => bytes_response(200, "application/json", encode_list(rt, &list_meta, &items), &[]),
     })
 }
 
@@ -174,29 +149,18 @@ async fn from_cache(
     filter: &Filter,
     rv_param: Option<&str>,
 ) -> ApiResult<(Vec<Arc<Value>>, i64, Option<(String, i64)>)> {
-    let cache = c
-        .srv
-        .cache(rt)
-        .ok_or_else(|| ApiError::method_not_allowed("this resource cannot be listed"))?;
+    let cache = c.srv.cache(rt).ok_or_else(|| ApiError::method_not_allowed("this resource cannot be listed"))?;
     let wanted = match rv_param {
         Some("0") => 0,
-        Some(v) => v
-            .parse::<i64>()
-            .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {v:?}")))?,
+        Some(v) => v.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {v:?}")))?,
         // Consistent read: the cache must have caught up with etcd's current revision.
         None => c.srv.store.current_revision().await?,
     };
     if wanted > 0 && !cache.wait_for_rv(wanted, Duration::from_secs(3)).await {
-        return Err(ApiError::timeout(format!(
-            "Too large resource version: {wanted}, current: {}",
-            cache.rv()
-        )));
+        return Err(ApiError::timeout(format!("Too large resource version: {wanted}, current: {}", cache.rv())));
     }
     let (items, rv) = cache.list(prefix);
-    let items = items
-        .into_iter()
-        .filter(|o| filter.matches(rt, o))
-        .collect();
+    let items = items.into_iter().filter(|o| filter.matches(rt, o)).collect();
     Ok((items, rv, None))
 }
 
@@ -213,9 +177,7 @@ async fn from_etcd(
         Some(token) => {
             let t = decode_continue(token)?;
             if !t.start.starts_with(prefix) {
-                return Err(ApiError::bad_request(
-                    "continue key is not valid: it does not belong to this collection",
-                ));
+                return Err(ApiError::bad_request("continue key is not valid: it does not belong to this collection"));
             }
             (t.start, t.rv)
         }
@@ -223,11 +185,7 @@ async fn from_etcd(
     };
     let mut items = Vec::new();
     loop {
-        let want = if limit > 0 {
-            (limit - items.len() as i64).max(1)
-        } else {
-            0
-        };
+        let want = if limit > 0 { (limit - items.len() as i64).max(1) } else { 0 };
         let page = c.srv.store.range(&start, &end, revision, want).await.map_err(|e| {
             if e.code == 410 {
                 ApiError::gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
@@ -250,10 +208,7 @@ async fn from_etcd(
             break;
         }
         if limit > 0 && items.len() as i64 >= limit {
-            let token = encode_continue(&ContinueToken {
-                rv: revision,
-                start: start.clone(),
-            });
+            let token = encode_continue(&ContinueToken { rv: revision, start: start.clone() });
             return Ok((items, revision, Some((token, 0))));
         }
     }
@@ -261,8 +216,7 @@ async fn from_etcd(
 }
 
 fn encode_continue(t: &ContinueToken) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::to_vec(t).unwrap_or_default())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(t).unwrap_or_default())
 }
 
 fn decode_continue(s: &str) -> ApiResult<ContinueToken> {

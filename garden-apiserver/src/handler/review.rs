@@ -12,21 +12,12 @@ use crate::request::{json_response, parse_body, Body, FieldValidation};
 
 pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
     let mut warnings = Vec::new();
-    let mut obj = decode_body(
-        rt,
-        parse_body(&c.content_type, body)?,
-        FieldValidation::from_query(&c.query)?,
-        &mut warnings,
-    )?;
+    let mut obj =
+        decode_body(rt, parse_body(&c.content_type, body)?, FieldValidation::from_query(&c.query)?, &mut warnings)?;
     match rt.kind {
         "SelfSubjectAccessReview" => {
             let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
-            let s = |p: &str| {
-                spec.pointer(p)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
+            let s = |p: &str| spec.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
             let attrs = if spec.get("resourceAttributes").is_some() {
                 RequestAttributes {
                     user: c.user.clone(),
@@ -46,10 +37,15 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
                     &s("/nonResourceAttributes/path"),
                 )
             } else {
-                return Err(ApiError::invalid(rt.group, rt.kind, "", &[crate::error::FieldError::required(
-                    "spec.resourceAttributes",
-                    "exactly one of nonResourceAttributes or resourceAttributes must be specified",
-                )]));
+                return Err(ApiError::invalid(
+                    rt.group,
+                    rt.kind,
+                    "",
+                    &[crate::error::FieldError::required(
+                        "spec.resourceAttributes",
+                        "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+                    )],
+                ));
             };
             obj["status"] = match c.srv.authorize(&attrs) {
                 Decision::Allow => json!({"allowed": true, "reason": "allowed by RBAC"}),
@@ -58,11 +54,7 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
             };
         }
         _ => {
-            let ns = obj
-                .pointer("/spec/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let ns = obj.pointer("/spec/namespace").and_then(Value::as_str).unwrap_or_default().to_string();
             obj["status"] = c.srv.rules_review(&c.user, &ns);
         }
     }

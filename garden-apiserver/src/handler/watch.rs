@@ -22,17 +22,10 @@ const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
 
 pub async fn watch(c: &ReqCtx, rt: &Arc<ResourceType>) -> ApiResult<Response<Body>> {
     let filter = Filter::from_request(rt, c)?;
-    let cache = c
-        .srv
-        .cache(rt)
-        .ok_or_else(|| ApiError::method_not_allowed("this resource cannot be watched"))?
-        .clone();
+    let cache = c.srv.cache(rt).ok_or_else(|| ApiError::method_not_allowed("this resource cannot be watched"))?.clone();
     let from = match c.query.get("resourceVersion") {
         None | Some("0") => None,
-        Some(v) => Some(
-            v.parse::<i64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {v:?}")))?,
-        ),
+        Some(v) => Some(v.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {v:?}")))?),
     };
     let mut key_prefix = c.srv.collection_prefix(rt, &c.info.namespace);
     if !c.info.name.is_empty() {
@@ -46,20 +39,13 @@ pub async fn watch(c: &ReqCtx, rt: &Arc<ResourceType>) -> ApiResult<Response<Bod
                 return Err(ApiError::gone(format!("too old resource version: {rv}")));
             }
             if rv > cache.rv() && !cache.wait_for_rv(rv, Duration::from_secs(3)).await {
-                return Err(ApiError::timeout(format!(
-                    "Too large resource version: {rv}, current: {}",
-                    cache.rv()
-                )));
+                return Err(ApiError::timeout(format!("Too large resource version: {rv}, current: {}", cache.rv())));
             }
             cache.watch(Some(rv), &key_prefix)?
         }
         None => cache.watch(None, &key_prefix)?,
     };
-    let timeout = c
-        .query
-        .int("timeoutSeconds")?
-        .filter(|t| *t > 0)
-        .map(|t| Duration::from_secs(t as u64));
+    let timeout = c.query.int("timeoutSeconds")?.filter(|t| *t > 0).map(|t| Duration::from_secs(t as u64));
     let watcher = Watcher {
         rt: rt.clone(),
         filter,
@@ -156,10 +142,7 @@ impl Watcher {
             return true;
         }
         let now_match = self.filter.matches(&self.rt, &ev.obj);
-        let was_match = ev
-            .prev
-            .as_ref()
-            .is_some_and(|p| self.filter.matches(&self.rt, p));
+        let was_match = ev.prev.as_ref().is_some_and(|p| self.filter.matches(&self.rt, p));
         let kind = match (ev.kind, was_match, now_match) {
             (EventKind::Deleted, true, _) => EventKind::Deleted,
             (EventKind::Deleted, false, _) => return true,
@@ -176,17 +159,9 @@ impl Watcher {
                 &json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": ev.obj.get("metadata").cloned().unwrap_or(Value::Null)}),
             ),
             Negotiated::Table => {
-                let rv = ev
-                    .obj
-                    .pointer("/metadata/resourceVersion")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                let t = table::table(
-                    &self.rt,
-                    &[&ev.obj],
-                    table::IncludeObject::Metadata,
-                    json!({"resourceVersion": rv}),
-                );
+                let rv = ev.obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
+                let t =
+                    table::table(&self.rt, &[&ev.obj], table::IncludeObject::Metadata, json!({"resourceVersion": rv}));
                 watch_line(kind.as_str(), &t)
             }
         };
@@ -198,10 +173,7 @@ impl Watcher {
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        let obj =
-            json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": meta});
-        tx.send(Ok(Frame::data(watch_line("BOOKMARK", &obj))))
-            .await
-            .is_ok()
+        let obj = json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": meta});
+        tx.send(Ok(Frame::data(watch_line("BOOKMARK", &obj)))).await.is_ok()
     }
 }

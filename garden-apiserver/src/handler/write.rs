@@ -21,9 +21,7 @@ pub fn decode_body(
     mode: FieldValidation,
     warnings: &mut Vec<String>,
 ) -> ApiResult<Value> {
-    let o = v
-        .as_object_mut()
-        .ok_or_else(|| ApiError::bad_request("the request body must be a JSON object"))?;
+    let o = v.as_object_mut().ok_or_else(|| ApiError::bad_request("the request body must be a JSON object"))?;
     let want_av = rt.api_version();
     match o.get("apiVersion").and_then(Value::as_str) {
         Some(av) if av != want_av => {
@@ -56,38 +54,23 @@ pub fn decode_body(
     Ok(obj)
 }
 
-fn apply_field_validation(
-    mode: FieldValidation,
-    unknown: &[String],
-    warnings: &mut Vec<String>,
-) -> ApiResult<()> {
+fn apply_field_validation(mode: FieldValidation, unknown: &[String], warnings: &mut Vec<String>) -> ApiResult<()> {
     if unknown.is_empty() {
         return Ok(());
     }
-    let msgs: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
+    let msgs: Vec<String> = unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
     match mode {
         FieldValidation::Ignore => Ok(()),
         FieldValidation::Warn => {
             warnings.extend(msgs);
             Ok(())
         }
-        FieldValidation::Strict => Err(ApiError::bad_request(format!(
-            "strict decoding error: {}",
-            msgs.join(", ")
-        ))),
+        FieldValidation::Strict => Err(ApiError::bad_request(format!("strict decoding error: {}", msgs.join(", ")))),
     }
 }
 
 fn write_ctx<'a>(c: &'a ReqCtx) -> ApiResult<WriteCtx<'a>> {
-    Ok(WriteCtx {
-        user: &c.user,
-        dry_run: c.query.dry_run()?,
-        admission: true,
-        field_manager: c.field_manager(),
-    })
+    Ok(WriteCtx { user: &c.user, dry_run: c.query.dry_run()?, admission: true, field_manager: c.field_manager() })
 }
 
 pub async fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
@@ -95,11 +78,7 @@ pub async fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     let mut warnings = Vec::new();
     let obj = decode_body(rt, parse_body(&c.content_type, body)?, mode, &mut warnings)?;
     if rt.namespaced {
-        if let Some(ns) = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
+        if let Some(ns) = obj.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             if ns != c.info.namespace {
                 return Err(ApiError::bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request",
@@ -107,10 +86,7 @@ pub async fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
             }
         }
     }
-    let created = c
-        .srv
-        .create(&write_ctx(c)?, rt, &c.info.namespace, obj)
-        .await?;
+    let created = c.srv.create(&write_ctx(c)?, rt, &c.info.namespace, obj).await?;
     Ok(json_response(201, &created, &warnings))
 }
 
@@ -119,11 +95,7 @@ pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     let mut warnings = Vec::new();
     let obj = decode_body(rt, parse_body(&c.content_type, body)?, mode, &mut warnings)?;
     if rt.namespaced {
-        if let Some(ns) = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
+        if let Some(ns) = obj.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             if ns != c.info.namespace {
                 return Err(ApiError::bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request",
@@ -133,15 +105,7 @@ pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     }
     let updated = c
         .srv
-        .update(
-            &write_ctx(c)?,
-            rt,
-            &c.info.namespace,
-            &c.info.name,
-            &c.info.subresource,
-            None,
-            |_| Ok(obj.clone()),
-        )
+        .update(&write_ctx(c)?, rt, &c.info.namespace, &c.info.name, &c.info.subresource, None, |_| Ok(obj.clone()))
         .await?;
     Ok(json_response(200, &updated, &warnings))
 }
@@ -164,55 +128,29 @@ pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Resp
     let api_version = rt.api_version();
     let now = crate::apiserver::now_rfc3339();
     if matches!(kind, PatchType::Apply) && c.query.get("fieldManager").is_none() {
-        return Err(ApiError::bad_request(
-            "PATCH /apply requires fieldManager to be set",
-        ));
+        return Err(ApiError::bad_request("PATCH /apply requires fieldManager to be set"));
     }
     let mut warnings = Vec::new();
     let result = c
         .srv
-        .update(
-            &ctx,
-            rt,
-            &c.info.namespace,
-            &c.info.name,
-            &c.info.subresource,
-            None,
-            |cur| {
-                let patched = match kind {
-                    PatchType::Apply => patch::server_side_apply(
-                        Some(cur),
-                        &doc,
-                        &ctx.field_manager,
-                        &api_version,
-                        &now,
-                        force,
-                    )?,
-                    other => patch::apply_patch(other, cur, &doc)?,
-                };
-                let mut w = Vec::new();
-                let out = decode_body(rt, patched, mode, &mut w)?;
-                warnings = w;
-                Ok(out)
-            },
-        )
+        .update(&ctx, rt, &c.info.namespace, &c.info.name, &c.info.subresource, None, |cur| {
+            let patched = match kind {
+                PatchType::Apply => {
+                    patch::server_side_apply(Some(cur), &doc, &ctx.field_manager, &api_version, &now, force)?
+                }
+                other => patch::apply_patch(other, cur, &doc)?,
+            };
+            let mut w = Vec::new();
+            let out = decode_body(rt, patched, mode, &mut w)?;
+            warnings = w;
+            Ok(out)
+        })
         .await;
     match result {
         Ok(obj) => Ok(json_response(200, &obj, &warnings)),
         // Server-side apply creates what does not exist yet.
-        Err(e)
-            if e.code == 404
-                && matches!(kind, PatchType::Apply)
-                && c.info.subresource.is_empty() =>
-        {
-            let applied = patch::server_side_apply(
-                None,
-                &doc,
-                &ctx.field_manager,
-                &api_version,
-                &now,
-                force,
-            )?;
+        Err(e) if e.code == 404 && matches!(kind, PatchType::Apply) && c.info.subresource.is_empty() => {
+            let applied = patch::server_side_apply(None, &doc, &ctx.field_manager, &api_version, &now, force)?;
             let mut warnings = Vec::new();
             let obj = decode_body(rt, applied, mode, &mut warnings)?;
             let created = c.srv.create(&ctx, rt, &c.info.namespace, obj).await?;
@@ -230,10 +168,7 @@ fn delete_opts(c: &ReqCtx, body: &[u8]) -> ApiResult<DeleteOpts> {
     let v = parse_body(&c.content_type, body)?;
     if let Some(p) = v.get("preconditions") {
         opts.uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
-        opts.resource_version = p
-            .get("resourceVersion")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        opts.resource_version = p.get("resourceVersion").and_then(Value::as_str).map(str::to_string);
     }
     Ok(opts)
 }
@@ -261,41 +196,21 @@ pub async fn delete(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     let opts = delete_opts(c, body)?;
     let mut ctx = write_ctx(c)?;
     ctx.dry_run |= dry_run_in_body(body);
-    let (obj, gone) = c
-        .srv
-        .delete(&ctx, rt, &c.info.namespace, &c.info.name, &opts)
-        .await?;
-    Ok(if gone {
-        json_response(200, &success_status(rt, &obj), &[])
-    } else {
-        json_response(200, &obj, &[])
-    })
+    let (obj, gone) = c.srv.delete(&ctx, rt, &c.info.namespace, &c.info.name, &opts).await?;
+    Ok(if gone { json_response(200, &success_status(rt, &obj), &[]) } else { json_response(200, &obj, &[]) })
 }
 
-pub async fn delete_collection(
-    c: &ReqCtx,
-    rt: &ResourceType,
-    body: &[u8],
-) -> ApiResult<Response<Body>> {
+pub async fn delete_collection(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
     let filter = Filter::from_request(rt, c)?;
     let opts = delete_opts(c, body)?;
     let mut ctx = write_ctx(c)?;
     ctx.dry_run |= dry_run_in_body(body);
-    let cache = c
-        .srv
-        .cache(rt)
-        .ok_or_else(|| ApiError::method_not_allowed("this resource cannot be deleted"))?;
+    let cache = c.srv.cache(rt).ok_or_else(|| ApiError::method_not_allowed("this resource cannot be deleted"))?;
     let (objs, _) = cache.list(&c.srv.collection_prefix(rt, &c.info.namespace));
     let mut deleted: Vec<Arc<Value>> = Vec::new();
     for o in objs.into_iter().filter(|o| filter.matches(rt, o)) {
-        let ns = o
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let name = o
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
+        let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
         match c.srv.delete(&ctx, rt, ns, name, &opts).await {
             Ok((obj, _)) => deleted.push(Arc::new(obj)),
             Err(e) if e.code == 404 => {}
@@ -329,19 +244,11 @@ pub async fn bind(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Respo
     let ctx = write_ctx(c)?;
     let obj = c
         .srv
-        .update(
-            &ctx,
-            rt,
-            &c.info.namespace,
-            &c.info.name,
-            "binding",
-            None,
-            |cur| {
-                let mut next = cur.clone();
-                next["spec"]["seedName"] = json!(seed);
-                Ok(next)
-            },
-        )
+        .update(&ctx, rt, &c.info.namespace, &c.info.name, "binding", None, |cur| {
+            let mut next = cur.clone();
+            next["spec"]["seedName"] = json!(seed);
+            Ok(next)
+        })
         .await?;
     Ok(json_response(201, &obj, &[]))
 }

@@ -31,8 +31,8 @@ impl<T> TypedCodec<T> {
 impl<T: DeserializeOwned + Serialize + JsonSchema> Codec for TypedCodec<T> {
     fn decode(&self, v: Value) -> Result<(Value, Vec<String>), String> {
         let mut unknown = Vec::new();
-        let typed: T = serde_ignored::deserialize(v, |path| unknown.push(render_path(&path)))
-            .map_err(|e| e.to_string())?;
+        let typed: T =
+            serde_ignored::deserialize(v, |path| unknown.push(render_path(&path))).map_err(|e| e.to_string())?;
         let out = serde_json::to_value(typed).map_err(|e| e.to_string())?;
         Ok((out, unknown))
     }
@@ -58,8 +58,6 @@ fn render_path(path: &serde_ignored::Path<'_>) -> String {
                 format!("{p}.{key}")
             }
         }
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => render_path(parent),
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => render_path(parent),
     }
 }

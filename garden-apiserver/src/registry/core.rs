@@ -1,9 +1,7 @@
 //! The core kube subset a standalone garden needs: v1 namespaces, secrets, configmaps, serviceaccounts, events;
 //! RBAC; leases; SelfSubjectAccessReview.
 
-use k8s_openapi::api::{
-    authorization::v1 as authz, coordination::v1 as coord, core::v1 as core, rbac::v1 as rbac,
-};
+use k8s_openapi::api::{authorization::v1 as authz, coordination::v1 as coord, core::v1 as core, rbac::v1 as rbac};
 use serde_json::{json, Value};
 
 use super::{str_at, Column, Plain, ResourceType, Strategy, TypedCodec};
@@ -78,15 +76,7 @@ pub fn types() -> Vec<ResourceType> {
     sa.subresources = &["token"];
     vec![
         namespaces,
-        rt(
-            "",
-            "Secret",
-            "secrets",
-            true,
-            &[],
-            TypedCodec::<core::Secret>::boxed(),
-            Box::new(SecretStrategy),
-        ),
+        rt("", "Secret", "secrets", true, &[], TypedCodec::<core::Secret>::boxed(), Box::new(SecretStrategy)),
         rt(
             "",
             "ConfigMap",
@@ -97,24 +87,8 @@ pub fn types() -> Vec<ResourceType> {
             Box::new(ConfigMapStrategy),
         ),
         sa,
-        rt(
-            "",
-            "Event",
-            "events",
-            true,
-            &["ev"],
-            TypedCodec::<core::Event>::boxed(),
-            Box::new(EventStrategy),
-        ),
-        rt(
-            RBAC,
-            "Role",
-            "roles",
-            true,
-            &[],
-            TypedCodec::<rbac::Role>::boxed(),
-            Box::new(RoleStrategy),
-        ),
+        rt("", "Event", "events", true, &["ev"], TypedCodec::<core::Event>::boxed(), Box::new(EventStrategy)),
+        rt(RBAC, "Role", "roles", true, &[], TypedCodec::<rbac::Role>::boxed(), Box::new(RoleStrategy)),
         rt(
             RBAC,
             "ClusterRole",
@@ -176,8 +150,7 @@ impl Strategy for NamespaceStrategy {
         vec![json!(str_at(obj, "/status/phase").unwrap_or("Active"))]
     }
     fn field(&self, obj: &Value, field: &str) -> Option<String> {
-        (field == "status.phase")
-            .then(|| str_at(obj, "/status/phase").unwrap_or_default().to_string())
+        (field == "status.phase").then(|| str_at(obj, "/status/phase").unwrap_or_default().to_string())
     }
     fn field_selectors(&self) -> &'static [&'static str] {
         &["status.phase"]
@@ -197,10 +170,7 @@ impl Strategy for SecretStrategy {
             if let Some(data) = data {
                 for (k, v) in sd {
                     let s = v.as_str().unwrap_or_default();
-                    data.insert(
-                        k,
-                        json!(base64::engine::general_purpose::STANDARD.encode(s)),
-                    );
+                    data.insert(k, json!(base64::engine::general_purpose::STANDARD.encode(s)));
                 }
             }
         }
@@ -209,16 +179,10 @@ impl Strategy for SecretStrategy {
         }
     }
     fn columns(&self) -> Vec<Column> {
-        vec![
-            Column::new("Type", "The type of the secret"),
-            Column::new("Data", "The number of entries in data"),
-        ]
+        vec![Column::new("Type", "The type of the secret"), Column::new("Data", "The number of entries in data")]
     }
     fn cells(&self, obj: &Value) -> Vec<Value> {
-        let n = obj
-            .get("data")
-            .and_then(Value::as_object)
-            .map_or(0, |m| m.len());
+        let n = obj.get("data").and_then(Value::as_object).map_or(0, |m| m.len());
         vec![json!(str_at(obj, "/type").unwrap_or("Opaque")), json!(n)]
     }
     fn field(&self, obj: &Value, field: &str) -> Option<String> {
@@ -232,10 +196,7 @@ impl Strategy for SecretStrategy {
 struct ConfigMapStrategy;
 impl Strategy for ConfigMapStrategy {
     fn columns(&self) -> Vec<Column> {
-        vec![Column::new(
-            "Data",
-            "The number of entries in data and binaryData",
-        )]
+        vec![Column::new("Data", "The number of entries in data and binaryData")]
     }
     fn cells(&self, obj: &Value) -> Vec<Value> {
         let count = |k: &str| obj.get(k).and_then(Value::as_object).map_or(0, |m| m.len());
@@ -256,9 +217,7 @@ impl Strategy for EventStrategy {
     fn cells(&self, obj: &Value) -> Vec<Value> {
         let object = format!(
             "{}/{}",
-            str_at(obj, "/involvedObject/kind")
-                .unwrap_or_default()
-                .to_lowercase(),
+            str_at(obj, "/involvedObject/kind").unwrap_or_default().to_lowercase(),
             str_at(obj, "/involvedObject/name").unwrap_or_default()
         );
         vec![
@@ -306,10 +265,7 @@ impl Strategy for BindingStrategy {
     }
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         let mut errs = Vec::new();
-        for (field, ptr) in [
-            ("roleRef.kind", "/roleRef/kind"),
-            ("roleRef.name", "/roleRef/name"),
-        ] {
+        for (field, ptr) in [("roleRef.kind", "/roleRef/kind"), ("roleRef.name", "/roleRef/name")] {
             if str_at(obj, ptr).unwrap_or_default().is_empty() {
                 errs.push(FieldError::required(field, ""));
             }
@@ -349,11 +305,7 @@ impl Strategy for BindingStrategy {
             str_at(obj, "/roleRef/kind").unwrap_or_default(),
             str_at(obj, "/roleRef/name").unwrap_or_default()
         );
-        let subjects = obj
-            .get("subjects")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let subjects = obj.get("subjects").and_then(Value::as_array).cloned().unwrap_or_default();
         let of_kind = |k: &str| {
             subjects
                 .iter()
@@ -367,12 +319,7 @@ impl Strategy for BindingStrategy {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        vec![
-            json!(role),
-            json!(of_kind("User")),
-            json!(of_kind("Group")),
-            json!(of_kind("ServiceAccount")),
-        ]
+        vec![json!(role), json!(of_kind("User")), json!(of_kind("Group")), json!(of_kind("ServiceAccount"))]
     }
 }
 
@@ -382,8 +329,6 @@ impl Strategy for LeaseStrategy {
         vec![Column::new("Holder", "The holder of the lease")]
     }
     fn cells(&self, obj: &Value) -> Vec<Value> {
-        vec![json!(
-            str_at(obj, "/spec/holderIdentity").unwrap_or_default()
-        )]
+        vec![json!(str_at(obj, "/spec/holderIdentity").unwrap_or_default())]
     }
 }

@@ -146,10 +146,7 @@ pub fn types() -> Vec<ResourceType> {
 }
 
 /// Validation of a kind through its typed pure function; undecodable input cannot reach here (the codec ran).
-fn with_typed<T: DeserializeOwned>(
-    v: &Value,
-    f: impl FnOnce(&T) -> Vec<FieldError>,
-) -> Vec<FieldError> {
+fn with_typed<T: DeserializeOwned>(v: &Value, f: impl FnOnce(&T) -> Vec<FieldError>) -> Vec<FieldError> {
     typed::<T>(v).map(|t| f(&t)).unwrap_or_default()
 }
 
@@ -183,11 +180,7 @@ impl Strategy for ShootStrategy {
         with_typed::<core::Shoot>(obj, garden_api::core::v1beta1::validation::validate_shoot)
     }
     fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        with_typed2::<core::Shoot>(
-            new,
-            old,
-            garden_api::core::v1beta1::validation::validate_shoot_update,
-        )
+        with_typed2::<core::Shoot>(new, old, garden_api::core::v1beta1::validation::validate_shoot_update)
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -197,30 +190,17 @@ impl Strategy for ShootStrategy {
             Column::new("K8S Version", "The Kubernetes version"),
             Column::new("Hibernation", "Whether the shoot is hibernated"),
             Column::new("Last Operation", "The last operation and its state"),
-            Column::new(
-                "Status",
-                "The health status (label shoot.gardener.cloud/status)",
-            ),
+            Column::new("Status", "The health status (label shoot.gardener.cloud/status)"),
             Column::wide("Seed", "The seed hosting the control plane"),
             Column::wide("Purpose", "The purpose of the shoot"),
-            Column::wide(
-                "Technical ID",
-                "The namespace of the control plane in the seed",
-            ),
+            Column::wide("Technical ID", "The namespace of the control plane in the seed"),
         ]
     }
     fn cells(&self, s: &Value) -> Vec<Value> {
-        let profile = str_at(s, "/spec/cloudProfile/name")
-            .or_else(|| str_at(s, "/spec/cloudProfileName"))
-            .unwrap_or_default();
-        let enabled = s
-            .pointer("/spec/hibernation/enabled")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let hibernated = s
-            .pointer("/status/hibernated")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let profile =
+            str_at(s, "/spec/cloudProfile/name").or_else(|| str_at(s, "/spec/cloudProfileName")).unwrap_or_default();
+        let enabled = s.pointer("/spec/hibernation/enabled").and_then(Value::as_bool).unwrap_or(false);
+        let hibernated = s.pointer("/status/hibernated").and_then(Value::as_bool).unwrap_or(false);
         let hibernation = match (enabled, hibernated) {
             (true, true) => "Hibernated",
             (true, false) => "Hibernating",
@@ -280,16 +260,10 @@ impl Strategy for ShootStrategy {
 struct CloudProfileStrategy;
 impl Strategy for CloudProfileStrategy {
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        with_typed::<core::CloudProfile>(
-            obj,
-            garden_api::core::v1beta1::validation::validate_cloudprofile,
-        )
+        with_typed::<core::CloudProfile>(obj, garden_api::core::v1beta1::validation::validate_cloudprofile)
     }
     fn columns(&self) -> Vec<Column> {
-        vec![
-            Column::new("Provider", "The provider type"),
-            Column::new("Regions", "The regions offered"),
-        ]
+        vec![Column::new("Provider", "The provider type"), Column::new("Regions", "The regions offered")]
     }
     fn cells(&self, obj: &Value) -> Vec<Value> {
         let regions: Vec<&str> = obj
@@ -297,10 +271,7 @@ impl Strategy for CloudProfileStrategy {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|r| str_at(r, "/name")).collect())
             .unwrap_or_default();
-        vec![
-            json!(str_at(obj, "/spec/type").unwrap_or_default()),
-            json!(regions.join(",")),
-        ]
+        vec![json!(str_at(obj, "/spec/type").unwrap_or_default()), json!(regions.join(","))]
     }
 }
 
@@ -337,10 +308,7 @@ impl Strategy for SeedStrategy {
         let ready = obj
             .pointer("/status/conditions")
             .and_then(Value::as_array)
-            .and_then(|cs| {
-                cs.iter()
-                    .find(|c| str_at(c, "/type") == Some("GardenletReady"))
-            })
+            .and_then(|cs| cs.iter().find(|c| str_at(c, "/type") == Some("GardenletReady")))
             .is_some_and(|c| str_at(c, "/status") == Some("True"));
         vec![
             json!(if ready { "Ready" } else { "NotReady" }),
@@ -357,11 +325,7 @@ impl Strategy for ProjectStrategy {
         with_typed::<core::Project>(obj, garden_api::core::v1beta1::validation::validate_project)
     }
     fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        with_typed2::<core::Project>(
-            new,
-            old,
-            garden_api::core::v1beta1::validation::validate_project_update,
-        )
+        with_typed2::<core::Project>(new, old, garden_api::core::v1beta1::validation::validate_project_update)
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -380,11 +344,7 @@ impl Strategy for ProjectStrategy {
         ]
     }
     fn field(&self, obj: &Value, field: &str) -> Option<String> {
-        (field == "spec.namespace").then(|| {
-            str_at(obj, "/spec/namespace")
-                .unwrap_or_default()
-                .to_string()
-        })
+        (field == "spec.namespace").then(|| str_at(obj, "/spec/namespace").unwrap_or_default().to_string())
     }
     fn field_selectors(&self) -> &'static [&'static str] {
         &["spec.namespace"]
@@ -394,16 +354,10 @@ impl Strategy for ProjectStrategy {
 struct SecretBindingStrategy;
 impl Strategy for SecretBindingStrategy {
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        with_typed::<core::SecretBinding>(
-            obj,
-            garden_api::core::v1beta1::validation::validate_secretbinding,
-        )
+        with_typed::<core::SecretBinding>(obj, garden_api::core::v1beta1::validation::validate_secretbinding)
     }
     fn columns(&self) -> Vec<Column> {
-        vec![
-            Column::new("Secret", "The referenced secret"),
-            Column::new("Provider", "The provider type"),
-        ]
+        vec![Column::new("Secret", "The referenced secret"), Column::new("Provider", "The provider type")]
     }
     fn cells(&self, obj: &Value) -> Vec<Value> {
         let secret = format!(
@@ -411,10 +365,7 @@ impl Strategy for SecretBindingStrategy {
             str_at(obj, "/secretRef/namespace").unwrap_or_default(),
             str_at(obj, "/secretRef/name").unwrap_or_default()
         );
-        vec![
-            json!(secret),
-            json!(str_at(obj, "/provider/type").unwrap_or_default()),
-        ]
+        vec![json!(secret), json!(str_at(obj, "/provider/type").unwrap_or_default())]
     }
 }
 
@@ -434,10 +385,7 @@ impl Strategy for CredentialsBindingStrategy {
         )
     }
     fn columns(&self) -> Vec<Column> {
-        vec![
-            Column::new("Provider", "The provider type"),
-            Column::new("Credentials", "The referenced credentials"),
-        ]
+        vec![Column::new("Provider", "The provider type"), Column::new("Credentials", "The referenced credentials")]
     }
     fn cells(&self, obj: &Value) -> Vec<Value> {
         let creds = format!(
@@ -446,9 +394,6 @@ impl Strategy for CredentialsBindingStrategy {
             str_at(obj, "/credentialsRef/namespace").unwrap_or_default(),
             str_at(obj, "/credentialsRef/name").unwrap_or_default()
         );
-        vec![
-            json!(str_at(obj, "/provider/type").unwrap_or_default()),
-            json!(creds),
-        ]
+        vec![json!(str_at(obj, "/provider/type").unwrap_or_default()), json!(creds)]
     }
 }

@@ -80,11 +80,7 @@ impl ResourceType {
     }
     /// etcd key prefix for all objects of this kind: `/registry/<group>/<plural>/`.
     pub fn key_root(&self, prefix: &str) -> String {
-        let group = if self.group.is_empty() {
-            "core"
-        } else {
-            self.group
-        };
+        let group = if self.group.is_empty() { "core" } else { self.group };
         format!("{prefix}/{group}/{}/", self.plural)
     }
     pub fn has_status(&self) -> bool {
@@ -94,16 +90,7 @@ impl ResourceType {
         if self.create_only {
             vec!["create"]
         } else {
-            vec![
-                "create",
-                "delete",
-                "deletecollection",
-                "get",
-                "list",
-                "patch",
-                "update",
-                "watch",
-            ]
+            vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
         }
     }
 }
@@ -121,21 +108,10 @@ impl Registry {
         let mut by_resource = HashMap::new();
         let mut by_kind = HashMap::new();
         for t in &types {
-            by_resource.insert(
-                (
-                    t.group.to_string(),
-                    t.version.to_string(),
-                    t.plural.to_string(),
-                ),
-                t.clone(),
-            );
+            by_resource.insert((t.group.to_string(), t.version.to_string(), t.plural.to_string()), t.clone());
             by_kind.insert((t.group.to_string(), t.kind.to_string()), t.clone());
         }
-        Self {
-            types,
-            by_resource,
-            by_kind,
-        }
+        Self { types, by_resource, by_kind }
     }
 
     /// The standard set: core kube subset + Gardener groups.
@@ -149,8 +125,7 @@ impl Registry {
         &self.types
     }
     pub fn lookup(&self, group: &str, version: &str, plural: &str) -> Option<&Arc<ResourceType>> {
-        self.by_resource
-            .get(&(group.to_string(), version.to_string(), plural.to_string()))
+        self.by_resource.get(&(group.to_string(), version.to_string(), plural.to_string()))
     }
     pub fn by_kind(&self, group: &str, kind: &str) -> Option<&Arc<ResourceType>> {
         self.by_kind.get(&(group.to_string(), kind.to_string()))
@@ -177,10 +152,7 @@ pub fn str_at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a str> {
 /// kube's path-segment name rule (RBAC objects): anything but `.`, `..`, and names with `/` or `%`.
 pub fn validate_path_segment_name(name: &str) -> Vec<FieldError> {
     let bad = if name.is_empty() {
-        return vec![FieldError::required(
-            "metadata.name",
-            "name or generateName is required",
-        )];
+        return vec![FieldError::required("metadata.name", "name or generateName is required")];
     } else if name == "." || name == ".." {
         Some(format!("may not be '{name}'"))
     } else if name.contains('/') || name.contains('%') {
@@ -188,12 +160,5 @@ pub fn validate_path_segment_name(name: &str) -> Vec<FieldError> {
     } else {
         None
     };
-    bad.map(|m| {
-        vec![FieldError::invalid(
-            "metadata.name",
-            &Value::String(name.into()),
-            &m,
-        )]
-    })
-    .unwrap_or_default()
+    bad.map(|m| vec![FieldError::invalid("metadata.name", &Value::String(name.into()), &m)]).unwrap_or_default()
 }

@@ -16,20 +16,10 @@ pub struct Column {
 
 impl Column {
     pub const fn new(name: &'static str, description: &'static str) -> Self {
-        Self {
-            name,
-            type_: "string",
-            description,
-            priority: 0,
-        }
+        Self { name, type_: "string", description, priority: 0 }
     }
     pub const fn wide(name: &'static str, description: &'static str) -> Self {
-        Self {
-            name,
-            type_: "string",
-            description,
-            priority: 1,
-        }
+        Self { name, type_: "string", description, priority: 1 }
     }
 }
 
@@ -63,10 +53,7 @@ pub fn column_definitions(rt: &ResourceType) -> Value {
 }
 
 pub fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: jiff::Timestamp) -> Value {
-    let mut cells = vec![obj
-        .pointer("/metadata/name")
-        .cloned()
-        .unwrap_or(Value::Null)];
+    let mut cells = vec![obj.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
     cells.extend(rt.strategy.cells(obj));
     let age = obj
         .pointer("/metadata/creationTimestamp")
@@ -93,12 +80,7 @@ pub fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: jiff::Ti
     Value::Object(r)
 }
 
-pub fn table(
-    rt: &ResourceType,
-    objs: &[&Value],
-    include: IncludeObject,
-    list_meta: Value,
-) -> Value {
+pub fn table(rt: &ResourceType, objs: &[&Value], include: IncludeObject, list_meta: Value) -> Value {
     let now = jiff::Timestamp::now();
     json!({
         "kind": "Table",

@@ -50,27 +50,12 @@ pub struct CacheEvent {
 }
 
 impl CacheEvent {
-    pub fn new(
-        kind: EventKind,
-        rv: i64,
-        key: String,
-        obj: Arc<Value>,
-        prev: Option<Arc<Value>>,
-    ) -> Self {
-        Self {
-            kind,
-            rv,
-            key,
-            obj,
-            prev,
-            json_line: OnceLock::new(),
-        }
+    pub fn new(kind: EventKind, rv: i64, key: String, obj: Arc<Value>, prev: Option<Arc<Value>>) -> Self {
+        Self { kind, rv, key, obj, prev, json_line: OnceLock::new() }
     }
     /// The watch wire line for this event, computed once.
     pub fn json_line(&self) -> Bytes {
-        self.json_line
-            .get_or_init(|| watch_line(self.kind.as_str(), &self.obj))
-            .clone()
+        self.json_line.get_or_init(|| watch_line(self.kind.as_str(), &self.obj)).clone()
     }
 }
 
@@ -158,9 +143,7 @@ impl WatchCache {
             return true;
         }
         let _ = self.progress_tx.send(());
-        tokio::time::timeout(patience, rx.wait_for(|v| *v >= rv))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(patience, rx.wait_for(|v| *v >= rv)).await.is_ok_and(|r| r.is_ok())
     }
 
     /// Objects under `prefix` (a sub-prefix of the cache's), in key order, with the cache revision.
@@ -169,11 +152,7 @@ impl WatchCache {
             return (Vec::new(), 0);
         };
         let end = prefix_end(prefix);
-        let items = s
-            .objects
-            .range(prefix.to_string()..end)
-            .map(|(_, v)| v.clone())
-            .collect();
+        let items = s.objects.range(prefix.to_string()..end).map(|(_, v)| v.clone()).collect();
         (items, s.rv)
     }
 
@@ -183,10 +162,7 @@ impl WatchCache {
 
     /// Register a watcher. `from`: None = send current state first (as ADDED); Some(rv) = replay events after rv.
     pub fn watch(&self, from: Option<i64>, key_prefix: &str) -> Result<WatchStart, ApiError> {
-        let s = self
-            .state
-            .read()
-            .map_err(|_| ApiError::internal("watch cache poisoned"))?;
+        let s = self.state.read().map_err(|_| ApiError::internal("watch cache poisoned"))?;
         let rx = self.tx.subscribe();
         match from {
             None => {
@@ -194,40 +170,16 @@ impl WatchCache {
                 let backlog = s
                     .objects
                     .range(key_prefix.to_string()..end)
-                    .map(|(k, v)| {
-                        Arc::new(CacheEvent::new(
-                            EventKind::Added,
-                            s.rv,
-                            k.clone(),
-                            v.clone(),
-                            None,
-                        ))
-                    })
+                    .map(|(k, v)| Arc::new(CacheEvent::new(EventKind::Added, s.rv, k.clone(), v.clone(), None)))
                     .collect();
-                Ok(WatchStart {
-                    backlog,
-                    rx,
-                    rv: s.rv,
-                })
+                Ok(WatchStart { backlog, rx, rv: s.rv })
             }
             Some(rv) => {
                 if rv < s.window_start {
-                    return Err(ApiError::gone(format!(
-                        "too old resource version: {rv} ({})",
-                        s.window_start + 1
-                    )));
+                    return Err(ApiError::gone(format!("too old resource version: {rv} ({})", s.window_start + 1)));
                 }
-                let backlog = s
-                    .events
-                    .iter()
-                    .filter(|e| e.rv > rv && e.key.starts_with(key_prefix))
-                    .cloned()
-                    .collect();
-                Ok(WatchStart {
-                    backlog,
-                    rx,
-                    rv: s.rv.max(rv),
-                })
+                let backlog = s.events.iter().filter(|e| e.rv > rv && e.key.starts_with(key_prefix)).cloned().collect();
+                Ok(WatchStart { backlog, rx, rv: s.rv.max(rv) })
             }
         }
     }
@@ -249,11 +201,7 @@ impl WatchCache {
     /// List everything, then follow the etcd watch until it fails.
     async fn sync_once(&self, progress_rx: &mut mpsc::UnboundedReceiver<()>) -> Result<(), String> {
         let list_rv = self.relist().await.map_err(|e| e.message)?;
-        let mut stream = self
-            .store
-            .watch_prefix(&self.prefix, list_rv + 1)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut stream = self.store.watch_prefix(&self.prefix, list_rv + 1).await.map_err(|e| e.to_string())?;
         loop {
             tokio::select! {
                 msg = stream.message() => {
@@ -308,10 +256,7 @@ impl WatchCache {
                 _ => break,
             }
         }
-        let mut s = self
-            .state
-            .write()
-            .map_err(|_| ApiError::internal("watch cache poisoned"))?;
+        let mut s = self.state.write().map_err(|_| ApiError::internal("watch cache poisoned"))?;
         let first = !s.synced;
         let mut events = Vec::new();
         if !first {
@@ -336,13 +281,7 @@ impl WatchCache {
                         obj.clone(),
                         Some(old.clone()),
                     )),
-                    None => events.push(CacheEvent::new(
-                        EventKind::Added,
-                        revision,
-                        key.clone(),
-                        obj.clone(),
-                        None,
-                    )),
+                    None => events.push(CacheEvent::new(EventKind::Added, revision, key.clone(), obj.clone(), None)),
                 }
             }
         }
@@ -380,11 +319,7 @@ impl WatchCache {
                 };
                 let obj = Arc::new(obj);
                 s.objects.insert(raw.key.clone(), obj.clone());
-                let kind = if prev.is_some() {
-                    EventKind::Modified
-                } else {
-                    EventKind::Added
-                };
+                let kind = if prev.is_some() { EventKind::Modified } else { EventKind::Added };
                 CacheEvent::new(kind, raw.mod_revision, raw.key, obj, prev)
             }
             EventType::Delete => {
@@ -392,13 +327,7 @@ impl WatchCache {
                 let Some(last) = prev.clone() else { return };
                 let mut gone = (*last).clone();
                 set_rv(&mut gone, raw.mod_revision);
-                CacheEvent::new(
-                    EventKind::Deleted,
-                    raw.mod_revision,
-                    raw.key,
-                    Arc::new(gone),
-                    prev,
-                )
+                CacheEvent::new(EventKind::Deleted, raw.mod_revision, raw.key, Arc::new(gone), prev)
             }
         };
         s.rv = s.rv.max(event.rv);
@@ -422,10 +351,7 @@ fn push_event(s: &mut State, tx: &broadcast::Sender<Arc<CacheEvent>>, ev: Arc<Ca
 
 /// `metadata.resourceVersion` as a number.
 pub fn rv_of(obj: &Value) -> i64 {
-    obj.pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
 pub fn set_rv(obj: &mut Value, rv: i64) {

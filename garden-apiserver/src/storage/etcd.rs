@@ -2,9 +2,7 @@
 
 use std::time::Instant;
 
-use etcd_client::{
-    Client, Compare, CompareOp, GetOptions, Txn, TxnOp, TxnOpResponse, WatchOptions, WatchStream,
-};
+use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp, TxnOpResponse, WatchOptions, WatchStream};
 
 use crate::error::ApiError;
 use crate::metrics::METRICS;
@@ -53,9 +51,7 @@ pub struct EtcdStore {
 
 fn etcd_err(op: &str, e: etcd_client::Error) -> ApiError {
     if is_compacted(&e) {
-        return ApiError::gone(format!(
-            "The resourceVersion for the provided {op} is too old."
-        ));
+        return ApiError::gone(format!("The resourceVersion for the provided {op} is too old."));
     }
     tracing::warn!(op, error = %e, "etcd request failed");
     ApiError::unavailable(format!("storage is unavailable: etcd {op} failed"))
@@ -67,20 +63,14 @@ pub fn is_compacted(e: &etcd_client::Error) -> bool {
 }
 
 fn observe(op: &'static str, start: Instant) {
-    METRICS
-        .etcd_request_duration
-        .with_label_values(&[op])
-        .observe(start.elapsed().as_secs_f64());
+    METRICS.etcd_request_duration.with_label_values(&[op]).observe(start.elapsed().as_secs_f64());
 }
 
 impl EtcdStore {
     pub async fn connect(endpoints: &[String]) -> Result<Self, etcd_client::Error> {
         let opts = etcd_client::ConnectOptions::new()
             .with_connect_timeout(std::time::Duration::from_secs(5))
-            .with_keep_alive(
-                std::time::Duration::from_secs(10),
-                std::time::Duration::from_secs(5),
-            );
+            .with_keep_alive(std::time::Duration::from_secs(10), std::time::Duration::from_secs(5));
         let client = Client::connect(endpoints, Some(opts)).await?;
         Ok(Self { client })
     }
@@ -110,39 +100,23 @@ impl EtcdStore {
             opts = opts.with_limit(limit);
         }
         let mut kv = self.client.kv_client();
-        let resp = kv
-            .get(start_key, Some(opts))
-            .await
-            .map_err(|e| etcd_err("list", e))?;
+        let resp = kv.get(start_key, Some(opts)).await.map_err(|e| etcd_err("list", e))?;
         observe("range", start);
         let revision = resp.header().map(|h| h.revision()).unwrap_or_default();
-        Ok(RangePage {
-            kvs: resp.kvs().iter().map(RawKv::from_kv).collect(),
-            more: resp.more(),
-            revision,
-        })
+        Ok(RangePage { kvs: resp.kvs().iter().map(RawKv::from_kv).collect(), more: resp.more(), revision })
     }
 
     /// The cluster's current revision (cheap: counts one key).
     pub async fn current_revision(&self) -> Result<i64, ApiError> {
         let mut kv = self.client.kv_client();
-        let resp = kv
-            .get("\0", Some(GetOptions::new().with_count_only()))
-            .await
-            .map_err(|e| etcd_err("get", e))?;
+        let resp = kv.get("\0", Some(GetOptions::new().with_count_only())).await.map_err(|e| etcd_err("get", e))?;
         Ok(resp.header().map(|h| h.revision()).unwrap_or_default())
     }
 
     /// Whether reading at `revision` is still possible (not compacted).
     pub async fn revision_available(&self, revision: i64) -> Result<bool, ApiError> {
         let mut kv = self.client.kv_client();
-        match kv
-            .get(
-                "\0",
-                Some(GetOptions::new().with_count_only().with_revision(revision)),
-            )
-            .await
-        {
+        match kv.get("\0", Some(GetOptions::new().with_count_only().with_revision(revision))).await {
             Ok(_) => Ok(true),
             Err(e) if is_compacted(&e) => Ok(false),
             Err(e) if e.to_string().contains("future revision") => Ok(true),
@@ -160,12 +134,7 @@ impl EtcdStore {
     }
 
     /// Put `key` only if its mod revision is still `expected`.
-    pub async fn update(
-        &self,
-        key: &str,
-        value: Vec<u8>,
-        expected: i64,
-    ) -> Result<CasOutcome, ApiError> {
+    pub async fn update(&self, key: &str, value: Vec<u8>, expected: i64) -> Result<CasOutcome, ApiError> {
         let txn = Txn::new()
             .when(vec![Compare::mod_revision(key, CompareOp::Equal, expected)])
             .and_then(vec![TxnOp::put(key, value, None)])
@@ -188,9 +157,7 @@ impl EtcdStore {
         let resp = kv.txn(txn).await.map_err(|e| etcd_err(op, e))?;
         observe(op, start);
         if resp.succeeded() {
-            return Ok(CasOutcome::Done(
-                resp.header().map(|h| h.revision()).unwrap_or_default(),
-            ));
+            return Ok(CasOutcome::Done(resp.header().map(|h| h.revision()).unwrap_or_default()));
         }
         let current = resp.op_responses().into_iter().find_map(|r| match r {
             TxnOpResponse::Get(g) => Some(g.kvs().first().map(RawKv::from_kv)),
@@ -200,11 +167,7 @@ impl EtcdStore {
     }
 
     /// Watch every key under `prefix` from `start_revision`, with previous values.
-    pub async fn watch_prefix(
-        &self,
-        prefix: &str,
-        start_revision: i64,
-    ) -> Result<WatchStream, etcd_client::Error> {
+    pub async fn watch_prefix(&self, prefix: &str, start_revision: i64) -> Result<WatchStream, etcd_client::Error> {
         let mut w = self.client.watch_client();
         let opts = WatchOptions::new()
             .with_prefix()

@@ -20,11 +20,8 @@ pub const CLASSIFICATION_EXPIRED: &str = "expired";
 /// Classification `unavailable` (only in lifecycles).
 pub const CLASSIFICATION_UNAVAILABLE: &str = "unavailable";
 /// Classifications accepted in `classification` fields.
-pub const VALID_CLASSIFICATIONS: &[&str] = &[
-    CLASSIFICATION_PREVIEW,
-    CLASSIFICATION_SUPPORTED,
-    CLASSIFICATION_DEPRECATED,
-];
+pub const VALID_CLASSIFICATIONS: &[&str] =
+    &[CLASSIFICATION_PREVIEW, CLASSIFICATION_SUPPORTED, CLASSIFICATION_DEPRECATED];
 
 /// A cluster-scoped profile of a provider's offering.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -11,10 +11,7 @@ pub fn current_classification(v: &ExpirableVersion, now: Timestamp) -> String {
         if v.expiration_date.as_ref().is_some_and(|t| t.0 < now) {
             return CLASSIFICATION_EXPIRED.into();
         }
-        return v
-            .classification
-            .clone()
-            .unwrap_or_else(|| CLASSIFICATION_SUPPORTED.into());
+        return v.classification.clone().unwrap_or_else(|| CLASSIFICATION_SUPPORTED.into());
     }
     let mut current = CLASSIFICATION_UNAVAILABLE.to_string();
     for stage in &v.lifecycle {
@@ -63,13 +60,9 @@ pub fn latest_machine_image_version<'a>(
 ) -> Option<&'a MachineImageVersion> {
     let candidates: Vec<(&MachineImageVersion, Version, String)> = versions
         .iter()
-        .filter_map(|v| {
-            Version::parse(&v.version).map(|p| (*v, p, current_classification(&v.expirable(), now)))
-        })
+        .filter_map(|v| Version::parse(&v.version).map(|p| (*v, p, current_classification(&v.expirable(), now))))
         .filter(|(_, _, c)| {
-            c != CLASSIFICATION_PREVIEW
-                && c != CLASSIFICATION_EXPIRED
-                && c != CLASSIFICATION_UNAVAILABLE
+            c != CLASSIFICATION_PREVIEW && c != CLASSIFICATION_EXPIRED && c != CLASSIFICATION_UNAVAILABLE
         })
         .collect();
     let best = |allow_deprecated: bool| {
@@ -95,10 +88,7 @@ pub fn parse_maintenance_time(s: &str) -> Result<u32, String> {
     let b = s.as_bytes();
     if b.len() != 11
         || !(b[6] == b'+' || b[6] == b'-')
-        || !b
-            .iter()
-            .enumerate()
-            .all(|(i, c)| i == 6 || c.is_ascii_digit())
+        || !b.iter().enumerate().all(|(i, c)| i == 6 || c.is_ascii_digit())
     {
         return Err(err());
     }
@@ -120,14 +110,9 @@ pub fn maintenance_window_duration(begin: &str, end: &str) -> Result<u32, String
 
 /// A deterministic one-hour maintenance window derived from `seed` (`HH0000+0000`).
 pub fn derived_maintenance_window(seed: &str) -> (String, String) {
-    let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     let hour = (hash % 24) as u32;
-    (
-        format!("{hour:02}0000+0000"),
-        format!("{:02}0000+0000", (hour + 1) % 24),
-    )
+    (format!("{hour:02}0000+0000"), format!("{:02}0000+0000", (hour + 1) % 24))
 }
 
 #[cfg(test)]
@@ -142,23 +127,14 @@ mod tests {
     #[test]
     fn classification_and_lifecycle() {
         let now = ts("2025-06-01T00:00:00Z");
-        let mut v = ExpirableVersion {
-            version: "1.2.3".into(),
-            ..Default::default()
-        };
+        let mut v = ExpirableVersion { version: "1.2.3".into(), ..Default::default() };
         assert_eq!(current_classification(&v, now), "supported");
         v.expiration_date = Some(Time(ts("2025-01-01T00:00:00Z")));
         assert_eq!(current_classification(&v, now), "expired");
         v.expiration_date = None;
         v.lifecycle = vec![
-            LifecycleStage {
-                classification: "preview".into(),
-                start_time: None,
-            },
-            LifecycleStage {
-                classification: "supported".into(),
-                start_time: Some(Time(ts("2025-07-01T00:00:00Z"))),
-            },
+            LifecycleStage { classification: "preview".into(), start_time: None },
+            LifecycleStage { classification: "supported".into(), start_time: Some(Time(ts("2025-07-01T00:00:00Z"))) },
         ];
         assert_eq!(current_classification(&v, now), "preview");
         v.lifecycle[0].start_time = Some(Time(ts("2025-06-15T00:00:00Z")));
@@ -168,22 +144,13 @@ mod tests {
     #[test]
     fn time_windows() {
         assert_eq!(parse_maintenance_time("220000+0100").unwrap(), 21 * 3600);
-        assert_eq!(
-            parse_maintenance_time("003000+0100").unwrap(),
-            23 * 3600 + 1800
-        );
+        assert_eq!(parse_maintenance_time("003000+0100").unwrap(), 23 * 3600 + 1800);
         assert!(parse_maintenance_time("22:00:00+01").is_err());
         assert!(parse_maintenance_time("250000+0000").is_err());
-        assert_eq!(
-            maintenance_window_duration("230000+0000", "010000+0000").unwrap(),
-            7200
-        );
+        assert_eq!(maintenance_window_duration("230000+0000", "010000+0000").unwrap(), 7200);
         let (b, e) = derived_maintenance_window("garden-dev/my-shoot");
         assert_eq!(maintenance_window_duration(&b, &e).unwrap(), 3600);
-        assert_eq!(
-            derived_maintenance_window("x"),
-            derived_maintenance_window("x")
-        );
+        assert_eq!(derived_maintenance_window("x"), derived_maintenance_window("x"));
         assert_eq!(shoot_technical_id("dev", "a"), "shoot--dev--a");
     }
 }

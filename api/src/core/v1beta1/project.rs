@@ -20,13 +20,7 @@ pub const ROLE_SERVICE_ACCOUNT_MANAGER: &str = "serviceaccountmanager";
 /// Prefix of extension roles.
 pub const ROLE_EXTENSION_PREFIX: &str = "extension:";
 /// Built-in member roles.
-pub const SUPPORTED_ROLES: &[&str] = &[
-    ROLE_ADMIN,
-    ROLE_OWNER,
-    ROLE_SERVICE_ACCOUNT_MANAGER,
-    ROLE_UAM,
-    ROLE_VIEWER,
-];
+pub const SUPPORTED_ROLES: &[&str] = &[ROLE_ADMIN, ROLE_OWNER, ROLE_SERVICE_ACCOUNT_MANAGER, ROLE_UAM, ROLE_VIEWER];
 
 /// Phase `Pending`.
 pub const PROJECT_PENDING: &str = "Pending";

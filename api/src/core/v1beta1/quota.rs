@@ -26,14 +26,7 @@ pub struct Quota {
     pub spec: QuotaSpec,
 }
 
-impl_resource!(
-    Quota,
-    "core.gardener.cloud",
-    "v1beta1",
-    "Quota",
-    super::QUOTAS,
-    k8s_openapi::NamespaceResourceScope
-);
+impl_resource!(Quota, "core.gardener.cloud", "v1beta1", "Quota", super::QUOTAS, k8s_openapi::NamespaceResourceScope);
 
 /// Limits of a Quota.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -113,16 +113,8 @@ fn realistic_shoot_round_trips_exactly() {
     let manifest = example_shoot_manifest();
     let shoot: Shoot = serde_json::from_value(manifest.clone()).unwrap();
     assert_eq!(shoot.spec.provider.workers[0].machine.type_, "m5.large");
-    assert_eq!(
-        shoot.status.as_ref().unwrap().technical_id,
-        "shoot--dev--crazy-botany"
-    );
-    assert_eq!(
-        shoot.status.as_ref().unwrap().last_errors[0]
-            .task_id
-            .as_deref(),
-        Some("Deploying infrastructure")
-    );
+    assert_eq!(shoot.status.as_ref().unwrap().technical_id, "shoot--dev--crazy-botany");
+    assert_eq!(shoot.status.as_ref().unwrap().last_errors[0].task_id.as_deref(), Some("Deploying infrastructure"));
     assert_eq!(serde_json::to_value(&shoot).unwrap(), manifest);
 }
 
@@ -181,24 +173,15 @@ fn resource_traits() {
     assert_eq!(Quota::URL_PATH_SEGMENT, "quotas");
     assert_eq!(Project::GROUP, "core.gardener.cloud");
     assert_eq!(Seed::VERSION, "v1beta1");
-    assert_eq!(
-        CredentialsBinding::API_VERSION,
-        "security.gardener.cloud/v1alpha1"
-    );
+    assert_eq!(CredentialsBinding::API_VERSION, "security.gardener.cloud/v1alpha1");
     assert_eq!(CredentialsBinding::URL_PATH_SEGMENT, "credentialsbindings");
     let mut s = Shoot::default();
     s.metadata_mut().name = Some("x".into());
     s.ensure_type_meta();
     assert_eq!(
-        (
-            s.api_version.as_str(),
-            s.kind.as_str(),
-            s.metadata().name.as_deref()
-        ),
+        (s.api_version.as_str(), s.kind.as_str(), s.metadata().name.as_deref()),
         ("core.gardener.cloud/v1beta1", "Shoot", Some("x"))
     );
     let schema = schemars::schema_for!(Shoot);
-    assert!(serde_json::to_string(&schema)
-        .unwrap()
-        .contains("kubeAPIServer"));
+    assert!(serde_json::to_string(&schema).unwrap().contains("kubeAPIServer"));
 }

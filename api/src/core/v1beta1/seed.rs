@@ -30,14 +30,7 @@ pub struct Seed {
     pub status: Option<SeedStatus>,
 }
 
-impl_resource!(
-    Seed,
-    "core.gardener.cloud",
-    "v1beta1",
-    "Seed",
-    super::SEEDS,
-    k8s_openapi::ClusterResourceScope
-);
+impl_resource!(Seed, "core.gardener.cloud", "v1beta1", "Seed", super::SEEDS, k8s_openapi::ClusterResourceScope);
 
 /// Desired state of a Seed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -51,14 +51,7 @@ pub struct Shoot {
     pub status: Option<ShootStatus>,
 }
 
-impl_resource!(
-    Shoot,
-    "core.gardener.cloud",
-    "v1beta1",
-    "Shoot",
-    super::SHOOTS,
-    k8s_openapi::NamespaceResourceScope
-);
+impl_resource!(Shoot, "core.gardener.cloud", "v1beta1", "Shoot", super::SHOOTS, k8s_openapi::NamespaceResourceScope);
 
 /// Desired state of a Shoot.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -275,11 +268,7 @@ pub struct Kubernetes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_autoscaler: Option<serde_json::Value>,
     /// kube-apiserver settings.
-    #[serde(
-        rename = "kubeAPIServer",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "kubeAPIServer", default, skip_serializing_if = "Option::is_none")]
     pub kube_api_server: Option<KubeApiServerConfig>,
     /// kube-controller-manager settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -420,11 +409,7 @@ pub struct KubeControllerManagerConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub horizontal_pod_autoscaler: Option<serde_json::Value>,
     /// Node CIDR mask size (IPv4).
-    #[serde(
-        rename = "nodeCIDRMaskSize",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "nodeCIDRMaskSize", default, skip_serializing_if = "Option::is_none")]
     pub node_cidr_mask_size: Option<i32>,
     /// Pod eviction timeout (Go duration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -433,11 +418,7 @@ pub struct KubeControllerManagerConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_monitor_grace_period: Option<String>,
     /// Node CIDR mask size (IPv6).
-    #[serde(
-        rename = "nodeCIDRMaskSizeIPv6",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "nodeCIDRMaskSizeIPv6", default, skip_serializing_if = "Option::is_none")]
     pub node_cidr_mask_size_ipv6: Option<i32>,
 }
 
@@ -449,11 +430,7 @@ pub struct KubeSchedulerConfig {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub feature_gates: BTreeMap<String, bool>,
     /// Deprecated max PD volumes.
-    #[serde(
-        rename = "kubeMaxPDVols",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "kubeMaxPDVols", default, skip_serializing_if = "Option::is_none")]
     pub kube_max_pd_vols: Option<String>,
     /// `balanced` or `bin-packing`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -483,11 +460,7 @@ pub struct KubeletConfig {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub feature_gates: BTreeMap<String, bool>,
     /// CPU CFS quota enforcement.
-    #[serde(
-        rename = "cpuCFSQuota",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cpuCFSQuota", default, skip_serializing_if = "Option::is_none")]
     pub cpu_cfs_quota: Option<bool>,
     /// CPU manager policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -523,28 +496,16 @@ pub struct KubeletConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kube_reserved: Option<serde_json::Value>,
     /// Image GC high threshold (percent).
-    #[serde(
-        rename = "imageGCHighThresholdPercent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "imageGCHighThresholdPercent", default, skip_serializing_if = "Option::is_none")]
     pub image_gc_high_threshold_percent: Option<i32>,
     /// Image GC low threshold (percent).
-    #[serde(
-        rename = "imageGCLowThresholdPercent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "imageGCLowThresholdPercent", default, skip_serializing_if = "Option::is_none")]
     pub image_gc_low_threshold_percent: Option<i32>,
     /// Pull images one at a time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serialize_image_pulls: Option<bool>,
     /// Registry pull QPS.
-    #[serde(
-        rename = "registryPullQPS",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "registryPullQPS", default, skip_serializing_if = "Option::is_none")]
     pub registry_pull_qps: Option<i32>,
     /// Registry burst.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -571,25 +532,13 @@ pub struct KubeletConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_parallel_image_pulls: Option<i32>,
     /// Minimum image age before GC.
-    #[serde(
-        rename = "imageMinimumGCAge",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "imageMinimumGCAge", default, skip_serializing_if = "Option::is_none")]
     pub image_minimum_gc_age: Option<String>,
     /// Maximum unused image age before GC.
-    #[serde(
-        rename = "imageMaximumGCAge",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "imageMaximumGCAge", default, skip_serializing_if = "Option::is_none")]
     pub image_maximum_gc_age: Option<String>,
     /// Single-process OOM kill.
-    #[serde(
-        rename = "singleProcessOOMKill",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "singleProcessOOMKill", default, skip_serializing_if = "Option::is_none")]
     pub single_process_oom_kill: Option<bool>,
 }
 
@@ -757,11 +706,7 @@ pub struct Worker {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_components: Option<WorkerSystemComponents>,
     /// Machine controller manager settings.
-    #[serde(
-        rename = "machineControllerManager",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "machineControllerManager", default, skip_serializing_if = "Option::is_none")]
     pub machine_controller_manager_settings: Option<serde_json::Value>,
     /// Sysctls for the nodes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -917,11 +862,7 @@ pub struct SystemComponents {
     #[serde(rename = "coreDNS", default, skip_serializing_if = "Option::is_none")]
     pub core_dns: Option<CoreDns>,
     /// NodeLocalDNS settings.
-    #[serde(
-        rename = "nodeLocalDNS",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "nodeLocalDNS", default, skip_serializing_if = "Option::is_none")]
     pub node_local_dns: Option<NodeLocalDns>,
 }
 
@@ -963,25 +904,13 @@ pub struct NodeLocalDns {
     #[serde(default)]
     pub enabled: bool,
     /// Force TCP to the cluster DNS.
-    #[serde(
-        rename = "forceTCPToClusterDNS",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "forceTCPToClusterDNS", default, skip_serializing_if = "Option::is_none")]
     pub force_tcp_to_cluster_dns: Option<bool>,
     /// Force TCP to upstream DNS.
-    #[serde(
-        rename = "forceTCPToUpstreamDNS",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "forceTCPToUpstreamDNS", default, skip_serializing_if = "Option::is_none")]
     pub force_tcp_to_upstream_dns: Option<bool>,
     /// Do not forward to upstream DNS.
-    #[serde(
-        rename = "disableForwardToUpstreamDNS",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "disableForwardToUpstreamDNS", default, skip_serializing_if = "Option::is_none")]
     pub disable_forward_to_upstream_dns: Option<bool>,
 }
 
@@ -1127,9 +1056,6 @@ impl Shoot {
         self.spec
             .cloud_profile_name
             .as_ref()
-            .map(|n| CloudProfileReference {
-                kind: "CloudProfile".into(),
-                name: n.clone(),
-            })
+            .map(|n| CloudProfileReference { kind: "CloudProfile".into(), name: n.clone() })
     }
 }

@@ -41,17 +41,11 @@ pub fn default_project(project: &mut Project, creator: &str) {
             .or_else(|| spec.created_by.clone());
     }
     if let Some(owner) = spec.owner.as_mut() {
-        if owner.api_group.as_deref().unwrap_or("").is_empty()
-            && (owner.kind == "User" || owner.kind == "Group")
-        {
+        if owner.api_group.as_deref().unwrap_or("").is_empty() && (owner.kind == "User" || owner.kind == "Group") {
             owner.api_group = Some(RBAC_GROUP.into());
         }
         let owner = owner.clone();
-        if !spec
-            .members
-            .iter()
-            .any(|m| same_subject(&m.subject(), &owner))
-        {
+        if !spec.members.iter().any(|m| same_subject(&m.subject(), &owner)) {
             spec.members.push(ProjectMember {
                 api_group: owner.api_group.clone().unwrap_or_default(),
                 kind: owner.kind.clone(),
@@ -69,10 +63,7 @@ pub fn default_project(project: &mut Project, creator: &str) {
         let tolerations = spec.tolerations.get_or_insert_with(Default::default);
         for list in [&mut tolerations.whitelist, &mut tolerations.defaults] {
             if !list.iter().any(|t| t.key == SEED_TAINT_PROTECTED) {
-                list.push(Toleration {
-                    key: SEED_TAINT_PROTECTED.into(),
-                    value: None,
-                });
+                list.push(Toleration { key: SEED_TAINT_PROTECTED.into(), value: None });
             }
         }
     }

@@ -20,24 +20,14 @@ pub fn default_shoot_from_cloudprofile(
 ) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let versions = &profile.kubernetes.versions;
-    match default_version(
-        versions,
-        &shoot.spec.kubernetes.version,
-        "spec.kubernetes.version",
-        now,
-    ) {
+    match default_version(versions, &shoot.spec.kubernetes.version, "spec.kubernetes.version", now) {
         Ok(Some(v)) => shoot.spec.kubernetes.version = v,
         Ok(None) => {}
         Err(e) => return vec![e],
     }
     for (i, worker) in shoot.spec.provider.workers.iter_mut().enumerate() {
         if let Some(v) = worker.kubernetes.as_mut().and_then(|k| k.version.as_mut()) {
-            match default_version(
-                versions,
-                v,
-                &format!("spec.provider.workers[{i}].kubernetes.version"),
-                now,
-            ) {
+            match default_version(versions, v, &format!("spec.provider.workers[{i}].kubernetes.version"), now) {
                 Ok(Some(new)) => *v = new,
                 Ok(None) => {}
                 Err(e) => return vec![e],
@@ -58,9 +48,7 @@ pub fn default_shoot_from_cloudprofile(
     }
 
     if shoot.metadata.deletion_timestamp.is_none() {
-        let old_workers: &[Worker] = old
-            .map(|o| o.spec.provider.workers.as_slice())
-            .unwrap_or(&[]);
+        let old_workers: &[Worker] = old.map(|o| o.spec.provider.workers.as_slice()).unwrap_or(&[]);
         for (i, worker) in shoot.spec.provider.workers.iter_mut().enumerate() {
             let path = format!("spec.provider.workers[{i}]");
             let old_worker = old_workers.iter().find(|w| w.name == worker.name);
@@ -85,8 +73,7 @@ fn default_version(
         return Ok(None);
     }
     let parse = |p: &str| {
-        p.parse::<u64>()
-            .map_err(|_| FieldError::invalid(path, &Value::from(p), "must be a semantic version"))
+        p.parse::<u64>().map_err(|_| FieldError::invalid(path, &Value::from(p), "must be a semantic version"))
     };
     let major = match parts.first() {
         Some(p) if !p.is_empty() => Some(parse(p)?),
@@ -118,8 +105,7 @@ fn ensure_machine_image(
             None => return Ok(old_image.clone()),
             Some(img)
                 if img.name == old_image.name
-                    && (img.version.as_deref().unwrap_or("").is_empty()
-                        || img.version == old_image.version) =>
+                    && (img.version.as_deref().unwrap_or("").is_empty() || img.version == old_image.version) =>
             {
                 let mut kept = old_image.clone();
                 kept.provider_config = img.provider_config.clone();
@@ -128,13 +114,7 @@ fn ensure_machine_image(
             _ => {}
         }
     }
-    default_machine_image(
-        images,
-        image,
-        worker.machine.architecture.as_deref().unwrap_or(ARCH_AMD64),
-        path,
-        now,
-    )
+    default_machine_image(images, image, worker.machine.architecture.as_deref().unwrap_or(ARCH_AMD64), path, now)
 }
 
 fn default_machine_image(
@@ -144,9 +124,7 @@ fn default_machine_image(
     path: &str,
     now: Timestamp,
 ) -> Result<ShootMachineImage, FieldError> {
-    let reference = image
-        .map(|i| format!("{}@{}", i.name, i.version.clone().unwrap_or_default()))
-        .unwrap_or_default();
+    let reference = image.map(|i| format!("{}@{}", i.name, i.version.clone().unwrap_or_default())).unwrap_or_default();
     if images.is_empty() {
         return Err(FieldError::invalid(
             path,
@@ -154,16 +132,11 @@ fn default_machine_image(
             "the cloud profile does not contain any machine image - cannot create shoot cluster",
         ));
     }
-    let supports_arch =
-        |v: &MachineImageVersion| v.effective_architectures().iter().any(|a| a == arch);
+    let supports_arch = |v: &MachineImageVersion| v.effective_architectures().iter().any(|a| a == arch);
     let chosen = match image.filter(|i| !i.name.is_empty()) {
         Some(img) => {
             let Some(found) = images.iter().find(|m| m.name == img.name) else {
-                return Err(FieldError::invalid(
-                    path,
-                    &Value::from(img.name.as_str()),
-                    "image is not supported",
-                ));
+                return Err(FieldError::invalid(path, &Value::from(img.name.as_str()), "image is not supported"));
             };
             if let Some(v) = &img.version {
                 if found.versions.iter().any(|x| &x.version == v) {
@@ -172,16 +145,13 @@ fn default_machine_image(
             }
             found
         }
-        None => images
-            .iter()
-            .find(|m| m.versions.iter().any(supports_arch))
-            .ok_or_else(|| {
-                FieldError::invalid(
-                    path,
-                    &Value::from(reference.as_str()),
-                    &format!("no valid machine image found that supports architecture `{arch}`"),
-                )
-            })?,
+        None => images.iter().find(|m| m.versions.iter().any(supports_arch)).ok_or_else(|| {
+            FieldError::invalid(
+                path,
+                &Value::from(reference.as_str()),
+                &format!("no valid machine image found that supports architecture `{arch}`"),
+            )
+        })?,
     };
 
     let (mut major, mut minor) = (None, None);
@@ -192,11 +162,7 @@ fn default_machine_image(
         }
         let parse = |p: &str| {
             p.parse::<u64>().map_err(|_| {
-                FieldError::invalid(
-                    path,
-                    &Value::from(version),
-                    &format!("{p} must be a semantic version"),
-                )
+                FieldError::invalid(path, &Value::from(version), &format!("{p} must be a semantic version"))
             })
         };
         if let Some(p) = parts.first().filter(|p| !p.is_empty()) {
@@ -211,9 +177,8 @@ fn default_machine_image(
         .iter()
         .filter(|v| supports_arch(v))
         .filter(|v| {
-            Version::parse(&v.version).is_some_and(|p| {
-                major.is_none_or(|m| p.major == m) && minor.is_none_or(|m| p.minor == m)
-            })
+            Version::parse(&v.version)
+                .is_some_and(|p| major.is_none_or(|m| p.major == m) && minor.is_none_or(|m| p.minor == m))
         })
         .collect();
     let latest = latest_machine_image_version(&candidates, now).ok_or_else(|| {
@@ -237,10 +202,7 @@ pub fn default_shoot_networks_from_seed(shoot: &mut Shoot, seed: &SeedSpec) {
     let Some(defaults) = &seed.networks.shoot_defaults else {
         return;
     };
-    let ipv4 = networking
-        .ip_families
-        .first()
-        .is_none_or(|f| f == super::super::IP_FAMILY_IPV4);
+    let ipv4 = networking.ip_families.first().is_none_or(|f| f == super::super::IP_FAMILY_IPV4);
     let matches = |cidr: &str| crate::cidr::Cidr::parse(cidr).is_ok_and(|c| c.is_ipv4() == ipv4);
     if networking.pods.is_none() && !workerless {
         if let Some(p) = defaults.pods.as_deref().filter(|p| matches(p)) {

@@ -7,15 +7,13 @@ mod seed;
 mod shoot;
 mod shoot_cloudprofile;
 
-pub use bindings::{
-    validate_quota, validate_quota_refs, validate_secretbinding, validate_secretbinding_update,
-};
+pub use bindings::{validate_quota, validate_quota_refs, validate_secretbinding, validate_secretbinding_update};
 pub use cloudprofile::{validate_cloudprofile, validate_namespaced_cloudprofile};
 pub use project::{validate_project, validate_project_update};
 pub use seed::{validate_seed, validate_seed_update};
 pub use shoot::{
-    validate_shoot, validate_shoot_generate_name_length, validate_shoot_name_length,
-    validate_shoot_update, MAX_WORKER_NAME_LENGTH, SHOOT_NAME_PROJECT_LENGTH_LIMIT,
+    validate_shoot, validate_shoot_generate_name_length, validate_shoot_name_length, validate_shoot_update,
+    MAX_WORKER_NAME_LENGTH, SHOOT_NAME_PROJECT_LENGTH_LIMIT,
 };
 pub use shoot_cloudprofile::validate_shoot_against_cloudprofile;
 
@@ -31,11 +29,7 @@ pub(crate) fn val<T: Serialize + ?Sized>(v: &T) -> Value {
 }
 
 /// kube's `ValidateImmutableField`: `Invalid value: <new>: field is immutable` when `new != old`.
-pub fn validate_immutable<T: PartialEq + Serialize>(
-    new: &T,
-    old: &T,
-    field: &str,
-) -> Vec<FieldError> {
+pub fn validate_immutable<T: PartialEq + Serialize>(new: &T, old: &T, field: &str) -> Vec<FieldError> {
     if new == old {
         vec![]
     } else {
@@ -44,10 +38,7 @@ pub fn validate_immutable<T: PartialEq + Serialize>(
 }
 
 /// Validates seed/project tolerations: key required and qualified, value a label value, no duplicates.
-pub(crate) fn validate_tolerations(
-    tolerations: &[super::Toleration],
-    path: &str,
-) -> Vec<FieldError> {
+pub(crate) fn validate_tolerations(tolerations: &[super::Toleration], path: &str) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (i, t) in tolerations.iter().enumerate() {
@@ -76,11 +67,7 @@ pub(crate) fn validate_tolerations(
 }
 
 /// Parses a CIDR, pushing an `Invalid` error at `field` when it does not parse.
-pub(crate) fn parse_cidr(
-    cidr: &str,
-    field: &str,
-    errs: &mut Vec<FieldError>,
-) -> Option<crate::cidr::Cidr> {
+pub(crate) fn parse_cidr(cidr: &str, field: &str, errs: &mut Vec<FieldError>) -> Option<crate::cidr::Cidr> {
     match crate::cidr::Cidr::parse(cidr) {
         Ok(c) => Some(c),
         Err(e) => {

@@ -10,11 +10,8 @@ use k8s_openapi::api::rbac::v1::Subject;
 /// Max length of a project name.
 pub const MAX_PROJECT_NAME_LENGTH: usize = 10;
 const EXTENSION_ROLE_MAX_LENGTH: usize = 20;
-const RESERVED_NAMESPACES: &[&str] = &[
-    "gardener-system-seed-lease",
-    "gardener-system-shoot-issuer",
-    "gardener-system-public",
-];
+const RESERVED_NAMESPACES: &[&str] =
+    &["gardener-system-seed-lease", "gardener-system-shoot-issuer", "gardener-system-public"];
 
 /// Validates a Project: name (DNS label, <= 10 chars, no `--`), namespace, members, roles, subjects.
 pub fn validate_project(project: &Project) -> Vec<FieldError> {
@@ -22,17 +19,10 @@ pub fn validate_project(project: &Project) -> Vec<FieldError> {
     let name = project.metadata.name.as_deref().unwrap_or("");
     errs.extend(validate_object_name(name, "metadata.name", true));
     if name.len() > MAX_PROJECT_NAME_LENGTH {
-        errs.push(FieldError::too_long(
-            "metadata.name",
-            MAX_PROJECT_NAME_LENGTH,
-        ));
+        errs.push(FieldError::too_long("metadata.name", MAX_PROJECT_NAME_LENGTH));
     }
     if name.contains("--") {
-        errs.push(FieldError::invalid(
-            "metadata.name",
-            &val(name),
-            "name may not contain two consecutive hyphens",
-        ));
+        errs.push(FieldError::invalid("metadata.name", &val(name), "name may not contain two consecutive hyphens"));
     }
     let spec = &project.spec;
     if let Some(ns) = &spec.namespace {
@@ -40,10 +30,7 @@ pub fn validate_project(project: &Project) -> Vec<FieldError> {
             errs.push(FieldError::invalid(
                 "spec.namespace",
                 &val(ns),
-                &format!(
-                    "Project namespaces [{}] are reserved by Gardener",
-                    RESERVED_NAMESPACES.join(", ")
-                ),
+                &format!("Project namespaces [{}] are reserved by Gardener", RESERVED_NAMESPACES.join(", ")),
             ));
             return errs;
         }
@@ -69,12 +56,7 @@ pub fn validate_project(project: &Project) -> Vec<FieldError> {
         let mut seen = std::collections::BTreeSet::new();
         let roles = std::iter::once((format!("{p}.role"), &m.role))
             .filter(|(_, r)| !r.is_empty())
-            .chain(
-                m.roles
-                    .iter()
-                    .enumerate()
-                    .map(|(j, r)| (format!("{p}.roles[{j}]"), r)),
-            );
+            .chain(m.roles.iter().enumerate().map(|(j, r)| (format!("{p}.roles[{j}]"), r)));
         let mut any = false;
         for (rp, role) in roles {
             any = true;
@@ -83,10 +65,7 @@ pub fn validate_project(project: &Project) -> Vec<FieldError> {
             }
             if role == ROLE_OWNER {
                 if owner_found {
-                    errs.push(FieldError::forbidden(
-                        &rp,
-                        "cannot have more than one member having the owner role",
-                    ));
+                    errs.push(FieldError::forbidden(&rp, "cannot have more than one member having the owner role"));
                 }
                 owner_found = true;
             }
@@ -94,30 +73,17 @@ pub fn validate_project(project: &Project) -> Vec<FieldError> {
                 if ext.len() > EXTENSION_ROLE_MAX_LENGTH {
                     errs.push(FieldError::too_long(&rp, EXTENSION_ROLE_MAX_LENGTH));
                 }
-                if ext.is_empty()
-                    || ext == "."
-                    || ext == ".."
-                    || ext.contains('/')
-                    || ext.contains('%')
-                {
-                    errs.push(FieldError::invalid(
-                        &rp,
-                        &val(role),
-                        "may not be '.', '..' or contain '/' or '%'",
-                    ));
+                if ext.is_empty() || ext == "." || ext == ".." || ext.contains('/') || ext.contains('%') {
+                    errs.push(FieldError::invalid(&rp, &val(role), "may not be '.', '..' or contain '/' or '%'"));
                 }
             } else if !SUPPORTED_ROLES.contains(&role.as_str()) {
-                let mut supported: Vec<String> =
-                    SUPPORTED_ROLES.iter().map(|s| s.to_string()).collect();
+                let mut supported: Vec<String> = SUPPORTED_ROLES.iter().map(|s| s.to_string()).collect();
                 supported.push(format!("{ROLE_EXTENSION_PREFIX}*"));
                 errs.push(FieldError::not_supported(&rp, &val(role), &supported));
             }
         }
         if !any {
-            errs.push(FieldError::required(
-                format!("{p}.role"),
-                "must specify a role",
-            ));
+            errs.push(FieldError::required(format!("{p}.role"), "must specify a role"));
         }
     }
     if let Some(s) = &spec.created_by {
@@ -128,10 +94,7 @@ pub fn validate_project(project: &Project) -> Vec<FieldError> {
     }
     if let Some(d) = &spec.description {
         if d.trim().is_empty() {
-            errs.push(FieldError::required(
-                "spec.description",
-                "must not be empty",
-            ));
+            errs.push(FieldError::required("spec.description", "must not be empty"));
         }
     }
     if let Some(p) = &spec.purpose {
@@ -140,14 +103,8 @@ pub fn validate_project(project: &Project) -> Vec<FieldError> {
         }
     }
     if let Some(t) = &spec.tolerations {
-        errs.extend(validate_tolerations(
-            &t.defaults,
-            "spec.tolerations.defaults",
-        ));
-        errs.extend(validate_tolerations(
-            &t.whitelist,
-            "spec.tolerations.whitelist",
-        ));
+        errs.extend(validate_tolerations(&t.defaults, "spec.tolerations.defaults"));
+        errs.extend(validate_tolerations(&t.whitelist, "spec.tolerations.whitelist"));
         for (i, d) in t.defaults.iter().enumerate() {
             if !t.whitelist.contains(d) {
                 errs.push(FieldError::forbidden(
@@ -169,17 +126,10 @@ fn validate_subject(s: &Subject, p: &str) -> Vec<FieldError> {
     match s.kind.as_str() {
         "ServiceAccount" => {
             if !s.name.is_empty() {
-                errs.extend(validate_dns1123_subdomain_name(
-                    &s.name,
-                    &format!("{p}.name"),
-                ));
+                errs.extend(validate_dns1123_subdomain_name(&s.name, &format!("{p}.name")));
             }
             if !group.is_empty() {
-                errs.push(FieldError::not_supported(
-                    format!("{p}.apiGroup"),
-                    &val(group),
-                    &[String::new()],
-                ));
+                errs.push(FieldError::not_supported(format!("{p}.apiGroup"), &val(group), &[String::new()]));
             }
             if s.namespace.as_deref().unwrap_or("").is_empty() {
                 errs.push(FieldError::required(format!("{p}.namespace"), ""));
@@ -197,11 +147,7 @@ fn validate_subject(s: &Subject, p: &str) -> Vec<FieldError> {
         other => errs.push(FieldError::not_supported(
             format!("{p}.kind"),
             &val(other),
-            &[
-                "ServiceAccount".to_string(),
-                "User".to_string(),
-                "Group".to_string(),
-            ],
+            &["ServiceAccount".to_string(), "User".to_string(), "Group".to_string()],
         )),
     }
     errs
@@ -215,25 +161,13 @@ fn validate_dns1123_subdomain_name(name: &str, field: &str) -> Vec<FieldError> {
 pub fn validate_project_update(new: &Project, old: &Project) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if old.spec.created_by.is_some() {
-        errs.extend(validate_immutable(
-            &new.spec.created_by,
-            &old.spec.created_by,
-            "spec.createdBy",
-        ));
+        errs.extend(validate_immutable(&new.spec.created_by, &old.spec.created_by, "spec.createdBy"));
     }
     if old.spec.namespace.is_some() {
-        errs.extend(validate_immutable(
-            &new.spec.namespace,
-            &old.spec.namespace,
-            "spec.namespace",
-        ));
+        errs.extend(validate_immutable(&new.spec.namespace, &old.spec.namespace, "spec.namespace"));
     }
     if old.spec.owner.is_some() && new.spec.owner.is_none() {
-        errs.push(FieldError::invalid(
-            "spec.owner",
-            &serde_json::Value::Null,
-            "owner cannot be reset",
-        ));
+        errs.push(FieldError::invalid("spec.owner", &serde_json::Value::Null, "owner cannot be reset"));
     }
     errs.extend(validate_project(new));
     errs

@@ -7,31 +7,19 @@ use crate::names::{validate_dns1123_subdomain, validate_object_name};
 
 /// Validates a Seed: provider, networks (parse, no overlap), ingress, taints.
 pub fn validate_seed(seed: &Seed) -> Vec<FieldError> {
-    let mut errs = validate_object_name(
-        seed.metadata.name.as_deref().unwrap_or(""),
-        "metadata.name",
-        false,
-    );
+    let mut errs = validate_object_name(seed.metadata.name.as_deref().unwrap_or(""), "metadata.name", false);
     let spec = &seed.spec;
     if spec.provider.type_.is_empty() {
-        errs.push(FieldError::required(
-            "spec.provider.type",
-            "must provide a provider type",
-        ));
+        errs.push(FieldError::required("spec.provider.type", "must provide a provider type"));
     }
     if spec.provider.region.is_empty() {
-        errs.push(FieldError::required(
-            "spec.provider.region",
-            "must provide a provider region",
-        ));
+        errs.push(FieldError::required("spec.provider.region", "must provide a provider region"));
     }
     let n = &spec.networks;
     let mut cidrs = Vec::new();
-    for (value, f) in [
-        (n.nodes.as_deref(), "nodes"),
-        (Some(n.pods.as_str()), "pods"),
-        (Some(n.services.as_str()), "services"),
-    ] {
+    for (value, f) in
+        [(n.nodes.as_deref(), "nodes"), (Some(n.pods.as_str()), "pods"), (Some(n.services.as_str()), "services")]
+    {
         let Some(v) = value else { continue };
         let field = format!("spec.networks.{f}");
         if v.is_empty() {
@@ -43,11 +31,7 @@ pub fn validate_seed(seed: &Seed) -> Vec<FieldError> {
     for (i, (fa, va, a)) in cidrs.iter().enumerate() {
         for (fb, _, b) in &cidrs[i + 1..] {
             if a.overlaps(b) {
-                errs.push(FieldError::invalid(
-                    fa,
-                    &val(va),
-                    &format!("must not overlap with {fb:?}"),
-                ));
+                errs.push(FieldError::invalid(fa, &val(va), &format!("must not overlap with {fb:?}")));
             }
         }
     }
@@ -65,10 +49,7 @@ pub fn validate_seed(seed: &Seed) -> Vec<FieldError> {
         if ing.domain.is_empty() {
             errs.push(FieldError::required("spec.ingress.domain", ""));
         } else {
-            errs.extend(validate_dns1123_subdomain(
-                &ing.domain,
-                "spec.ingress.domain",
-            ));
+            errs.extend(validate_dns1123_subdomain(&ing.domain, "spec.ingress.domain"));
         }
         if ing.controller.kind != "nginx" {
             errs.push(FieldError::not_supported(
@@ -108,27 +89,11 @@ pub fn validate_seed(seed: &Seed) -> Vec<FieldError> {
 /// Validates a Seed update: provider region and networks immutable, then [`validate_seed`].
 pub fn validate_seed_update(new: &Seed, old: &Seed) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    errs.extend(validate_immutable(
-        &new.spec.provider.region,
-        &old.spec.provider.region,
-        "spec.provider.region",
-    ));
-    errs.extend(validate_immutable(
-        &new.spec.networks.pods,
-        &old.spec.networks.pods,
-        "spec.networks.pods",
-    ));
-    errs.extend(validate_immutable(
-        &new.spec.networks.services,
-        &old.spec.networks.services,
-        "spec.networks.services",
-    ));
+    errs.extend(validate_immutable(&new.spec.provider.region, &old.spec.provider.region, "spec.provider.region"));
+    errs.extend(validate_immutable(&new.spec.networks.pods, &old.spec.networks.pods, "spec.networks.pods"));
+    errs.extend(validate_immutable(&new.spec.networks.services, &old.spec.networks.services, "spec.networks.services"));
     if old.spec.networks.nodes.is_some() {
-        errs.extend(validate_immutable(
-            &new.spec.networks.nodes,
-            &old.spec.networks.nodes,
-            "spec.networks.nodes",
-        ));
+        errs.extend(validate_immutable(&new.spec.networks.nodes, &old.spec.networks.nodes, "spec.networks.nodes"));
     }
     errs.extend(validate_seed(new));
     errs

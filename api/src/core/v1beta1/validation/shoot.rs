@@ -4,9 +4,7 @@ use super::super::shoot::*;
 use super::{parse_cidr, val, validate_immutable, validate_tolerations};
 use crate::constants::GARDEN_NAMESPACE;
 use crate::field::FieldError;
-use crate::names::{
-    validate_dns1123_label, validate_dns1123_subdomain, validate_labels, validate_object_name,
-};
+use crate::names::{validate_dns1123_label, validate_dns1123_subdomain, validate_labels, validate_object_name};
 use crate::semver::Version;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -16,17 +14,8 @@ pub const MAX_WORKER_NAME_LENGTH: usize = 15;
 pub const MAX_VOLUME_NAME_LENGTH: usize = 15;
 /// Max combined length of project name and shoot name.
 pub const SHOOT_NAME_PROJECT_LENGTH_LIMIT: usize = 21;
-const SUPPORTED_PURPOSES: &[&str] = &[
-    PURPOSE_DEVELOPMENT,
-    PURPOSE_EVALUATION,
-    PURPOSE_PRODUCTION,
-    PURPOSE_TESTING,
-];
-const UPDATE_STRATEGIES: &[&str] = &[
-    "AutoInPlaceUpdate",
-    "AutoRollingUpdate",
-    "ManualInPlaceUpdate",
-];
+const SUPPORTED_PURPOSES: &[&str] = &[PURPOSE_DEVELOPMENT, PURPOSE_EVALUATION, PURPOSE_PRODUCTION, PURPOSE_TESTING];
+const UPDATE_STRATEGIES: &[&str] = &["AutoInPlaceUpdate", "AutoRollingUpdate", "ManualInPlaceUpdate"];
 
 fn strs(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
@@ -40,23 +29,13 @@ fn k8s_at_least(version: &str, minor: u64) -> bool {
 pub fn validate_shoot(shoot: &Shoot) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let name = shoot.metadata.name.as_deref().unwrap_or("");
-    if name.is_empty()
-        && shoot
-            .metadata
-            .generate_name
-            .as_deref()
-            .is_some_and(|g| !g.is_empty())
-    {
+    if name.is_empty() && shoot.metadata.generate_name.as_deref().is_some_and(|g| !g.is_empty()) {
         // generateName: the server assigns the name.
     } else {
         errs.extend(validate_object_name(name, "metadata.name", true));
     }
     if name.contains("--") {
-        errs.push(FieldError::invalid(
-            "metadata.name",
-            &val(name),
-            "name may not contain two consecutive hyphens",
-        ));
+        errs.push(FieldError::invalid("metadata.name", &val(name), "name may not contain two consecutive hyphens"));
     }
     let namespace = shoot.metadata.namespace.as_deref().unwrap_or("");
     let spec = &shoot.spec;
@@ -64,16 +43,10 @@ pub fn validate_shoot(shoot: &Shoot) -> Vec<FieldError> {
 
     errs.extend(validate_cloud_profile_reference(spec));
     if spec.provider.type_.is_empty() {
-        errs.push(FieldError::required(
-            "spec.provider.type",
-            "must specify a provider type",
-        ));
+        errs.push(FieldError::required("spec.provider.type", "must specify a provider type"));
     }
     if spec.kubernetes.version.is_empty() {
-        errs.push(FieldError::required(
-            "spec.kubernetes.version",
-            "kubernetes version must not be empty",
-        ));
+        errs.push(FieldError::required("spec.kubernetes.version", "kubernetes version must not be empty"));
     } else if Version::parse(&spec.kubernetes.version).is_none() {
         errs.push(FieldError::invalid(
             "spec.kubernetes.version",
@@ -105,15 +78,9 @@ pub fn validate_shoot(shoot: &Shoot) -> Vec<FieldError> {
         }
     } else {
         if secret_binding.is_empty() && credentials_binding.is_empty() {
-            errs.push(FieldError::required(
-                "spec.secretBindingName",
-                "must be set when credentialsBindingName is not",
-            ));
+            errs.push(FieldError::required("spec.secretBindingName", "must be set when credentialsBindingName is not"));
         } else if !secret_binding.is_empty() && !credentials_binding.is_empty() {
-            errs.push(FieldError::forbidden(
-                "spec.secretBindingName",
-                "is incompatible with credentialsBindingName",
-            ));
+            errs.push(FieldError::forbidden("spec.secretBindingName", "is incompatible with credentialsBindingName"));
         }
         if !secret_binding.is_empty() && k8s_at_least(&spec.kubernetes.version, 34) {
             errs.push(FieldError::forbidden(
@@ -124,11 +91,7 @@ pub fn validate_shoot(shoot: &Shoot) -> Vec<FieldError> {
     }
 
     if spec.seed_name.as_deref() == Some("") {
-        errs.push(FieldError::invalid(
-            "spec.seedName",
-            &val(""),
-            "seed name must not be empty when providing the key",
-        ));
+        errs.push(FieldError::invalid("spec.seedName", &val(""), "seed name must not be empty when providing the key"));
     }
     if let Some(purpose) = &spec.purpose {
         let mut allowed = strs(SUPPORTED_PURPOSES);
@@ -137,11 +100,7 @@ pub fn validate_shoot(shoot: &Shoot) -> Vec<FieldError> {
             allowed.sort();
         }
         if !allowed.contains(purpose) {
-            errs.push(FieldError::not_supported(
-                "spec.purpose",
-                &val(purpose),
-                &allowed,
-            ));
+            errs.push(FieldError::not_supported("spec.purpose", &val(purpose), &allowed));
         }
     }
     errs.extend(validate_tolerations(&spec.tolerations, "spec.tolerations"));
@@ -155,10 +114,7 @@ pub fn validate_shoot(shoot: &Shoot) -> Vec<FieldError> {
     }
     for (i, ext) in spec.extensions.iter().enumerate() {
         if ext.type_.is_empty() {
-            errs.push(FieldError::required(
-                format!("spec.extensions[{i}].type"),
-                "field must not be empty",
-            ));
+            errs.push(FieldError::required(format!("spec.extensions[{i}].type"), "field must not be empty"));
         }
     }
     errs.extend(validate_workers(spec));
@@ -167,12 +123,7 @@ pub fn validate_shoot(shoot: &Shoot) -> Vec<FieldError> {
 
 fn validate_cloud_profile_reference(spec: &ShootSpec) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    if k8s_at_least(&spec.kubernetes.version, 34)
-        && spec
-            .cloud_profile_name
-            .as_deref()
-            .is_some_and(|n| !n.is_empty())
-    {
+    if k8s_at_least(&spec.kubernetes.version, 34) && spec.cloud_profile_name.as_deref().is_some_and(|n| !n.is_empty()) {
         errs.push(FieldError::forbidden(
             "spec.cloudProfileName",
             "for Kubernetes version >= 1.34, cloudProfileName field is no longer supported, use spec.cloudProfile.name instead",
@@ -181,20 +132,13 @@ fn validate_cloud_profile_reference(spec: &ShootSpec) -> Vec<FieldError> {
     let reference = spec.cloud_profile.clone().or_else(|| {
         spec.cloud_profile_name
             .as_ref()
-            .map(|n| super::super::CloudProfileReference {
-                kind: "CloudProfile".into(),
-                name: n.clone(),
-            })
+            .map(|n| super::super::CloudProfileReference { kind: "CloudProfile".into(), name: n.clone() })
     });
     match reference {
         Some(r) if !r.name.is_empty() => {
             let kinds = strs(&["CloudProfile", "NamespacedCloudProfile"]);
             if !kinds.contains(&r.kind) {
-                errs.push(FieldError::not_supported(
-                    "spec.cloudProfile.kind",
-                    &val(&r.kind),
-                    &kinds,
-                ));
+                errs.push(FieldError::not_supported("spec.cloudProfile.kind", &val(&r.kind), &kinds));
             }
             if let (Some(name), Some(cp)) = (&spec.cloud_profile_name, &spec.cloud_profile) {
                 if cp.kind == "CloudProfile" && !name.is_empty() && name != &cp.name {
@@ -206,10 +150,7 @@ fn validate_cloud_profile_reference(spec: &ShootSpec) -> Vec<FieldError> {
                 }
             }
         }
-        _ => errs.push(FieldError::required(
-            "spec.cloudProfile.name",
-            "must specify a cloud profile",
-        )),
+        _ => errs.push(FieldError::required("spec.cloudProfile.name", "must specify a cloud profile")),
     }
     errs
 }
@@ -218,10 +159,7 @@ fn validate_networking(networking: Option<&Networking>, workerless: bool) -> Vec
     let mut errs = Vec::new();
     let Some(n) = networking else {
         if !workerless {
-            errs.push(FieldError::required(
-                "spec.networking",
-                "networking should not be nil for a Shoot with workers",
-            ));
+            errs.push(FieldError::required("spec.networking", "networking should not be nil for a Shoot with workers"));
         }
         return errs;
     };
@@ -240,15 +178,9 @@ fn validate_networking(networking: Option<&Networking>, workerless: bool) -> Vec
             }
         }
     } else if n.type_.as_deref().unwrap_or("").is_empty() {
-        errs.push(FieldError::required(
-            "spec.networking.type",
-            "networking type must be provided",
-        ));
+        errs.push(FieldError::required("spec.networking.type", "networking type must be provided"));
     }
-    let families = [
-        super::super::IP_FAMILY_IPV4.to_string(),
-        super::super::IP_FAMILY_IPV6.to_string(),
-    ];
+    let families = [super::super::IP_FAMILY_IPV4.to_string(), super::super::IP_FAMILY_IPV6.to_string()];
     let mut seen = Vec::new();
     for (i, f) in n.ip_families.iter().enumerate() {
         let p = format!("spec.networking.ipFamilies[{i}]");
@@ -260,11 +192,7 @@ fn validate_networking(networking: Option<&Networking>, workerless: bool) -> Vec
         seen.push(f.clone());
     }
     let mut cidrs = Vec::new();
-    for (value, f) in [
-        (&n.pods, "pods"),
-        (&n.nodes, "nodes"),
-        (&n.services, "services"),
-    ] {
+    for (value, f) in [(&n.pods, "pods"), (&n.nodes, "nodes"), (&n.services, "services")] {
         if let Some(v) = value {
             if let Some(c) = parse_cidr(v, &format!("spec.networking.{f}"), &mut errs) {
                 cidrs.push((f, v, c));
@@ -289,11 +217,7 @@ fn validate_maintenance(maintenance: Option<&Maintenance>) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if let Some(w) = maintenance.and_then(|m| m.time_window.as_ref()) {
         match super::super::helper::maintenance_window_duration(&w.begin, &w.end) {
-            Err(e) => errs.push(FieldError::invalid(
-                "spec.maintenance.timeWindow.begin/end",
-                &val(w),
-                &e,
-            )),
+            Err(e) => errs.push(FieldError::invalid("spec.maintenance.timeWindow.begin/end", &val(w), &e)),
             Ok(d) if d > 6 * 3600 => errs.push(FieldError::invalid(
                 "spec.maintenance.timeWindow",
                 &val(&format!("{}h{}m0s", d / 3600, d % 3600 / 60)),
@@ -317,10 +241,7 @@ fn validate_hibernation(hibernation: Option<&Hibernation>) -> Vec<FieldError> {
     for (i, s) in h.schedules.iter().enumerate() {
         let p = format!("spec.hibernation.schedules[{i}]");
         if s.start.is_none() && s.end.is_none() {
-            errs.push(FieldError::required(
-                format!("{p}.start/end"),
-                "either start or end has to be provided",
-            ));
+            errs.push(FieldError::required(format!("{p}.start/end"), "either start or end has to be provided"));
         }
         for (spec, f) in [(&s.start, "start"), (&s.end, "end")] {
             let Some(spec) = spec else { continue };
@@ -333,11 +254,7 @@ fn validate_hibernation(hibernation: Option<&Hibernation>) -> Vec<FieldError> {
         }
         if let Some(loc) = &s.location {
             if loc.is_empty() || loc.contains(' ') {
-                errs.push(FieldError::invalid(
-                    format!("{p}.location"),
-                    &val(loc),
-                    "not a valid time zone location",
-                ));
+                errs.push(FieldError::invalid(format!("{p}.location"), &val(loc), "not a valid time zone location"));
             }
         }
     }
@@ -365,11 +282,7 @@ fn validate_workers(spec: &ShootSpec) -> Vec<FieldError> {
         errs.extend(validate_worker(w, &spec.kubernetes.version, &p));
     }
     if !spec.provider.workers.is_empty()
-        && !spec
-            .provider
-            .workers
-            .iter()
-            .any(|w| w.maximum > 0 && w.system_components.as_ref().is_none_or(|s| s.allow))
+        && !spec.provider.workers.iter().any(|w| w.maximum > 0 && w.system_components.as_ref().is_none_or(|s| s.allow))
     {
         errs.push(FieldError::forbidden(
             "spec.provider.workers",
@@ -386,29 +299,17 @@ fn validate_worker(w: &Worker, k8s_version: &str, p: &str) -> Vec<FieldError> {
     } else {
         errs.extend(validate_dns1123_label(&w.name, &format!("{p}.name")));
         if w.name.len() > MAX_WORKER_NAME_LENGTH {
-            errs.push(FieldError::too_long(
-                format!("{p}.name"),
-                MAX_WORKER_NAME_LENGTH,
-            ));
+            errs.push(FieldError::too_long(format!("{p}.name"), MAX_WORKER_NAME_LENGTH));
         }
     }
     if w.machine.type_.is_empty() {
-        errs.push(FieldError::required(
-            format!("{p}.machine.type"),
-            "must specify a machine type",
-        ));
+        errs.push(FieldError::required(format!("{p}.machine.type"), "must specify a machine type"));
     }
     match &w.machine.image {
-        None => errs.push(FieldError::required(
-            format!("{p}.machine.image"),
-            "must specify a machine image",
-        )),
+        None => errs.push(FieldError::required(format!("{p}.machine.image"), "must specify a machine image")),
         Some(img) => {
             if img.name.is_empty() {
-                errs.push(FieldError::required(
-                    format!("{p}.machine.image.name"),
-                    "must specify a machine image name",
-                ));
+                errs.push(FieldError::required(format!("{p}.machine.image.name"), "must specify a machine image name"));
             }
             if img.version.as_deref().unwrap_or("").is_empty() {
                 errs.push(FieldError::required(
@@ -419,46 +320,28 @@ fn validate_worker(w: &Worker, k8s_version: &str, p: &str) -> Vec<FieldError> {
         }
     }
     if w.minimum < 0 {
-        errs.push(FieldError::invalid(
-            format!("{p}.minimum"),
-            &val(&w.minimum),
-            "minimum value must not be negative",
-        ));
+        errs.push(FieldError::invalid(format!("{p}.minimum"), &val(&w.minimum), "minimum value must not be negative"));
     }
     if w.maximum < 0 {
-        errs.push(FieldError::invalid(
-            format!("{p}.maximum"),
-            &val(&w.maximum),
-            "maximum value must not be negative",
-        ));
+        errs.push(FieldError::invalid(format!("{p}.maximum"), &val(&w.maximum), "maximum value must not be negative"));
     }
     if w.maximum < w.minimum {
-        errs.push(FieldError::forbidden(
-            format!("{p}.maximum"),
-            "maximum value must not be less than minimum value",
-        ));
+        errs.push(FieldError::forbidden(format!("{p}.maximum"), "maximum value must not be less than minimum value"));
     }
     let mut surge = 0;
     let mut unavailable = 0;
-    for (v, f, out) in [
-        (&w.max_surge, "maxSurge", &mut surge),
-        (&w.max_unavailable, "maxUnavailable", &mut unavailable),
-    ] {
+    for (v, f, out) in
+        [(&w.max_surge, "maxSurge", &mut surge), (&w.max_unavailable, "maxUnavailable", &mut unavailable)]
+    {
         let Some(v) = v else { continue };
         match int_or_percent(v) {
             Err(e) => errs.push(FieldError::invalid(format!("{p}.{f}"), &val(v), &e)),
-            Ok(n) if n < 0 => errs.push(FieldError::invalid(
-                format!("{p}.{f}"),
-                &val(v),
-                "must be greater than or equal to 0",
-            )),
+            Ok(n) if n < 0 => {
+                errs.push(FieldError::invalid(format!("{p}.{f}"), &val(v), "must be greater than or equal to 0"))
+            }
             Ok(n) => {
                 if f == "maxUnavailable" && matches!(v, IntOrString::String(_)) && n > 100 {
-                    errs.push(FieldError::invalid(
-                        format!("{p}.{f}"),
-                        &val(v),
-                        "must not be greater than 100%",
-                    ));
+                    errs.push(FieldError::invalid(format!("{p}.{f}"), &val(v), "must not be greater than 100%"));
                 }
                 *out = n;
             }
@@ -489,11 +372,7 @@ fn validate_worker(w: &Worker, k8s_version: &str, p: &str) -> Vec<FieldError> {
     }
     if let Some(s) = &w.update_strategy {
         if !UPDATE_STRATEGIES.contains(&s.as_str()) {
-            errs.push(FieldError::not_supported(
-                format!("{p}.updateStrategy"),
-                &val(s),
-                &strs(UPDATE_STRATEGIES),
-            ));
+            errs.push(FieldError::not_supported(format!("{p}.updateStrategy"), &val(s), &strs(UPDATE_STRATEGIES)));
         }
     }
     errs.extend(validate_labels(&w.labels, &format!("{p}.labels")));
@@ -518,14 +397,15 @@ fn validate_worker(w: &Worker, k8s_version: &str, p: &str) -> Vec<FieldError> {
                     "worker group kubernetes version must not be higher than control plane version",
                 ));
             } else if cv.major == wv.major && cv.minor > wv.minor + 3 {
-                errs.push(FieldError::forbidden(format!("{p}.kubernetes.version"), "worker group kubernetes version must be at most three minor versions behind control plane version"));
+                errs.push(FieldError::forbidden(
+                    format!("{p}.kubernetes.version"),
+                    "worker group kubernetes version must be at most three minor versions behind control plane version",
+                ));
             }
         }
     }
-    let size_ok = |s: &str| {
-        s.strip_suffix("Gi")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    };
+    let size_ok =
+        |s: &str| s.strip_suffix("Gi").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
     if let Some(v) = &w.volume {
         if let Some(n) = &v.name {
             errs.extend(validate_volume_name(n, &format!("{p}.volume.name")));
@@ -570,27 +450,17 @@ fn validate_worker(w: &Worker, k8s_version: &str, p: &str) -> Vec<FieldError> {
     }
     if let Some(cri) = &w.cri {
         if cri.name != CRI_CONTAINERD {
-            errs.push(FieldError::not_supported(
-                format!("{p}.cri.name"),
-                &val(&cri.name),
-                &strs(&[CRI_CONTAINERD]),
-            ));
+            errs.push(FieldError::not_supported(format!("{p}.cri.name"), &val(&cri.name), &strs(&[CRI_CONTAINERD])));
         }
         let mut types = std::collections::BTreeSet::new();
         for (j, cr) in cri.container_runtimes.iter().enumerate() {
             let cp = format!("{p}.cri.containerRuntimes[{j}].type");
             if cr.type_.is_empty() {
-                errs.push(FieldError::required(
-                    &cp,
-                    "must specify a container runtime type",
-                ));
+                errs.push(FieldError::required(&cp, "must specify a container runtime type"));
             } else if !types.insert(cr.type_.clone()) {
                 errs.push(FieldError::duplicate(
                     &cp,
-                    &val(&format!(
-                        "must specify different type, {} already exist",
-                        cr.type_
-                    )),
+                    &val(&format!("must specify different type, {} already exist", cr.type_)),
                 ));
             }
         }
@@ -606,11 +476,7 @@ fn validate_worker(w: &Worker, k8s_version: &str, p: &str) -> Vec<FieldError> {
     }
     if let Some(prio) = w.priority {
         if prio < -1 {
-            errs.push(FieldError::invalid(
-                format!("{p}.priority"),
-                &val(&prio),
-                "can not be less than -1",
-            ));
+            errs.push(FieldError::invalid(format!("{p}.priority"), &val(&prio), "can not be less than -1"));
         }
     }
     errs
@@ -629,42 +495,18 @@ pub fn validate_shoot_update(new: &Shoot, old: &Shoot) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let (ns, os) = (&new.spec, &old.spec);
     if new.metadata.deletion_timestamp.is_some() && ns != os {
-        return vec![FieldError::forbidden(
-            "spec",
-            "cannot update shoot spec if deletion timestamp is set",
-        )];
+        return vec![FieldError::forbidden("spec", "cannot update shoot spec if deletion timestamp is set")];
     }
     errs.extend(validate_immutable(&ns.region, &os.region, "spec.region"));
-    errs.extend(validate_immutable(
-        &ns.provider.type_,
-        &os.provider.type_,
-        "spec.provider.type",
-    ));
-    if os.credentials_binding_name.is_some()
-        && ns
-            .credentials_binding_name
-            .as_deref()
-            .unwrap_or("")
-            .is_empty()
-    {
-        errs.push(FieldError::forbidden(
-            "spec.credentialsBindingName",
-            "the field cannot be unset",
-        ));
+    errs.extend(validate_immutable(&ns.provider.type_, &os.provider.type_, "spec.provider.type"));
+    if os.credentials_binding_name.is_some() && ns.credentials_binding_name.as_deref().unwrap_or("").is_empty() {
+        errs.push(FieldError::forbidden("spec.credentialsBindingName", "the field cannot be unset"));
     }
     let migration = os.secret_binding_name.is_some()
         && ns.secret_binding_name.is_none()
-        && !ns
-            .credentials_binding_name
-            .as_deref()
-            .unwrap_or("")
-            .is_empty();
+        && !ns.credentials_binding_name.as_deref().unwrap_or("").is_empty();
     if !migration {
-        errs.extend(validate_immutable(
-            &ns.secret_binding_name,
-            &os.secret_binding_name,
-            "spec.secretBindingName",
-        ));
+        errs.extend(validate_immutable(&ns.secret_binding_name, &os.secret_binding_name, "spec.secretBindingName"));
     }
     if let Some(old_seed) = &os.seed_name {
         if ns.seed_name.as_ref() != Some(old_seed) {
@@ -679,50 +521,24 @@ pub fn validate_shoot_update(new: &Shoot, old: &Shoot) -> Vec<FieldError> {
     }
     if let (Some(od), Some(nd)) = (&os.dns, &ns.dns) {
         if od.domain.is_some() {
-            errs.extend(validate_immutable(
-                &nd.domain,
-                &od.domain,
-                "spec.dns.domain",
-            ));
+            errs.extend(validate_immutable(&nd.domain, &od.domain, "spec.dns.domain"));
         }
     }
-    errs.extend(validate_version_update(
-        &ns.kubernetes.version,
-        &os.kubernetes.version,
-        "spec.kubernetes.version",
-    ));
+    errs.extend(validate_version_update(&ns.kubernetes.version, &os.kubernetes.version, "spec.kubernetes.version"));
     if let Some(on) = &os.networking {
         match &ns.networking {
-            None => errs.push(FieldError::forbidden(
-                "spec.networking",
-                "networking cannot be set to nil if it's already set",
-            )),
+            None => errs
+                .push(FieldError::forbidden("spec.networking", "networking cannot be set to nil if it's already set")),
             Some(nn) => {
-                errs.extend(validate_immutable(
-                    &nn.type_,
-                    &on.type_,
-                    "spec.networking.type",
-                ));
+                errs.extend(validate_immutable(&nn.type_, &on.type_, "spec.networking.type"));
                 if on.pods.is_some() {
-                    errs.extend(validate_immutable(
-                        &nn.pods,
-                        &on.pods,
-                        "spec.networking.pods",
-                    ));
+                    errs.extend(validate_immutable(&nn.pods, &on.pods, "spec.networking.pods"));
                 }
                 if on.services.is_some() {
-                    errs.extend(validate_immutable(
-                        &nn.services,
-                        &on.services,
-                        "spec.networking.services",
-                    ));
+                    errs.extend(validate_immutable(&nn.services, &on.services, "spec.networking.services"));
                 }
                 if on.nodes.is_some() {
-                    errs.extend(validate_immutable(
-                        &nn.nodes,
-                        &on.nodes,
-                        "spec.networking.nodes",
-                    ));
+                    errs.extend(validate_immutable(&nn.nodes, &on.nodes, "spec.networking.nodes"));
                 }
             }
         }
@@ -740,11 +556,7 @@ pub fn validate_shoot_update(new: &Shoot, old: &Shoot) -> Vec<FieldError> {
     }
     if let (Some(on), Some(nn)) = (old.status.as_ref(), new.status.as_ref()) {
         if !on.technical_id.is_empty() {
-            errs.extend(validate_immutable(
-                &nn.technical_id,
-                &on.technical_id,
-                "status.technicalID",
-            ));
+            errs.extend(validate_immutable(&nn.technical_id, &on.technical_id, "status.technicalID"));
         }
         if !on.uid.is_empty() {
             errs.extend(validate_immutable(&nn.uid, &on.uid, "status.uid"));
@@ -767,16 +579,10 @@ fn validate_version_update(new: &str, old: &str, field: &str) -> Vec<FieldError>
         return errs;
     };
     if n < o {
-        errs.push(FieldError::forbidden(
-            field,
-            "kubernetes version downgrade is not supported",
-        ));
+        errs.push(FieldError::forbidden(field, "kubernetes version downgrade is not supported"));
     }
     if (n.major, n.minor) >= (o.major, o.minor + 2) {
-        errs.push(FieldError::forbidden(
-            field,
-            "kubernetes version upgrade cannot skip a minor version",
-        ));
+        errs.push(FieldError::forbidden(field, "kubernetes version upgrade cannot skip a minor version"));
     }
     errs
 }
@@ -797,10 +603,7 @@ pub fn validate_shoot_name_length(project_name: &str, shoot_name: &str) -> Vec<F
 }
 
 /// Same rule for `metadata.generateName`: `len(project) + len(generateName) <= 16` (5 random chars follow).
-pub fn validate_shoot_generate_name_length(
-    project_name: &str,
-    generate_name: &str,
-) -> Vec<FieldError> {
+pub fn validate_shoot_generate_name_length(project_name: &str, generate_name: &str) -> Vec<FieldError> {
     let limit = SHOOT_NAME_PROJECT_LENGTH_LIMIT - 5;
     if project_name.len() + generate_name.len() > limit {
         return vec![FieldError::invalid(

@@ -24,10 +24,7 @@ pub fn validate_shoot_against_cloudprofile(
         errs.push(FieldError::invalid(
             "spec.provider.type",
             &val(&spec.provider.type_),
-            &format!(
-                "provider type in shoot must equal provider type of referenced CloudProfile: {:?}",
-                profile.type_
-            ),
+            &format!("provider type in shoot must equal provider type of referenced CloudProfile: {:?}", profile.type_),
         ));
     }
 
@@ -35,11 +32,7 @@ pub fn validate_shoot_against_cloudprofile(
     let region = profile.regions.iter().find(|r| r.name == spec.region);
     if region_changed && region.is_none() && !spec.region.is_empty() {
         let names: Vec<String> = profile.regions.iter().map(|r| r.name.clone()).collect();
-        errs.push(FieldError::not_supported(
-            "spec.region",
-            &val(&spec.region),
-            &names,
-        ));
+        errs.push(FieldError::not_supported("spec.region", &val(&spec.region), &names));
     }
 
     let old_version = old_spec.map(|o| o.kubernetes.version.as_str());
@@ -52,17 +45,13 @@ pub fn validate_shoot_against_cloudprofile(
         now,
     ));
 
-    let old_workers: &[Worker] = old_spec
-        .map(|o| o.provider.workers.as_slice())
-        .unwrap_or(&[]);
+    let old_workers: &[Worker] = old_spec.map(|o| o.provider.workers.as_slice()).unwrap_or(&[]);
     for (i, w) in spec.provider.workers.iter().enumerate() {
         let p = format!("spec.provider.workers[{i}]");
         let old_w = old_workers.iter().find(|o| o.name == w.name);
         let new_pool = old_w.is_none();
         if let Some(v) = w.kubernetes.as_ref().and_then(|k| k.version.as_deref()) {
-            let old_v = old_w
-                .and_then(|o| o.kubernetes.as_ref())
-                .and_then(|k| k.version.as_deref());
+            let old_v = old_w.and_then(|o| o.kubernetes.as_ref()).and_then(|k| k.version.as_deref());
             errs.extend(check_kubernetes_version(
                 &profile.kubernetes.versions,
                 v,
@@ -74,15 +63,13 @@ pub fn validate_shoot_against_cloudprofile(
         }
         let arch = w.machine.architecture.as_deref().unwrap_or(ARCH_AMD64);
         let zones_changed = region_changed || old_w.is_none_or(|o| o.zones != w.zones);
-        if old_w.is_none_or(|o| {
-            o.machine.type_ != w.machine.type_ || o.machine.architecture != w.machine.architecture
-        }) || zones_changed
+        if old_w.is_none_or(|o| o.machine.type_ != w.machine.type_ || o.machine.architecture != w.machine.architecture)
+            || zones_changed
         {
             errs.extend(check_machine_type(profile, region, w, arch, &p));
         }
-        if old_w.is_none_or(|o| {
-            o.machine.image != w.machine.image || o.machine.architecture != w.machine.architecture
-        }) {
+        if old_w.is_none_or(|o| o.machine.image != w.machine.image || o.machine.architecture != w.machine.architecture)
+        {
             errs.extend(check_machine_image(profile, w, arch, &p, now));
         }
         if let Some(vol) = &w.volume {
@@ -96,12 +83,7 @@ pub fn validate_shoot_against_cloudprofile(
     }
 
     if let Some(max) = profile.limits.as_ref().and_then(|l| l.max_nodes_total) {
-        let total: i64 = spec
-            .provider
-            .workers
-            .iter()
-            .map(|w| i64::from(w.minimum))
-            .sum();
+        let total: i64 = spec.provider.workers.iter().map(|w| i64::from(w.minimum)).sum();
         if total > i64::from(max) {
             errs.push(FieldError::forbidden(
                 "spec.provider.workers",
@@ -153,9 +135,7 @@ fn check_machine_type(
 ) -> Vec<FieldError> {
     let unavailable_in_zones = |name: &str| {
         region.is_some_and(|r| {
-            r.zones.iter().any(|z| {
-                w.zones.contains(&z.name) && z.unavailable_machine_types.iter().any(|t| t == name)
-            })
+            r.zones.iter().any(|z| w.zones.contains(&z.name) && z.unavailable_machine_types.iter().any(|t| t == name))
         })
     };
     let type_arch = |t: &MachineType| t.architecture.clone().unwrap_or_else(|| ARCH_AMD64.into());
@@ -166,19 +146,11 @@ fn check_machine_type(
         .map(|t| t.name.clone())
         .collect();
     let field = format!("{p}.machine.type");
-    let Some(t) = profile
-        .machine_types
-        .iter()
-        .find(|t| t.name == w.machine.type_)
-    else {
+    let Some(t) = profile.machine_types.iter().find(|t| t.name == w.machine.type_) else {
         if w.machine.type_.is_empty() {
             return vec![];
         }
-        return vec![FieldError::not_supported(
-            field,
-            &val(&w.machine.type_),
-            &supported,
-        )];
+        return vec![FieldError::not_supported(field, &val(&w.machine.type_), &supported)];
     };
     let mut detail = format!("machine type {:?} ", t.name);
     let mut bad = false;
@@ -201,13 +173,7 @@ fn check_machine_type(
     vec![]
 }
 
-fn check_machine_image(
-    profile: &CloudProfileSpec,
-    w: &Worker,
-    arch: &str,
-    p: &str,
-    now: Timestamp,
-) -> Vec<FieldError> {
+fn check_machine_image(profile: &CloudProfileSpec, w: &Worker, arch: &str, p: &str, now: Timestamp) -> Vec<FieldError> {
     let Some(image) = &w.machine.image else {
         return vec![];
     };
@@ -217,9 +183,7 @@ fn check_machine_image(
     let mut valid = Vec::new();
     for m in &profile.machine_images {
         for v in &m.versions {
-            if version_is_active(&v.expirable(), now)
-                && v.effective_architectures().iter().any(|a| a == arch)
-            {
+            if version_is_active(&v.expirable(), now) && v.effective_architectures().iter().any(|a| a == arch) {
                 valid.push(format!("{}:{}", m.name, v.version));
             }
         }
@@ -230,11 +194,7 @@ fn check_machine_image(
         .find(|m| m.name == image.name)
         .and_then(|m| m.versions.iter().find(|v| v.version == version));
     let Some(v) = found else {
-        return vec![FieldError::not_supported(
-            format!("{p}.machine.image.version"),
-            &val(version),
-            &valid,
-        )];
+        return vec![FieldError::not_supported(format!("{p}.machine.image.version"), &val(version), &valid)];
     };
     let mut errs = Vec::new();
     let arch_ok = v.effective_architectures().iter().any(|a| a == arch);
@@ -247,15 +207,8 @@ fn check_machine_image(
         if !active {
             detail.push_str("is expired, ");
         }
-        detail.push_str(&format!(
-            "supported machine image versions are: [{}]",
-            valid.join(" ")
-        ));
-        errs.push(FieldError::invalid(
-            format!("{p}.machine.image"),
-            &val(image),
-            &detail,
-        ));
+        detail.push_str(&format!("supported machine image versions are: [{}]", valid.join(" ")));
+        errs.push(FieldError::invalid(format!("{p}.machine.image"), &val(image), &detail));
     }
     if let Some(cri) = &w.cri {
         if !v.cri.is_empty() && !v.cri.iter().any(|c| c.name == cri.name) {
@@ -288,9 +241,7 @@ fn check_volume(
     };
     let unavailable_in_zones = |name: &str| {
         region.is_some_and(|r| {
-            r.zones.iter().any(|z| {
-                w.zones.contains(&z.name) && z.unavailable_volume_types.iter().any(|t| t == name)
-            })
+            r.zones.iter().any(|z| w.zones.contains(&z.name) && z.unavailable_volume_types.iter().any(|t| t == name))
         })
     };
     let supported: Vec<String> = profile
@@ -314,10 +265,8 @@ fn check_volume(
         detail.push_str(&format!("supported types are [{}]", supported.join(" ")));
         return vec![FieldError::invalid(field, &val(vtype), &detail)];
     }
-    if let (Some(min), Some(size)) = (
-        t.min_size.as_ref().and_then(|q| quantity_bytes(&q.0)),
-        quantity_bytes(&vol.size),
-    ) {
+    if let (Some(min), Some(size)) = (t.min_size.as_ref().and_then(|q| quantity_bytes(&q.0)), quantity_bytes(&vol.size))
+    {
         if size < min {
             let min_str = t.min_size.as_ref().map(|q| q.0.clone()).unwrap_or_default();
             return vec![FieldError::invalid(
@@ -358,9 +307,7 @@ fn check_zones(region: Option<&Region>, region_name: &str, w: &Worker, p: &str) 
 /// Bytes of a quantity like `20Gi`, `500M`, `1024` (None when unparsable).
 fn quantity_bytes(q: &str) -> Option<f64> {
     let q = q.trim();
-    let split = q
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(q.len());
+    let split = q.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(q.len());
     let (num, suffix) = q.split_at(split);
     let n: f64 = num.parse().ok()?;
     let mult = match suffix {

@@ -15,10 +15,7 @@ fn has(errs: &[FieldError], field: &str, reason: &str) -> bool {
 #[test]
 fn valid_shoot_passes() {
     assert_eq!(validate_shoot(&shoot()), vec![]);
-    assert_eq!(
-        validate_shoot_against_cloudprofile(&shoot(), None, &profile(), now()),
-        vec![]
-    );
+    assert_eq!(validate_shoot_against_cloudprofile(&shoot(), None, &profile(), now()), vec![]);
 }
 
 #[test]
@@ -32,9 +29,7 @@ fn shoot_name_and_required_fields() {
     s.spec.credentials_binding_name = None;
     let errs = validate_shoot(&s);
     assert!(has(&errs, "metadata.name", "FieldValueInvalid"));
-    assert!(errs[0]
-        .message
-        .contains("a lowercase RFC 1123 label must consist of"));
+    assert!(errs[0].message.contains("a lowercase RFC 1123 label must consist of"));
     assert!(has(&errs, "spec.region", "FieldValueRequired"));
     assert!(has(&errs, "spec.provider.type", "FieldValueRequired"));
     assert!(has(&errs, "spec.kubernetes.version", "FieldValueRequired"));
@@ -43,48 +38,28 @@ fn shoot_name_and_required_fields() {
 
     let mut s = shoot();
     s.metadata.name = Some("a--b".into());
-    assert!(has(
-        &validate_shoot(&s),
-        "metadata.name",
-        "FieldValueInvalid"
-    ));
+    assert!(has(&validate_shoot(&s), "metadata.name", "FieldValueInvalid"));
 }
 
 #[test]
 fn shoot_cloud_profile_and_bindings() {
     let mut s = shoot();
     s.spec.cloud_profile.as_mut().unwrap().kind = "Other".into();
-    assert!(has(
-        &validate_shoot(&s),
-        "spec.cloudProfile.kind",
-        "FieldValueNotSupported"
-    ));
+    assert!(has(&validate_shoot(&s), "spec.cloudProfile.kind", "FieldValueNotSupported"));
 
     let mut s = shoot();
     s.spec.cloud_profile_name = Some("gcp".into());
     s.spec.kubernetes.version = "1.32.5".into();
-    assert!(has(
-        &validate_shoot(&s),
-        "spec.cloudProfileName",
-        "FieldValueInvalid"
-    ));
+    assert!(has(&validate_shoot(&s), "spec.cloudProfileName", "FieldValueInvalid"));
 
     let mut s = shoot();
     s.spec.cloud_profile_name = Some("aws".into());
     s.spec.kubernetes.version = "1.34.0".into();
-    assert!(has(
-        &validate_shoot(&s),
-        "spec.cloudProfileName",
-        "FieldValueForbidden"
-    ));
+    assert!(has(&validate_shoot(&s), "spec.cloudProfileName", "FieldValueForbidden"));
 
     let mut s = shoot();
     s.spec.secret_binding_name = Some("sb".into());
-    assert!(has(
-        &validate_shoot(&s),
-        "spec.secretBindingName",
-        "FieldValueForbidden"
-    ));
+    assert!(has(&validate_shoot(&s), "spec.secretBindingName", "FieldValueForbidden"));
 }
 
 #[test]
@@ -107,50 +82,27 @@ fn shoot_purpose_and_networking() {
     n.type_ = None;
     let errs = validate_shoot(&s);
     assert!(has(&errs, "spec.networking.pods", "FieldValueInvalid"));
-    assert!(
-        has(&errs, "spec.networking.nodes", "FieldValueInvalid"),
-        "{errs:?}"
-    );
+    assert!(has(&errs, "spec.networking.nodes", "FieldValueInvalid"), "{errs:?}");
     assert!(has(&errs, "spec.networking.type", "FieldValueRequired"));
 }
 
 #[test]
 fn shoot_maintenance_and_hibernation() {
     let mut s = shoot();
-    s.spec.maintenance.as_mut().unwrap().time_window = Some(MaintenanceTimeWindow {
-        begin: "22:00".into(),
-        end: "230000+0100".into(),
-    });
-    assert!(has(
-        &validate_shoot(&s),
-        "spec.maintenance.timeWindow.begin/end",
-        "FieldValueInvalid"
-    ));
-    s.spec.maintenance.as_mut().unwrap().time_window = Some(MaintenanceTimeWindow {
-        begin: "220000+0100".into(),
-        end: "221000+0100".into(),
-    });
-    assert!(has(
-        &validate_shoot(&s),
-        "spec.maintenance.timeWindow",
-        "FieldValueInvalid"
-    ));
+    s.spec.maintenance.as_mut().unwrap().time_window =
+        Some(MaintenanceTimeWindow { begin: "22:00".into(), end: "230000+0100".into() });
+    assert!(has(&validate_shoot(&s), "spec.maintenance.timeWindow.begin/end", "FieldValueInvalid"));
+    s.spec.maintenance.as_mut().unwrap().time_window =
+        Some(MaintenanceTimeWindow { begin: "220000+0100".into(), end: "221000+0100".into() });
+    assert!(has(&validate_shoot(&s), "spec.maintenance.timeWindow", "FieldValueInvalid"));
 
     let mut s = shoot();
     let h = s.spec.hibernation.as_mut().unwrap();
     h.schedules[0].start = Some("0 25 * * *".into());
     h.schedules.push(HibernationSchedule::default());
     let errs = validate_shoot(&s);
-    assert!(has(
-        &errs,
-        "spec.hibernation.schedules[0].start",
-        "FieldValueInvalid"
-    ));
-    assert!(has(
-        &errs,
-        "spec.hibernation.schedules[1].start/end",
-        "FieldValueRequired"
-    ));
+    assert!(has(&errs, "spec.hibernation.schedules[0].start", "FieldValueInvalid"));
+    assert!(has(&errs, "spec.hibernation.schedules[1].start/end", "FieldValueRequired"));
 }
 
 #[test]
@@ -171,51 +123,15 @@ fn shoot_workers() {
     s.spec.provider.workers.push(w2);
     s.spec.provider.workers.push(w3);
     let errs = validate_shoot(&s);
-    assert!(has(
-        &errs,
-        "spec.provider.workers[1].name",
-        "FieldValueTooLong"
-    ));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[1].maximum",
-        "FieldValueForbidden"
-    ));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[1].maxUnavailable",
-        "FieldValueInvalid"
-    ));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[1].volume.size",
-        "FieldValueInvalid"
-    ));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[1].machine.architecture",
-        "FieldValueNotSupported"
-    ));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[2].name",
-        "FieldValueDuplicate"
-    ));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[2].machine.image",
-        "FieldValueRequired"
-    ));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[2].minimum",
-        "FieldValueInvalid"
-    ));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[2].maximum",
-        "FieldValueInvalid"
-    ));
+    assert!(has(&errs, "spec.provider.workers[1].name", "FieldValueTooLong"));
+    assert!(has(&errs, "spec.provider.workers[1].maximum", "FieldValueForbidden"));
+    assert!(has(&errs, "spec.provider.workers[1].maxUnavailable", "FieldValueInvalid"));
+    assert!(has(&errs, "spec.provider.workers[1].volume.size", "FieldValueInvalid"));
+    assert!(has(&errs, "spec.provider.workers[1].machine.architecture", "FieldValueNotSupported"));
+    assert!(has(&errs, "spec.provider.workers[2].name", "FieldValueDuplicate"));
+    assert!(has(&errs, "spec.provider.workers[2].machine.image", "FieldValueRequired"));
+    assert!(has(&errs, "spec.provider.workers[2].minimum", "FieldValueInvalid"));
+    assert!(has(&errs, "spec.provider.workers[2].maximum", "FieldValueInvalid"));
 }
 
 #[test]
@@ -236,34 +152,18 @@ fn shoot_update_immutability() {
     new.spec.secret_binding_name = Some("sb".into());
     let errs = validate_shoot_update(&new, &old);
     let e = errs.iter().find(|e| e.field == "spec.region").unwrap();
-    assert_eq!(
-        e.line(),
-        r#"spec.region: Invalid value: "local": field is immutable"#
-    );
-    for f in [
-        "spec.provider.type",
-        "spec.networking.pods",
-        "spec.networking.type",
-        "spec.secretBindingName",
-    ] {
+    assert_eq!(e.line(), r#"spec.region: Invalid value: "local": field is immutable"#);
+    for f in ["spec.provider.type", "spec.networking.pods", "spec.networking.type", "spec.secretBindingName"] {
         assert!(has(&errs, f, "FieldValueInvalid"), "{f}: {errs:?}");
     }
     assert!(has(&errs, "spec.seedName", "FieldValueForbidden"));
-    assert!(has(
-        &errs,
-        "spec.credentialsBindingName",
-        "FieldValueForbidden"
-    ));
+    assert!(has(&errs, "spec.credentialsBindingName", "FieldValueForbidden"));
 
     let mut new = old.clone();
     new.spec.kubernetes.version = "1.32.5".into();
-    assert!(validate_shoot_update(&new, &old)
-        .iter()
-        .any(|e| e.message.contains("downgrade")));
+    assert!(validate_shoot_update(&new, &old).iter().any(|e| e.message.contains("downgrade")));
     new.spec.kubernetes.version = "1.35.0".into();
-    assert!(validate_shoot_update(&new, &old)
-        .iter()
-        .any(|e| e.message.contains("cannot skip a minor version")));
+    assert!(validate_shoot_update(&new, &old).iter().any(|e| e.message.contains("cannot skip a minor version")));
     new.spec.kubernetes.version = "1.34.0".into();
     assert_eq!(validate_shoot_update(&new, &old), vec![]);
 }
@@ -276,10 +176,7 @@ fn shoot_against_cloudprofile() {
     s.spec.region = "us-east-1".into();
     s.spec.provider.type_ = "aws".into();
     let errs = validate_shoot_against_cloudprofile(&s, None, &p, now());
-    let e = errs
-        .iter()
-        .find(|e| e.field == "spec.kubernetes.version")
-        .unwrap();
+    let e = errs.iter().find(|e| e.field == "spec.kubernetes.version").unwrap();
     assert_eq!(e.reason, "FieldValueNotSupported");
     assert_eq!(
         e.message,
@@ -296,10 +193,7 @@ fn shoot_against_cloudprofile() {
         "spec.kubernetes.version",
         "FieldValueNotSupported"
     ));
-    assert_eq!(
-        validate_shoot_against_cloudprofile(&s, Some(&s.clone()), &p, now()),
-        vec![]
-    );
+    assert_eq!(validate_shoot_against_cloudprofile(&s, Some(&s.clone()), &p, now()), vec![]);
 
     let mut s = shoot();
     {
@@ -310,32 +204,12 @@ fn shoot_against_cloudprofile() {
         w.zones = vec!["eu-west-1a".into(), "eu-west-1z".into()];
     }
     let errs = validate_shoot_against_cloudprofile(&s, None, &p, now());
-    let e = errs
-        .iter()
-        .find(|e| e.field == "spec.provider.workers[0].machine.type")
-        .unwrap();
-    assert_eq!(
-        e.message,
-        r#"Unsupported value: "xxl": supported values: "m5.large""#
-    );
-    assert!(has(
-        &errs,
-        "spec.provider.workers[0].machine.image.version",
-        "FieldValueNotSupported"
-    ));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[0].volume.type",
-        "FieldValueNotSupported"
-    ));
-    let e = errs
-        .iter()
-        .find(|e| e.field == "spec.provider.workers[0].zones[1]")
-        .unwrap();
-    assert_eq!(
-        e.message,
-        r#"Unsupported value: "eu-west-1z": supported values: "eu-west-1a", "eu-west-1b""#
-    );
+    let e = errs.iter().find(|e| e.field == "spec.provider.workers[0].machine.type").unwrap();
+    assert_eq!(e.message, r#"Unsupported value: "xxl": supported values: "m5.large""#);
+    assert!(has(&errs, "spec.provider.workers[0].machine.image.version", "FieldValueNotSupported"));
+    assert!(has(&errs, "spec.provider.workers[0].volume.type", "FieldValueNotSupported"));
+    let e = errs.iter().find(|e| e.field == "spec.provider.workers[0].zones[1]").unwrap();
+    assert_eq!(e.message, r#"Unsupported value: "eu-west-1z": supported values: "eu-west-1a", "eu-west-1b""#);
 
     // Unusable type, unavailable in zone, expired image, arch mismatch, volume too small.
     let mut s = shoot();
@@ -346,62 +220,36 @@ fn shoot_against_cloudprofile() {
         w.volume.as_mut().unwrap().type_ = Some("io1".into());
     }
     let errs = validate_shoot_against_cloudprofile(&s, None, &p, now());
-    let e = errs
-        .iter()
-        .find(|e| e.field == "spec.provider.workers[0].machine.type")
-        .unwrap();
-    assert!(
-        e.message.contains("is unavailable in at least one zone"),
-        "{}",
-        e.message
-    );
-    let e = errs
-        .iter()
-        .find(|e| e.field == "spec.provider.workers[0].machine.image")
-        .unwrap();
+    let e = errs.iter().find(|e| e.field == "spec.provider.workers[0].machine.type").unwrap();
+    assert!(e.message.contains("is unavailable in at least one zone"), "{}", e.message);
+    let e = errs.iter().find(|e| e.field == "spec.provider.workers[0].machine.image").unwrap();
     assert!(e.message.contains("is expired"), "{}", e.message);
-    assert!(has(
-        &errs,
-        "spec.provider.workers[0].volume.type",
-        "FieldValueInvalid"
-    ));
+    assert!(has(&errs, "spec.provider.workers[0].volume.type", "FieldValueInvalid"));
 
     let mut s = shoot();
     s.spec.provider.workers[0].machine.type_ = "old.large".into();
     s.spec.provider.workers[0].volume.as_mut().unwrap().size = "10Gi".into();
     let errs = validate_shoot_against_cloudprofile(&s, None, &p, now());
-    assert!(errs
-        .iter()
-        .any(|e| e.field.ends_with("machine.type") && e.message.contains("is unusable")));
-    assert!(has(
-        &errs,
-        "spec.provider.workers[0].volume.size",
-        "FieldValueInvalid"
-    ));
+    assert!(errs.iter().any(|e| e.field.ends_with("machine.type") && e.message.contains("is unusable")));
+    assert!(has(&errs, "spec.provider.workers[0].volume.size", "FieldValueInvalid"));
 
     let mut s = shoot();
     s.spec.provider.workers[0].machine.architecture = Some("arm64".into());
     let errs = validate_shoot_against_cloudprofile(&s, None, &p, now());
-    assert!(errs.iter().any(|e| e.field.ends_with("machine.type")
-        && e.message
-            .contains("does not support CPU architecture \"arm64\"")));
+    assert!(errs.iter().any(
+        |e| e.field.ends_with("machine.type") && e.message.contains("does not support CPU architecture \"arm64\"")
+    ));
 }
 
 #[test]
 fn shoot_name_length() {
     assert_eq!(validate_shoot_name_length("dev", "crazy-botany"), vec![]);
-    assert_eq!(
-        validate_shoot_name_length("0123456789", "01234567890"),
-        vec![]
-    );
+    assert_eq!(validate_shoot_name_length("0123456789", "01234567890"), vec![]);
     let errs = validate_shoot_name_length("0123456789", "012345678901");
     assert_eq!(fields(&errs), vec!["metadata.name"]);
     assert!(errs[0].message.contains("must not exceed 21 characters"));
     assert!(!validate_shoot_generate_name_length("0123456789", "0123456").is_empty());
-    assert_eq!(
-        shoot_technical_id("dev", "crazy-botany"),
-        "shoot--dev--crazy-botany"
-    );
+    assert_eq!(shoot_technical_id("dev", "crazy-botany"), "shoot--dev--crazy-botany");
 }
 
 fn project() -> Project {
@@ -433,42 +281,23 @@ fn project_validation() {
     assert!(has(&errs, "metadata.name", "FieldValueTooLong"));
     assert!(has(&errs, "spec.namespace", "FieldValueInvalid"));
     assert!(has(&errs, "spec.members[1]", "FieldValueDuplicate"));
-    assert!(has(
-        &errs,
-        "spec.members[1].roles[0]",
-        "FieldValueNotSupported"
-    ));
-    assert!(has(
-        &errs,
-        "spec.members[2].namespace",
-        "FieldValueRequired"
-    ));
+    assert!(has(&errs, "spec.members[1].roles[0]", "FieldValueNotSupported"));
+    assert!(has(&errs, "spec.members[2].namespace", "FieldValueRequired"));
 
     let old = project();
     let mut new = project();
     new.spec.namespace = Some("garden-other".into());
-    assert!(has(
-        &validate_project_update(&new, &old),
-        "spec.namespace",
-        "FieldValueInvalid"
-    ));
+    assert!(has(&validate_project_update(&new, &old), "spec.namespace", "FieldValueInvalid"));
     let mut old2 = project();
     old2.spec.created_by = old2.spec.owner.clone();
     let mut new2 = old2.clone();
     new2.spec.created_by.as_mut().unwrap().name = "eve".into();
-    assert!(has(
-        &validate_project_update(&new2, &old2),
-        "spec.createdBy",
-        "FieldValueInvalid"
-    ));
+    assert!(has(&validate_project_update(&new2, &old2), "spec.createdBy", "FieldValueInvalid"));
 }
 
 #[test]
 fn other_kinds() {
-    let mut cp = CloudProfile {
-        spec: profile(),
-        ..Default::default()
-    };
+    let mut cp = CloudProfile { spec: profile(), ..Default::default() };
     cp.metadata.name = Some("local".into());
     assert_eq!(validate_cloudprofile(&cp), vec![]);
     cp.spec.kubernetes.versions.push(ExpirableVersion {
@@ -479,16 +308,8 @@ fn other_kinds() {
     cp.spec.type_.clear();
     let errs = validate_cloudprofile(&cp);
     assert!(has(&errs, "spec.type", "FieldValueRequired"));
-    assert!(has(
-        &errs,
-        "spec.kubernetes.versions[6].version",
-        "FieldValueInvalid"
-    ));
-    assert!(has(
-        &errs,
-        "spec.kubernetes.versions[6].classification",
-        "FieldValueNotSupported"
-    ));
+    assert!(has(&errs, "spec.kubernetes.versions[6].version", "FieldValueInvalid"));
+    assert!(has(&errs, "spec.kubernetes.versions[6].classification", "FieldValueNotSupported"));
 
     let mut ncp = NamespacedCloudProfile::default();
     ncp.metadata.name = Some("custom".into());
@@ -497,11 +318,7 @@ fn other_kinds() {
     assert!(has(&errs, "spec.parent.name", "FieldValueRequired"));
 
     let mut seed: Seed = serde_json::from_value(serde_json::json!({"metadata": {"name": "s"}, "spec": {"provider": {"type": "local", "region": "local"}, "networks": {"pods": "10.1.0.0/16", "services": "10.1.128.0/17"}}})).unwrap();
-    assert!(has(
-        &validate_seed(&seed),
-        "spec.networks.pods",
-        "FieldValueInvalid"
-    ));
+    assert!(has(&validate_seed(&seed), "spec.networks.pods", "FieldValueInvalid"));
     seed.spec.networks.services = "10.2.0.0/16".into();
     assert_eq!(validate_seed(&seed), vec![]);
 
