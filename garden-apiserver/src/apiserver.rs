@@ -161,9 +161,57 @@ impl ApiServer {
             self.validate(rt, obj, old)?;
         }
         if ctx.admission {
+            if let (Some(obj), Operation::Create | Operation::Update) = (attrs.obj.as_deref(), operation) {
+                self.check_rbac_escalation(ctx.user, rt, ns, name, obj)?;
+            }
             self.admission.validate(&attrs, self)?;
         }
         Ok(())
+    }
+
+    /// kube's RBAC escalation prevention: nobody grants (through a role or a binding) more than they hold,
+    /// unless they may `escalate` / `bind`.
+    fn check_rbac_escalation(
+        &self,
+        user: &UserInfo,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        obj: &Value,
+    ) -> ApiResult<()> {
+        use crate::authz::escalation::{check_binding_write, check_role_write};
+        use k8s_openapi::api::rbac::v1::{PolicyRule, RoleRef};
+        if rt.group != "rbac.authorization.k8s.io" {
+            return Ok(());
+        }
+        let rbac = RbacAuthorizer::new(RbacView(self));
+        let authz = ServerAuthorizer(self);
+        let user_rules = rbac.rules_for(user, ns);
+        match rt.plural {
+            "roles" | "clusterroles" => {
+                let rules: Vec<PolicyRule> =
+                    obj.get("rules").and_then(|r| serde_json::from_value(r.clone()).ok()).unwrap_or_default();
+                check_role_write(&authz, &user_rules, user, ns, name, rt.plural == "clusterroles", &rules)
+            }
+            "rolebindings" | "clusterrolebindings" => {
+                let Some(role_ref) = obj.get("roleRef").and_then(|r| serde_json::from_value::<RoleRef>(r.clone()).ok())
+                else {
+                    return Ok(());
+                };
+                let role_rules = rbac.role_ref_rules(&role_ref, ns);
+                check_binding_write(
+                    &authz,
+                    &user_rules,
+                    user,
+                    ns,
+                    name,
+                    rt.plural == "clusterrolebindings",
+                    &role_ref,
+                    role_rules.as_deref(),
+                )
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Create a new object (already decoded by the codec).
@@ -594,6 +642,15 @@ impl Lookup for ApiServer {
 
 fn typed<T: serde::de::DeserializeOwned>(v: &Value) -> Option<T> {
     serde_json::from_value(v.clone()).ok()
+}
+
+/// The server's authorization chain as an `Authorizer` (for escalation checks).
+struct ServerAuthorizer<'a>(&'a ApiServer);
+
+impl Authorizer for ServerAuthorizer<'_> {
+    fn authorize(&self, a: &RequestAttributes) -> Decision {
+        self.0.authorize(a)
+    }
 }
 
 /// RBAC objects as the authorizer sees them: straight from the watch caches.

@@ -129,9 +129,8 @@ fn unknown_fields_are_ignored() {
 
 #[test]
 fn minimal_objects_round_trip() {
-    for v in [
-        json!({"apiVersion": "core.gardener.cloud/v1beta1", "kind": "SecretBinding", "metadata": {"name": "b", "namespace": "garden-dev"}, "secretRef": {"name": "s", "namespace": "garden-dev"}, "quotas": [{"name": "q", "namespace": "garden"}], "provider": {"type": "aws"}}),
-    ] {
+    {
+        let v = json!({"apiVersion": "core.gardener.cloud/v1beta1", "kind": "SecretBinding", "metadata": {"name": "b", "namespace": "garden-dev"}, "secretRef": {"name": "s", "namespace": "garden-dev"}, "quotas": [{"name": "q", "namespace": "garden"}], "provider": {"type": "aws"}});
         let b: SecretBinding = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(serde_json::to_value(&b).unwrap(), v);
     }

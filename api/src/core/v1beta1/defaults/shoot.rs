@@ -24,7 +24,7 @@ pub fn default_shoot(shoot: &mut Shoot) {
     let maintenance = spec.maintenance.get_or_insert_with(Default::default);
     let auto_update = maintenance
         .auto_update
-        .get_or_insert_with(|| MaintenanceAutoUpdate { kubernetes_version: true, machine_image_version: None });
+        .get_or_insert(MaintenanceAutoUpdate { kubernetes_version: true, machine_image_version: None });
     if has_workers {
         auto_update.machine_image_version.get_or_insert(true);
     }
@@ -150,12 +150,10 @@ fn node_cidr_mask_size(max_pods: i32) -> i32 {
 pub fn sync_cloud_profile_fields(spec: &mut ShootSpec) {
     let version = Version::parse_lenient(&spec.kubernetes.version);
     let at_least = |minor: u64| version.as_ref().is_some_and(|v| (v.major, v.minor) >= (1, minor));
-    if !at_least(34) {
-        if spec.cloud_profile.is_none() {
-            if let Some(name) = &spec.cloud_profile_name {
-                spec.cloud_profile =
-                    Some(super::super::CloudProfileReference { kind: "CloudProfile".into(), name: name.clone() });
-            }
+    if !at_least(34) && spec.cloud_profile.is_none() {
+        if let Some(name) = &spec.cloud_profile_name {
+            spec.cloud_profile =
+                Some(super::super::CloudProfileReference { kind: "CloudProfile".into(), name: name.clone() });
         }
     }
     if let Some(r) = spec.cloud_profile.as_mut() {
