@@ -153,12 +153,15 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
     json_response(e.code, &e.to_status(), &[])
 }
 
-/// Parse a request body as JSON, or YAML when the content type says so.
+/// Parse a request body as JSON, YAML, or kube protobuf, as the content type says.
 pub fn parse_body(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request("the request body is empty"));
     }
     let ct = content_type.split(';').next().unwrap_or_default().trim();
+    if crate::protobuf::is_protobuf(ct) {
+        return crate::protobuf::decode_to_json(body).map_err(ApiError::bad_request);
+    }
     if ct.contains("yaml") {
         let text =
             std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the request body is not valid UTF-8"))?;

@@ -1,2 +1,136 @@
+//! `garden-controller-manager`: the garden's controllers (for now the project controller). Talks
+//! only to the garden API server, through kube-rs.
 #![forbid(unsafe_code)]
-fn main() {}
+
+mod error;
+mod health;
+mod project;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use clap::{Parser, ValueEnum};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use tracing::{info, warn};
+use tracing_subscriber::EnvFilter;
+
+use crate::error::Error;
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Runs the garden controllers (project controller: per Project a namespace, member RBAC and a
+/// finalizer) against the garden API server.
+#[derive(Debug, Parser)]
+#[command(name = "garden-controller-manager", version, about, long_about = None)]
+struct Flags {
+    /// Path to the kubeconfig of the garden API server. Required unless the KUBECONFIG environment
+    /// variable is set (a list of paths separated by ':' is merged, first wins).
+    #[arg(long, env = "KUBECONFIG", value_name = "PATH")]
+    kubeconfig: String,
+
+    /// Address of the plain-HTTP health endpoint serving /healthz, /livez and /readyz (answers `ok`).
+    /// Port 0 picks a free port; the bound address is logged.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+    health_bind_address: SocketAddr,
+
+    /// Log format on stderr. The level is set by RUST_LOG (default `info`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
+    /// Number of Projects reconciled concurrently.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    concurrent_project_syncs: u16,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn client(kubeconfig: &str) -> Result<Client, Error> {
+    let err = |source: Box<dyn std::error::Error + Send + Sync>| Error::LoadKubeconfig {
+        path: kubeconfig.to_string(),
+        source,
+    };
+    let mut merged: Option<Kubeconfig> = None;
+    for path in kubeconfig.split(':').filter(|p| !p.is_empty()) {
+        let kc = Kubeconfig::read_from(PathBuf::from(path)).map_err(|e| err(e.into()))?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc).map_err(|e| err(e.into()))?,
+        });
+    }
+    let kc = merged.ok_or_else(|| err("empty kubeconfig path".into()))?;
+    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.map_err(|e| err(e.into()))?;
+    Client::try_from(config).map_err(|e| err(e.into()))
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(err) => {
+            warn!(error = %err, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => info!("received SIGTERM, shutting down"),
+        _ = tokio::signal::ctrl_c() => info!("received SIGINT, shutting down"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let flags = Flags::parse();
+    init_logging(flags.log_format);
+
+    let client = client(&flags.kubeconfig).await?;
+    let listener = health::bind(flags.health_bind_address).await?;
+    info!(address = %listener.local_addr()?, "serving /healthz and /readyz");
+    let ready = Arc::new(AtomicBool::new(false));
+    tokio::spawn(health::serve(listener, ready.clone()));
+
+    info!(kubeconfig = %flags.kubeconfig, "starting project controller");
+    project::run(client, flags.concurrent_project_syncs, ready, shutdown_signal()).await;
+    info!("stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn flags_are_documented() {
+        Flags::command().debug_assert();
+        let help = Flags::command().render_long_help().to_string();
+        for flag in ["--kubeconfig", "--health-bind-address", "--log-format", "--concurrent-project-syncs"] {
+            assert!(help.contains(flag), "{flag} missing from --help");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let f = Flags::try_parse_from(["gcm", "--kubeconfig", "/k"]).unwrap();
+        assert_eq!(f.health_bind_address, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(f.log_format, LogFormat::Text);
+        assert!(Flags::try_parse_from(["gcm", "--kubeconfig", "/k", "--log-format", "xml"]).is_err());
+    }
+}

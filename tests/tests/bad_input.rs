@@ -28,7 +28,7 @@ fn post(garden: &TestGarden, path: &str, content_type: &str, body: &[u8]) -> (u1
     };
     let (cert, key) = (decode("client-certificate-data"), decode("client-key-data"));
     let out = std::process::Command::new("curl")
-        .args(["-sk", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-H"])
+        .args(["-sk", "--http1.1", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-H"])
         .arg(format!("Content-Type: {content_type}"))
         .arg("--cert")
         .arg(&cert)

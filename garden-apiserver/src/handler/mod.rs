@@ -166,6 +166,17 @@ async fn route(
         query,
     };
     let method = req.method().clone();
+    // Refuse oversized bodies by their declared length before reading them (clients waiting on
+    // `Expect: 100-continue` then never send them).
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > srv.max_request_bytes) {
+        let e = ApiError::too_large(format!(
+            "the request body is larger than the limit of {} bytes",
+            srv.max_request_bytes
+        ));
+        return (error_response(&e), verb, resource);
+    }
     let body = if matches!(method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
         match read_body(req.into_body(), srv.max_request_bytes).await {
             Ok(b) => b,

@@ -36,12 +36,16 @@ pub async fn watch(c: &ReqCtx, rt: &Arc<ResourceType>) -> ApiResult<Response<Bod
         Some(rv) => {
             // Resuming: the revision must still exist in etcd (410 once compacted), and in our event window.
             if !c.srv.store.revision_available(rv).await? {
-                return Err(ApiError::gone(format!("too old resource version: {rv}")));
+                return Ok(expired(&ApiError::gone(format!("too old resource version: {rv}"))));
             }
             if rv > cache.rv() && !cache.wait_for_rv(rv, Duration::from_secs(3)).await {
                 return Err(ApiError::timeout(format!("Too large resource version: {rv}, current: {}", cache.rv())));
             }
-            cache.watch(Some(rv), &key_prefix)?
+            match cache.watch(Some(rv), &key_prefix) {
+                Ok(start) => start,
+                Err(e) if e.code == 410 => return Ok(expired(&e)),
+                Err(e) => return Err(e),
+            }
         }
         None => cache.watch(None, &key_prefix)?,
     };
@@ -76,6 +80,12 @@ pub async fn watch(c: &ReqCtx, rt: &Arc<ResourceType>) -> ApiResult<Response<Bod
         .header("Cache-Control", "no-cache, private")
         .body(body)
         .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// A watch that cannot start from the requested revision: 200 with one ERROR event carrying a 410 Status,
+/// as kube-apiserver answers (clients then relist).
+fn expired(e: &ApiError) -> Response<Body> {
+    crate::request::bytes_response(200, "application/json", watch_line("ERROR", &e.to_status()), &[])
 }
 
 struct Watcher {

@@ -1,0 +1,124 @@
+//! Multi-tenancy through projects: the project controller creates namespaces and member RoleBindings; RBAC
+//! isolates tenants, viewers cannot read secrets, anonymous requests are refused, and nobody escalates.
+
+use std::time::Duration;
+
+use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
+
+const PROJECTS: &str = r#"
+apiVersion: core.gardener.cloud/v1beta1
+kind: Project
+metadata:
+  name: alpha
+spec:
+  namespace: garden-alpha
+  owner: {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
+  members:
+  - {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice, role: admin}
+  - {apiGroup: rbac.authorization.k8s.io, kind: User, name: carol, role: viewer}
+---
+apiVersion: core.gardener.cloud/v1beta1
+kind: Project
+metadata:
+  name: beta
+spec:
+  namespace: garden-beta
+  owner: {apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}
+  members:
+  - {apiGroup: rbac.authorization.k8s.io, kind: User, name: bob, role: admin}
+"#;
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn tenants_are_isolated_by_project_rbac() {
+    let garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
+    let out = garden.kubectl_stdin(&["apply", "-f", "-"], PROJECTS);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for ns in ["garden-alpha", "garden-beta"] {
+        assert_eventually!(Duration::from_secs(30), || garden
+            .kubectl(&["-n", ns, "get", "rolebindings", "-o", "name"])
+            .stdout
+            .len()
+            > 0);
+    }
+    let alice = garden.user_kubeconfig("alice", &[]);
+    let bob = garden.user_kubeconfig("bob", &[]);
+    let carol = garden.user_kubeconfig("carol", &[]);
+
+    // Each admin works in their own namespace (RoleBindings may take a moment to land).
+    assert_eventually!(Duration::from_secs(30), || garden
+        .kubectl_as(&alice, &["-n", "garden-alpha", "create", "secret", "generic", "a-secret", "--from-literal=k=v"])
+        .status
+        .success());
+    garden.kubectl_as_ok(&bob, &["-n", "garden-beta", "create", "secret", "generic", "b-secret", "--from-literal=k=v"]);
+    garden.kubectl_as_ok(&alice, &["-n", "garden-alpha", "get", "shoots"]);
+
+    // ... and nowhere else.
+    let denied = garden.kubectl_as(&alice, &["-n", "garden-beta", "get", "shoots"]);
+    assert!(!denied.status.success());
+    assert!(
+        stderr(&denied).contains(r#"User "alice" cannot list resource "shoots" in API group "core.gardener.cloud" in the namespace "garden-beta""#),
+        "{}",
+        stderr(&denied)
+    );
+    let denied = garden.kubectl_as(&alice, &["-n", "garden-beta", "get", "secret", "b-secret"]);
+    assert!(stderr(&denied).contains("Forbidden") || stderr(&denied).contains("forbidden"), "{}", stderr(&denied));
+    assert!(!garden.kubectl_as(&bob, &["-n", "garden-alpha", "get", "secrets"]).status.success());
+
+    // The viewer reads shoots but not secrets.
+    assert_eventually!(Duration::from_secs(30), || garden
+        .kubectl_as(&carol, &["-n", "garden-alpha", "get", "shoots"])
+        .status
+        .success());
+    let denied = garden.kubectl_as(&carol, &["-n", "garden-alpha", "get", "secrets"]);
+    assert!(!denied.status.success());
+    assert!(stderr(&denied).contains(r#"User "carol" cannot list resource "secrets""#), "{}", stderr(&denied));
+    // kubectl auth can-i goes through SelfSubjectAccessReview.
+    let can = garden.kubectl_as(&carol, &["-n", "garden-alpha", "auth", "can-i", "get", "secrets"]);
+    assert_eq!(String::from_utf8_lossy(&can.stdout).trim(), "no");
+    let can = garden.kubectl_as(&carol, &["-n", "garden-alpha", "auth", "can-i", "list", "shoots.core.gardener.cloud"]);
+    assert_eq!(String::from_utf8_lossy(&can.stdout).trim(), "yes");
+
+    // Nobody grants themselves more than they have.
+    let escalate = garden.kubectl_as(
+        &alice,
+        &["-n", "garden-alpha", "create", "rolebinding", "root", "--clusterrole=cluster-admin", "--user=alice"],
+    );
+    assert!(!escalate.status.success(), "alice bound cluster-admin");
+    assert!(stderr(&escalate).contains("forbidden"), "{}", stderr(&escalate));
+    let escalate = garden
+        .kubectl_as(&alice, &["create", "clusterrolebinding", "root", "--clusterrole=cluster-admin", "--user=alice"]);
+    assert!(!escalate.status.success());
+}
+
+#[test]
+fn anonymous_requests_are_unauthorized_and_tokens_authenticate() {
+    let garden = TestGarden::start_with(GardenOptions {
+        token_auth_csv: Some("s3cret-token,dora,uid-dora,\"system:masters\"\n".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let anon = std::process::Command::new("curl")
+        .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("{}/api/v1/namespaces", garden.server_url()))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&anon.stdout), "401");
+    let bad = std::process::Command::new("curl")
+        .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer wrong"])
+        .arg(format!("{}/api/v1/namespaces", garden.server_url()))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&bad.stdout), "401");
+    let good = std::process::Command::new("curl")
+        .args(["-sk", "-w", "\n%{http_code}", "-H", "Authorization: Bearer s3cret-token"])
+        .arg(format!("{}/api/v1/namespaces", garden.server_url()))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&good.stdout);
+    assert!(text.ends_with("200"), "{text}");
+    assert!(text.contains("\"NamespaceList\""));
+}
