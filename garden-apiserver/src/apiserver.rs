@@ -287,7 +287,7 @@ impl ApiServer {
     }
 
     /// Read-modify-write with compare-and-swap. `mutate` builds the desired object from the current one; it is
-    /// re-run on a conflicting concurrent write unless `precondition` (a resourceVersion) pins the base.
+    /// re-run on a conflicting concurrent write unless the object it returns pins a resourceVersion (then 409).
     pub async fn update(
         &self,
         ctx: &WriteCtx<'_>,
@@ -295,16 +295,12 @@ impl ApiServer {
         ns: &str,
         name: &str,
         subresource: &str,
-        precondition: Option<i64>,
         mut mutate: impl FnMut(&Value) -> ApiResult<Value>,
     ) -> ApiResult<Value> {
         let key = self.key(rt, ns, name);
         loop {
             let kv = self.store.get(&key).await?.ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))?;
             let old = decode_stored(&kv).ok_or_else(|| ApiError::internal("stored object is not decodable"))?;
-            if precondition.is_some_and(|p| p != kv.mod_revision) {
-                return Err(ApiError::stale(rt.group, rt.plural, name));
-            }
             let mut new = mutate(&old)?;
             let sent_rv = rv_of(&new);
             if sent_rv != 0 && sent_rv != kv.mod_revision {
@@ -340,9 +336,7 @@ impl ApiServer {
                     set_rv(&mut new, rv);
                     return Ok(new);
                 }
-                CasOutcome::Conflict(_) if precondition.is_some() || sent_rv != 0 => {
-                    return Err(ApiError::stale(rt.group, rt.plural, name))
-                }
+                CasOutcome::Conflict(_) if sent_rv != 0 => return Err(ApiError::stale(rt.group, rt.plural, name)),
                 CasOutcome::Conflict(_) => continue,
             }
         }
@@ -469,7 +463,7 @@ impl ApiServer {
         }
         if remaining == 0 {
             let r = self
-                .update(&ctx, ns_rt, "", ns, "finalize", None, |cur| {
+                .update(&ctx, ns_rt, "", ns, "finalize", |cur| {
                     let mut next = cur.clone();
                     next["spec"]["finalizers"] = json!([]);
                     Ok(next)

@@ -38,11 +38,10 @@ fn tenants_are_isolated_by_project_rbac() {
     let out = garden.kubectl_stdin(&["apply", "-f", "-"], PROJECTS);
     assert!(out.status.success(), "{}", stderr(&out));
     for ns in ["garden-alpha", "garden-beta"] {
-        assert_eventually!(Duration::from_secs(30), || garden
+        assert_eventually!(Duration::from_secs(30), || !garden
             .kubectl(&["-n", ns, "get", "rolebindings", "-o", "name"])
             .stdout
-            .len()
-            > 0);
+            .is_empty());
     }
     let alice = garden.user_kubeconfig("alice", &[]);
     let bob = garden.user_kubeconfig("bob", &[]);

@@ -45,6 +45,7 @@ fn kubectl_watch_sees_create_update_delete() {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     let kinds: Vec<&str> = seen.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"], "events: {seen:?}");
     assert_eq!(seen[1].1, "2");

@@ -105,7 +105,7 @@ pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     }
     let updated = c
         .srv
-        .update(&write_ctx(c)?, rt, &c.info.namespace, &c.info.name, &c.info.subresource, None, |_| Ok(obj.clone()))
+        .update(&write_ctx(c)?, rt, &c.info.namespace, &c.info.name, &c.info.subresource, |_| Ok(obj.clone()))
         .await?;
     Ok(json_response(200, &updated, &warnings))
 }
@@ -133,7 +133,7 @@ pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Resp
     let mut warnings = Vec::new();
     let result = c
         .srv
-        .update(&ctx, rt, &c.info.namespace, &c.info.name, &c.info.subresource, None, |cur| {
+        .update(&ctx, rt, &c.info.namespace, &c.info.name, &c.info.subresource, |cur| {
             let patched = match kind {
                 PatchType::Apply => {
                     patch::server_side_apply(Some(cur), &doc, &ctx.field_manager, &api_version, &now, force)?
@@ -244,7 +244,7 @@ pub async fn bind(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Respo
     let ctx = write_ctx(c)?;
     let obj = c
         .srv
-        .update(&ctx, rt, &c.info.namespace, &c.info.name, "binding", None, |cur| {
+        .update(&ctx, rt, &c.info.namespace, &c.info.name, "binding", |cur| {
             let mut next = cur.clone();
             next["spec"]["seedName"] = json!(seed);
             Ok(next)
