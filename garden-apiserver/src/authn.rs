@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::authz::UserInfo;
 use crate::error::ApiError;
+use crate::serviceaccount::TokenIssuer;
 
 /// Identity from the TLS client certificate (CN = user, O = groups), already verified by rustls.
 pub fn user_from_cert(der: &[u8]) -> Option<UserInfo> {
@@ -69,20 +70,27 @@ fn split_csv(line: &str) -> Vec<String> {
 /// The authenticator chain of the server.
 pub struct Authenticator {
     pub tokens: TokenFile,
+    pub service_accounts: Option<TokenIssuer>,
     pub anonymous: bool,
 }
 
 impl Authenticator {
-    /// Who is calling: the client certificate wins, then a bearer token; otherwise anonymous (if enabled) or 401.
+    /// Who is calling: the client certificate wins, then a bearer token (static, or a service account token
+    /// whose account still exists with the same uid, per `sa_uid(namespace, name)`); otherwise anonymous (if
+    /// enabled) or 401.
     pub fn authenticate(
         &self,
         cert_user: Option<&UserInfo>,
         authorization: Option<&str>,
+        sa_uid: impl Fn(&str, &str) -> Option<String>,
     ) -> Result<UserInfo, ApiError> {
         let mut user = if let Some(u) = cert_user {
             u.clone()
         } else if let Some(token) = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) {
-            self.tokens.tokens.get(token).cloned().ok_or_else(ApiError::unauthorized)?
+            match self.tokens.tokens.get(token) {
+                Some(u) => u.clone(),
+                None => self.service_account(token, sa_uid).ok_or_else(ApiError::unauthorized)?,
+            }
         } else if self.anonymous {
             return Ok(UserInfo {
                 name: "system:anonymous".into(),
@@ -97,6 +105,12 @@ impl Authenticator {
         }
         Ok(user)
     }
+
+    fn service_account(&self, token: &str, sa_uid: impl Fn(&str, &str) -> Option<String>) -> Option<UserInfo> {
+        let claims = self.service_accounts.as_ref()?.verify(token, jiff::Timestamp::now().as_second())?;
+        let sa = &claims.kubernetes;
+        (sa_uid(&sa.namespace, &sa.serviceaccount.name)? == sa.serviceaccount.uid).then(|| claims.user())
+    }
 }
 
 #[cfg(test)]
@@ -106,17 +120,30 @@ mod tests {
     #[test]
     fn token_file_parses_quoted_groups() {
         let f = TokenFile::parse("t1,alice,uid1,\"dev,ops\"\nt2,bob,uid2\n").unwrap();
-        let a = Authenticator { tokens: f, anonymous: false };
-        let alice = a.authenticate(None, Some("Bearer t1")).unwrap();
+        let a = Authenticator { tokens: f, service_accounts: None, anonymous: false };
+        let alice = a.authenticate(None, Some("Bearer t1"), |_, _| None).unwrap();
         assert_eq!(alice.name, "alice");
         assert_eq!(alice.groups, vec!["dev", "ops", "system:authenticated"]);
-        assert_eq!(a.authenticate(None, Some("Bearer nope")).unwrap_err().code, 401);
-        assert_eq!(a.authenticate(None, None).unwrap_err().code, 401);
+        assert_eq!(a.authenticate(None, Some("Bearer nope"), |_, _| None).unwrap_err().code, 401);
+        assert_eq!(a.authenticate(None, None, |_, _| None).unwrap_err().code, 401);
     }
 
     #[test]
     fn anonymous_only_when_enabled() {
-        let a = Authenticator { tokens: TokenFile::default(), anonymous: true };
-        assert_eq!(a.authenticate(None, None).unwrap().name, "system:anonymous");
+        let a = Authenticator { tokens: TokenFile::default(), service_accounts: None, anonymous: true };
+        assert_eq!(a.authenticate(None, None, |_, _| None).unwrap().name, "system:anonymous");
+    }
+
+    #[test]
+    fn service_account_tokens_need_the_account() {
+        let issuer = TokenIssuer::from_secret(b"0123456789abcdef0123456789abcdef");
+        let now = jiff::Timestamp::now().as_second();
+        let token = format!("Bearer {}", issuer.issue("ns", "robot", "uid-1", &[], now, 600));
+        let a = Authenticator { tokens: TokenFile::default(), service_accounts: Some(issuer), anonymous: false };
+        let u = a.authenticate(None, Some(&token), |_, _| Some("uid-1".into())).unwrap();
+        assert_eq!(u.name, "system:serviceaccount:ns:robot");
+        // Deleted (or recreated with another uid) accounts no longer authenticate.
+        assert_eq!(a.authenticate(None, Some(&token), |_, _| None).unwrap_err().code, 401);
+        assert_eq!(a.authenticate(None, Some(&token), |_, _| Some("uid-2".into())).unwrap_err().code, 401);
     }
 }

@@ -124,6 +124,11 @@ impl CertDir {
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    write_private_bytes(path, contents.as_bytes())
+}
+
+/// Write a file only its owner can read.
+pub fn write_private_bytes(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -133,7 +138,7 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("failed to write {}", path.display()))?;
-    f.write_all(contents.as_bytes())?;
+    f.write_all(contents)?;
     Ok(())
 }
 

@@ -18,6 +18,7 @@ pub mod registry;
 pub mod request;
 pub mod selector;
 pub mod server;
+pub mod serviceaccount;
 pub mod storage;
 
 use std::sync::Arc;
@@ -56,7 +57,8 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         Some(p) => TokenFile::load(p)?,
         None => TokenFile::default(),
     };
-    let authn = Authenticator { tokens, anonymous: opts.anonymous_auth };
+    let service_accounts = Some(serviceaccount::TokenIssuer::load_or_create(&opts.cert_dir.join("sa.key"))?);
+    let authn = Authenticator { tokens, service_accounts, anonymous: opts.anonymous_auth };
     let srv = Arc::new(ApiServer::new(
         registry::Registry::standard(),
         store,
@@ -87,14 +89,11 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
 }
 
 fn write_atomically(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-    f.write_all(contents.as_bytes())?;
+    certs::write_private_bytes(&tmp, contents.as_bytes())?;
     std::fs::rename(&tmp, path).with_context(|| format!("failed to write {}", path.display()))
 }
 

@@ -121,3 +121,59 @@ fn anonymous_requests_are_unauthorized_and_tokens_authenticate() {
     assert!(text.ends_with("200"), "{text}");
     assert!(text.contains("\"NamespaceList\""));
 }
+
+fn curl_code(garden: &TestGarden, token: &str, path: &str) -> String {
+    let out = std::process::Command::new("curl")
+        .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(format!("{}{path}", garden.server_url()))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn service_account_tokens_authenticate_until_the_account_is_deleted() {
+    let garden = TestGarden::start().unwrap();
+    garden.kubectl_ok(&["-n", "default", "create", "serviceaccount", "robot"]);
+    garden.kubectl_ok(&[
+        "-n",
+        "default",
+        "create",
+        "rolebinding",
+        "robot-view",
+        "--clusterrole=view",
+        "--serviceaccount=default:robot",
+    ]);
+    let token = garden.kubectl_ok(&["-n", "default", "create", "token", "robot", "--duration=10m"]).trim().to_string();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    assert_eq!(curl_code(&garden, &token, "/api/v1/namespaces/default/configmaps"), "200");
+    // view does not include secrets.
+    assert_eq!(curl_code(&garden, &token, "/api/v1/namespaces/default/secrets"), "403");
+    let too_short = garden.kubectl(&["-n", "default", "create", "token", "robot", "--duration=1m"]);
+    assert!(!too_short.status.success());
+    garden.kubectl_ok(&["-n", "default", "delete", "serviceaccount", "robot"]);
+    assert_eq!(curl_code(&garden, &token, "/api/v1/namespaces/default/configmaps"), "401");
+}
+
+#[test]
+fn impersonation_needs_the_impersonate_verb() {
+    let garden = TestGarden::start().unwrap();
+    // The admin may impersonate: bob has no rights, so this is refused as bob.
+    let out = garden.kubectl(&["-n", "default", "get", "secrets", "--as", "bob"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(r#"User "bob" cannot list resource "secrets""#));
+    assert!(
+        garden.kubectl_ok(&["-n", "default", "get", "configmaps", "--as", "bob", "--as-group", "system:masters"]).len()
+            < 10_000
+    );
+    // bob may not impersonate anyone.
+    let bob = garden.user_kubeconfig("bob", &[]);
+    let out = garden.kubectl_as(&bob, &["get", "namespaces", "--as", "garden-admin", "--as-group", "system:masters"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot impersonate resource \"users\""),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

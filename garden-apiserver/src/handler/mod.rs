@@ -115,9 +115,17 @@ async fn route(
         _ => {}
     }
     let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let user = match srv.authn.authenticate(cert_user.as_deref(), authorization.as_deref()) {
+    let sa_uid = |ns: &str, name: &str| {
+        crate::admission::Lookup::get(srv.as_ref(), "", "serviceaccounts", ns, name)
+            .and_then(|sa| sa.pointer("/metadata/uid").and_then(serde_json::Value::as_str).map(str::to_string))
+    };
+    let user = match srv.authn.authenticate(cert_user.as_deref(), authorization.as_deref(), sa_uid) {
         Ok(u) => u,
         Err(e) => return (error_response(&e), "".into(), "".into()),
+    };
+    let user = match impersonate(&srv, user, req.headers()) {
+        Ok(u) => u,
+        Err(e) => return (error_response(&e), "impersonate".into(), "users".into()),
     };
     let Some(info) = parse_resource_path(req.method(), &path, &query) else {
         let verb = req.method().as_str().to_lowercase();
@@ -204,6 +212,35 @@ fn authorize(srv: &ApiServer, attrs: &RequestAttributes) -> ApiResult<()> {
     }
 }
 
+/// kube's impersonation: `Impersonate-User` / `Impersonate-Group` headers, allowed by the `impersonate` verb on
+/// `users` / `groups` (and `serviceaccounts` for service account names).
+fn impersonate(srv: &ApiServer, user: UserInfo, headers: &http::HeaderMap) -> ApiResult<UserInfo> {
+    let Some(as_user) = headers.get("Impersonate-User").and_then(|v| v.to_str().ok()).map(str::to_string) else {
+        if headers.contains_key("Impersonate-Group") {
+            return Err(ApiError::bad_request("requested Impersonate-Group without Impersonate-User"));
+        }
+        return Ok(user);
+    };
+    let groups: Vec<String> =
+        headers.get_all("Impersonate-Group").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+    let check = |resource: &str, namespace: &str, name: &str| {
+        let attrs = RequestAttributes::resource(&user, "impersonate", "", resource, "", namespace, name);
+        authorize(srv, &attrs)
+    };
+    match as_user.strip_prefix("system:serviceaccount:").and_then(|r| r.split_once(':')) {
+        Some((ns, name)) => check("serviceaccounts", ns, name)?,
+        None => check("users", "", &as_user)?,
+    }
+    for g in &groups {
+        check("groups", "", g)?;
+    }
+    let mut groups = groups;
+    if !groups.iter().any(|g| g == "system:authenticated") {
+        groups.push("system:authenticated".into());
+    }
+    Ok(UserInfo { name: as_user, uid: String::new(), groups })
+}
+
 async fn read_body(body: hyper::body::Incoming, limit: usize) -> ApiResult<Bytes> {
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
@@ -260,6 +297,7 @@ async fn resource_request(c: &ReqCtx, body: &[u8]) -> ApiResult<Response<Body>> 
         ("watch", "") => watch::watch(c, &rt).await,
         ("create", "") => write::create(c, &rt, body).await,
         ("create", "binding") => write::bind(c, &rt, body).await,
+        ("create", "token") => write::token_request(c, &rt, body).await,
         ("update", "" | "status" | "finalize") => write::update(c, &rt, body).await,
         ("patch", "" | "status") => write::patch(c, &rt, body).await,
         ("delete", "") => write::delete(c, &rt, body).await,

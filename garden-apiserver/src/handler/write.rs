@@ -252,3 +252,47 @@ pub async fn bind(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Respo
         .await?;
     Ok(json_response(201, &obj, &[]))
 }
+
+/// `POST serviceaccounts/{name}/token` (TokenRequest): a bound token for an existing service account.
+pub async fn token_request(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
+    let issuer = c
+        .srv
+        .authn
+        .service_accounts
+        .as_ref()
+        .ok_or_else(|| ApiError::unavailable("service account tokens are not configured"))?;
+    let sa = c.srv.get(rt, &c.info.namespace, &c.info.name).await?;
+    let req = parse_body(&c.content_type, body)?;
+    let expiration = req.pointer("/spec/expirationSeconds").and_then(Value::as_i64).unwrap_or(3600);
+    if !(600..=48 * 3600).contains(&expiration) {
+        return Err(ApiError::invalid(
+            "authentication.k8s.io",
+            "TokenRequest",
+            &c.info.name,
+            &[crate::error::FieldError::invalid(
+                "spec.expirationSeconds",
+                &json!(expiration),
+                "may not specify a duration less than 10 minutes or longer than 48 hours",
+            )],
+        ));
+    }
+    let audiences: Vec<String> = req
+        .pointer("/spec/audiences")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let uid = sa.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
+    let now = jiff::Timestamp::now();
+    let token = issuer.issue(&c.info.namespace, &c.info.name, uid, &audiences, now.as_second(), expiration);
+    let exp = jiff::Timestamp::from_second(now.as_second() + expiration).map(|t| t.to_string()).unwrap_or_default();
+    let mut out = json!({
+        "kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"name": c.info.name, "namespace": c.info.namespace, "creationTimestamp": crate::apiserver::now_rfc3339()},
+        "spec": {"audiences": audiences, "expirationSeconds": expiration},
+        "status": {"token": token, "expirationTimestamp": exp},
+    });
+    if let Some(b) = req.pointer("/spec/boundObjectRef") {
+        out["spec"]["boundObjectRef"] = b.clone();
+    }
+    Ok(json_response(201, &out, &[]))
+}

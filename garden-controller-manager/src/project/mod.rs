@@ -582,6 +582,8 @@ pub async fn run(
             match res {
                 Ok((obj, _)) => debug!(project = %obj.name, "reconciled"),
                 Err(controller::Error::ReconcilerFailed(..)) => {} // logged by reconcile
+                // A label or Shoot pointed at a Project that does not exist (any more).
+                Err(controller::Error::ObjectNotFound(obj)) => debug!(project = %obj.name, "not found"),
                 Err(err) => warn!(error = %err, "project controller"),
             }
         })
