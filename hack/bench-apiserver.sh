@@ -7,8 +7,8 @@ if [[ "${1:-}" == "--help" ]]; then sed -n 2,4p "$0"; exit 0; fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=hack/lib.sh
 source "$ROOT/hack/lib.sh"
-ensure_packages
-ensure_kubectl
+garden::ensure_packages
+garden::ensure_kubectl
 PROFILE=${BENCH_PROFILE:-release}
 cd "$ROOT"
 if [[ "$PROFILE" == release ]]; then
@@ -16,7 +16,7 @@ if [[ "$PROFILE" == release ]]; then
 else
   cargo build -p garden-apiserver -p garden-e2e --bins >&2
 fi
-TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+TARGET=$(garden::target_dir)
 export GARDEN_BIN_DIR="$TARGET/$PROFILE"
 LINE=$("$TARGET/$PROFILE/bench-apiserver" | tail -n 1)
 echo "$LINE"

@@ -190,11 +190,11 @@ impl ApiServer {
         match rt.plural {
             "roles" | "clusterroles" => {
                 let rules: Vec<PolicyRule> =
-                    obj.get("rules").and_then(|r| serde_json::from_value(r.clone()).ok()).unwrap_or_default();
+                    obj.get("rules").and_then(|r| crate::registry::from_json(r).ok()).unwrap_or_default();
                 check_role_write(&authz, &user_rules, user, ns, name, rt.plural == "clusterroles", &rules)
             }
             "rolebindings" | "clusterrolebindings" => {
-                let Some(role_ref) = obj.get("roleRef").and_then(|r| serde_json::from_value::<RoleRef>(r.clone()).ok())
+                let Some(role_ref) = obj.get("roleRef").and_then(|r| crate::registry::from_json::<RoleRef>(r).ok())
                 else {
                     return Ok(());
                 };
@@ -635,7 +635,7 @@ impl Lookup for ApiServer {
 }
 
 fn typed<T: serde::de::DeserializeOwned>(v: &Value) -> Option<T> {
-    serde_json::from_value(v.clone()).ok()
+    crate::registry::from_json(v).ok()
 }
 
 /// The server's authorization chain as an `Authorizer` (for escalation checks).

@@ -5,6 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The server allocates many small JSON nodes per request; mimalloc handles that far better than glibc malloc
+/// (measured with hack/bench-apiserver.sh).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "garden-apiserver", version, about = "Kubernetes-style API server for core.gardener.cloud on etcd")]
 struct Cli {

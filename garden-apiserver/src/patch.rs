@@ -508,6 +508,86 @@ pub fn encode_fields_v1(set: &FieldSet) -> Value {
     node_to_json(&root)
 }
 
+/// `encode_fields_v1(&field_set(obj))` in one pass, without materializing every path: the hot path of
+/// recording a manager on create.
+pub fn fields_v1_of(obj: &Value) -> Value {
+    let Some(m) = obj.as_object() else { return json!({}) };
+    let mut root = Node::default();
+    for (k, child) in m.iter().filter(|(k, _)| !k.starts_with('$')) {
+        let built = match k.as_str() {
+            "apiVersion" | "kind" => None,
+            "metadata" => child.as_object().and_then(|meta| {
+                let mut node = Node::default();
+                for (mk, mv) in
+                    meta.iter().filter(|(mk, _)| !mk.starts_with('$') && !STRIPPED_METADATA.contains(&mk.as_str()))
+                {
+                    if let Some(n) = fields_node(mv, mk) {
+                        node.children.insert(format!("f:{mk}"), n);
+                    }
+                }
+                (!node.children.is_empty()).then_some(node)
+            }),
+            _ => fields_node(child, k),
+        };
+        if let Some(n) = built {
+            root.children.insert(format!("f:{k}"), n);
+        }
+    }
+    node_to_json(&root)
+}
+
+/// Metadata fields kube never tracks (see `is_stripped`).
+const STRIPPED_METADATA: &[&str] = &[
+    "name",
+    "namespace",
+    "creationTimestamp",
+    "selfLink",
+    "uid",
+    "clusterName",
+    "generation",
+    "managedFields",
+    "resourceVersion",
+];
+
+/// The FieldsV1 node of value `v` reached through map field `field` ("" under a list item); None when the value
+/// contributes no field (null, or a keyed list without keyed items).
+fn fields_node(v: &Value, field: &str) -> Option<Node> {
+    let mut node = Node::default();
+    match v {
+        Value::Null => return None,
+        Value::Object(m) if m.is_empty() => node.member = true,
+        Value::Object(m) => {
+            node.member = OWNED_MAPS.contains(&field);
+            for (k, child) in m.iter().filter(|(k, _)| !k.starts_with('$')) {
+                if let Some(n) = fields_node(child, k) {
+                    node.children.insert(format!("f:{k}"), n);
+                }
+            }
+        }
+        Value::Array(items) => match list_strategy(field, &[items]) {
+            ListStrategy::Keyed(key) => {
+                for item in items {
+                    let Some(k) = item.get(key) else { continue };
+                    let mut child = fields_node(item, "").unwrap_or_default();
+                    child.member = true;
+                    if let PathElement::Key(text) = key_element(key, k) {
+                        node.children.insert(format!("k:{text}"), child);
+                    }
+                }
+            }
+            ListStrategy::Set => {
+                node.member = true;
+                for item in items {
+                    node.children.insert(format!("v:{item}"), Node { member: true, children: Default::default() });
+                }
+            }
+            ListStrategy::Atomic => node.member = true,
+        },
+        _ => node.member = true,
+    }
+    (node.member || !node.children.is_empty()).then_some(node)
+}
+
 fn node_to_json(node: &Node) -> Value {
     let mut m = Map::new();
     if node.member && !node.children.is_empty() {
@@ -858,6 +938,20 @@ pub fn record_update_manager(
     now: &str,
 ) {
     let manager = if field_manager.is_empty() { "unknown" } else { field_manager };
+    // Create without prior managers: the one entry owns every field.
+    if old.is_none() && obj.pointer("/metadata/managedFields").is_none() {
+        let fields = fields_v1_of(obj);
+        if fields.as_object().is_some_and(|m| !m.is_empty()) {
+            if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.insert(
+                    "managedFields".into(),
+                    json!([{"manager": manager, "operation": operation, "apiVersion": api_version, "time": now,
+                            "fieldsType": "FieldsV1", "fieldsV1": fields}]),
+                );
+            }
+        }
+        return;
+    }
     let mut entries = read_managed(Some(obj));
     if entries.is_empty() {
         entries = read_managed(old);
@@ -1263,5 +1357,22 @@ mod tests {
         let obj = ok(server_side_apply(Some(&obj), &cm(json!({"b": "2"})), "aa", "v1", t, false));
         assert_eq!(managers(&obj), vec![("aa".into(), "Apply".into()), ("zz".into(), "Update".into())]);
         assert_eq!(obj["data"], json!({"a": "1", "b": "2"}));
+    }
+    #[test]
+    fn fields_v1_fast_path_matches_the_field_set() {
+        let objs = [
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "n", "uid": "u",
+                "labels": {"x": "1"}, "annotations": {}, "finalizers": ["a", "b"]}, "data": {"k": "v", "n": null}}),
+            json!({"apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot", "metadata": {"name": "s"},
+                "spec": {"provider": {"type": "local", "workers": [{"name": "w1", "minimum": 1, "zones": ["0", "1"],
+                "machine": {"type": "m", "image": {"name": "i"}}}, {"name": "w2", "maximum": 2}]},
+                "tolerations": [{"key": "t"}], "empty": [], "networking": {"nodes": "10.0.0.0/16"},
+                "extensions": [{"type": "x", "providerConfig": {"a": [1, 2]}}], "conditions": []},
+                "status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+            json!({"metadata": {}}),
+        ];
+        for o in objs {
+            assert_eq!(fields_v1_of(&o), encode_fields_v1(&field_set(&o)), "for {o}");
+        }
     }
 }

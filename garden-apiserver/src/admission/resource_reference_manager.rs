@@ -16,7 +16,8 @@
 //! the requesting user may read the referenced secrets/quotas (the admission `Lookup` has no authorizer).
 //! The helpers at the bottom (profile resolution, project of a namespace) are shared by the other plugins.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use garden_api::core::v1beta1::{
     CloudProfile, CloudProfileSpec, NamespacedCloudProfile, NamespacedCloudProfileSpec, Project, SecretBinding, Shoot,
@@ -333,7 +334,7 @@ fn namespaced_cloud_profile_in_use(a: &Attributes<'_>, lookup: &dyn Lookup) -> R
 
 /// Decodes an admission object into its typed form (400 when it does not fit).
 pub(crate) fn decode<T: DeserializeOwned>(v: &Value) -> Result<T, ApiError> {
-    serde_json::from_value(v.clone()).map_err(|e| ApiError::bad_request(format!("could not decode object: {e}")))
+    crate::registry::from_json(v).map_err(|e| ApiError::bad_request(format!("could not decode object: {e}")))
 }
 
 /// The profile a shoot references as `(kind, name)`: `spec.cloudProfile` (kind defaults to `CloudProfile`), else
@@ -353,20 +354,36 @@ pub(crate) fn effective_profile_spec(
     lookup: &dyn Lookup,
     namespace: &str,
     spec: &ShootSpec,
-) -> Option<CloudProfileSpec> {
+) -> Option<Arc<CloudProfileSpec>> {
     let (kind, name) = profile_ref(spec)?;
     if kind != "NamespacedCloudProfile" {
-        let v = lookup.get(CORE, "cloudprofiles", "", &name)?;
-        return serde_json::from_value::<CloudProfile>((*v).clone()).ok().map(|p| p.spec);
+        return cloud_profile_spec(lookup, &name);
     }
     let v = lookup.get(CORE, "namespacedcloudprofiles", namespace, &name)?;
-    let ncp: NamespacedCloudProfile = serde_json::from_value((*v).clone()).ok()?;
+    let ncp: NamespacedCloudProfile = crate::registry::from_json(&v).ok()?;
     if let Some(status) = ncp.status.as_ref().filter(|s| !s.cloud_profile_spec.type_.is_empty()) {
-        return Some(status.cloud_profile_spec.clone());
+        return Some(Arc::new(status.cloud_profile_spec.clone()));
     }
-    let parent = lookup.get(CORE, "cloudprofiles", "", &ncp.spec.parent.name)?;
-    let parent: CloudProfile = serde_json::from_value((*parent).clone()).ok()?;
-    Some(merge_namespaced(parent.spec, &ncp.spec))
+    let parent = cloud_profile_spec(lookup, &ncp.spec.parent.name)?;
+    Some(Arc::new(merge_namespaced((*parent).clone(), &ncp.spec)))
+}
+
+/// A CloudProfile's typed spec, decoded once per resourceVersion: every shoot write needs it, and decoding a
+/// large profile per request dominated shoot admission.
+fn cloud_profile_spec(lookup: &dyn Lookup, name: &str) -> Option<Arc<CloudProfileSpec>> {
+    static DECODED: LazyLock<Mutex<HashMap<String, (String, Arc<CloudProfileSpec>)>>> = LazyLock::new(Default::default);
+    let v = lookup.get(CORE, "cloudprofiles", "", name)?;
+    let rv = v.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default().to_string();
+    if let Some((cached_rv, spec)) = DECODED.lock().ok()?.get(name) {
+        if !rv.is_empty() && *cached_rv == rv {
+            return Some(spec.clone());
+        }
+    }
+    let spec = Arc::new(crate::registry::from_json::<CloudProfile>(&v).ok()?.spec);
+    if !rv.is_empty() {
+        DECODED.lock().ok()?.insert(name.to_string(), (rv, spec.clone()));
+    }
+    Some(spec)
 }
 
 /// Overlays a NamespacedCloudProfile onto its parent (what the NamespacedCloudProfile controller renders into

@@ -6,6 +6,11 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
+/// Read a typed value out of a shared JSON tree without cloning the tree first.
+pub fn from_json<T: DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
+    T::deserialize(v)
+}
+
 /// Decodes and normalizes one kind, and describes its schema.
 pub trait Codec: Send + Sync {
     /// Decode `v` into the kind's type and back. Returns the normalized object and the paths of

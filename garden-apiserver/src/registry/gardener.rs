@@ -12,7 +12,7 @@ const CORE: &str = "core.gardener.cloud";
 const SECURITY: &str = "security.gardener.cloud";
 
 fn typed<T: DeserializeOwned>(v: &Value) -> Option<T> {
-    serde_json::from_value(v.clone()).ok()
+    super::from_json(v).ok()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use self::codec::{Codec, TypedCodec};
+pub use self::codec::{from_json, Codec, TypedCodec};
 pub use self::table::Column;
 use crate::error::FieldError;
 
