@@ -371,7 +371,9 @@ pub(crate) fn effective_profile_spec(
 /// A CloudProfile's typed spec, decoded once per resourceVersion: every shoot write needs it, and decoding a
 /// large profile per request dominated shoot admission.
 fn cloud_profile_spec(lookup: &dyn Lookup, name: &str) -> Option<Arc<CloudProfileSpec>> {
-    static DECODED: LazyLock<Mutex<HashMap<String, (String, Arc<CloudProfileSpec>)>>> = LazyLock::new(Default::default);
+    /// name -> (resourceVersion, decoded spec)
+    type Decoded = HashMap<String, (String, Arc<CloudProfileSpec>)>;
+    static DECODED: LazyLock<Mutex<Decoded>> = LazyLock::new(Default::default);
     let v = lookup.get(CORE, "cloudprofiles", "", name)?;
     let rv = v.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some((cached_rv, spec)) = DECODED.lock().ok()?.get(name) {
