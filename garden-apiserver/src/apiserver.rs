@@ -262,7 +262,7 @@ impl ApiServer {
         if ctx.dry_run {
             return Ok(obj);
         }
-        let bytes = encode(&obj);
+        let bytes = encode(&mut obj);
         match self.store.create(&self.key(rt, ns, &name), bytes).await? {
             CasOutcome::Done(rv) => {
                 set_rv(&mut obj, rv);
@@ -329,7 +329,7 @@ impl ApiServer {
             let outcome = if finished {
                 self.store.delete(&key, kv.mod_revision).await?
             } else {
-                self.store.update(&key, encode(&new), kv.mod_revision).await?
+                self.store.update(&key, encode(&mut new), kv.mod_revision).await?
             };
             match outcome {
                 CasOutcome::Done(rv) => {
@@ -387,7 +387,7 @@ impl ApiServer {
                 if ctx.dry_run {
                     return Ok((obj, false));
                 }
-                match self.store.update(&key, encode(&obj), kv.mod_revision).await? {
+                match self.store.update(&key, encode(&mut obj), kv.mod_revision).await? {
                     CasOutcome::Done(rv) => {
                         set_rv(&mut obj, rv);
                         return Ok((obj, false));
@@ -508,13 +508,13 @@ fn metadata_mut(obj: &mut Value) -> ApiResult<&mut Map<String, Value>> {
         .ok_or_else(|| ApiError::bad_request("metadata must be an object"))
 }
 
-/// Stored bytes: the object without its resourceVersion (that is the etcd revision).
-fn encode(obj: &Value) -> Vec<u8> {
-    let mut o = obj.clone();
-    if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+/// Stored bytes: the object without its resourceVersion (that is the etcd revision, stamped back on read and
+/// after the write).
+fn encode(obj: &mut Value) -> Vec<u8> {
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("resourceVersion");
     }
-    serde_json::to_vec(&o).unwrap_or_default()
+    serde_json::to_vec(obj).unwrap_or_default()
 }
 
 pub fn has_finalizers(obj: &Value) -> bool {

@@ -22,22 +22,30 @@ pub trait Codec: Send + Sync {
     fn schema_name(&self) -> String;
 }
 
-pub struct TypedCodec<T>(PhantomData<fn() -> T>);
+/// Decoding through the Rust type `T`, with `T`'s static defaulting applied while typed (kube defaults at
+/// decode time too), so the object is converted only once per request.
+pub struct TypedCodec<T> {
+    defaults: Option<fn(&mut T)>,
+    _type: PhantomData<fn() -> T>,
+}
 
-impl<T> TypedCodec<T> {
-    pub fn boxed() -> Box<dyn Codec>
-    where
-        T: DeserializeOwned + Serialize + JsonSchema + 'static,
-    {
-        Box::new(Self(PhantomData))
+impl<T: DeserializeOwned + Serialize + JsonSchema + 'static> TypedCodec<T> {
+    pub fn boxed() -> Box<dyn Codec> {
+        Box::new(Self { defaults: None, _type: PhantomData })
+    }
+    pub fn with_defaults(defaults: fn(&mut T)) -> Box<dyn Codec> {
+        Box::new(Self { defaults: Some(defaults), _type: PhantomData })
     }
 }
 
 impl<T: DeserializeOwned + Serialize + JsonSchema> Codec for TypedCodec<T> {
     fn decode(&self, v: Value) -> Result<(Value, Vec<String>), String> {
         let mut unknown = Vec::new();
-        let typed: T =
+        let mut typed: T =
             serde_ignored::deserialize(v, |path| unknown.push(render_path(&path))).map_err(|e| e.to_string())?;
+        if let Some(defaults) = self.defaults {
+            defaults(&mut typed);
+        }
         let out = serde_json::to_value(typed).map_err(|e| e.to_string())?;
         Ok((out, unknown))
     }

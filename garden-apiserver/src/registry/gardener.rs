@@ -55,7 +55,7 @@ pub fn types() -> Vec<ResourceType> {
             true,
             &[],
             &["status", "binding"],
-            TypedCodec::<core::Shoot>::boxed(),
+            TypedCodec::<core::Shoot>::with_defaults(garden_api::core::v1beta1::defaults::default_shoot),
             Box::new(ShootStrategy),
         ),
         rt(
@@ -161,21 +161,9 @@ fn with_typed2<T: DeserializeOwned>(
     }
 }
 
-/// Re-serialize after a typed defaulting function.
-fn default_typed<T: DeserializeOwned + serde::Serialize>(v: &mut Value, f: impl FnOnce(&mut T)) {
-    if let Some(mut t) = typed::<T>(v) {
-        f(&mut t);
-        if let Ok(out) = serde_json::to_value(t) {
-            *v = out;
-        }
-    }
-}
-
 struct ShootStrategy;
+/// Static defaults run in the codec (`TypedCodec::with_defaults`), while the object is typed.
 impl Strategy for ShootStrategy {
-    fn default(&self, obj: &mut Value) {
-        default_typed::<core::Shoot>(obj, garden_api::core::v1beta1::defaults::default_shoot);
-    }
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         with_typed::<core::Shoot>(obj, garden_api::core::v1beta1::validation::validate_shoot)
     }
