@@ -17,6 +17,7 @@ use crate::registry::{Registry, ResourceType};
 use crate::storage::cache::{rv_of, set_rv, WatchCache};
 use crate::storage::decode_stored;
 use crate::storage::etcd::{CasOutcome, EtcdStore};
+use crate::storage::object::Want;
 
 /// Server-wide state.
 pub struct ApiServer {
@@ -67,7 +68,18 @@ impl ApiServer {
     ) -> Self {
         let mut caches = HashMap::new();
         for rt in registry.all().iter().filter(|rt| !rt.create_only) {
-            let cache = WatchCache::start(store.clone(), rt.key_root(&prefix));
+            let want = Want::from_paths(
+                [
+                    "metadata.name",
+                    "metadata.namespace",
+                    "metadata.labels",
+                    "metadata.deletionTimestamp",
+                    "metadata.resourceVersion",
+                ]
+                .into_iter()
+                .chain(rt.strategy.field_selectors().iter().copied()),
+            );
+            let cache = WatchCache::start(store.clone(), rt.key_root(&prefix), want);
             caches.insert((rt.group.to_string(), rt.plural.to_string()), cache);
         }
         let openapi = OpenApi::build(&registry);
@@ -434,8 +446,8 @@ impl ApiServer {
                 return;
             };
             let (namespaces, _) = cache.list(cache.prefix());
-            for ns in namespaces.iter().filter(|n| n.pointer("/metadata/deletionTimestamp").is_some()) {
-                let name = ns.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+            for ns in namespaces.iter().filter(|n| n.index.pointer("/metadata/deletionTimestamp").is_some()) {
+                let name = ns.name().to_string();
                 if let Err(e) = self.clean_namespace(&system, &ns_rt, &name).await {
                     tracing::warn!(namespace = %name, error = %e, "namespace cleanup failed");
                 }
@@ -453,8 +465,7 @@ impl ApiServer {
             let (objs, _) = cache.list(&self.collection_prefix(rt, ns));
             for o in objs {
                 remaining += 1;
-                let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-                match self.delete(&ctx, rt, ns, name, &DeleteOpts::default()).await {
+                match self.delete(&ctx, rt, ns, o.name(), &DeleteOpts::default()).await {
                     Ok(_) => {}
                     Err(e) if e.code == 404 => {}
                     Err(e) => return Err(e),
@@ -621,7 +632,7 @@ fn merge_system_metadata(
 impl Lookup for ApiServer {
     fn get(&self, group: &str, plural: &str, namespace: &str, name: &str) -> Option<Arc<Value>> {
         let rt = self.registry.all().iter().find(|rt| rt.group == group && rt.plural == plural)?;
-        self.cache(rt)?.get(&self.key(rt, namespace, name))
+        self.cache(rt)?.get(&self.key(rt, namespace, name)).map(|o| Arc::new(o.parse()))
     }
     fn list(&self, group: &str, plural: &str, namespace: &str) -> Vec<Arc<Value>> {
         let Some(rt) = self.registry.all().iter().find(|rt| rt.group == group && rt.plural == plural) else {
@@ -630,7 +641,7 @@ impl Lookup for ApiServer {
         let Some(cache) = self.cache(rt) else {
             return Vec::new();
         };
-        cache.list(&self.collection_prefix(rt, namespace)).0
+        cache.list(&self.collection_prefix(rt, namespace)).0.iter().map(|o| Arc::new(o.parse())).collect()
     }
 }
 

@@ -13,8 +13,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::registry::{table, ResourceType};
 use crate::request::{bytes_response, json_response, Body};
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::storage::decode_stored;
 use crate::storage::etcd::prefix_end;
+use crate::storage::object::CachedObject;
 
 /// Label + field selectors of a list or watch.
 pub struct Filter {
@@ -59,7 +59,7 @@ pub async fn get(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
         c.srv
             .cache(rt)
             .and_then(|cache| cache.get(&key))
-            .map(|o| (*o).clone())
+            .map(|o| o.parse())
             .ok_or_else(|| ApiError::not_found(rt.group, rt.plural, &c.info.name))?
     } else {
         c.srv.get(rt, &c.info.namespace, &c.info.name).await?
@@ -91,7 +91,7 @@ pub async fn list(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
     let rv_param = c.query.get("resourceVersion");
     let prefix = c.srv.collection_prefix(rt, &c.info.namespace);
     let cont = c.query.get("continue");
-    let (items, rv, next): (Vec<Arc<Value>>, i64, Option<(String, i64)>) =
+    let (items, rv, next): (Vec<Arc<CachedObject>>, i64, Option<(String, i64)>) =
         if cont.is_some() || (limit > 0 && rv_param != Some("0")) {
             from_etcd(c, rt, &prefix, &filter, limit, cont).await?
         } else {
@@ -107,11 +107,12 @@ pub async fn list(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
     Ok(match c.negotiated {
         Negotiated::Table => {
             let include = table::IncludeObject::parse(c.query.get("includeObject"));
-            let refs: Vec<&Value> = items.iter().map(|a| a.as_ref()).collect();
+            let parsed: Vec<Value> = items.iter().map(|o| o.parse()).collect();
+            let refs: Vec<&Value> = parsed.iter().collect();
             json_response(200, &table::table(rt, &refs, include, list_meta), &[])
         }
         Negotiated::PartialObjectMetadata => {
-            let items: Vec<Value> = items.iter().map(|o| partial_metadata(o)).collect();
+            let items: Vec<Value> = items.iter().map(|o| partial_metadata(&o.parse())).collect();
             json_response(
                 200,
                 &json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta, "items": items}),
@@ -123,8 +124,8 @@ pub async fn list(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
 }
 
 /// `{"kind":"ShootList",...,"items":[...]}` written straight from the shared objects (no copies).
-fn encode_list(rt: &ResourceType, list_meta: &Value, items: &[Arc<Value>]) -> Bytes {
-    let mut buf = Vec::with_capacity(64 + items.len() * 1024);
+fn encode_list(rt: &ResourceType, list_meta: &Value, items: &[Arc<CachedObject>]) -> Bytes {
+    let mut buf = Vec::with_capacity(64 + items.len() * 2048);
     buf.extend_from_slice(b"{\"kind\":\"");
     buf.extend_from_slice(rt.kind.as_bytes());
     buf.extend_from_slice(b"List\",\"apiVersion\":\"");
@@ -136,7 +137,7 @@ fn encode_list(rt: &ResourceType, list_meta: &Value, items: &[Arc<Value>]) -> By
         if i > 0 {
             buf.push(b',');
         }
-        let _ = serde_json::to_writer(&mut buf, item.as_ref());
+        item.write_json(&mut buf);
     }
     buf.extend_from_slice(b"]}");
     Bytes::from(buf)
@@ -148,7 +149,7 @@ async fn from_cache(
     prefix: &str,
     filter: &Filter,
     rv_param: Option<&str>,
-) -> ApiResult<(Vec<Arc<Value>>, i64, Option<(String, i64)>)> {
+) -> ApiResult<(Vec<Arc<CachedObject>>, i64, Option<(String, i64)>)> {
     let cache = c.srv.cache(rt).ok_or_else(|| ApiError::method_not_allowed("this resource cannot be listed"))?;
     let wanted = match rv_param {
         Some("0") => 0,
@@ -160,7 +161,7 @@ async fn from_cache(
         return Err(ApiError::timeout(format!("Too large resource version: {wanted}, current: {}", cache.rv())));
     }
     let (items, rv) = cache.list(prefix);
-    let items = items.into_iter().filter(|o| filter.matches(rt, o)).collect();
+    let items = items.into_iter().filter(|o| filter.matches(rt, &o.index)).collect();
     Ok((items, rv, None))
 }
 
@@ -171,8 +172,9 @@ async fn from_etcd(
     filter: &Filter,
     limit: i64,
     cont: Option<&str>,
-) -> ApiResult<(Vec<Arc<Value>>, i64, Option<(String, i64)>)> {
+) -> ApiResult<(Vec<Arc<CachedObject>>, i64, Option<(String, i64)>)> {
     let end = prefix_end(prefix);
+    let projection = c.srv.cache(rt).map(|cache| cache.want().clone()).unwrap_or_default();
     let (mut start, mut revision) = match cont {
         Some(token) => {
             let t = decode_continue(token)?;
@@ -195,16 +197,17 @@ async fn from_etcd(
         })?;
         revision = page.revision;
         let last_key = page.kvs.last().map(|kv| kv.key.clone());
-        for kv in &page.kvs {
-            if let Some(obj) = decode_stored(kv) {
-                if filter.matches(rt, &obj) {
+        let more = page.more;
+        for kv in page.kvs {
+            if let Some(obj) = CachedObject::from_raw(Bytes::from(kv.value), kv.mod_revision, &projection) {
+                if filter.matches(rt, &obj.index) {
                     items.push(Arc::new(obj));
                 }
             }
         }
         let Some(last) = last_key else { break };
         start = format!("{last}\0");
-        if !page.more {
+        if !more {
             break;
         }
         if limit > 0 && items.len() as i64 >= limit {

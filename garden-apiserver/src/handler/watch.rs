@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::metrics::METRICS;
 use crate::registry::{table, ResourceType};
 use crate::request::Body;
-use crate::storage::cache::{watch_line, CacheEvent, EventKind, WatchCache};
+use crate::storage::cache::{object_watch_line, watch_line, CacheEvent, EventKind, WatchCache};
 
 const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
 
@@ -151,8 +151,8 @@ impl Watcher {
         if !ev.key.starts_with(&self.key_prefix) || (self.single && ev.key != self.key_prefix) {
             return true;
         }
-        let now_match = self.filter.matches(&self.rt, &ev.obj);
-        let was_match = ev.prev.as_ref().is_some_and(|p| self.filter.matches(&self.rt, p));
+        let now_match = self.filter.matches(&self.rt, &ev.obj.index);
+        let was_match = ev.prev.as_ref().is_some_and(|p| self.filter.matches(&self.rt, &p.index));
         let kind = match (ev.kind, was_match, now_match) {
             (EventKind::Deleted, true, _) => EventKind::Deleted,
             (EventKind::Deleted, false, _) => return true,
@@ -163,16 +163,19 @@ impl Watcher {
         };
         let line = match self.negotiated {
             Negotiated::Json if kind == ev.kind => ev.json_line(),
-            Negotiated::Json => watch_line(kind.as_str(), &ev.obj),
-            Negotiated::PartialObjectMetadata => watch_line(
-                kind.as_str(),
-                &json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": ev.obj.get("metadata").cloned().unwrap_or(Value::Null)}),
-            ),
+            Negotiated::Json => object_watch_line(kind.as_str(), &ev.obj),
+            Negotiated::PartialObjectMetadata => {
+                let obj = ev.obj.parse();
+                let meta = obj.get("metadata").cloned().unwrap_or(Value::Null);
+                watch_line(
+                    kind.as_str(),
+                    &json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}),
+                )
+            }
             Negotiated::Table => {
-                let rv = ev.obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
-                let t =
-                    table::table(&self.rt, &[&ev.obj], table::IncludeObject::Metadata, json!({"resourceVersion": rv}));
-                watch_line(kind.as_str(), &t)
+                let obj = ev.obj.parse();
+                let rv = json!({"resourceVersion": ev.obj.rv.to_string()});
+                watch_line(kind.as_str(), &table::table(&self.rt, &[&obj], table::IncludeObject::Metadata, rv))
             }
         };
         tx.send(Ok(Frame::data(line))).await.is_ok()

@@ -208,10 +208,8 @@ pub async fn delete_collection(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> Ap
     let cache = c.srv.cache(rt).ok_or_else(|| ApiError::method_not_allowed("this resource cannot be deleted"))?;
     let (objs, _) = cache.list(&c.srv.collection_prefix(rt, &c.info.namespace));
     let mut deleted: Vec<Arc<Value>> = Vec::new();
-    for o in objs.into_iter().filter(|o| filter.matches(rt, o)) {
-        let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
-        let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-        match c.srv.delete(&ctx, rt, ns, name, &opts).await {
+    for o in objs.into_iter().filter(|o| filter.matches(rt, &o.index)) {
+        match c.srv.delete(&ctx, rt, o.namespace(), o.name(), &opts).await {
             Ok((obj, _)) => deleted.push(Arc::new(obj)),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),

@@ -10,8 +10,8 @@ use etcd_client::EventType;
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::decode_stored;
-use super::etcd::{prefix_end, EtcdStore, RawKv};
+use super::etcd::{prefix_end, EtcdStore};
+use super::object::{CachedObject, Want};
 use crate::error::ApiError;
 
 /// How many past events each resource keeps for watch resumption.
@@ -42,21 +42,32 @@ pub struct CacheEvent {
     pub rv: i64,
     pub key: String,
     /// The object after the change (for deletions: the last state, with the deletion revision).
-    pub obj: Arc<Value>,
+    pub obj: Arc<CachedObject>,
     /// The object before the change, if it existed.
-    pub prev: Option<Arc<Value>>,
+    pub prev: Option<Arc<CachedObject>>,
     /// `{"type":..,"object":..}\n`, serialized once for all plain JSON watchers.
     json_line: OnceLock<Bytes>,
 }
 
 impl CacheEvent {
-    pub fn new(kind: EventKind, rv: i64, key: String, obj: Arc<Value>, prev: Option<Arc<Value>>) -> Self {
+    pub fn new(kind: EventKind, rv: i64, key: String, obj: Arc<CachedObject>, prev: Option<Arc<CachedObject>>) -> Self {
         Self { kind, rv, key, obj, prev, json_line: OnceLock::new() }
     }
     /// The watch wire line for this event, computed once.
     pub fn json_line(&self) -> Bytes {
-        self.json_line.get_or_init(|| watch_line(self.kind.as_str(), &self.obj)).clone()
+        self.json_line.get_or_init(|| object_watch_line(self.kind.as_str(), &self.obj)).clone()
     }
+}
+
+/// `{"type":"ADDED","object":{...}}\n` straight from the cached bytes.
+pub fn object_watch_line(kind: &str, obj: &CachedObject) -> Bytes {
+    let mut buf = Vec::with_capacity(64);
+    buf.extend_from_slice(b"{\"type\":\"");
+    buf.extend_from_slice(kind.as_bytes());
+    buf.extend_from_slice(b"\",\"object\":");
+    obj.write_json(&mut buf);
+    buf.extend_from_slice(b"}\n");
+    Bytes::from(buf)
 }
 
 /// `{"type":"ADDED","object":{...}}\n`
@@ -72,7 +83,7 @@ pub fn watch_line(kind: &str, obj: &Value) -> Bytes {
 }
 
 struct State {
-    objects: BTreeMap<String, Arc<Value>>,
+    objects: BTreeMap<String, Arc<CachedObject>>,
     /// Revision the cache reflects.
     rv: i64,
     /// Events with rv > `window_start`, oldest first.
@@ -98,11 +109,12 @@ pub struct WatchCache {
     rv_tx: watch::Sender<i64>,
     progress_tx: mpsc::UnboundedSender<()>,
     store: EtcdStore,
+    want: Want,
 }
 
 impl WatchCache {
     /// Start mirroring `prefix`; returns at once, `wait_synced` tells when the first list is in.
-    pub fn start(store: EtcdStore, prefix: String) -> Arc<Self> {
+    pub fn start(store: EtcdStore, prefix: String, want: Want) -> Arc<Self> {
         let (tx, _) = broadcast::channel(FANOUT_DEPTH);
         let (rv_tx, _) = watch::channel(0);
         let (progress_tx, progress_rx) = mpsc::unbounded_channel();
@@ -119,6 +131,7 @@ impl WatchCache {
             rv_tx,
             progress_tx,
             store,
+            want,
         });
         tokio::spawn(cache.clone().run(progress_rx));
         cache
@@ -126,6 +139,11 @@ impl WatchCache {
 
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// The projection kept per object (for decoding objects read from etcd the same way).
+    pub fn want(&self) -> &Want {
+        &self.want
     }
 
     pub fn synced(&self) -> bool {
@@ -147,7 +165,7 @@ impl WatchCache {
     }
 
     /// Objects under `prefix` (a sub-prefix of the cache's), in key order, with the cache revision.
-    pub fn list(&self, prefix: &str) -> (Vec<Arc<Value>>, i64) {
+    pub fn list(&self, prefix: &str) -> (Vec<Arc<CachedObject>>, i64) {
         let Ok(s) = self.state.read() else {
             return (Vec::new(), 0);
         };
@@ -156,7 +174,7 @@ impl WatchCache {
         (items, s.rv)
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<Value>> {
+    pub fn get(&self, key: &str) -> Option<Arc<CachedObject>> {
         self.state.read().ok()?.objects.get(key).cloned()
     }
 
@@ -246,13 +264,16 @@ impl WatchCache {
         loop {
             let page = self.store.range(&start, &end, revision, 1000).await?;
             revision = page.revision;
-            for kv in &page.kvs {
-                if let Some(obj) = decode_stored(kv) {
-                    fresh.insert(kv.key.clone(), (kv.clone(), Arc::new(obj)));
+            let more = page.more;
+            let last_key = page.kvs.last().map(|kv| kv.key.clone());
+            for kv in page.kvs {
+                let rv = kv.mod_revision;
+                if let Some(obj) = CachedObject::from_raw(Bytes::from(kv.value), rv, &self.want) {
+                    fresh.insert(kv.key.clone(), Arc::new(obj));
                 }
             }
-            match (page.more, page.kvs.last()) {
-                (true, Some(last)) => start = format!("{}\0", last.key),
+            match (more, last_key) {
+                (true, Some(last)) => start = format!("{last}\0"),
                 _ => break,
             }
         }
@@ -271,9 +292,9 @@ impl WatchCache {
                     ));
                 }
             }
-            for (key, (kv, obj)) in &fresh {
+            for (key, obj) in &fresh {
                 match s.objects.get(key) {
-                    Some(old) if rv_of(old) == kv.mod_revision => {}
+                    Some(old) if old.rv == obj.rv => {}
                     Some(old) => events.push(CacheEvent::new(
                         EventKind::Modified,
                         revision,
@@ -285,7 +306,7 @@ impl WatchCache {
                 }
             }
         }
-        s.objects = fresh.into_iter().map(|(k, (_, o))| (k, o)).collect();
+        s.objects = fresh;
         s.rv = s.rv.max(revision);
         if first {
             s.window_start = revision;
@@ -302,32 +323,31 @@ impl WatchCache {
 
     fn apply_etcd_event(&self, ev: &etcd_client::Event) {
         let Some(kv) = ev.kv() else { return };
-        let raw = RawKv {
-            key: String::from_utf8_lossy(kv.key()).into_owned(),
-            value: kv.value().to_vec(),
-            mod_revision: kv.mod_revision(),
-            create_revision: kv.create_revision(),
-        };
-        let Ok(mut s) = self.state.write() else {
-            return;
-        };
-        let prev = s.objects.get(&raw.key).cloned();
-        let event = match ev.event_type() {
-            EventType::Put => {
-                let Some(obj) = decode_stored(&raw) else {
+        let key = String::from_utf8_lossy(kv.key()).into_owned();
+        let rv = kv.mod_revision();
+        // Decode before taking the lock.
+        let decoded = match ev.event_type() {
+            EventType::Put => match CachedObject::from_raw(Bytes::copy_from_slice(kv.value()), rv, &self.want) {
+                Some(o) => Some(Arc::new(o)),
+                None => {
+                    tracing::warn!(%key, "skipping undecodable object in etcd");
                     return;
-                };
-                let obj = Arc::new(obj);
-                s.objects.insert(raw.key.clone(), obj.clone());
+                }
+            },
+            EventType::Delete => None,
+        };
+        let Ok(mut s) = self.state.write() else { return };
+        let prev = s.objects.get(&key).cloned();
+        let event = match decoded {
+            Some(obj) => {
+                s.objects.insert(key.clone(), obj.clone());
                 let kind = if prev.is_some() { EventKind::Modified } else { EventKind::Added };
-                CacheEvent::new(kind, raw.mod_revision, raw.key, obj, prev)
+                CacheEvent::new(kind, rv, key, obj, prev)
             }
-            EventType::Delete => {
-                s.objects.remove(&raw.key);
+            None => {
+                s.objects.remove(&key);
                 let Some(last) = prev.clone() else { return };
-                let mut gone = (*last).clone();
-                set_rv(&mut gone, raw.mod_revision);
-                CacheEvent::new(EventKind::Deleted, raw.mod_revision, raw.key, Arc::new(gone), prev)
+                CacheEvent::new(EventKind::Deleted, rv, key, Arc::new(last.at_rv(rv)), prev)
             }
         };
         s.rv = s.rv.max(event.rv);

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod etcd;
+pub mod object;
 
 use serde_json::Value;
 
