@@ -632,7 +632,7 @@ fn merge_system_metadata(
 impl Lookup for ApiServer {
     fn get(&self, group: &str, plural: &str, namespace: &str, name: &str) -> Option<Arc<Value>> {
         let rt = self.registry.all().iter().find(|rt| rt.group == group && rt.plural == plural)?;
-        self.cache(rt)?.get(&self.key(rt, namespace, name)).map(|o| Arc::new(o.parse()))
+        self.cache(rt)?.get(&self.key(rt, namespace, name)).map(|o| o.value())
     }
     fn list(&self, group: &str, plural: &str, namespace: &str) -> Vec<Arc<Value>> {
         let Some(rt) = self.registry.all().iter().find(|rt| rt.group == group && rt.plural == plural) else {
@@ -641,7 +641,7 @@ impl Lookup for ApiServer {
         let Some(cache) = self.cache(rt) else {
             return Vec::new();
         };
-        cache.list(&self.collection_prefix(rt, namespace)).0.iter().map(|o| Arc::new(o.parse())).collect()
+        cache.list(&self.collection_prefix(rt, namespace)).0.iter().map(|o| o.value()).collect()
     }
 }
 

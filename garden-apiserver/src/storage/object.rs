@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -101,6 +102,9 @@ pub struct CachedObject {
     pub rv: i64,
     /// The projection (see `Want`).
     pub index: Value,
+    /// The parsed object, kept once something asked for it through `value()` (admission and authorization read
+    /// the same few objects on every request).
+    full: OnceLock<Arc<Value>>,
 }
 
 impl CachedObject {
@@ -122,12 +126,17 @@ impl CachedObject {
             raw
         };
         let meta_at = find_metadata(&raw);
-        Some(Self { raw, meta_at, rv, index })
+        Some(Self { raw, meta_at, rv, index, full: OnceLock::new() })
     }
 
     /// The same object at another revision (a deletion's last state).
     pub fn at_rv(&self, rv: i64) -> Self {
-        Self { rv, ..self.clone() }
+        Self { rv, raw: self.raw.clone(), meta_at: self.meta_at, index: self.index.clone(), full: OnceLock::new() }
+    }
+
+    /// The full object, parsed once and shared.
+    pub fn value(&self) -> Arc<Value> {
+        self.full.get_or_init(|| Arc::new(self.parse())).clone()
     }
 
     pub fn name(&self) -> &str {
