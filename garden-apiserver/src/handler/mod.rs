@@ -129,17 +129,7 @@ async fn route(
     };
     let Some(info) = parse_resource_path(req.method(), &path, &query) else {
         let verb = req.method().as_str().to_lowercase();
-        let attrs = RequestAttributes {
-            user: user.clone(),
-            verb: verb.clone(),
-            resource_request: false,
-            api_group: String::new(),
-            resource: String::new(),
-            subresource: String::new(),
-            namespace: String::new(),
-            name: String::new(),
-            path: path.clone(),
-        };
+        let attrs = RequestAttributes::non_resource(&user, &verb, &path);
         if let Err(e) = authorize(&srv, &attrs) {
             return (error_response(&e), verb, "nonresource".into());
         }
@@ -148,17 +138,15 @@ async fn route(
     };
     let verb = info.verb.clone();
     let resource = info.resource.clone();
-    let attrs = RequestAttributes {
-        user: user.clone(),
-        verb: info.verb.clone(),
-        resource_request: true,
-        api_group: info.group.clone(),
-        resource: info.resource.clone(),
-        subresource: info.subresource.clone(),
-        namespace: info.namespace.clone(),
-        name: info.name.clone(),
-        path: path.clone(),
-    };
+    let attrs = RequestAttributes::resource(
+        &user,
+        &info.verb,
+        &info.group,
+        &info.resource,
+        &info.subresource,
+        &info.namespace,
+        &info.name,
+    );
     if let Err(e) = authorize(&srv, &attrs) {
         return (error_response(&e), verb, resource);
     }

@@ -19,17 +19,15 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
             let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
             let s = |p: &str| spec.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
             let attrs = if spec.get("resourceAttributes").is_some() {
-                RequestAttributes {
-                    user: c.user.clone(),
-                    verb: s("/resourceAttributes/verb"),
-                    resource_request: true,
-                    api_group: s("/resourceAttributes/group"),
-                    resource: s("/resourceAttributes/resource"),
-                    subresource: s("/resourceAttributes/subresource"),
-                    namespace: s("/resourceAttributes/namespace"),
-                    name: s("/resourceAttributes/name"),
-                    path: String::new(),
-                }
+                RequestAttributes::resource(
+                    &c.user,
+                    &s("/resourceAttributes/verb"),
+                    &s("/resourceAttributes/group"),
+                    &s("/resourceAttributes/resource"),
+                    &s("/resourceAttributes/subresource"),
+                    &s("/resourceAttributes/namespace"),
+                    &s("/resourceAttributes/name"),
+                )
             } else if spec.get("nonResourceAttributes").is_some() {
                 RequestAttributes::non_resource(
                     &c.user,

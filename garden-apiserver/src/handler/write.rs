@@ -69,6 +69,17 @@ fn apply_field_validation(mode: FieldValidation, unknown: &[String], warnings: &
     }
 }
 
+/// A body naming another namespace than the URL is refused (kube's wording).
+fn check_namespace(c: &ReqCtx, rt: &ResourceType, obj: &Value) -> ApiResult<()> {
+    let sent = obj.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty());
+    if rt.namespaced && sent.is_some_and(|ns| ns != c.info.namespace) {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    Ok(())
+}
+
 fn write_ctx<'a>(c: &'a ReqCtx) -> ApiResult<WriteCtx<'a>> {
     Ok(WriteCtx { user: &c.user, dry_run: c.query.dry_run()?, admission: true, field_manager: c.field_manager() })
 }
@@ -77,15 +88,7 @@ pub async fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     let mode = FieldValidation::from_query(&c.query)?;
     let mut warnings = Vec::new();
     let obj = decode_body(rt, parse_body(&c.content_type, body)?, mode, &mut warnings)?;
-    if rt.namespaced {
-        if let Some(ns) = obj.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            if ns != c.info.namespace {
-                return Err(ApiError::bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request",
-                ));
-            }
-        }
-    }
+    check_namespace(c, rt, &obj)?;
     let created = c.srv.create(&write_ctx(c)?, rt, &c.info.namespace, obj).await?;
     Ok(json_response(201, &created, &warnings))
 }
@@ -94,15 +97,7 @@ pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     let mode = FieldValidation::from_query(&c.query)?;
     let mut warnings = Vec::new();
     let obj = decode_body(rt, parse_body(&c.content_type, body)?, mode, &mut warnings)?;
-    if rt.namespaced {
-        if let Some(ns) = obj.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            if ns != c.info.namespace {
-                return Err(ApiError::bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request",
-                ));
-            }
-        }
-    }
+    check_namespace(c, rt, &obj)?;
     let updated = c
         .srv
         .update(&write_ctx(c)?, rt, &c.info.namespace, &c.info.name, &c.info.subresource, |_| Ok(obj.clone()))
