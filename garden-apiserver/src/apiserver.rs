@@ -80,6 +80,7 @@ impl ApiServer {
                 .chain(rt.strategy.field_selectors().iter().copied()),
             );
             let cache = WatchCache::start(store.clone(), rt.key_root(&prefix), want);
+            crate::metrics::METRICS.watchers.with_label_values(&[rt.plural]).set(0);
             caches.insert((rt.group.to_string(), rt.plural.to_string()), cache);
         }
         let openapi = OpenApi::build(&registry);

@@ -20,3 +20,56 @@ fn kubectl_lists_default_namespace_and_reports_server_version() {
         "kubectl version reports no server version: {version}"
     );
 }
+
+#[test]
+fn health_metrics_discovery_and_openapi() {
+    let garden = TestGarden::start().expect("start a test garden");
+    for path in ["/healthz", "/livez", "/readyz"] {
+        let out = std::process::Command::new("curl")
+            .args(["-sk"])
+            .arg(format!("{}{path}", garden.server_url()))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok", "{path} without credentials");
+    }
+    let anon = std::process::Command::new("curl")
+        .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("{}/metrics", garden.server_url()))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&anon.stdout), "401", "metrics need authentication");
+
+    garden.kubectl_ok(&["get", "namespaces"]);
+    let metrics = garden.kubectl_ok(&["get", "--raw", "/metrics"]);
+    for name in [
+        "apiserver_request_total",
+        "apiserver_request_duration_seconds",
+        "etcd_request_duration_seconds",
+        "apiserver_registered_watchers",
+    ] {
+        assert!(metrics.contains(name), "metric {name} missing");
+    }
+    assert!(metrics.contains(r#"code="200",resource="namespaces",verb="list""#), "per verb/resource/code counts");
+
+    let group: serde_json::Value =
+        serde_json::from_str(&garden.kubectl_ok(&["get", "--raw", "/apis/core.gardener.cloud/v1beta1"])).unwrap();
+    let names: Vec<&str> = group["resources"].as_array().unwrap().iter().filter_map(|r| r["name"].as_str()).collect();
+    for r in
+        ["shoots", "shoots/status", "shoots/binding", "cloudprofiles", "seeds", "projects", "secretbindings", "quotas"]
+    {
+        assert!(names.contains(&r), "discovery lacks {r}: {names:?}");
+    }
+    let resources = garden.kubectl_ok(&["api-resources", "--api-group=core.gardener.cloud", "-o", "name"]);
+    assert!(resources.lines().any(|l| l == "shoots.core.gardener.cloud"), "{resources}");
+
+    let index: serde_json::Value = serde_json::from_str(&garden.kubectl_ok(&["get", "--raw", "/openapi/v3"])).unwrap();
+    let url = index["paths"]["apis/core.gardener.cloud/v1beta1"]["serverRelativeURL"]
+        .as_str()
+        .expect("group document listed");
+    let doc: serde_json::Value = serde_json::from_str(&garden.kubectl_ok(&["get", "--raw", url])).unwrap();
+    let patch = &doc["paths"]["/apis/core.gardener.cloud/v1beta1/namespaces/{namespace}/shoots/{name}"]["patch"];
+    assert_eq!(patch["x-kubernetes-group-version-kind"]["kind"], "Shoot");
+    assert!(patch["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "fieldValidation"));
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(schemas.values().any(|s| s["x-kubernetes-group-version-kind"][0]["kind"] == "Shoot"));
+}
