@@ -1,0 +1,4 @@
+//! gardenlet: the seed agent.
+#![forbid(unsafe_code)]
+
+fn main() {}
