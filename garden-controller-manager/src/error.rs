@@ -120,6 +120,45 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Reading the CloudProfile (or NamespacedCloudProfile) of a Shoot failed.
+    #[error("failed to get {kind} {name}: {source}")]
+    GetCloudProfile {
+        /// `CloudProfile` or `NamespacedCloudProfile`.
+        kind: String,
+        /// Profile name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Writing the scheduling decision through `shoots/binding` failed.
+    #[error("failed to bind shoot {shoot} to seed {seed}: {source}")]
+    BindShoot {
+        /// `namespace/name` of the Shoot.
+        shoot: String,
+        /// Seed name.
+        seed: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Patching the Shoot status failed.
+    #[error("failed to patch status of shoot {shoot}: {source}")]
+    PatchShootStatus {
+        /// `namespace/name` of the Shoot.
+        shoot: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// No seed fits the Shoot (retried with backoff).
+    #[error("shoot {shoot} cannot be scheduled: {reason}")]
+    Unschedulable {
+        /// `namespace/name` of the Shoot.
+        shoot: String,
+        /// Why, e.g. `0/2 seeds are available: ...`.
+        reason: String,
+    },
 }
 
 /// Exponential backoff for the `n`th consecutive failure (1-based): 1s, 2s, 4s, ... capped at 5 minutes.

@@ -1,10 +1,11 @@
-//! `garden-controller-manager`: the garden's controllers (for now the project controller). Talks
+//! `garden-controller-manager`: the garden's controllers (project controller, shoot scheduler). Talks
 //! only to the garden API server, through kube-rs.
 #![forbid(unsafe_code)]
 
 mod error;
 mod health;
 mod project;
+mod scheduler;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,7 +30,7 @@ enum LogFormat {
 }
 
 /// Runs the garden controllers (project controller: per Project a namespace, member RBAC and a
-/// finalizer) against the garden API server.
+/// finalizer; shoot scheduler: a Seed for every Shoot without one) against the garden API server.
 #[derive(Debug, Parser)]
 #[command(name = "garden-controller-manager", version, about, long_about = None)]
 struct Flags {
@@ -50,7 +51,15 @@ struct Flags {
     /// Number of Projects reconciled concurrently.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
     concurrent_project_syncs: u16,
+
+    /// How the shoot scheduler picks a seed: `same-region` (only seeds in the shoot's region) or
+    /// `minimal-distance` (the shoot's region if possible, else the closest region by name).
+    #[arg(long, value_enum, value_name = "STRATEGY", default_value_t = scheduler::Strategy::SameRegion)]
+    scheduler_strategy: scheduler::Strategy,
 }
+
+/// Number of Shoots the scheduler handles concurrently.
+const CONCURRENT_SCHEDULES: u16 = 5;
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -106,8 +115,13 @@ async fn main() -> anyhow::Result<()> {
     let ready = Arc::new(AtomicBool::new(false));
     tokio::spawn(health::serve(listener, ready.clone()));
 
+    let scheduler =
+        tokio::spawn(scheduler::run(client.clone(), flags.scheduler_strategy, CONCURRENT_SCHEDULES, shutdown_signal()));
     info!(kubeconfig = %flags.kubeconfig, "starting project controller");
     project::run(client, flags.concurrent_project_syncs, ready, shutdown_signal()).await;
+    if let Err(err) = scheduler.await {
+        warn!(error = %err, "scheduler task failed");
+    }
     info!("stopped");
     Ok(())
 }
@@ -121,7 +135,13 @@ mod tests {
     fn flags_are_documented() {
         Flags::command().debug_assert();
         let help = Flags::command().render_long_help().to_string();
-        for flag in ["--kubeconfig", "--health-bind-address", "--log-format", "--concurrent-project-syncs"] {
+        for flag in [
+            "--kubeconfig",
+            "--health-bind-address",
+            "--log-format",
+            "--concurrent-project-syncs",
+            "--scheduler-strategy",
+        ] {
             assert!(help.contains(flag), "{flag} missing from --help");
         }
     }
@@ -131,6 +151,10 @@ mod tests {
         let f = Flags::try_parse_from(["gcm", "--kubeconfig", "/k"]).unwrap();
         assert_eq!(f.health_bind_address, "127.0.0.1:0".parse().unwrap());
         assert_eq!(f.log_format, LogFormat::Text);
+        assert_eq!(f.scheduler_strategy, scheduler::Strategy::SameRegion);
+        let f =
+            Flags::try_parse_from(["gcm", "--kubeconfig", "/k", "--scheduler-strategy", "minimal-distance"]).unwrap();
+        assert_eq!(f.scheduler_strategy, scheduler::Strategy::MinimalDistance);
         assert!(Flags::try_parse_from(["gcm", "--kubeconfig", "/k", "--log-format", "xml"]).is_err());
     }
 }
