@@ -1,4 +1,190 @@
-//! gardenlet: the seed agent.
+//! `gardenlet`: the seed agent. Registers its Seed in the garden, keeps a heartbeat Lease and the
+//! Seed's `GardenletReady` condition fresh, and (later) runs shoot flows built with [`flow`].
+//! Talks only to API servers, through kube-rs.
 #![forbid(unsafe_code)]
 
-fn main() {}
+mod config;
+mod error;
+#[allow(dead_code)] // The shoot flows that use it come next.
+mod flow;
+mod health;
+mod seed;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::{Parser, ValueEnum};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use tracing::{info, warn};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::GardenletConfiguration;
+use crate::error::Error;
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Registers the configured Seed in the garden and heartbeats it: renews the Lease
+/// `gardener-system-seed-lease/<seed>` and the Seed's `GardenletReady` condition.
+#[derive(Debug, Parser)]
+#[command(name = "gardenlet", version, about, long_about = None)]
+struct Flags {
+    /// Path to the kubeconfig of the garden API server. Required unless the KUBECONFIG environment
+    /// variable is set (a list of paths separated by ':' is merged, first wins).
+    #[arg(long, env = "KUBECONFIG", value_name = "PATH")]
+    kubeconfig: String,
+
+    /// Path to the GardenletConfiguration YAML: `seedConfig` (the Seed's metadata and spec),
+    /// `leaseDurationSeconds` (default 10) and `renewIntervalSeconds` (default 2).
+    #[arg(long, value_name = "PATH")]
+    config: PathBuf,
+
+    /// Address of the plain-HTTP health endpoint serving /healthz, /livez and /readyz (ready once
+    /// the seed is registered and the last heartbeat succeeded). Port 0 picks a free port; the
+    /// bound address is logged.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+    health_bind_address: SocketAddr,
+
+    /// Log format on stderr. The level is set by RUST_LOG (default `info`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn client(kubeconfig: &str) -> Result<Client, Error> {
+    let err = |source: Box<dyn std::error::Error + Send + Sync>| Error::LoadKubeconfig {
+        path: kubeconfig.to_string(),
+        source,
+    };
+    let mut merged: Option<Kubeconfig> = None;
+    for path in kubeconfig.split(':').filter(|p| !p.is_empty()) {
+        let kc = Kubeconfig::read_from(PathBuf::from(path)).map_err(|e| err(e.into()))?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc).map_err(|e| err(e.into()))?,
+        });
+    }
+    let kc = merged.ok_or_else(|| err("empty kubeconfig path".into()))?;
+    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.map_err(|e| err(e.into()))?;
+    Client::try_from(config).map_err(|e| err(e.into()))
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(err) => {
+            warn!(error = %err, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => info!("received SIGTERM, shutting down"),
+        _ = tokio::signal::ctrl_c() => info!("received SIGINT, shutting down"),
+    }
+}
+
+/// Registers the seed (retrying with backoff until it works), then heartbeats until shutdown.
+async fn run(client: Client, config: GardenletConfiguration, ready: Arc<AtomicBool>) {
+    let mut failures = 0u32;
+    loop {
+        let registered = async {
+            seed::register(&client, &config).await?;
+            seed::ensure_lease_namespace(&client).await
+        };
+        match registered.await {
+            Ok(()) => break,
+            Err(err) => {
+                failures += 1;
+                let wait = std::time::Duration::from_secs(1 << failures.min(5));
+                warn!(error = %err, retry_in = ?wait, "seed registration failed");
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+    let mut heartbeat = seed::Heartbeat::new(client, &config);
+    let mut tick = tokio::time::interval(config.renew_interval());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    info!(seed = config.seed_name(), interval = ?config.renew_interval(), "heartbeating");
+    loop {
+        tick.tick().await;
+        match heartbeat.beat().await {
+            Ok(()) => {
+                if !ready.swap(true, Ordering::SeqCst) {
+                    info!(seed = config.seed_name(), "heartbeat succeeded, ready");
+                }
+            }
+            Err(err) => {
+                ready.store(false, Ordering::SeqCst);
+                warn!(error = %err, "heartbeat failed");
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let flags = Flags::parse();
+    init_logging(flags.log_format);
+
+    let config = GardenletConfiguration::load(&flags.config)?;
+    let client = client(&flags.kubeconfig).await?;
+    let listener = health::bind(flags.health_bind_address).await?;
+    info!(address = %listener.local_addr()?, "serving /healthz and /readyz");
+    let ready = Arc::new(AtomicBool::new(false));
+    tokio::spawn(health::serve(listener, ready.clone()));
+
+    info!(seed = config.seed_name(), kubeconfig = %flags.kubeconfig, "starting gardenlet");
+    tokio::select! {
+        _ = run(client, config, ready) => {}
+        _ = shutdown_signal() => {}
+    }
+    // The Lease is simply no longer renewed; the controller-manager's seed lifecycle marks the
+    // Seed Unknown once it expires.
+    info!("stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn flags_are_documented() {
+        Flags::command().debug_assert();
+        let help = Flags::command().render_long_help().to_string();
+        for flag in ["--kubeconfig", "--config", "--health-bind-address", "--log-format"] {
+            assert!(help.contains(flag), "{flag} missing from --help");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let f = Flags::try_parse_from(["gardenlet", "--kubeconfig", "/k", "--config", "/c"]).unwrap();
+        assert_eq!(f.health_bind_address, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(f.log_format, LogFormat::Text);
+        assert_eq!(f.config, PathBuf::from("/c"));
+        assert!(Flags::try_parse_from(["gardenlet", "--kubeconfig", "/k"]).is_err());
+        assert!(Flags::try_parse_from(["gardenlet", "--kubeconfig", "/k", "--config", "/c", "--log-format", "xml"])
+            .is_err());
+    }
+}

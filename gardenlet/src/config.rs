@@ -1,0 +1,207 @@
+//! The gardenlet configuration file (`--config`): the shape of Gardener's `GardenletConfiguration`
+//! restricted to what this gardenlet implements.
+//!
+//! ```yaml
+//! apiVersion: gardenlet.config.gardener.cloud/v1alpha1   # optional
+//! kind: GardenletConfiguration                            # optional
+//! seedConfig:
+//!   metadata: {name: local, labels: {base: local}}
+//!   spec: {provider: {type: local, region: local}, networks: {...}, ...}
+//! leaseDurationSeconds: 10   # default
+//! renewIntervalSeconds: 2    # default
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use garden_api::core::v1beta1::SeedSpec;
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// Default `leaseDurationSeconds`.
+pub const DEFAULT_LEASE_DURATION_SECONDS: u32 = 10;
+/// Default `renewIntervalSeconds`.
+pub const DEFAULT_RENEW_INTERVAL_SECONDS: u32 = 2;
+
+/// The parsed configuration file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GardenletConfiguration {
+    /// `gardenlet.config.gardener.cloud/v1alpha1` (ignored).
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// `GardenletConfiguration` (ignored).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The Seed this gardenlet registers and serves.
+    pub seed_config: SeedConfig,
+    /// `spec.leaseDurationSeconds` of the heartbeat Lease.
+    #[serde(default = "default_lease_duration")]
+    pub lease_duration_seconds: u32,
+    /// How often the Lease is renewed.
+    #[serde(default = "default_renew_interval")]
+    pub renew_interval_seconds: u32,
+}
+
+fn default_lease_duration() -> u32 {
+    DEFAULT_LEASE_DURATION_SECONDS
+}
+
+fn default_renew_interval() -> u32 {
+    DEFAULT_RENEW_INTERVAL_SECONDS
+}
+
+/// Gardener's `SeedTemplate`: the Seed's metadata and spec.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedConfig {
+    /// Name, labels and annotations of the Seed.
+    pub metadata: SeedMetadata,
+    /// The Seed's spec (owned by the gardenlet: replaces the stored spec).
+    #[serde(default)]
+    pub spec: SeedSpec,
+}
+
+/// The metadata of a Seed a gardenlet may set.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedMetadata {
+    /// Seed name (also the Lease name).
+    pub name: String,
+    /// Labels merged into the Seed's labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Annotations merged into the Seed's annotations.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl GardenletConfiguration {
+    /// Parses and checks a configuration document.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, Error> {
+        let config: Self =
+            serde_yaml::from_str(text).map_err(|source| Error::ParseConfig { path: path.to_path_buf(), source })?;
+        config.check().map_err(|reason| Error::InvalidConfig { path: path.to_path_buf(), reason })?;
+        Ok(config)
+    }
+
+    /// Reads and parses the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| Error::ReadConfig { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let name = &self.seed_config.metadata.name;
+        if name.is_empty() {
+            return Err("seedConfig.metadata.name is required".into());
+        }
+        let dns_label = name.len() <= 63
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-')
+            && !name.ends_with('-');
+        if !dns_label {
+            return Err(format!("seedConfig.metadata.name {name:?} is not a valid DNS label"));
+        }
+        if self.renew_interval_seconds == 0 {
+            return Err("renewIntervalSeconds must be positive".into());
+        }
+        if self.lease_duration_seconds < self.renew_interval_seconds {
+            return Err(format!(
+                "leaseDurationSeconds ({}) must not be smaller than renewIntervalSeconds ({})",
+                self.lease_duration_seconds, self.renew_interval_seconds
+            ));
+        }
+        Ok(())
+    }
+
+    /// The seed name.
+    pub fn seed_name(&self) -> &str {
+        &self.seed_config.metadata.name
+    }
+
+    /// The renewal interval.
+    pub fn renew_interval(&self) -> Duration {
+        Duration::from_secs(self.renew_interval_seconds.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCAL: &str = r#"
+apiVersion: gardenlet.config.gardener.cloud/v1alpha1
+kind: GardenletConfiguration
+seedConfig:
+  metadata:
+    name: local
+    labels:
+      base: local
+  spec:
+    provider:
+      type: local
+      region: local
+    networks:
+      nodes: 10.0.0.0/16
+      pods: 10.1.0.0/16
+      services: 10.2.0.0/16
+    ingress:
+      domain: ingress.local.seed.local.gardener.cloud
+      controller:
+        kind: nginx
+"#;
+
+    fn parse(text: &str) -> Result<GardenletConfiguration, Error> {
+        GardenletConfiguration::parse(text, Path::new("/c.yaml"))
+    }
+
+    #[test]
+    fn parses_seed_config_with_defaults() {
+        let c = parse(LOCAL).unwrap();
+        assert_eq!(c.seed_name(), "local");
+        assert_eq!(c.seed_config.metadata.labels.get("base").map(String::as_str), Some("local"));
+        assert_eq!(c.seed_config.spec.provider.type_, "local");
+        assert_eq!(c.seed_config.spec.provider.region, "local");
+        assert_eq!(c.seed_config.spec.networks.nodes.as_deref(), Some("10.0.0.0/16"));
+        assert_eq!(c.seed_config.spec.networks.pods, "10.1.0.0/16");
+        assert_eq!(c.seed_config.spec.ingress.as_ref().unwrap().controller.kind, "nginx");
+        assert_eq!(c.lease_duration_seconds, 10);
+        assert_eq!(c.renew_interval_seconds, 2);
+        assert_eq!(c.renew_interval(), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn explicit_intervals() {
+        let c =
+            parse("seedConfig: {metadata: {name: a}}\nleaseDurationSeconds: 40\nrenewIntervalSeconds: 10\n").unwrap();
+        assert_eq!((c.lease_duration_seconds, c.renew_interval_seconds), (40, 10));
+    }
+
+    #[test]
+    fn rejects_bad_configs() {
+        for (text, want) in [
+            ("seedConfig: {metadata: {name: ''}}", "is required"),
+            ("seedConfig: {metadata: {name: Bad_Name}}", "not a valid DNS label"),
+            ("seedConfig: {metadata: {name: a}}\nrenewIntervalSeconds: 0", "must be positive"),
+            (
+                "seedConfig: {metadata: {name: a}}\nleaseDurationSeconds: 1\nrenewIntervalSeconds: 2",
+                "must not be smaller",
+            ),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+        for text in [
+            "seedConfig: {metadata: {name: a}}\nleaseDurationSecond: 3",
+            "seedConfig: {metadata: {name: a, uid: x}}",
+            "leaseDurationSeconds: 3",
+            "seedConfig: [",
+        ] {
+            assert!(matches!(parse(text), Err(Error::ParseConfig { .. })), "{text}");
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The crate's error type: one variant per failed operation.
+
+use std::path::PathBuf;
+
+/// Errors of the gardenlet.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the kubeconfig or building the API client failed.
+    #[error("failed to load kubeconfig {path}: {source}")]
+    LoadKubeconfig {
+        /// The kubeconfig path.
+        path: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Reading the configuration file failed.
+    #[error("failed to read config {path}: {source}")]
+    ReadConfig {
+        /// The config path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid YAML of the expected shape.
+    #[error("failed to parse config {path}: {source}")]
+    ParseConfig {
+        /// The config path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// The configuration parsed but has invalid values.
+    #[error("invalid config {path}: {reason}")]
+    InvalidConfig {
+        /// The config path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Binding the health endpoint failed.
+    #[error("failed to bind health endpoint {addr}: {source}")]
+    BindHealth {
+        /// The requested address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Creating or updating the Seed object failed.
+    #[error("failed to register seed {seed}: {source}")]
+    RegisterSeed {
+        /// Seed name.
+        seed: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Creating the lease namespace failed.
+    #[error("failed to ensure namespace {namespace}: {source}")]
+    EnsureNamespace {
+        /// Namespace name.
+        namespace: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Creating or renewing the heartbeat Lease failed.
+    #[error("failed to renew lease {namespace}/{name}: {source}")]
+    RenewLease {
+        /// Lease namespace.
+        namespace: String,
+        /// Lease name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Reading the garden's server version failed.
+    #[error("failed to read the server version: {source}")]
+    ServerVersion {
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Reading the Seed or patching its status failed.
+    #[error("failed to update status of seed {seed}: {source}")]
+    UpdateSeedStatus {
+        /// Seed name.
+        seed: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+}

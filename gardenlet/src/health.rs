@@ -1,0 +1,110 @@
+//! A tiny plain-HTTP health endpoint: `GET /healthz` and `/livez` answer `ok` while the process
+//! runs, `/readyz` answers `ok` once the seed is registered and the last heartbeat succeeded (503
+//! otherwise).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::debug;
+
+use crate::error::Error;
+
+/// Binds the health endpoint; returns the listener (its local address is the bound port).
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
+    TcpListener::bind(addr).await.map_err(|source| Error::BindHealth { addr, source })
+}
+
+/// Serves health requests on `listener` forever.
+pub async fn serve(listener: TcpListener, ready: Arc<AtomicBool>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let ready = ready.clone();
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(Duration::from_secs(10), handle(stream, ready)).await;
+                });
+            }
+            Err(err) => {
+                debug!(error = %err, "health accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// The status line and body for a request line's path.
+pub fn respond(method: &str, path: &str, ready: bool) -> (&'static str, &'static str) {
+    let path = path.split('?').next().unwrap_or_default();
+    if method != "GET" && method != "HEAD" {
+        return ("405 Method Not Allowed", "method not allowed\n");
+    }
+    match path {
+        "/healthz" | "/livez" => ("200 OK", "ok"),
+        "/readyz" if ready => ("200 OK", "ok"),
+        "/readyz" => ("503 Service Unavailable", "not ready: seed not registered or heartbeat failing"),
+        _ => ("404 Not Found", "404 page not found\n"),
+    }
+}
+
+async fn handle(mut stream: TcpStream, ready: Arc<AtomicBool>) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    // Read the request head (bodies are not expected).
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let mut parts = head.lines().next().unwrap_or_default().split_whitespace();
+    let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let (status, body) = respond(method, path, ready.load(Ordering::SeqCst));
+    let body = if method == "HEAD" { "" } else { body };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert_eq!(respond("GET", "/healthz", false), ("200 OK", "ok"));
+        assert_eq!(respond("GET", "/livez", false).0, "200 OK");
+        assert_eq!(respond("GET", "/readyz", true), ("200 OK", "ok"));
+        assert_eq!(respond("GET", "/readyz?verbose", false).0, "503 Service Unavailable");
+        assert_eq!(respond("GET", "/nope", true).0, "404 Not Found");
+        assert_eq!(respond("POST", "/healthz", true).0, "405 Method Not Allowed");
+    }
+
+    #[tokio::test]
+    async fn serves_over_tcp() {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let ready = Arc::new(AtomicBool::new(false));
+        tokio::spawn(serve(listener, ready.clone()));
+        let get = |path: &'static str| async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out
+        };
+        let r = get("/healthz").await;
+        assert!(r.starts_with("HTTP/1.1 200 OK") && r.ends_with("\r\n\r\nok"), "{r}");
+        assert!(get("/readyz").await.starts_with("HTTP/1.1 503"));
+        ready.store(true, Ordering::SeqCst);
+        assert!(get("/readyz").await.ends_with("ok"));
+    }
+}
