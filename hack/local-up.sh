@@ -12,6 +12,7 @@ workspace, and starts a local garden in the background:
   etcd                       data in $GARDEN_HOME/etcd
   garden-apiserver           certs in $GARDEN_HOME/certs, admin kubeconfig at $GARDEN_HOME/kubeconfig
   garden-controller-manager  talks to the apiserver with that kubeconfig
+  gardenlet                  registers seed "local" (hack/config/gardenlet-local.yaml) and heartbeats
 
 waits until the API server is ready, writes PID files ($GARDEN_HOME/*.pid),
 prints what to do next and exits 0. Running it again while the garden is up
@@ -46,7 +47,7 @@ CERT_DIR="$GARDEN_HOME/certs"
 KUBECONFIG_PATH="$GARDEN_HOME/kubeconfig"
 STATE_FILE="$GARDEN_HOME/local.env"
 # Start order; local-down.sh stops in reverse.
-COMPONENTS=(etcd apiserver controller-manager)
+COMPONENTS=(etcd apiserver controller-manager gardenlet)
 
 # --- prerequisites and build -------------------------------------------------
 
@@ -61,7 +62,8 @@ if [[ "${GARDEN_SKIP_BUILD:-}" != "1" ]]; then
 fi
 APISERVER_BIN="$BIN_DIR/garden-apiserver"
 CONTROLLER_MANAGER_BIN="$BIN_DIR/garden-controller-manager"
-for bin in "$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN"; do
+GARDENLET_BIN="$BIN_DIR/gardenlet"
+for bin in "$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN" "$GARDENLET_BIN"; do
   [[ -x "$bin" ]] || garden::die "binary not found: $bin (did the build succeed?)"
 done
 
@@ -131,7 +133,7 @@ any_alive() {
 
 if all_alive; then
   garden::log "local garden already running"
-  for bin in "$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN"; do
+  for bin in "$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN" "$GARDENLET_BIN"; do
     if [[ "$bin" -nt "$GARDEN_HOME/apiserver.pid" ]]; then
       garden::log "note: $(basename "$bin") was rebuilt after the garden started;" \
         "run hack/local-down.sh && hack/local-up.sh to use the new build"
@@ -280,6 +282,11 @@ start_component controller-manager "$CONTROLLER_MANAGER_BIN" --kubeconfig "$KUBE
 # It has no port of its own to probe here: make sure it survives its start-up.
 sleep 2
 check_running controller-manager || garden::die "garden-controller-manager did not start"
+
+start_component gardenlet "$GARDENLET_BIN" --kubeconfig "$KUBECONFIG_PATH" \
+  --config "$GARDEN_REPO_ROOT/hack/config/gardenlet-local.yaml"
+sleep 1
+check_running gardenlet || garden::die "gardenlet did not start"
 
 kubectl --kubeconfig "$KUBECONFIG_PATH" get namespaces >/dev/null 2>&1 ||
   garden::log "warning: 'kubectl get namespaces' with the admin kubeconfig failed"
