@@ -144,6 +144,8 @@ pub struct TestGarden {
     etcd: Option<Child>,
     apiserver: Option<Child>,
     controller_manager: Option<Child>,
+    /// Running gardenlets by seed name.
+    gardenlets: Vec<(String, Child)>,
     watchdog: Option<Child>,
     /// Keep the directory on drop (a start that failed: its error names the logs).
     keep_dir: bool,
@@ -190,6 +192,7 @@ impl TestGarden {
             etcd: None,
             apiserver: None,
             controller_manager: None,
+            gardenlets: Vec::new(),
             watchdog: None,
             keep_dir: false,
         };
@@ -369,6 +372,26 @@ impl TestGarden {
         let child = self.spawn("controller-manager", cmd)?;
         self.controller_manager = Some(child);
         Ok(())
+    }
+
+    /// Starts a gardenlet for `seed` with the given GardenletConfiguration YAML (written to the garden's
+    /// directory), against the admin kubeconfig.
+    pub fn start_gardenlet(&mut self, seed: &str, config_yaml: &str) -> Result<()> {
+        let config = self.dir.join(format!("gardenlet-{seed}.yaml"));
+        fs::write(&config, config_yaml).with_context(|| format!("failed to write {}", config.display()))?;
+        let mut cmd = Command::new(self.bin_dir.join("gardenlet"));
+        cmd.arg("--kubeconfig").arg(self.kubeconfig()).arg("--config").arg(&config);
+        let child = self.spawn(&format!("gardenlet-{seed}"), cmd)?;
+        self.gardenlets.push((seed.to_string(), child));
+        Ok(())
+    }
+
+    /// Stops the gardenlet of `seed` (SIGTERM, then SIGKILL).
+    pub fn stop_gardenlet(&mut self, seed: &str) {
+        if let Some(i) = self.gardenlets.iter().position(|(s, _)| s == seed) {
+            let (name, child) = self.gardenlets.remove(i);
+            self.stop_child(&format!("gardenlet-{name}"), child, Duration::from_secs(10));
+        }
     }
 
     /// Stops garden-controller-manager (SIGTERM, then SIGKILL).
@@ -586,6 +609,9 @@ impl Drop for TestGarden {
             }
         }
         // Clients first, etcd last, so the apiserver can shut down cleanly.
+        for (seed, child) in std::mem::take(&mut self.gardenlets) {
+            self.stop_child(&format!("gardenlet-{seed}"), child, Duration::from_secs(5));
+        }
         if let Some(child) = self.controller_manager.take() {
             self.stop_child("controller-manager", child, Duration::from_secs(5));
         }
