@@ -151,6 +151,38 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Listing the Seeds (seed lifecycle check) failed.
+    #[error("failed to list seeds: {source}")]
+    ListSeeds {
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Listing the seed heartbeat Leases failed.
+    #[error("failed to list leases in namespace {namespace}: {source}")]
+    ListLeases {
+        /// Namespace of the Leases.
+        namespace: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Listing the Shoots of all namespaces failed.
+    #[error("failed to list shoots: {source}")]
+    ListAllShoots {
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Patching the Seed status failed.
+    #[error("failed to patch status of seed {seed}: {source}")]
+    PatchSeedStatus {
+        /// Seed name.
+        seed: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
     /// No seed fits the Shoot (retried with backoff).
     #[error("shoot {shoot} cannot be scheduled: {reason}")]
     Unschedulable {

@@ -1,16 +1,18 @@
-//! `garden-controller-manager`: the garden's controllers (project controller, shoot scheduler). Talks
-//! only to the garden API server, through kube-rs.
+//! `garden-controller-manager`: the garden's controllers (project controller, shoot scheduler, seed
+//! lifecycle controller). Talks only to the garden API server, through kube-rs.
 #![forbid(unsafe_code)]
 
 mod error;
 mod health;
 mod project;
 mod scheduler;
+mod seedlifecycle;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -30,7 +32,8 @@ enum LogFormat {
 }
 
 /// Runs the garden controllers (project controller: per Project a namespace, member RBAC and a
-/// finalizer; shoot scheduler: a Seed for every Shoot without one) against the garden API server.
+/// finalizer; shoot scheduler: a Seed for every Shoot without one; seed lifecycle: Seeds and Shoots
+/// whose gardenlet stopped heartbeating become `Unknown`) against the garden API server.
 #[derive(Debug, Parser)]
 #[command(name = "garden-controller-manager", version, about, long_about = None)]
 struct Flags {
@@ -56,6 +59,21 @@ struct Flags {
     /// `minimal-distance` (the shoot's region if possible, else the closest region by name).
     #[arg(long, value_enum, value_name = "STRATEGY", default_value_t = scheduler::Strategy::SameRegion)]
     scheduler_strategy: scheduler::Strategy,
+
+    /// How often the seed lifecycle controller checks the gardenlet heartbeats of all Seeds
+    /// (e.g. `2s`, `500ms`, `1m`; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = seedlifecycle::parse_duration)]
+    seed_monitor_period: Duration,
+
+    /// How long after its last Lease renewal a Seed's `GardenletReady` condition is set to
+    /// `Unknown`.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = seedlifecycle::parse_duration)]
+    seed_grace_period: Duration,
+
+    /// How long `GardenletReady` must have been `Unknown` before the health conditions of the
+    /// seed's Shoots are set to `Unknown`.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = seedlifecycle::parse_duration)]
+    shoot_monitor_grace_period: Duration,
 }
 
 /// Number of Shoots the scheduler handles concurrently.
@@ -117,10 +135,19 @@ async fn main() -> anyhow::Result<()> {
 
     let scheduler =
         tokio::spawn(scheduler::run(client.clone(), flags.scheduler_strategy, CONCURRENT_SCHEDULES, shutdown_signal()));
+    let lifecycle_config = seedlifecycle::Config {
+        monitor_period: flags.seed_monitor_period,
+        seed_grace_period: flags.seed_grace_period,
+        shoot_grace_period: flags.shoot_monitor_grace_period,
+    };
+    let lifecycle = tokio::spawn(seedlifecycle::run(client.clone(), lifecycle_config, shutdown_signal()));
     info!(kubeconfig = %flags.kubeconfig, "starting project controller");
     project::run(client, flags.concurrent_project_syncs, ready, shutdown_signal()).await;
     if let Err(err) = scheduler.await {
         warn!(error = %err, "scheduler task failed");
+    }
+    if let Err(err) = lifecycle.await {
+        warn!(error = %err, "seed lifecycle task failed");
     }
     info!("stopped");
     Ok(())
@@ -141,6 +168,9 @@ mod tests {
             "--log-format",
             "--concurrent-project-syncs",
             "--scheduler-strategy",
+            "--seed-monitor-period",
+            "--seed-grace-period",
+            "--shoot-monitor-grace-period",
         ] {
             assert!(help.contains(flag), "{flag} missing from --help");
         }
@@ -156,5 +186,11 @@ mod tests {
             Flags::try_parse_from(["gcm", "--kubeconfig", "/k", "--scheduler-strategy", "minimal-distance"]).unwrap();
         assert_eq!(f.scheduler_strategy, scheduler::Strategy::MinimalDistance);
         assert!(Flags::try_parse_from(["gcm", "--kubeconfig", "/k", "--log-format", "xml"]).is_err());
+        assert_eq!(f.seed_monitor_period, Duration::from_secs(2));
+        assert_eq!(f.seed_grace_period, Duration::from_secs(10));
+        assert_eq!(f.shoot_monitor_grace_period, Duration::from_secs(20));
+        let f = Flags::try_parse_from(["gcm", "--kubeconfig", "/k", "--seed-monitor-period", "500ms"]).unwrap();
+        assert_eq!(f.seed_monitor_period, Duration::from_millis(500));
+        assert!(Flags::try_parse_from(["gcm", "--kubeconfig", "/k", "--seed-grace-period", "ten"]).is_err());
     }
 }

@@ -73,4 +73,19 @@ fn shoots_are_bound_to_a_ready_seed_of_their_provider_and_region() {
     let out = garden.kubectl(&["delete", "seed", "local", "--wait=false"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("still used by"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The gardenlet goes away: once its lease expires the seed turns Unknown, and later its shoots do.
+    let mut garden = garden;
+    garden.stop_gardenlet("local");
+    let condition = |g: &TestGarden, kind: &str, ns: &[&str], name: &str, ty: &str| {
+        let mut args: Vec<&str> = ns.to_vec();
+        let path = format!("jsonpath={{.status.conditions[?(@.type==\"{ty}\")].status}}");
+        args.extend(["get", kind, name, "-o", &path]);
+        g.kubectl_ok(&args)
+    };
+    assert_eventually!(Duration::from_secs(60), || condition(&garden, "seed", &[], "local", "GardenletReady")
+        == "Unknown");
+    assert_eventually!(Duration::from_secs(90), || {
+        condition(&garden, "shoot", &["-n", "garden-dev"], "local", "APIServerAvailable") == "Unknown"
+    });
 }
