@@ -65,6 +65,21 @@ for name in "${ORDER[@]}"; do
   rm -f "$pidfile"
 done
 
+# Shoot control planes of the local seed run detached (they survive gardenlet restarts): stop them too,
+# API servers before their etcds.
+if [[ -d "$GARDEN_HOME/seeds" ]]; then
+  shopt -s nullglob
+  for pidfile in "$GARDEN_HOME"/seeds/*/*/apiserver.pid "$GARDEN_HOME"/seeds/*/*/etcd.pid; do
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    if garden::pid_alive "$pidfile" "$GARDEN_HOME"; then
+      garden::stop_pid "$pid" "$(basename "$(dirname "$pidfile")")/$(basename "$pidfile" .pid)" "$GRACE"
+      stopped=$((stopped + 1))
+    fi
+    rm -f "$pidfile"
+  done
+  shopt -u nullglob
+fi
+
 if [[ $stopped -eq 0 ]]; then
   garden::log "no local garden processes were running"
 else

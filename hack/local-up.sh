@@ -283,8 +283,10 @@ start_component controller-manager "$CONTROLLER_MANAGER_BIN" --kubeconfig "$KUBE
 sleep 2
 check_running controller-manager || garden::die "garden-controller-manager did not start"
 
-start_component gardenlet "$GARDENLET_BIN" --kubeconfig "$KUBECONFIG_PATH" \
-  --config "$GARDEN_REPO_ROOT/hack/config/gardenlet-local.yaml"
+# The seed's control planes live under $GARDEN_HOME/seeds/local.
+GARDENLET_CONFIG="$GARDEN_HOME/gardenlet-local.yaml"
+{ cat "$GARDEN_REPO_ROOT/hack/config/gardenlet-local.yaml"; echo "stateDir: $GARDEN_HOME/seeds/local"; } >"$GARDENLET_CONFIG"
+start_component gardenlet "$GARDENLET_BIN" --kubeconfig "$KUBECONFIG_PATH" --config "$GARDENLET_CONFIG"
 sleep 1
 check_running gardenlet || garden::die "gardenlet did not start"
 

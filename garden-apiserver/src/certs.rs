@@ -17,6 +17,11 @@ pub struct Ca {
 }
 
 impl Ca {
+    /// A CA from PEM material (e.g. a shoot's `ca-client` secret).
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> anyhow::Result<Ca> {
+        Ok(Ca { cert_pem: cert_pem.to_string(), key: KeyPair::from_pem(key_pem).context("invalid CA key")? })
+    }
+
     fn issuer(&self) -> anyhow::Result<Issuer<'_, &KeyPair>> {
         Issuer::from_ca_cert_pem(&self.cert_pem, &self.key).context("failed to parse CA certificate")
     }

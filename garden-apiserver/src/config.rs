@@ -2,7 +2,27 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+
+/// Which API the server serves.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiProfile {
+    /// A garden: Gardener's groups plus the core kube subset a garden needs.
+    #[default]
+    Garden,
+    /// A shoot cluster's API server: the core kube API (nodes, pods, services, apps/v1, ...), no Gardener groups.
+    Shoot,
+}
+
+impl ApiProfile {
+    /// The namespaces bootstrapped at start.
+    pub fn system_namespaces(self) -> &'static [&'static str] {
+        match self {
+            ApiProfile::Garden => &["default", "kube-system", "kube-public", "garden"],
+            ApiProfile::Shoot => &["default", "kube-system", "kube-public", "kube-node-lease"],
+        }
+    }
+}
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeOptions {
@@ -45,6 +65,9 @@ pub struct ServeOptions {
     /// How often etcd history is compacted, in seconds (0 = never).
     #[arg(long, default_value_t = 300)]
     pub etcd_compaction_interval: u64,
+    /// Which API to serve: `garden` (Gardener's groups) or `shoot` (a shoot cluster's core kube API).
+    #[arg(long, value_enum, default_value_t = ApiProfile::Garden)]
+    pub api_profile: ApiProfile,
     /// Log format: text or json.
     #[arg(long, default_value = "text")]
     pub log_format: String,

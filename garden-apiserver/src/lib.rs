@@ -59,16 +59,20 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     };
     let service_accounts = Some(serviceaccount::TokenIssuer::load_or_create(&opts.cert_dir.join("sa.key"))?);
     let authn = Authenticator { tokens, service_accounts, anonymous: opts.anonymous_auth };
+    let (registry, chain) = match opts.api_profile {
+        config::ApiProfile::Garden => (registry::Registry::standard(), admission::standard_chain()),
+        config::ApiProfile::Shoot => (registry::Registry::shoot(), admission::shoot_chain()),
+    };
     let srv = Arc::new(ApiServer::new(
-        registry::Registry::standard(),
+        registry,
         store,
         opts.etcd_prefix.trim_end_matches('/').to_string(),
         authn,
-        admission::standard_chain(),
+        chain,
         opts.max_request_bytes,
     ));
     wait_synced(&srv).await?;
-    bootstrap(&srv).await?;
+    bootstrap(&srv, opts.api_profile.system_namespaces()).await?;
 
     let addr = format!("{}:{}", opts.bind_address, opts.secure_port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("failed to listen on {addr}"))?;
@@ -108,7 +112,7 @@ async fn wait_synced(srv: &ApiServer) -> anyhow::Result<()> {
 }
 
 /// Objects every garden has: bootstrap RBAC policy and the system namespaces.
-async fn bootstrap(srv: &ApiServer) -> anyhow::Result<()> {
+async fn bootstrap(srv: &ApiServer, namespaces: &[&str]) -> anyhow::Result<()> {
     let find = |g: &str, p: &str| {
         srv.registry.all().iter().find(|rt| rt.group == g && rt.plural == p).cloned().context("type not registered")
     };
@@ -121,7 +125,7 @@ async fn bootstrap(srv: &ApiServer) -> anyhow::Result<()> {
         srv.ensure(&crb, "", serde_json::to_value(b)?).await?;
     }
     let ns = find("", "namespaces")?;
-    for name in ["default", "kube-system", "kube-public", "garden"] {
+    for name in namespaces {
         srv.ensure(&ns, "", serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
             .await?;
     }

@@ -109,6 +109,11 @@ pub fn standard_chain() -> Chain {
     ])
 }
 
+/// The chain of a shoot cluster's API server (`--api-profile shoot`): no Gardener plugins.
+pub fn shoot_chain() -> Chain {
+    Chain(vec![Box::new(namespace_lifecycle::NamespaceLifecycle)])
+}
+
 /// Test helpers shared by the plugins' unit tests: an in-memory `Lookup` and a one-plugin runner.
 #[cfg(test)]
 pub(crate) mod testing {

@@ -286,6 +286,7 @@ async fn resource_request(c: &ReqCtx, body: &[u8]) -> ApiResult<Response<Body>> 
         ("create", "") => write::create(c, &rt, body).await,
         ("create", "binding") => write::bind(c, &rt, body).await,
         ("create", "token") => write::token_request(c, &rt, body).await,
+        ("create", "adminkubeconfig" | "viewerkubeconfig") => write::shoot_kubeconfig(c, &rt, body).await,
         ("update", "" | "status" | "finalize") => write::update(c, &rt, body).await,
         ("patch", "" | "status") => write::patch(c, &rt, body).await,
         ("delete", "") => write::delete(c, &rt, body).await,

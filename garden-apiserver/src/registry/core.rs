@@ -1,7 +1,10 @@
 //! The core kube subset a standalone garden needs: v1 namespaces, secrets, configmaps, serviceaccounts, events;
-//! RBAC; leases; SelfSubjectAccessReview.
+//! RBAC; leases; SelfSubjectAccessReview. `shoot_types` adds what a shoot cluster's API server serves on top:
+//! nodes, pods, services, endpoints and the apps/v1 workloads (stored objects only, no controllers).
 
-use k8s_openapi::api::{authorization::v1 as authz, coordination::v1 as coord, core::v1 as core, rbac::v1 as rbac};
+use k8s_openapi::api::{
+    apps::v1 as apps, authorization::v1 as authz, coordination::v1 as coord, core::v1 as core, rbac::v1 as rbac,
+};
 use serde_json::{json, Value};
 
 use super::{str_at, Column, Plain, ResourceType, Strategy, TypedCodec};
@@ -330,5 +333,737 @@ impl Strategy for LeaseStrategy {
     }
     fn cells(&self, obj: &Value) -> Vec<Value> {
         vec![json!(str_at(obj, "/spec/holderIdentity").unwrap_or_default())]
+    }
+}
+
+/// A shoot cluster's API: the garden's core subset plus nodes, pods, services, endpoints and apps/v1 workloads.
+pub fn shoot_types() -> Vec<ResourceType> {
+    const APPS: &str = "apps";
+    const ALL: &[&str] = &["all"];
+    let with = |mut t: ResourceType, subresources: &'static [&'static str], categories: &'static [&'static str]| {
+        t.subresources = subresources;
+        t.categories = categories;
+        t
+    };
+    let mut types = self::types();
+    types.extend([
+        with(
+            rt("", "Node", "nodes", false, &["no"], TypedCodec::<core::Node>::boxed(), Box::new(NodeStrategy)),
+            &["status"],
+            &[],
+        ),
+        with(
+            rt("", "Pod", "pods", true, &["po"], TypedCodec::<core::Pod>::boxed(), Box::new(PodStrategy)),
+            &["status"],
+            ALL,
+        ),
+        with(
+            rt(
+                "",
+                "Service",
+                "services",
+                true,
+                &["svc"],
+                TypedCodec::<core::Service>::boxed(),
+                Box::new(ServiceStrategy),
+            ),
+            &["status"],
+            ALL,
+        ),
+        rt(
+            "",
+            "Endpoints",
+            "endpoints",
+            true,
+            &["ep"],
+            TypedCodec::<core::Endpoints>::boxed(),
+            Box::new(EndpointsStrategy),
+        ),
+        with(
+            rt(
+                APPS,
+                "Deployment",
+                "deployments",
+                true,
+                &["deploy"],
+                TypedCodec::<apps::Deployment>::boxed(),
+                Box::new(Workload::Deployment),
+            ),
+            &["status"],
+            ALL,
+        ),
+        with(
+            rt(
+                APPS,
+                "StatefulSet",
+                "statefulsets",
+                true,
+                &["sts"],
+                TypedCodec::<apps::StatefulSet>::boxed(),
+                Box::new(Workload::StatefulSet),
+            ),
+            &["status"],
+            ALL,
+        ),
+        with(
+            rt(
+                APPS,
+                "DaemonSet",
+                "daemonsets",
+                true,
+                &["ds"],
+                TypedCodec::<apps::DaemonSet>::boxed(),
+                Box::new(Workload::DaemonSet),
+            ),
+            &["status"],
+            ALL,
+        ),
+        with(
+            rt(
+                APPS,
+                "ReplicaSet",
+                "replicasets",
+                true,
+                &["rs"],
+                TypedCodec::<apps::ReplicaSet>::boxed(),
+                Box::new(Workload::ReplicaSet),
+            ),
+            &["status"],
+            ALL,
+        ),
+    ]);
+    types
+}
+
+fn int_at(obj: &Value, pointer: &str) -> i64 {
+    obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn array_at<'a>(obj: &'a Value, pointer: &str) -> &'a [Value] {
+    obj.pointer(pointer).and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+/// Sets `obj[key]` when absent (or null); `obj` must be an object.
+fn default_key(obj: &mut Value, key: &str, value: Value) {
+    if let Some(o) = obj.as_object_mut() {
+        let slot = o.entry(key).or_insert(Value::Null);
+        if slot.is_null() {
+            *slot = value;
+        }
+    }
+}
+
+/// The object at `obj[key]`, created when absent.
+fn child<'a>(obj: &'a mut Value, key: &str) -> Option<&'a mut Value> {
+    default_key(obj, key, json!({}));
+    obj.get_mut(key).filter(|v| v.is_object())
+}
+
+/// kube's pod spec defaults (SetDefaults_PodSpec and of its containers).
+fn default_pod_spec(spec: &mut Value) {
+    default_key(spec, "restartPolicy", json!("Always"));
+    default_key(spec, "dnsPolicy", json!("ClusterFirst"));
+    default_key(spec, "schedulerName", json!("default-scheduler"));
+    default_key(spec, "terminationGracePeriodSeconds", json!(30));
+    default_key(spec, "securityContext", json!({}));
+    for list in ["containers", "initContainers"] {
+        if let Some(cs) = spec.get_mut(list).and_then(Value::as_array_mut) {
+            for c in cs {
+                default_key(c, "terminationMessagePath", json!("/dev/termination-log"));
+                default_key(c, "terminationMessagePolicy", json!("File"));
+                let always = c.get("image").and_then(Value::as_str).is_some_and(|i| {
+                    let tag = i.rsplit('/').next().unwrap_or(i);
+                    !i.contains('@') && (!tag.contains(':') || tag.ends_with(":latest"))
+                });
+                default_key(c, "imagePullPolicy", json!(if always { "Always" } else { "IfNotPresent" }));
+                if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
+                    for p in ports {
+                        default_key(p, "protocol", json!("TCP"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Containers need a name and an image; at least one container.
+fn validate_pod_spec(spec: Option<&Value>, path: &str) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let containers = spec.and_then(|s| s.get("containers")).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    if containers.is_empty() {
+        errs.push(FieldError::required(format!("{path}.containers"), ""));
+    }
+    let mut names = std::collections::HashSet::new();
+    for (i, c) in containers.iter().enumerate() {
+        let name = str_at(c, "/name").unwrap_or_default();
+        if name.is_empty() {
+            errs.push(FieldError::required(format!("{path}.containers[{i}].name"), ""));
+        } else if !names.insert(name) {
+            errs.push(FieldError::duplicate(format!("{path}.containers[{i}].name"), &json!(name)));
+        } else {
+            errs.extend(garden_api::names::validate_dns1123_label(name, &format!("{path}.containers[{i}].name")));
+        }
+        if str_at(c, "/image").unwrap_or_default().trim().is_empty() {
+            errs.push(FieldError::required(format!("{path}.containers[{i}].image"), ""));
+        }
+    }
+    if let Some(policy) = spec.and_then(|s| str_at(s, "/restartPolicy")) {
+        if !["Always", "OnFailure", "Never"].contains(&policy) {
+            errs.push(FieldError::not_supported(
+                format!("{path}.restartPolicy"),
+                &json!(policy),
+                &["Always".into(), "Never".into(), "OnFailure".into()],
+            ));
+        }
+    }
+    errs
+}
+
+struct NodeStrategy;
+impl Strategy for NodeStrategy {
+    fn columns(&self) -> Vec<Column> {
+        vec![
+            Column::new("Status", "The status of the node"),
+            Column::new("Roles", "The roles of the node"),
+            Column::new("Version", "Kubelet version"),
+            Column::wide("Internal-IP", "Internal IP of the node"),
+            Column::wide("External-IP", "External IP of the node"),
+            Column::wide("OS-Image", "OS image reported by the node"),
+            Column::wide("Kernel-Version", "Kernel version reported by the node"),
+            Column::wide("Container-Runtime", "Container runtime reported by the node"),
+        ]
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        let ready = array_at(obj, "/status/conditions")
+            .iter()
+            .find(|c| str_at(c, "/type") == Some("Ready"))
+            .and_then(|c| str_at(c, "/status"));
+        let mut status = match ready {
+            Some("True") => "Ready".to_string(),
+            Some(_) => "NotReady".to_string(),
+            None => "Unknown".to_string(),
+        };
+        if obj.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+            status.push_str(",SchedulingDisabled");
+        }
+        let mut roles: Vec<&str> = obj
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .filter_map(|(k, v)| match k.strip_prefix("node-role.kubernetes.io/") {
+                        Some(role) if !role.is_empty() => Some(role),
+                        _ if k == "kubernetes.io/role" => v.as_str().filter(|r| !r.is_empty()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        roles.sort_unstable();
+        roles.dedup();
+        let roles = if roles.is_empty() { "<none>".to_string() } else { roles.join(",") };
+        let address = |kind: &str| {
+            array_at(obj, "/status/addresses")
+                .iter()
+                .find(|a| str_at(a, "/type") == Some(kind))
+                .and_then(|a| str_at(a, "/address"))
+                .unwrap_or("<none>")
+                .to_string()
+        };
+        let info = |key: &str| str_at(obj, &format!("/status/nodeInfo/{key}")).unwrap_or("<unknown>").to_string();
+        vec![
+            json!(status),
+            json!(roles),
+            json!(str_at(obj, "/status/nodeInfo/kubeletVersion").unwrap_or_default()),
+            json!(address("InternalIP")),
+            json!(address("ExternalIP")),
+            json!(info("osImage")),
+            json!(info("kernelVersion")),
+            json!(info("containerRuntimeVersion")),
+        ]
+    }
+    fn field(&self, obj: &Value, field: &str) -> Option<String> {
+        (field == "spec.unschedulable")
+            .then(|| obj.pointer("/spec/unschedulable").and_then(Value::as_bool).unwrap_or(false).to_string())
+    }
+    fn field_selectors(&self) -> &'static [&'static str] {
+        &["spec.unschedulable"]
+    }
+}
+
+struct PodStrategy;
+impl PodStrategy {
+    /// kubectl's STATUS column: the phase, or the reason a container is waiting/terminated, or Terminating.
+    fn status(obj: &Value) -> String {
+        let mut reason =
+            str_at(obj, "/status/reason").or(str_at(obj, "/status/phase")).unwrap_or("Pending").to_string();
+        for c in array_at(obj, "/status/containerStatuses") {
+            if let Some(r) = str_at(c, "/state/waiting/reason").filter(|r| !r.is_empty()) {
+                reason = r.to_string();
+            } else if let Some(r) = str_at(c, "/state/terminated/reason").filter(|r| !r.is_empty()) {
+                reason = r.to_string();
+            }
+        }
+        if obj.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+            reason = "Terminating".to_string();
+        }
+        reason
+    }
+}
+impl Strategy for PodStrategy {
+    fn default(&self, obj: &mut Value) {
+        if let Some(spec) = child(obj, "spec") {
+            default_pod_spec(spec);
+        }
+        if let Some(status) = child(obj, "status") {
+            default_key(status, "phase", json!("Pending"));
+        }
+    }
+    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+        validate_pod_spec(obj.get("spec"), "spec")
+    }
+    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
+        let node = |o: &Value| str_at(o, "/spec/nodeName").unwrap_or_default().to_string();
+        if !node(old).is_empty() && node(new) != node(old) {
+            return vec![FieldError::invalid(
+                "spec.nodeName",
+                &json!(node(new)),
+                "field is immutable once the pod is bound to a node",
+            )];
+        }
+        Vec::new()
+    }
+    fn columns(&self) -> Vec<Column> {
+        vec![
+            Column::new("Ready", "The aggregate readiness state of this pod for accepting traffic"),
+            Column::new("Status", "The aggregate status of the containers in this pod"),
+            Column::new("Restarts", "The number of times the containers in this pod have been restarted"),
+            Column::wide("IP", "The IP address assigned to the pod"),
+            Column::wide("Node", "The node the pod is assigned to"),
+        ]
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        let total = array_at(obj, "/spec/containers").len();
+        let statuses = array_at(obj, "/status/containerStatuses");
+        let ready = statuses.iter().filter(|c| c.get("ready").and_then(Value::as_bool) == Some(true)).count();
+        let restarts: i64 = statuses.iter().map(|c| int_at(c, "/restartCount")).sum();
+        vec![
+            json!(format!("{ready}/{total}")),
+            json!(Self::status(obj)),
+            json!(restarts),
+            json!(str_at(obj, "/status/podIP").unwrap_or("<none>")),
+            json!(str_at(obj, "/spec/nodeName").unwrap_or("<none>")),
+        ]
+    }
+    fn field(&self, obj: &Value, field: &str) -> Option<String> {
+        let pointer = match field {
+            "spec.nodeName" => "/spec/nodeName",
+            "spec.restartPolicy" => "/spec/restartPolicy",
+            "spec.schedulerName" => "/spec/schedulerName",
+            "spec.serviceAccountName" => "/spec/serviceAccountName",
+            "status.phase" => "/status/phase",
+            "status.podIP" => "/status/podIP",
+            "status.nominatedNodeName" => "/status/nominatedNodeName",
+            _ => return None,
+        };
+        Some(str_at(obj, pointer).unwrap_or_default().to_string())
+    }
+    fn field_selectors(&self) -> &'static [&'static str] {
+        &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
+        ]
+    }
+}
+
+struct ServiceStrategy;
+impl Strategy for ServiceStrategy {
+    fn default(&self, obj: &mut Value) {
+        let Some(spec) = child(obj, "spec") else { return };
+        default_key(spec, "type", json!("ClusterIP"));
+        default_key(spec, "sessionAffinity", json!("None"));
+        if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+            for p in ports {
+                default_key(p, "protocol", json!("TCP"));
+                let port = p.get("port").cloned().unwrap_or(Value::Null);
+                default_key(p, "targetPort", port);
+            }
+        }
+    }
+    /// Service names are DNS-1035 labels (start with a letter).
+    fn validate_name(&self, name: &str) -> Vec<FieldError> {
+        let mut errs = garden_api::names::validate_object_name(name, "metadata.name", true);
+        if errs.is_empty() && !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            errs.push(FieldError::invalid(
+                "metadata.name",
+                &json!(name),
+                "a DNS-1035 label must start with an alphabetic character",
+            ));
+        }
+        errs
+    }
+    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        let ty = str_at(obj, "/spec/type").unwrap_or("ClusterIP");
+        let supported = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
+        if !supported.contains(&ty) {
+            errs.push(FieldError::not_supported(
+                "spec.type",
+                &json!(ty),
+                &supported.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            ));
+        }
+        if ty == "ExternalName" && str_at(obj, "/spec/externalName").unwrap_or_default().is_empty() {
+            errs.push(FieldError::required("spec.externalName", ""));
+        }
+        let ports = array_at(obj, "/spec/ports");
+        if ports.is_empty() && ty != "ExternalName" && str_at(obj, "/spec/clusterIP") != Some("None") {
+            errs.push(FieldError::required("spec.ports", ""));
+        }
+        for (i, p) in ports.iter().enumerate() {
+            let port = int_at(p, "/port");
+            if !(1..=65535).contains(&port) {
+                errs.push(FieldError::invalid(
+                    format!("spec.ports[{i}].port"),
+                    p.get("port").unwrap_or(&Value::Null),
+                    "must be between 1 and 65535, inclusive",
+                ));
+            }
+            if ports.len() > 1 && str_at(p, "/name").unwrap_or_default().is_empty() {
+                errs.push(FieldError::required(format!("spec.ports[{i}].name"), "when there are multiple ports"));
+            }
+        }
+        errs
+    }
+    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
+        let ip = |o: &Value| str_at(o, "/spec/clusterIP").unwrap_or_default().to_string();
+        if !ip(old).is_empty() && ip(new) != ip(old) && str_at(new, "/spec/type") != Some("ExternalName") {
+            return vec![FieldError::invalid("spec.clusterIP", &json!(ip(new)), "field is immutable")];
+        }
+        Vec::new()
+    }
+    fn columns(&self) -> Vec<Column> {
+        vec![
+            Column::new("Type", "The type of the service"),
+            Column::new("Cluster-IP", "The cluster IP of the service"),
+            Column::new("External-IP", "The external IPs of the service"),
+            Column::new("Port(s)", "The ports of the service"),
+            Column::wide("Selector", "The label selector of the service"),
+        ]
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        let ty = str_at(obj, "/spec/type").unwrap_or("ClusterIP");
+        let mut external: Vec<String> =
+            array_at(obj, "/spec/externalIPs").iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+        for ingress in array_at(obj, "/status/loadBalancer/ingress") {
+            if let Some(a) = str_at(ingress, "/ip").or(str_at(ingress, "/hostname")) {
+                external.push(a.to_string());
+            }
+        }
+        let external = match (ty, external.is_empty()) {
+            ("ExternalName", _) => str_at(obj, "/spec/externalName").unwrap_or("<none>").to_string(),
+            ("LoadBalancer", true) => "<pending>".to_string(),
+            (_, true) => "<none>".to_string(),
+            (_, false) => external.join(","),
+        };
+        let ports: Vec<String> = array_at(obj, "/spec/ports")
+            .iter()
+            .map(|p| {
+                let proto = str_at(p, "/protocol").unwrap_or("TCP");
+                match int_at(p, "/nodePort") {
+                    0 => format!("{}/{proto}", int_at(p, "/port")),
+                    np => format!("{}:{np}/{proto}", int_at(p, "/port")),
+                }
+            })
+            .collect();
+        let selector = obj
+            .pointer("/spec/selector")
+            .and_then(Value::as_object)
+            .filter(|m| !m.is_empty())
+            .map(|m| {
+                m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
+            })
+            .unwrap_or_else(|| "<none>".to_string());
+        vec![
+            json!(ty),
+            json!(str_at(obj, "/spec/clusterIP").filter(|s| !s.is_empty()).unwrap_or("<none>")),
+            json!(external),
+            json!(if ports.is_empty() { "<none>".to_string() } else { ports.join(",") }),
+            json!(selector),
+        ]
+    }
+    fn field(&self, obj: &Value, field: &str) -> Option<String> {
+        let pointer = match field {
+            "spec.clusterIP" => "/spec/clusterIP",
+            "spec.type" => "/spec/type",
+            _ => return None,
+        };
+        Some(str_at(obj, pointer).unwrap_or_default().to_string())
+    }
+    fn field_selectors(&self) -> &'static [&'static str] {
+        &["spec.clusterIP", "spec.type"]
+    }
+}
+
+struct EndpointsStrategy;
+impl Strategy for EndpointsStrategy {
+    fn columns(&self) -> Vec<Column> {
+        vec![Column::new("Endpoints", "The endpoints (address:port)")]
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        let mut out = Vec::new();
+        for subset in array_at(obj, "/subsets") {
+            for a in array_at(subset, "/addresses") {
+                let ip = str_at(a, "/ip").unwrap_or_default();
+                let ports = array_at(subset, "/ports");
+                if ports.is_empty() {
+                    out.push(ip.to_string());
+                }
+                out.extend(ports.iter().map(|p| format!("{ip}:{}", int_at(p, "/port"))));
+            }
+        }
+        let cell = match out.len() {
+            0 => "<none>".to_string(),
+            n if n > 3 => format!("{} + {} more...", out[..3].join(","), n - 3),
+            _ => out.join(","),
+        };
+        vec![json!(cell)]
+    }
+}
+
+/// apps/v1 workloads: defaulting, selector/template validation and kubectl's columns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Workload {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+}
+
+/// Does the `matchLabels` part of `selector` select `labels`? (matchExpressions are not evaluated here.)
+fn selector_matches(selector: &Value, labels: Option<&Value>) -> bool {
+    let labels = labels.and_then(Value::as_object);
+    selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .is_none_or(|want| want.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)))
+}
+
+impl Strategy for Workload {
+    fn default(&self, obj: &mut Value) {
+        let kind = *self;
+        let Some(spec) = child(obj, "spec") else { return };
+        if kind != Workload::DaemonSet {
+            default_key(spec, "replicas", json!(1));
+        }
+        match kind {
+            Workload::Deployment => {
+                default_key(
+                    spec,
+                    "strategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}),
+                );
+                default_key(spec, "revisionHistoryLimit", json!(10));
+                default_key(spec, "progressDeadlineSeconds", json!(600));
+            }
+            Workload::StatefulSet => {
+                default_key(spec, "podManagementPolicy", json!("OrderedReady"));
+                default_key(
+                    spec,
+                    "updateStrategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}),
+                );
+                default_key(spec, "revisionHistoryLimit", json!(10));
+            }
+            Workload::DaemonSet => {
+                default_key(
+                    spec,
+                    "updateStrategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}),
+                );
+                default_key(spec, "revisionHistoryLimit", json!(10));
+            }
+            Workload::ReplicaSet => {}
+        }
+        if let Some(pod_spec) = child(spec, "template").and_then(|t| child(t, "spec")) {
+            default_pod_spec(pod_spec);
+        }
+    }
+    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        let selector = obj.pointer("/spec/selector").filter(|s| {
+            s.as_object().is_some_and(|m| {
+                m.get("matchLabels").and_then(Value::as_object).is_some_and(|l| !l.is_empty())
+                    || m.get("matchExpressions").and_then(Value::as_array).is_some_and(|e| !e.is_empty())
+            })
+        });
+        match selector {
+            None => errs.push(FieldError::required("spec.selector", "")),
+            Some(sel) if !selector_matches(sel, obj.pointer("/spec/template/metadata/labels")) => {
+                errs.push(FieldError::invalid(
+                    "spec.template.metadata.labels",
+                    obj.pointer("/spec/template/metadata/labels").unwrap_or(&Value::Null),
+                    "`selector` does not match template `labels`",
+                ))
+            }
+            Some(_) => {}
+        }
+        if let Some(r) = obj.pointer("/spec/replicas").and_then(Value::as_i64).filter(|r| *r < 0) {
+            errs.push(FieldError::invalid("spec.replicas", &json!(r), "must be greater than or equal to 0"));
+        }
+        errs.extend(validate_pod_spec(obj.pointer("/spec/template/spec"), "spec.template.spec"));
+        if *self != Workload::StatefulSet {
+            if let Some(policy) = str_at(obj, "/spec/template/spec/restartPolicy").filter(|p| *p != "Always") {
+                errs.push(FieldError::not_supported(
+                    "spec.template.spec.restartPolicy",
+                    &json!(policy),
+                    &["Always".into()],
+                ));
+            }
+        }
+        errs
+    }
+    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
+        // apps/v1: the selector is immutable.
+        if new.pointer("/spec/selector") != old.pointer("/spec/selector") {
+            return vec![FieldError::invalid(
+                "spec.selector",
+                new.pointer("/spec/selector").unwrap_or(&Value::Null),
+                "field is immutable",
+            )];
+        }
+        Vec::new()
+    }
+    fn columns(&self) -> Vec<Column> {
+        let mut cols = match self {
+            Workload::Deployment => vec![
+                Column::new("Ready", "Number of the pod with ready state"),
+                Column::new("Up-to-date", "Total number of non-terminated pods that have the desired template spec"),
+                Column::new("Available", "Number of available pods (ready for at least minReadySeconds)"),
+            ],
+            Workload::StatefulSet => vec![Column::new("Ready", "Number of the pod with ready state")],
+            Workload::DaemonSet => vec![
+                Column::new("Desired", "The number of nodes that should be running the daemon pod"),
+                Column::new("Current", "The number of nodes running at least one daemon pod"),
+                Column::new("Ready", "The number of nodes with a ready daemon pod"),
+                Column::new("Up-to-date", "The number of nodes running the updated daemon pod"),
+                Column::new("Available", "The number of nodes with an available daemon pod"),
+                Column::new("Node Selector", "The node selector of the daemon pod"),
+            ],
+            Workload::ReplicaSet => vec![
+                Column::new("Desired", "Number of desired pods"),
+                Column::new("Current", "Number of actually running pods"),
+                Column::new("Ready", "Number of ready pods"),
+            ],
+        };
+        cols.push(Column::wide("Containers", "Names of each container in the template"));
+        cols.push(Column::wide("Images", "Images referenced by each container in the template"));
+        cols
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        let n = |p: &str| int_at(obj, p);
+        let mut cells = match self {
+            Workload::Deployment => vec![
+                json!(format!("{}/{}", n("/status/readyReplicas"), n("/spec/replicas"))),
+                json!(n("/status/updatedReplicas")),
+                json!(n("/status/availableReplicas")),
+            ],
+            Workload::StatefulSet => vec![json!(format!("{}/{}", n("/status/readyReplicas"), n("/spec/replicas")))],
+            Workload::DaemonSet => {
+                let selector = obj
+                    .pointer("/spec/template/spec/nodeSelector")
+                    .and_then(Value::as_object)
+                    .filter(|m| !m.is_empty())
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_else(|| "<none>".to_string());
+                vec![
+                    json!(n("/status/desiredNumberScheduled")),
+                    json!(n("/status/currentNumberScheduled")),
+                    json!(n("/status/numberReady")),
+                    json!(n("/status/updatedNumberScheduled")),
+                    json!(n("/status/numberAvailable")),
+                    json!(selector),
+                ]
+            }
+            Workload::ReplicaSet => {
+                vec![json!(n("/spec/replicas")), json!(n("/status/replicas")), json!(n("/status/readyReplicas"))]
+            }
+        };
+        let containers = array_at(obj, "/spec/template/spec/containers");
+        let join = |key: &str| containers.iter().filter_map(|c| str_at(c, key)).collect::<Vec<_>>().join(",");
+        cells.push(json!(join("/name")));
+        cells.push(json!(join("/image")));
+        cells
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::registry::Registry;
+
+    #[test]
+    fn shoot_registry_serves_core_kube_without_gardener_groups() {
+        let shoot = Registry::shoot();
+        for (g, p) in [("", "pods"), ("", "nodes"), ("", "services"), ("apps", "deployments"), ("", "namespaces")] {
+            assert!(shoot.lookup(g, "v1", p).is_some(), "{g}/{p}");
+        }
+        assert!(shoot.groups().iter().all(|(g, _)| !g.ends_with("gardener.cloud")));
+        let garden = Registry::standard();
+        assert!(garden.lookup("", "v1", "pods").is_none() && garden.lookup("apps", "v1", "deployments").is_none());
+    }
+
+    #[test]
+    fn pod_and_workload_defaulting_validation_and_cells() {
+        let mut pod = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "nginx"}]}});
+        PodStrategy.default(&mut pod);
+        assert_eq!(pod["status"]["phase"], "Pending");
+        assert_eq!(pod["spec"]["containers"][0]["imagePullPolicy"], "Always");
+        assert!(PodStrategy.validate(&pod).is_empty());
+        assert_eq!(PodStrategy.cells(&pod)[..3], [json!("0/1"), json!("Pending"), json!(0)]);
+        assert_eq!(PodStrategy.field(&pod, "spec.nodeName").as_deref(), Some("n1"));
+        let mut moved = pod.clone();
+        moved["spec"]["nodeName"] = json!("n2");
+        assert_eq!(PodStrategy.validate_update(&moved, &pod).len(), 1);
+
+        let mut svc = json!({"spec": {"ports": [{"port": 80}]}});
+        ServiceStrategy.default(&mut svc);
+        assert_eq!(svc["spec"]["type"], "ClusterIP");
+        assert_eq!(ServiceStrategy.cells(&svc)[3], json!("80/TCP"));
+        assert!(!ServiceStrategy.validate_name("1web").is_empty());
+
+        let mut d = json!({"spec": {"selector": {"matchLabels": {"app": "a"}},
+            "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}});
+        Workload::Deployment.default(&mut d);
+        assert_eq!(d["spec"]["replicas"], 1);
+        assert!(Workload::Deployment.validate(&d).is_empty());
+        assert_eq!(Workload::Deployment.cells(&d)[..3], [json!("0/1"), json!(0), json!(0)]);
+        d["spec"]["template"]["metadata"]["labels"]["app"] = json!("b");
+        assert_eq!(Workload::Deployment.validate(&d).len(), 1);
+    }
+
+    #[test]
+    fn node_status_and_roles() {
+        let node = json!({"metadata": {"labels": {"node-role.kubernetes.io/worker": ""}},
+            "spec": {"unschedulable": true},
+            "status": {"conditions": [{"type": "Ready", "status": "False"}], "nodeInfo": {"kubeletVersion": "v1.33.0"}}});
+        assert_eq!(
+            NodeStrategy.cells(&node)[..3],
+            [json!("NotReady,SchedulingDisabled"), json!("worker"), json!("v1.33.0")]
+        );
+        assert_eq!(NodeStrategy.field(&node, "spec.unschedulable").as_deref(), Some("true"));
     }
 }

@@ -54,7 +54,7 @@ pub fn types() -> Vec<ResourceType> {
             "shoot",
             true,
             &[],
-            &["status", "binding"],
+            &["status", "binding", "adminkubeconfig", "viewerkubeconfig"],
             TypedCodec::<core::Shoot>::with_defaults(garden_api::core::v1beta1::defaults::default_shoot),
             Box::new(ShootStrategy),
         ),

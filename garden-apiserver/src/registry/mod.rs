@@ -121,6 +121,12 @@ impl Registry {
         Self::new(types)
     }
 
+    /// A shoot cluster's API server: the core kube API a cluster needs (nodes, pods, services, apps/v1, ...),
+    /// stored objects only, and no Gardener groups.
+    pub fn shoot() -> Self {
+        Self::new(core::shoot_types())
+    }
+
     pub fn all(&self) -> &[Arc<ResourceType>] {
         &self.types
     }
