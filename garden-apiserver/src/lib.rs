@@ -72,7 +72,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         opts.max_request_bytes,
     ));
     wait_synced(&srv).await?;
-    bootstrap(&srv, opts.api_profile.system_namespaces()).await?;
+    bootstrap(&srv, opts.api_profile).await?;
 
     let addr = format!("{}:{}", opts.bind_address, opts.secure_port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("failed to listen on {addr}"))?;
@@ -112,7 +112,7 @@ async fn wait_synced(srv: &ApiServer) -> anyhow::Result<()> {
 }
 
 /// Objects every garden has: bootstrap RBAC policy and the system namespaces.
-async fn bootstrap(srv: &ApiServer, namespaces: &[&str]) -> anyhow::Result<()> {
+async fn bootstrap(srv: &ApiServer, profile: config::ApiProfile) -> anyhow::Result<()> {
     let find = |g: &str, p: &str| {
         srv.registry.all().iter().find(|rt| rt.group == g && rt.plural == p).cloned().context("type not registered")
     };
@@ -124,8 +124,19 @@ async fn bootstrap(srv: &ApiServer, namespaces: &[&str]) -> anyhow::Result<()> {
     for b in authz::bootstrap::cluster_role_bindings() {
         srv.ensure(&crb, "", serde_json::to_value(b)?).await?;
     }
+    if profile == config::ApiProfile::Shoot {
+        // Viewer kubeconfigs from the garden (`shoots/viewerkubeconfig`) carry this group: read-only access.
+        let group = handler::SHOOT_VIEWERS_GROUP;
+        let binding = serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": group, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}],
+        });
+        srv.ensure(&crb, "", binding).await?;
+    }
     let ns = find("", "namespaces")?;
-    for name in namespaces {
+    for name in profile.system_namespaces() {
         srv.ensure(&ns, "", serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
             .await?;
     }

@@ -5,6 +5,8 @@ mod review;
 mod watch;
 mod write;
 
+pub use write::SHOOT_VIEWERS_GROUP;
+
 use std::sync::Arc;
 use std::time::Instant;
 
