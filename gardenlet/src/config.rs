@@ -43,6 +43,10 @@ pub struct GardenletConfiguration {
     /// How often the Lease is renewed.
     #[serde(default = "default_renew_interval")]
     pub renew_interval_seconds: u32,
+    /// Where the process runtime keeps control-plane data (etcd data, certificates, PID files, logs).
+    /// Default: `/tmp/gardenlet-<seed>`.
+    #[serde(default)]
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 fn default_lease_duration() -> u32 {
@@ -126,6 +130,11 @@ impl GardenletConfiguration {
     /// The renewal interval.
     pub fn renew_interval(&self) -> Duration {
         Duration::from_secs(self.renew_interval_seconds.into())
+    }
+
+    /// The process runtime's state directory.
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self.state_dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("gardenlet-{}", self.seed_name())))
     }
 }
 

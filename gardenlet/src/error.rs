@@ -94,4 +94,64 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Reading or creating a control-plane Secret failed.
+    #[error("failed to ensure secret {namespace}/{name}: {source}")]
+    EnsureSecret {
+        /// Secret namespace.
+        namespace: String,
+        /// Secret name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// An existing control-plane Secret lacks expected data.
+    #[error("invalid secret {namespace}/{name}: {reason}")]
+    InvalidSecret {
+        /// Secret namespace.
+        namespace: String,
+        /// Secret name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Generating or signing a certificate or key failed.
+    #[error("failed to {what}: {source}")]
+    Certificate {
+        /// The operation.
+        what: String,
+        /// The cause.
+        #[source]
+        source: rcgen::Error,
+    },
+    /// A control-plane runtime operation failed on the file system or starting a process.
+    #[error("control plane {technical_id}: failed to {what}: {source}")]
+    RuntimeIo {
+        /// The shoot's technical id.
+        technical_id: String,
+        /// The operation.
+        what: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A control-plane runtime operation failed otherwise.
+    #[error("control plane {technical_id}: {reason}")]
+    Runtime {
+        /// The shoot's technical id.
+        technical_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A step of a shoot reconcile or deletion failed.
+    #[error("failed to {operation} for shoot {shoot}: {source}")]
+    ShootReconcile {
+        /// The operation.
+        operation: &'static str,
+        /// The shoot name.
+        shoot: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }

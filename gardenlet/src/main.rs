@@ -5,10 +5,11 @@
 
 mod config;
 mod error;
-#[allow(dead_code)] // The shoot flows that use it come next.
 mod flow;
 mod health;
+mod runtime;
 mod seed;
+mod shoot;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +54,15 @@ struct Flags {
     /// bound address is logged.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
     health_bind_address: SocketAddr,
+
+    /// The garden-apiserver binary the process runtime runs as each shoot's API server (`--api-profile shoot`).
+    /// Default: `garden-apiserver` next to this binary.
+    #[arg(long, value_name = "PATH")]
+    apiserver_binary: Option<PathBuf>,
+
+    /// The etcd binary the process runtime runs for each shoot.
+    #[arg(long, value_name = "PATH", default_value = "etcd")]
+    etcd_binary: PathBuf,
 
     /// Log format on stderr. The level is set by RUST_LOG (default `info`).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
@@ -103,7 +113,12 @@ async fn shutdown_signal() {
 }
 
 /// Registers the seed (retrying with backoff until it works), then heartbeats until shutdown.
-async fn run(client: Client, config: GardenletConfiguration, ready: Arc<AtomicBool>) {
+async fn run(
+    client: Client,
+    config: GardenletConfiguration,
+    runtime: Arc<dyn runtime::ControlPlaneRuntime>,
+    ready: Arc<AtomicBool>,
+) {
     let mut failures = 0u32;
     loop {
         let registered = async {
@@ -120,6 +135,9 @@ async fn run(client: Client, config: GardenletConfiguration, ready: Arc<AtomicBo
             }
         }
     }
+    let ctx =
+        Arc::new(shoot::controller::Ctx { client: client.clone(), seed: config.seed_name().to_string(), runtime });
+    tokio::spawn(shoot::controller::run(ctx));
     let mut heartbeat = seed::Heartbeat::new(client, &config);
     let mut tick = tokio::time::interval(config.renew_interval());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -153,8 +171,16 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(health::serve(listener, ready.clone()));
 
     info!(seed = config.seed_name(), kubeconfig = %flags.kubeconfig, "starting gardenlet");
+    let apiserver_bin = match flags.apiserver_binary {
+        Some(p) => p,
+        None => std::env::current_exe()?.with_file_name("garden-apiserver"),
+    };
+    let state_dir = config.state_dir();
+    info!(state_dir = %state_dir.display(), apiserver = %apiserver_bin.display(), "process runtime");
+    let runtime: Arc<dyn runtime::ControlPlaneRuntime> =
+        Arc::new(runtime::process::ProcessRuntime::new(state_dir, flags.etcd_binary, apiserver_bin));
     tokio::select! {
-        _ = run(client, config, ready) => {}
+        _ = run(client, config, runtime, ready) => {}
         _ = shutdown_signal() => {}
     }
     // The Lease is simply no longer renewed; the controller-manager's seed lifecycle marks the

@@ -324,6 +324,7 @@ mod tests {
             },
             lease_duration_seconds: 10,
             renew_interval_seconds: 2,
+            state_dir: None,
         }
     }
 

@@ -1,0 +1,53 @@
+//! The `ControlPlaneRuntime` boundary: where a shoot's control plane (etcd + API server) runs.
+//!
+//! Everything above this boundary (the shoot flows) is the same in production and locally. Two
+//! implementations are planned: `kubernetes` (renders and applies workloads into the seed cluster
+//! through kube-rs) and [`process`] (runs the same components as supervised local processes on
+//! loopback; the local default).
+
+pub mod process;
+
+use futures::future::BoxFuture;
+
+use crate::error::Error;
+use crate::shoot::secrets::ControlPlaneSecrets;
+
+/// What one shoot control plane needs, independent of where it runs.
+#[derive(Clone, Debug)]
+pub struct ControlPlaneSpec {
+    /// The shoot's technical id (`shoot--<project>--<name>`): names its seed namespace and, for the
+    /// process runtime, its state directory.
+    pub technical_id: String,
+    /// Certificates and keys of the control plane (from [`crate::shoot::secrets::ensure_secrets`]).
+    pub secrets: ControlPlaneSecrets,
+    /// Kubernetes version of the shoot (the process runtime serves its own API machinery and only
+    /// records it).
+    pub kubernetes_version: String,
+}
+
+/// Observed state of a control plane.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ControlPlaneStatus {
+    /// URL of the shoot API server (`https://...`); empty when unknown.
+    pub api_server_url: String,
+    /// URL etcd serves clients on; empty when unknown.
+    pub etcd_url: String,
+    /// All processes/workloads exist.
+    pub running: bool,
+    /// The API server answers `/readyz` with `ok`.
+    pub ready: bool,
+}
+
+/// Where shoot control planes run. All methods are idempotent.
+pub trait ControlPlaneRuntime: Send + Sync {
+    /// Starts (or adopts already running processes of) the control plane. Returns once the
+    /// processes run, not necessarily ready.
+    fn ensure(&self, spec: &ControlPlaneSpec) -> BoxFuture<'_, Result<ControlPlaneStatus, Error>>;
+    /// Probes readiness (API server `/readyz` over HTTPS) without starting anything.
+    fn probe(&self, technical_id: &str) -> BoxFuture<'_, Result<ControlPlaneStatus, Error>>;
+    /// Stops the processes and keeps the data (hibernation).
+    #[allow(dead_code)] // hibernation (next step) stops control planes and keeps their data
+    fn stop(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>>;
+    /// Stops and deletes everything of this control plane (data, ports, files).
+    fn destroy(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>>;
+}

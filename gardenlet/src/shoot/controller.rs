@@ -1,0 +1,398 @@
+//! The shoot controller of a seed: for every Shoot bound to this seed it runs the reconcile flow (seed
+//! namespace, control-plane secrets, etcd + kube-apiserver through the `ControlPlaneRuntime`, readiness) or the
+//! delete flow, and reports progress the way Gardener does (`status.lastOperation`, conditions, technicalID,
+//! the `shoot.gardener.cloud/status` label). A care loop keeps the conditions fresh between reconciles.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use garden_api::core::v1beta1::{helper::shoot_technical_id, Condition, Project, Shoot};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::watcher;
+use kube::{Client, ResourceExt};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::error::Error;
+use crate::flow::{Flow, Retry};
+use crate::runtime::{ControlPlaneRuntime, ControlPlaneSpec};
+use crate::seed::next_condition;
+
+/// Finalizer the gardenlet keeps on shoots it manages (Gardener's name).
+pub const FINALIZER: &str = "gardener";
+const STATUS_LABEL: &str = "shoot.gardener.cloud/status";
+const OPERATION_ANNOTATION: &str = "gardener.cloud/operation";
+const HEALTH_CONDITIONS: [&str; 4] =
+    ["APIServerAvailable", "ControlPlaneHealthy", "EveryNodeReady", "SystemComponentsHealthy"];
+
+/// Shared state of the controller.
+pub struct Ctx {
+    pub client: Client,
+    pub seed: String,
+    pub runtime: Arc<dyn ControlPlaneRuntime>,
+}
+
+/// Run the controller until the stream ends.
+pub async fn run(ctx: Arc<Ctx>) {
+    let shoots: Api<Shoot> = Api::all(ctx.client.clone());
+    let config = watcher::Config::default().fields(&format!("spec.seedName={}", ctx.seed));
+    Controller::new(shoots, config)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "shoot reconcile");
+            }
+        })
+        .await;
+}
+
+fn error_policy(_shoot: Arc<Shoot>, err: &Error, _ctx: Arc<Ctx>) -> Action {
+    tracing::warn!(error = %err, "shoot reconcile failed");
+    Action::requeue(Duration::from_secs(5))
+}
+
+fn now() -> jiff::Timestamp {
+    jiff::Timestamp::now()
+}
+
+fn now_str() -> String {
+    now().round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()
+}
+
+fn failed(op: &'static str, shoot: &str, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::ShootReconcile { operation: op, shoot: shoot.to_string(), source: e.into() }
+}
+
+/// The project owning `namespace` (its `spec.namespace`), else the namespace without `garden-`.
+async fn project_of(client: &Client, namespace: &str) -> String {
+    let projects: Api<Project> = Api::all(client.clone());
+    if let Ok(list) = projects.list(&ListParams::default()).await {
+        if let Some(p) = list.items.iter().find(|p| p.spec.namespace.as_deref() == Some(namespace)) {
+            return p.name_any();
+        }
+    }
+    namespace.trim_start_matches("garden-").to_string()
+}
+
+async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    let ns = shoot.namespace().unwrap_or_default();
+    let name = shoot.name_any();
+    let api: Api<Shoot> = Api::namespaced(ctx.client.clone(), &ns);
+    let technical_id = shoot_technical_id(&project_of(&ctx.client, &ns).await, &name);
+    let has_finalizer = shoot.finalizers().iter().any(|f| f == FINALIZER);
+
+    if shoot.metadata.deletion_timestamp.is_some() {
+        if !has_finalizer {
+            return Ok(Action::await_change());
+        }
+        delete_flow(&ctx, &api, &shoot, &technical_id).await?;
+        let rest: Vec<String> = shoot.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
+        let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": shoot.resource_version()}});
+        api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|e| failed("remove finalizer", &name, e))?;
+        return Ok(Action::await_change());
+    }
+    if !has_finalizer {
+        let mut all: Vec<String> = shoot.finalizers().to_vec();
+        all.push(FINALIZER.into());
+        let patch = json!({"metadata": {"finalizers": all, "resourceVersion": shoot.resource_version()}});
+        api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|e| failed("add finalizer", &name, e))?;
+        return Ok(Action::requeue(Duration::ZERO));
+    }
+
+    let status = serde_json::to_value(&shoot.status).unwrap_or(Value::Null);
+    let generation = shoot.metadata.generation.unwrap_or(0);
+    let observed = status.get("observedGeneration").and_then(Value::as_i64).unwrap_or(-1);
+    let last_state = status.pointer("/lastOperation/state").and_then(Value::as_str).unwrap_or_default();
+    let operation = shoot.annotations().get(OPERATION_ANNOTATION).cloned();
+    let up_to_date = observed == generation && last_state == "Succeeded" && operation.is_none();
+    if up_to_date {
+        care(&ctx, &api, &shoot, &technical_id).await?;
+        return Ok(Action::requeue(Duration::from_secs(30)));
+    }
+    let kind = match status.pointer("/lastOperation") {
+        None => "Create",
+        Some(op) if op.get("type").and_then(Value::as_str) == Some("Create") && last_state != "Succeeded" => "Create",
+        Some(_) => "Reconcile",
+    };
+    if operation.is_some() {
+        let patch = json!({"metadata": {"annotations": {OPERATION_ANNOTATION: null}}});
+        api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|e| failed("remove operation annotation", &name, e))?;
+    }
+    reconcile_flow(&ctx, &api, &shoot, &technical_id, kind, generation).await
+}
+
+/// Status writer fed by the flow's progress callback (sync) through a channel.
+fn progress_writer(api: Api<Shoot>, name: String, kind: &'static str) -> mpsc::UnboundedSender<(u8, String)> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(u8, String)>();
+    tokio::spawn(async move {
+        while let Some(mut latest) = rx.recv().await {
+            while let Ok(next) = rx.try_recv() {
+                latest = next;
+            }
+            let (progress, description) = latest;
+            let patch = json!({"status": {"lastOperation": {"type": kind, "state": "Processing", "progress": progress,
+                "description": description, "lastUpdateTime": now_str()}}});
+            if let Err(e) = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                tracing::debug!(shoot = %name, error = %e, "progress update failed");
+            }
+        }
+    });
+    tx
+}
+
+async fn reconcile_flow(
+    ctx: &Arc<Ctx>,
+    api: &Api<Shoot>,
+    shoot: &Shoot,
+    technical_id: &str,
+    kind: &'static str,
+    generation: i64,
+) -> Result<Action, Error> {
+    let name = shoot.name_any();
+    let workers = shoot.spec.provider.workers.len();
+    let mut flow = Flow::new(format!("{kind} Shoot {name}"));
+    let quick = Retry { attempts: 5, initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(2) };
+    {
+        let (client, id) = (ctx.client.clone(), technical_id.to_string());
+        flow.add("Deploying seed namespace", &[], move || ensure_namespace(client.clone(), id.clone())).retry(quick);
+    }
+    let secrets = Arc::new(tokio::sync::OnceCell::new());
+    {
+        let (client, id, secrets) = (ctx.client.clone(), technical_id.to_string(), secrets.clone());
+        flow.add("Deploying control plane secrets", &["Deploying seed namespace"], move || {
+            let (client, id, secrets) = (client.clone(), id.clone(), secrets.clone());
+            async move {
+                let hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), format!("kube-apiserver.{id}")];
+                let s = crate::shoot::secrets::ensure_secrets(&client, &id, &hosts).await?;
+                let _ = secrets.set(s);
+                Ok(())
+            }
+        })
+        .retry(quick);
+    }
+    let url = Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        let (runtime, id, secrets, url) = (ctx.runtime.clone(), technical_id.to_string(), secrets.clone(), url.clone());
+        let version = shoot.spec.kubernetes.version.clone();
+        flow.add("Deploying etcd and kube-apiserver", &["Deploying control plane secrets"], move || {
+            let (runtime, id, secrets, url, version) =
+                (runtime.clone(), id.clone(), secrets.clone(), url.clone(), version.clone());
+            async move {
+                let secrets =
+                    secrets.get().ok_or_else(|| anyhow::anyhow!("control plane secrets are missing"))?.clone();
+                let spec = ControlPlaneSpec { technical_id: id, secrets, kubernetes_version: version };
+                let status = runtime.ensure(&spec).await?;
+                if let Ok(mut u) = url.lock() {
+                    *u = status.api_server_url;
+                }
+                Ok(())
+            }
+        })
+        .retry(quick);
+    }
+    {
+        let (runtime, id) = (ctx.runtime.clone(), technical_id.to_string());
+        flow.add("Waiting until the kube-apiserver is ready", &["Deploying etcd and kube-apiserver"], move || {
+            let (runtime, id) = (runtime.clone(), id.clone());
+            async move {
+                let s = runtime.probe(&id).await?;
+                anyhow::ensure!(s.ready, "kube-apiserver is not ready yet");
+                Ok(())
+            }
+        })
+        .retry(Retry {
+            attempts: 200,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(250),
+        });
+    }
+    if workers > 0 {
+        flow.add(
+            "Waiting until worker nodes are ready",
+            &["Waiting until the kube-apiserver is ready"],
+            move || async move {
+                anyhow::bail!(
+                    "{workers} worker pool(s) need the machine controller, which is not available on this seed yet"
+                )
+            },
+        );
+    }
+    let graph = flow.build().map_err(|e| failed("build flow", &name, e))?;
+    let progress = progress_writer(api.clone(), name.clone(), kind);
+    let result = graph
+        .run(|p| {
+            let description = if p.running.is_empty() { "Finishing".to_string() } else { p.running.join(", ") };
+            let _ = progress.send((p.percent, description));
+        })
+        .await;
+    drop(progress);
+    let url = url.lock().map(|u| u.clone()).unwrap_or_default();
+    match result {
+        Ok(()) => {
+            write_success(api, shoot, technical_id, kind, generation, &url).await?;
+            Ok(Action::requeue(Duration::from_secs(30)))
+        }
+        Err(e) => {
+            let errors: Vec<Value> = e
+                .failed
+                .iter()
+                .map(|(task, err)| json!({"taskID": task, "description": format!("{err:#}"), "lastUpdateTime": now_str()}))
+                .collect();
+            let description = format!("{e}");
+            let patch = json!({"status": {
+                "lastOperation": {"type": kind, "state": "Error", "progress": 0, "description": description, "lastUpdateTime": now_str()},
+                "lastErrors": errors, "technicalID": technical_id, "observedGeneration": generation,
+            }});
+            api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(|e| failed("write status", &name, e))?;
+            let label = json!({"metadata": {"labels": {STATUS_LABEL: "unhealthy"}}});
+            let _ = api.patch(&name, &PatchParams::default(), &Patch::Merge(&label)).await;
+            Ok(Action::requeue(Duration::from_secs(15)))
+        }
+    }
+}
+
+async fn ensure_namespace(client: Client, name: String) -> anyhow::Result<()> {
+    let api: Api<Namespace> = Api::all(client);
+    let ns: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": name, "labels": {"gardener.cloud/role": "shoot"}}}))?;
+    match api.create(&PostParams::default(), &ns).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn conditions(shoot: &Shoot, healthy: bool, message: &str) -> Vec<Condition> {
+    let old: Vec<Condition> = shoot.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    let workers = shoot.spec.provider.workers.len();
+    HEALTH_CONDITIONS
+        .iter()
+        .map(|ty| {
+            let prev = old.iter().find(|c| c.type_ == *ty);
+            let (status, reason, msg) = match (*ty, healthy) {
+                ("EveryNodeReady", _) if workers == 0 => {
+                    ("True", "NoWorkers", "The shoot has no worker pools.".to_string())
+                }
+                ("EveryNodeReady", _) => (
+                    "False",
+                    "MachinesNotProvisioned",
+                    "No machine controller provisions the worker pools yet.".to_string(),
+                ),
+                (_, true) => ("True", "HealthCheckSucceeded", message.to_string()),
+                (_, false) => ("False", "HealthCheckFailed", message.to_string()),
+            };
+            next_condition(ty, prev, status, reason, &msg, now())
+        })
+        .collect()
+}
+
+async fn write_success(
+    api: &Api<Shoot>,
+    shoot: &Shoot,
+    technical_id: &str,
+    kind: &str,
+    generation: i64,
+    url: &str,
+) -> Result<(), Error> {
+    let name = shoot.name_any();
+    let patch = json!({"status": {
+        "lastOperation": {"type": kind, "state": "Succeeded", "progress": 100, "description": format!("Shoot cluster has been successfully {}.", if kind == "Create" { "created" } else { "reconciled" }), "lastUpdateTime": now_str()},
+        "lastErrors": null,
+        "observedGeneration": generation,
+        "technicalID": technical_id,
+        "seedName": shoot.spec.seed_name,
+        "advertisedAddresses": [{"name": "external", "url": url}],
+        "conditions": conditions(shoot, true, "The kube-apiserver answers /readyz."),
+        "hibernated": false,
+    }});
+    api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|e| failed("write status", &name, e))?;
+    let label = json!({"metadata": {"labels": {STATUS_LABEL: "healthy"}}});
+    api.patch(&name, &PatchParams::default(), &Patch::Merge(&label))
+        .await
+        .map_err(|e| failed("write status label", &name, e))?;
+    Ok(())
+}
+
+/// Between reconciles: probe the control plane and refresh conditions when health changed.
+async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> Result<(), Error> {
+    let name = shoot.name_any();
+    let ready = ctx.runtime.probe(technical_id).await.map(|s| s.ready).unwrap_or(false);
+    let was = shoot
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "APIServerAvailable"))
+        .map(|c| c.status == "True");
+    if was == Some(ready) {
+        return Ok(());
+    }
+    if !ready {
+        // A dead process: ensure brings it back (the supervisor restarts it too).
+        tracing::info!(shoot = %name, "control plane not ready; reconciling");
+    }
+    let message =
+        if ready { "The kube-apiserver answers /readyz." } else { "The kube-apiserver does not answer /readyz." };
+    let patch = json!({"status": {"conditions": conditions(shoot, ready, message)}});
+    api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|e| failed("write conditions", &name, e))?;
+    let label = json!({"metadata": {"labels": {STATUS_LABEL: if ready { "healthy" } else { "unhealthy" }}}});
+    api.patch(&name, &PatchParams::default(), &Patch::Merge(&label))
+        .await
+        .map_err(|e| failed("write status label", &name, e))?;
+    Ok(())
+}
+
+async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> Result<(), Error> {
+    let name = shoot.name_any();
+    let mut flow = Flow::new(format!("Delete Shoot {name}"));
+    {
+        let (runtime, id) = (ctx.runtime.clone(), technical_id.to_string());
+        flow.add("Destroying etcd and kube-apiserver", &[], move || {
+            let (runtime, id) = (runtime.clone(), id.clone());
+            async move { runtime.destroy(&id).await.map_err(anyhow::Error::from) }
+        });
+    }
+    {
+        let (client, id) = (ctx.client.clone(), technical_id.to_string());
+        flow.add("Deleting seed namespace", &["Destroying etcd and kube-apiserver"], move || {
+            let (client, id) = (client.clone(), id.clone());
+            async move {
+                let nss: Api<Namespace> = Api::all(client);
+                match nss.delete(&id, &DeleteParams::default()).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(e)) if e.code == 404 => return Ok(()),
+                    Err(e) => return Err(e.into()),
+                }
+                // Wait until the namespace (and its secrets) is gone.
+                for _ in 0..100 {
+                    match nss.get_opt(&id).await? {
+                        None => return Ok(()),
+                        Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    }
+                }
+                anyhow::bail!("namespace {id} is still terminating")
+            }
+        });
+    }
+    let graph = flow.build().map_err(|e| failed("build flow", &name, e))?;
+    let progress = progress_writer(api.clone(), name.clone(), "Delete");
+    let result = graph.run(|p| {
+        let _ = progress.send((p.percent, p.running.join(", ")));
+    });
+    let result = result.await;
+    drop(progress);
+    result.map_err(|e| failed("delete control plane", &name, e))
+}

@@ -1,0 +1,4 @@
+//! Shoot control planes on this seed: secrets, flows and the shoot controller.
+
+pub mod controller;
+pub mod secrets;

@@ -1,0 +1,140 @@
+//! A workerless shoot on the local seed: the gardenlet brings up a real etcd and a shoot API server, reports
+//! `Create Succeeded (100%)`, the garden hands out short-lived admin/viewer kubeconfigs signed by the shoot's
+//! client CA, the shoot API works with kubectl, and deletion removes everything.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
+use serde_json::Value;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(path)
+}
+
+fn last_operation(garden: &TestGarden, name: &str) -> String {
+    garden
+        .kubectl(&[
+            "-n",
+            "garden-dev",
+            "get",
+            "shoot",
+            name,
+            "-o",
+            "jsonpath={.status.lastOperation.type} {.status.lastOperation.state} {.status.lastOperation.progress}",
+        ])
+        .stdout
+        .iter()
+        .map(|b| *b as char)
+        .collect()
+}
+
+/// `shoots/<name>/<sub>` as `kubeconfig` (admin) or another user's kubeconfig; returns the kubeconfig text or the error.
+fn request_kubeconfig(
+    garden: &TestGarden,
+    as_kubeconfig: &Path,
+    name: &str,
+    sub: &str,
+    seconds: i64,
+) -> Result<String, String> {
+    let req = format!(
+        r#"{{"apiVersion":"authentication.gardener.cloud/v1alpha1","kind":"AdminKubeconfigRequest","spec":{{"expirationSeconds":{seconds}}}}}"#
+    );
+    let file = garden.dir().join(format!("{sub}-request.json"));
+    std::fs::write(&file, req).unwrap();
+    let path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/garden-dev/shoots/{name}/{sub}");
+    let out = garden.kubectl_as(as_kubeconfig, &["create", "--raw", &path, "-f", &file.display().to_string()]);
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).to_string());
+    }
+    let resp: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    assert_eq!(resp["kind"], "AdminKubeconfigRequest");
+    assert!(resp["status"]["expirationTimestamp"].as_str().is_some());
+    use std::io::Write;
+    let b64 = resp["status"]["kubeconfig"].as_str().unwrap_or_default();
+    let mut child = std::process::Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b64.as_bytes()).unwrap();
+    Ok(String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap())
+}
+
+#[test]
+fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
+    let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
+    let config = std::fs::read_to_string(repo("hack/config/gardenlet-local.yaml")).unwrap();
+    let state_dir = garden.dir().join("seed-local");
+    let config = format!("{config}\nstateDir: {}\n", state_dir.display());
+    garden.start_gardenlet("local", &config).unwrap();
+    garden.kubectl_ok(&[
+        "apply",
+        "-f",
+        &repo("examples/cloudprofile-local.yaml").display().to_string(),
+        "-f",
+        &repo("examples/project-dev.yaml").display().to_string(),
+    ]);
+    let viewer_project = r#"{"apiVersion":"core.gardener.cloud/v1beta1","kind":"Project","metadata":{"name":"dev"},"spec":{"namespace":"garden-dev","owner":{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"garden-admin"},"members":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"garden-admin","role":"admin","roles":["owner"]},{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"vic","role":"viewer"}]}}"#;
+    assert!(garden.kubectl_stdin(&["apply", "-f", "-"], viewer_project).status.success());
+    assert_eventually!(Duration::from_secs(30), || garden
+        .kubectl(&["get", "namespace", "garden-dev"])
+        .status
+        .success());
+
+    garden.kubectl_ok(&[
+        "-n",
+        "garden-dev",
+        "apply",
+        "-f",
+        &repo("examples/shoot-local-workerless.yaml").display().to_string(),
+    ]);
+    let name = "local-workerless";
+    assert_eventually!(
+        Duration::from_secs(90),
+        || last_operation(&garden, name) == "Create Succeeded 100",
+        "last operation: {}",
+        last_operation(&garden, name)
+    );
+    let shoot: Value =
+        serde_json::from_str(&garden.kubectl_ok(&["-n", "garden-dev", "get", "shoot", name, "-o", "json"])).unwrap();
+    assert_eq!(shoot["status"]["technicalID"], "shoot--dev--local-workerless");
+    assert_eq!(shoot["metadata"]["labels"]["shoot.gardener.cloud/status"], "healthy");
+    let table = garden.kubectl_ok(&["-n", "garden-dev", "get", "shoot", name]);
+    assert!(table.contains("Create Succeeded (100%)"), "{table}");
+
+    // The admin kubeconfig reaches the shoot's own API server (backed by the shoot's own etcd).
+    let admin =
+        request_kubeconfig(&garden, &garden.kubeconfig(), name, "adminkubeconfig", 600).expect("admin kubeconfig");
+    let admin_path = garden.dir().join("shoot-admin.kubeconfig");
+    std::fs::write(&admin_path, admin).unwrap();
+    let nss = garden.kubectl_as_ok(&admin_path, &["get", "namespaces", "-o", "name"]);
+    assert!(nss.contains("namespace/kube-node-lease"), "{nss}");
+    assert!(!nss.contains("garden-dev"), "the shoot API is not the garden: {nss}");
+    garden.kubectl_as_ok(&admin_path, &["create", "configmap", "hello", "--from-literal=a=b"]);
+    assert_eq!(garden.kubectl_as_ok(&admin_path, &["get", "configmap", "hello", "-o", "jsonpath={.data.a}"]), "b");
+
+    // The viewer gets a viewer kubeconfig (read-only in the shoot) but not an admin one.
+    let vic = garden.user_kubeconfig("vic", &[]);
+    let err = request_kubeconfig(&garden, &vic, name, "adminkubeconfig", 600).unwrap_err();
+    assert!(err.contains("forbidden") || err.contains("Forbidden"), "{err}");
+    let viewer = request_kubeconfig(&garden, &vic, name, "viewerkubeconfig", 600).expect("viewer kubeconfig");
+    let viewer_path = garden.dir().join("shoot-viewer.kubeconfig");
+    std::fs::write(&viewer_path, viewer).unwrap();
+    garden.kubectl_as_ok(&viewer_path, &["get", "configmaps"]);
+    assert!(!garden.kubectl_as(&viewer_path, &["create", "configmap", "nope", "--from-literal=a=b"]).status.success());
+    // Out-of-range expirations are refused.
+    assert!(request_kubeconfig(&garden, &garden.kubeconfig(), name, "adminkubeconfig", 5).is_err());
+
+    // Deletion: confirmation, then nothing is left.
+    garden.kubectl_ok(&["-n", "garden-dev", "annotate", "shoot", name, "confirmation.gardener.cloud/deletion=true"]);
+    garden.kubectl_ok(&["-n", "garden-dev", "delete", "shoot", name, "--wait=false"]);
+    assert_eventually!(Duration::from_secs(60), || !garden
+        .kubectl(&["-n", "garden-dev", "get", "shoot", name])
+        .status
+        .success());
+    assert!(!garden.kubectl(&["get", "namespace", "shoot--dev--local-workerless"]).status.success());
+    assert!(!state_dir.join("shoot--dev--local-workerless").exists(), "control plane directory removed");
+    assert!(!garden.kubectl_as(&admin_path, &["get", "namespaces"]).status.success(), "the shoot API server is gone");
+}
