@@ -5,6 +5,7 @@ pub mod cidr;
 pub mod constants;
 pub mod core;
 pub mod cron;
+pub mod extensions;
 pub mod field;
 mod macros;
 pub mod names;

@@ -1,6 +1,7 @@
 //! Gardener kinds: core.gardener.cloud/v1beta1 and security.gardener.cloud/v1alpha1.
 
 use garden_api::core::v1beta1 as core;
+use garden_api::extensions::v1alpha1 as extensions;
 use garden_api::security::v1alpha1 as security;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -10,6 +11,7 @@ use crate::error::FieldError;
 
 const CORE: &str = "core.gardener.cloud";
 const SECURITY: &str = "security.gardener.cloud";
+const EXTENSIONS: &str = "extensions.gardener.cloud";
 
 fn typed<T: DeserializeOwned>(v: &Value) -> Option<T> {
     super::from_json(v).ok()
@@ -141,6 +143,19 @@ pub fn types() -> Vec<ResourceType> {
             &[],
             TypedCodec::<security::CredentialsBinding>::boxed(),
             Box::new(CredentialsBindingStrategy),
+        ),
+        // Extension resources: the local seed's API is the garden API, so they are served here too.
+        rt(
+            EXTENSIONS,
+            "v1alpha1",
+            "Worker",
+            "workers",
+            "worker",
+            true,
+            &[],
+            &["status"],
+            TypedCodec::<extensions::Worker>::boxed(),
+            Box::new(ExtensionStrategy),
         ),
     ]
 }
@@ -383,5 +398,22 @@ impl Strategy for CredentialsBindingStrategy {
             str_at(obj, "/credentialsRef/name").unwrap_or_default()
         );
         vec![json!(str_at(obj, "/provider/type").unwrap_or_default()), json!(creds)]
+    }
+}
+
+/// Extension resources (`extensions.gardener.cloud`): Gardener's printer columns.
+struct ExtensionStrategy;
+impl Strategy for ExtensionStrategy {
+    fn columns(&self) -> Vec<Column> {
+        vec![
+            Column::new("Type", "The provider extension type"),
+            Column::new("Status", "The state of the last operation"),
+        ]
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        vec![
+            json!(str_at(obj, "/spec/type").unwrap_or_default()),
+            json!(str_at(obj, "/status/lastOperation/state").unwrap_or("<pending>")),
+        ]
     }
 }
