@@ -64,9 +64,76 @@ fn value(s: &str, min: u32, max: u32, names: &[&str]) -> Result<u32, String> {
     Ok(v)
 }
 
+/// Whether a 5-field cron spec fires at the given wall-clock minute (`dow`: 0 = Sunday). Descriptors
+/// (`@daily`, ...) are expanded; `@every` is not a wall-clock schedule and never matches. As in cron, when both
+/// day-of-month and day-of-week are restricted, either may match.
+pub fn matches(spec: &str, minute: u32, hour: u32, dom: u32, month: u32, dow: u32) -> Result<bool, String> {
+    validate_cron(spec)?;
+    let expanded = match spec.trim() {
+        "@yearly" | "@annually" => "0 0 1 1 *",
+        "@monthly" => "0 0 1 * *",
+        "@weekly" => "0 0 * * 0",
+        "@daily" | "@midnight" => "0 0 * * *",
+        "@hourly" => "0 * * * *",
+        s if s.starts_with('@') => return Ok(false),
+        s => s,
+    };
+    let f: Vec<&str> = expanded.split_whitespace().collect();
+    let field = |i: usize, v: u32, min: u32, max: u32, names: &[&str]| field_matches(f[i], v, min, max, names);
+    let dom_restricted = !matches!(f[2], "*" | "?");
+    let dow_restricted = !matches!(f[4], "*" | "?");
+    let dom_ok = field(2, dom, 1, 31, &[])?;
+    let dow_ok = field(4, dow, 0, 7, DAYS)? || (dow == 0 && field(4, 7, 0, 7, DAYS)?);
+    let day_ok = if dom_restricted && dow_restricted { dom_ok || dow_ok } else { dom_ok && dow_ok };
+    Ok(field(0, minute, 0, 59, &[])? && field(1, hour, 0, 23, &[])? && field(3, month, 1, 12, MONTHS)? && day_ok)
+}
+
+fn field_matches(field: &str, v: u32, min: u32, max: u32, names: &[&str]) -> Result<bool, String> {
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((r, s)) => (r, s.parse::<u32>().map_err(|_| format!("invalid step: {item}"))?),
+            None => (item, 1),
+        };
+        let (lo, hi) = match range {
+            "*" | "?" => (min, max),
+            r => match r.split_once('-') {
+                Some((a, b)) => (value(a, min, max, names)?, value(b, min, max, names)?),
+                None if item.contains('/') => (value(r, min, max, names)?, max),
+                None => {
+                    let x = value(r, min, max, names)?;
+                    (x, x)
+                }
+            },
+        };
+        if v >= lo && v <= hi && (v - lo) % step.max(1) == 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cron_matching() {
+        // Weekdays at 17:00.
+        assert!(matches("00 17 * * 1,2,3,4,5", 0, 17, 3, 6, 1).unwrap());
+        assert!(!matches("00 17 * * 1,2,3,4,5", 0, 17, 7, 6, 0).unwrap(), "not on Sunday");
+        assert!(!matches("00 17 * * 1,2,3,4,5", 1, 17, 3, 6, 1).unwrap());
+        assert!(matches("0 8 * * MON-FRI", 0, 8, 3, 6, 5).unwrap());
+        assert!(matches("*/15 * * * *", 45, 3, 1, 1, 2).unwrap());
+        assert!(!matches("*/15 * * * *", 46, 3, 1, 1, 2).unwrap());
+        assert!(matches("0 0 * * 7", 0, 0, 5, 1, 0).unwrap(), "7 is Sunday too");
+        assert!(matches("@daily", 0, 0, 9, 9, 3).unwrap());
+        assert!(!matches("@every 1h", 0, 0, 9, 9, 3).unwrap());
+        // Both day fields restricted: either matches.
+        assert!(matches("0 0 1 * 1", 0, 0, 1, 5, 4).unwrap());
+        assert!(matches("0 0 1 * 1", 0, 0, 9, 5, 1).unwrap());
+        assert!(!matches("0 0 1 * 1", 0, 0, 9, 5, 2).unwrap());
+        assert!(matches("0 25 * * *", 0, 0, 1, 1, 1).is_err());
+    }
 
     #[test]
     fn cron_specs() {

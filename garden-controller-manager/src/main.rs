@@ -4,6 +4,7 @@
 
 mod error;
 mod health;
+mod hibernation;
 mod project;
 mod scheduler;
 mod seedlifecycle;
@@ -74,6 +75,10 @@ struct Flags {
     /// seed's Shoots are set to `Unknown`.
     #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = seedlifecycle::parse_duration)]
     shoot_monitor_grace_period: Duration,
+
+    /// How often hibernation schedules (`spec.hibernation.schedules`) are evaluated.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = seedlifecycle::parse_duration)]
+    hibernation_sync_period: Duration,
 }
 
 /// Number of Shoots the scheduler handles concurrently.
@@ -141,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
         shoot_grace_period: flags.shoot_monitor_grace_period,
     };
     let lifecycle = tokio::spawn(seedlifecycle::run(client.clone(), lifecycle_config, shutdown_signal()));
+    let hibernation = tokio::spawn(hibernation::run(client.clone(), flags.hibernation_sync_period, shutdown_signal()));
     info!(kubeconfig = %flags.kubeconfig, "starting project controller");
     project::run(client, flags.concurrent_project_syncs, ready, shutdown_signal()).await;
     if let Err(err) = scheduler.await {
@@ -148,6 +154,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Err(err) = lifecycle.await {
         warn!(error = %err, "seed lifecycle task failed");
+    }
+    if let Err(err) = hibernation.await {
+        warn!(error = %err, "hibernation schedule task failed");
     }
     info!("stopped");
     Ok(())
