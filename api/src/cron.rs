@@ -105,7 +105,7 @@ fn field_matches(field: &str, v: u32, min: u32, max: u32, names: &[&str]) -> Res
                 }
             },
         };
-        if v >= lo && v <= hi && (v - lo) % step.max(1) == 0 {
+        if v >= lo && v <= hi && (v - lo).is_multiple_of(step.max(1)) {
             return Ok(true);
         }
     }
