@@ -431,6 +431,15 @@ pub fn shoot_types() -> Vec<ResourceType> {
             &["status"],
             ALL,
         ),
+        rt(
+            "networking.k8s.io",
+            "NetworkPolicy",
+            "networkpolicies",
+            true,
+            &["netpol"],
+            TypedCodec::<k8s_openapi::api::networking::v1::NetworkPolicy>::boxed(),
+            Box::new(Plain),
+        ),
     ]);
     types
 }
