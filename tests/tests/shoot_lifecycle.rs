@@ -138,3 +138,91 @@ fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
     assert!(!state_dir.join("shoot--dev--local-workerless").exists(), "control plane directory removed");
     assert!(!garden.kubectl_as(&admin_path, &["get", "namespaces"]).status.success(), "the shoot API server is gone");
 }
+
+#[test]
+fn shoot_with_workers_waits_for_its_worker_extension_resource() {
+    let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
+    let config = std::fs::read_to_string(repo("hack/config/gardenlet-local.yaml")).unwrap();
+    let state_dir = garden.dir().join("seed-local");
+    garden.start_gardenlet("local", &format!("{config}\nstateDir: {}\n", state_dir.display())).unwrap();
+    garden.kubectl_ok(&[
+        "apply",
+        "-f",
+        &repo("examples/cloudprofile-local.yaml").display().to_string(),
+        "-f",
+        &repo("examples/project-dev.yaml").display().to_string(),
+    ]);
+    assert_eventually!(Duration::from_secs(30), || garden
+        .kubectl(&["get", "namespace", "garden-dev"])
+        .status
+        .success());
+    garden.kubectl_ok(&["-n", "garden-dev", "apply", "-f", &repo("examples/shoot-local.yaml").display().to_string()]);
+
+    // The control plane comes up, then the flow hands the pools to the seed as a Worker and waits for it.
+    let ns = "shoot--dev--local";
+    assert_eventually!(Duration::from_secs(60), || garden
+        .kubectl(&["-n", ns, "get", "workers.extensions.gardener.cloud", "local"])
+        .status
+        .success());
+    let worker: Value = serde_json::from_str(&garden.kubectl_ok(&[
+        "-n",
+        ns,
+        "get",
+        "workers.extensions.gardener.cloud",
+        "local",
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(worker["spec"]["type"], "local");
+    assert_eq!(worker["spec"]["pools"][0]["name"], "local");
+    assert_eq!(worker["spec"]["pools"][0]["machineType"], "local");
+    assert_eq!(worker["spec"]["pools"][0]["maximum"], 2);
+    assert_eventually!(
+        Duration::from_secs(60),
+        || last_operation(&garden, "local") == "Create Error 0",
+        "{}",
+        last_operation(&garden, "local")
+    );
+    let errors = garden.kubectl_ok(&[
+        "-n",
+        "garden-dev",
+        "get",
+        "shoot",
+        "local",
+        "-o",
+        "jsonpath={.status.lastErrors[*].taskID}",
+    ]);
+    assert!(errors.contains("Waiting until worker pools are ready"), "{errors}");
+
+    // An extension reports the pools reconciled: the next attempt succeeds.
+    let generation = worker["metadata"]["generation"].as_i64().unwrap();
+    let patch = format!(
+        r#"{{"status":{{"observedGeneration":{generation},"lastOperation":{{"type":"Reconcile","state":"Succeeded","progress":100,"description":"pools ready"}}}}}}"#
+    );
+    garden.kubectl_ok(&[
+        "-n",
+        ns,
+        "patch",
+        "workers.extensions.gardener.cloud",
+        "local",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &patch,
+    ]);
+    assert_eventually!(
+        Duration::from_secs(60),
+        || last_operation(&garden, "local") == "Create Succeeded 100",
+        "{}",
+        last_operation(&garden, "local")
+    );
+
+    garden.kubectl_ok(&["-n", "garden-dev", "annotate", "shoot", "local", "confirmation.gardener.cloud/deletion=true"]);
+    garden.kubectl_ok(&["-n", "garden-dev", "delete", "shoot", "local", "--wait=false"]);
+    assert_eventually!(Duration::from_secs(60), || !garden
+        .kubectl(&["-n", "garden-dev", "get", "shoot", "local"])
+        .status
+        .success());
+    assert!(!state_dir.join(ns).exists());
+}

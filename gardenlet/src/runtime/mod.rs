@@ -5,6 +5,7 @@
 //! through kube-rs) and [`process`] (runs the same components as supervised local processes on
 //! loopback; the local default).
 
+pub mod kubernetes;
 pub mod process;
 
 use futures::future::BoxFuture;
@@ -46,7 +47,6 @@ pub trait ControlPlaneRuntime: Send + Sync {
     /// Probes readiness (API server `/readyz` over HTTPS) without starting anything.
     fn probe(&self, technical_id: &str) -> BoxFuture<'_, Result<ControlPlaneStatus, Error>>;
     /// Stops the processes and keeps the data (hibernation).
-    #[allow(dead_code)] // hibernation (next step) stops control planes and keeps their data
     fn stop(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>>;
     /// Stops and deletes everything of this control plane (data, ports, files).
     fn destroy(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>>;

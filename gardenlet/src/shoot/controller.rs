@@ -1,9 +1,17 @@
 //! The shoot controller of a seed: for every Shoot bound to this seed it runs the reconcile flow (seed
 //! namespace, control-plane secrets, etcd + kube-apiserver through the `ControlPlaneRuntime`, readiness) or the
 //! delete flow, and reports progress the way Gardener does (`status.lastOperation`, conditions, technicalID,
-//! the `shoot.gardener.cloud/status` label). A care loop keeps the conditions fresh between reconciles.
+//! the `shoot.gardener.cloud/status` label). A care loop keeps the conditions fresh between reconciles and
+//! adopts/heals control planes (after a gardenlet restart it re-attaches the runtime's supervisor to the
+//! processes still running).
+//!
+//! Hibernation (`spec.hibernation.enabled`, see [`super::hibernation`]) is a spec change, so it runs as a
+//! `Reconcile` flow: with hibernation wanted the flow stops the control plane keeping its data and reports
+//! `status.hibernated: true`; waking up is the ordinary flow (ensure, wait for readiness) that then reports
+//! `status.hibernated: false`. The care loop leaves a hibernated control plane alone.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -20,13 +28,41 @@ use crate::error::Error;
 use crate::flow::{Flow, Retry};
 use crate::runtime::{ControlPlaneRuntime, ControlPlaneSpec};
 use crate::seed::next_condition;
+use crate::shoot::hibernation;
 
 /// Finalizer the gardenlet keeps on shoots it manages (Gardener's name).
 pub const FINALIZER: &str = "gardener";
 const STATUS_LABEL: &str = "shoot.gardener.cloud/status";
 const OPERATION_ANNOTATION: &str = "gardener.cloud/operation";
+/// Pause between a failed reconcile and the next attempt (unless the spec changes or `retry` is requested).
+const ERROR_RETRY_BACKOFF: Duration = Duration::from_secs(10);
 const HEALTH_CONDITIONS: [&str; 4] =
     ["APIServerAvailable", "ControlPlaneHealthy", "EveryNodeReady", "SystemComponentsHealthy"];
+
+/// Control planes this gardenlet process has ensured (so the runtime supervises them). A restarted gardenlet
+/// starts empty: its care loop adopts the running processes once through `ensure`.
+fn supervised() -> &'static Mutex<HashSet<String>> {
+    static SET: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    SET.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+fn set_supervised(technical_id: &str, on: bool) {
+    let mut set = supervised().lock().unwrap_or_else(|e| e.into_inner());
+    if on {
+        set.insert(technical_id.to_string());
+    } else {
+        set.remove(technical_id);
+    }
+}
+
+fn is_supervised(technical_id: &str) -> bool {
+    supervised().lock().unwrap_or_else(|e| e.into_inner()).contains(technical_id)
+}
+
+/// DNS names and addresses of the shoot API server's serving certificate.
+fn api_server_hosts(technical_id: &str) -> Vec<String> {
+    vec!["localhost".to_string(), "127.0.0.1".to_string(), format!("kube-apiserver.{technical_id}")]
+}
 
 /// Shared state of the controller.
 pub struct Ctx {
@@ -88,9 +124,13 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
         if !has_finalizer {
             return Ok(Action::await_change());
         }
+        set_supervised(&technical_id, false);
         delete_flow(&ctx, &api, &shoot, &technical_id).await?;
-        let rest: Vec<String> = shoot.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
-        let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": shoot.resource_version()}});
+        // The flow's progress updates moved the resourceVersion on: remove the finalizer from a fresh read (the
+        // precondition still protects finalizers others add meanwhile).
+        let fresh = api.get(&name).await.map_err(|e| failed("read shoot", &name, e))?;
+        let rest: Vec<String> = fresh.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
+        let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": fresh.resource_version()}});
         api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
             .map_err(|e| failed("remove finalizer", &name, e))?;
@@ -113,8 +153,20 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let operation = shoot.annotations().get(OPERATION_ANNOTATION).cloned();
     let up_to_date = observed == generation && last_state == "Succeeded" && operation.is_none();
     if up_to_date {
-        care(&ctx, &api, &shoot, &technical_id).await?;
-        return Ok(Action::requeue(Duration::from_secs(30)));
+        return care(&ctx, &api, &shoot, &technical_id).await;
+    }
+    // A failed operation is retried with a backoff, not on every status change it caused.
+    if last_state == "Error" && observed == generation && operation.is_none() {
+        let updated = status
+            .pointer("/lastOperation/lastUpdateTime")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        if let Some(updated) = updated {
+            let elapsed = Duration::from_secs(now().as_second().saturating_sub(updated.as_second()).max(0) as u64);
+            if elapsed < ERROR_RETRY_BACKOFF {
+                return Ok(Action::requeue(ERROR_RETRY_BACKOFF - elapsed));
+            }
+        }
     }
     let kind = match status.pointer("/lastOperation") {
         None => "Create",
@@ -130,10 +182,15 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     reconcile_flow(&ctx, &api, &shoot, &technical_id, kind, generation).await
 }
 
-/// Status writer fed by the flow's progress callback (sync) through a channel.
-fn progress_writer(api: Api<Shoot>, name: String, kind: &'static str) -> mpsc::UnboundedSender<(u8, String)> {
+/// Status writer fed by the flow's progress callback (sync) through a channel. Close the sender and await the
+/// handle before writing the final state, so no late progress update overwrites it.
+fn progress_writer(
+    api: Api<Shoot>,
+    name: String,
+    kind: &'static str,
+) -> (mpsc::UnboundedSender<(u8, String)>, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<(u8, String)>();
-    tokio::spawn(async move {
+    let handle = tokio::spawn(async move {
         while let Some(mut latest) = rx.recv().await {
             while let Ok(next) = rx.try_recv() {
                 latest = next;
@@ -146,7 +203,7 @@ fn progress_writer(api: Api<Shoot>, name: String, kind: &'static str) -> mpsc::U
             }
         }
     });
-    tx
+    (tx, handle)
 }
 
 async fn reconcile_flow(
@@ -159,6 +216,7 @@ async fn reconcile_flow(
 ) -> Result<Action, Error> {
     let name = shoot.name_any();
     let workers = shoot.spec.provider.workers.len();
+    let hibernate = hibernation::wanted(shoot);
     let mut flow = Flow::new(format!("{kind} Shoot {name}"));
     let quick = Retry { attempts: 5, initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(2) };
     {
@@ -171,8 +229,7 @@ async fn reconcile_flow(
         flow.add("Deploying control plane secrets", &["Deploying seed namespace"], move || {
             let (client, id, secrets) = (client.clone(), id.clone(), secrets.clone());
             async move {
-                let hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), format!("kube-apiserver.{id}")];
-                let s = crate::shoot::secrets::ensure_secrets(&client, &id, &hosts).await?;
+                let s = crate::shoot::secrets::ensure_secrets(&client, &id, &api_server_hosts(&id)).await?;
                 let _ = secrets.set(s);
                 Ok(())
             }
@@ -180,54 +237,79 @@ async fn reconcile_flow(
         .retry(quick);
     }
     let url = Arc::new(std::sync::Mutex::new(String::new()));
-    {
-        let (runtime, id, secrets, url) = (ctx.runtime.clone(), technical_id.to_string(), secrets.clone(), url.clone());
-        let version = shoot.spec.kubernetes.version.clone();
-        flow.add("Deploying etcd and kube-apiserver", &["Deploying control plane secrets"], move || {
-            let (runtime, id, secrets, url, version) =
-                (runtime.clone(), id.clone(), secrets.clone(), url.clone(), version.clone());
-            async move {
-                let secrets =
-                    secrets.get().ok_or_else(|| anyhow::anyhow!("control plane secrets are missing"))?.clone();
-                let spec = ControlPlaneSpec { technical_id: id, secrets, kubernetes_version: version };
-                let status = runtime.ensure(&spec).await?;
-                if let Ok(mut u) = url.lock() {
-                    *u = status.api_server_url;
-                }
-                Ok(())
-            }
+    if hibernate {
+        // Gardener scales the control plane to zero and keeps etcd's data; here: stop the processes.
+        let (runtime, id) = (ctx.runtime.clone(), technical_id.to_string());
+        flow.add("Hibernating control plane", &["Deploying control plane secrets"], move || {
+            let (runtime, id) = (runtime.clone(), id.clone());
+            async move { runtime.stop(&id).await.map_err(anyhow::Error::from) }
         })
         .retry(quick);
-    }
-    {
-        let (runtime, id) = (ctx.runtime.clone(), technical_id.to_string());
-        flow.add("Waiting until the kube-apiserver is ready", &["Deploying etcd and kube-apiserver"], move || {
-            let (runtime, id) = (runtime.clone(), id.clone());
-            async move {
-                let s = runtime.probe(&id).await?;
-                anyhow::ensure!(s.ready, "kube-apiserver is not ready yet");
-                Ok(())
-            }
-        })
-        .retry(Retry {
-            attempts: 200,
-            initial_backoff: Duration::from_millis(50),
-            max_backoff: Duration::from_millis(250),
-        });
-    }
-    if workers > 0 {
-        flow.add(
-            "Waiting until worker nodes are ready",
-            &["Waiting until the kube-apiserver is ready"],
-            move || async move {
-                anyhow::bail!(
-                    "{workers} worker pool(s) need the machine controller, which is not available on this seed yet"
-                )
-            },
-        );
+    } else {
+        let deploy = if hibernation::hibernated(shoot) {
+            "Waking up etcd and kube-apiserver"
+        } else {
+            "Deploying etcd and kube-apiserver"
+        };
+        {
+            let (runtime, id, secrets, url) =
+                (ctx.runtime.clone(), technical_id.to_string(), secrets.clone(), url.clone());
+            let version = shoot.spec.kubernetes.version.clone();
+            flow.add(deploy, &["Deploying control plane secrets"], move || {
+                let (runtime, id, secrets, url, version) =
+                    (runtime.clone(), id.clone(), secrets.clone(), url.clone(), version.clone());
+                async move {
+                    let secrets =
+                        secrets.get().ok_or_else(|| anyhow::anyhow!("control plane secrets are missing"))?.clone();
+                    let spec = ControlPlaneSpec { technical_id: id, secrets, kubernetes_version: version };
+                    let status = runtime.ensure(&spec).await?;
+                    if let Ok(mut u) = url.lock() {
+                        *u = status.api_server_url;
+                    }
+                    Ok(())
+                }
+            })
+            .retry(quick);
+        }
+        {
+            let (runtime, id) = (ctx.runtime.clone(), technical_id.to_string());
+            flow.add("Waiting until the kube-apiserver is ready", &[deploy], move || {
+                let (runtime, id) = (runtime.clone(), id.clone());
+                async move {
+                    let s = runtime.probe(&id).await?;
+                    anyhow::ensure!(s.ready, "kube-apiserver is not ready yet");
+                    Ok(())
+                }
+            })
+            .retry(Retry {
+                attempts: 200,
+                initial_backoff: Duration::from_millis(50),
+                max_backoff: Duration::from_millis(250),
+            });
+        }
+        if workers > 0 {
+            // The Worker extension resource goes to the provider extension / machine controller of the seed;
+            // the shoot is ready once it reports the pools reconciled.
+            let (client, id, desired) = (ctx.client.clone(), technical_id.to_string(), Arc::new(shoot.clone()));
+            flow.add("Deploying worker pools", &["Waiting until the kube-apiserver is ready"], move || {
+                let (client, id, desired) = (client.clone(), id.clone(), desired.clone());
+                async move { crate::shoot::worker::ensure_worker(&client, &desired, &id).await }
+            })
+            .retry(quick);
+            let (client, id, worker) = (ctx.client.clone(), technical_id.to_string(), name.clone());
+            flow.add("Waiting until worker pools are ready", &["Deploying worker pools"], move || {
+                let (client, id, worker) = (client.clone(), id.clone(), worker.clone());
+                async move { crate::shoot::worker::wait_worker_ready(&client, &id, &worker).await }
+            })
+            .retry(Retry {
+                attempts: 8,
+                initial_backoff: Duration::from_millis(250),
+                max_backoff: Duration::from_secs(1),
+            });
+        }
     }
     let graph = flow.build().map_err(|e| failed("build flow", &name, e))?;
-    let progress = progress_writer(api.clone(), name.clone(), kind);
+    let (progress, writer) = progress_writer(api.clone(), name.clone(), kind);
     let result = graph
         .run(|p| {
             let description = if p.running.is_empty() { "Finishing".to_string() } else { p.running.join(", ") };
@@ -235,10 +317,16 @@ async fn reconcile_flow(
         })
         .await;
     drop(progress);
-    let url = url.lock().map(|u| u.clone()).unwrap_or_default();
+    let _ = writer.await;
+    let mut url = url.lock().map(|u| u.clone()).unwrap_or_default();
     match result {
         Ok(()) => {
-            write_success(api, shoot, technical_id, kind, generation, &url).await?;
+            set_supervised(technical_id, !hibernate);
+            if url.is_empty() {
+                // Hibernated: the address stays the one the control plane had (and gets again on wake-up).
+                url = ctx.runtime.probe(technical_id).await.map(|s| s.api_server_url).unwrap_or_default();
+            }
+            write_success(api, shoot, technical_id, kind, generation, &url, hibernate).await?;
             Ok(Action::requeue(Duration::from_secs(30)))
         }
         Err(e) => {
@@ -304,17 +392,25 @@ async fn write_success(
     kind: &str,
     generation: i64,
     url: &str,
+    hibernated: bool,
 ) -> Result<(), Error> {
     let name = shoot.name_any();
+    let conditions = if hibernated {
+        let old = shoot.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+        hibernation::conditions(&old, &HEALTH_CONDITIONS, now())
+    } else {
+        conditions(shoot, true, "The kube-apiserver answers /readyz.")
+    };
+    let addresses = if url.is_empty() { Value::Null } else { json!([{"name": "external", "url": url}]) };
     let patch = json!({"status": {
         "lastOperation": {"type": kind, "state": "Succeeded", "progress": 100, "description": format!("Shoot cluster has been successfully {}.", if kind == "Create" { "created" } else { "reconciled" }), "lastUpdateTime": now_str()},
         "lastErrors": null,
         "observedGeneration": generation,
         "technicalID": technical_id,
         "seedName": shoot.spec.seed_name,
-        "advertisedAddresses": [{"name": "external", "url": url}],
-        "conditions": conditions(shoot, true, "The kube-apiserver answers /readyz."),
-        "hibernated": false,
+        "advertisedAddresses": addresses,
+        "conditions": conditions,
+        "hibernated": hibernated,
     }});
     api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
@@ -326,21 +422,35 @@ async fn write_success(
     Ok(())
 }
 
-/// Between reconciles: probe the control plane and refresh conditions when health changed.
-async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> Result<(), Error> {
+/// Between reconciles: probe the control plane, adopt/heal it (`ensure` reuses running processes and keeps
+/// the runtime's supervisor on them) and refresh conditions when health changed. A hibernated control plane
+/// is left alone: its conditions say so and nothing is probed or started.
+async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> Result<Action, Error> {
     let name = shoot.name_any();
-    let ready = ctx.runtime.probe(technical_id).await.map(|s| s.ready).unwrap_or(false);
-    let was = shoot
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "APIServerAvailable"))
-        .map(|c| c.status == "True");
-    if was == Some(ready) {
-        return Ok(());
+    let old: Vec<Condition> = shoot.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    if hibernation::leave_alone(shoot) {
+        if !hibernation::conditions_current(&old, &HEALTH_CONDITIONS) {
+            let patch = json!({"status": {"conditions": hibernation::conditions(&old, &HEALTH_CONDITIONS, now())}});
+            api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(|e| failed("write conditions", &name, e))?;
+        }
+        return Ok(Action::requeue(Duration::from_secs(30)));
     }
-    if !ready {
-        // A dead process: ensure brings it back (the supervisor restarts it too).
-        tracing::info!(shoot = %name, "control plane not ready; reconciling");
+    let ready = ctx.runtime.probe(technical_id).await.map(|s| s.ready).unwrap_or(false);
+    if !ready || !is_supervised(technical_id) {
+        if !ready {
+            tracing::info!(shoot = %name, "control plane not ready; ensuring it");
+        }
+        match heal(ctx, shoot, technical_id).await {
+            Ok(()) => set_supervised(technical_id, true),
+            Err(e) => tracing::warn!(shoot = %name, error = %format!("{e:#}"), "ensuring the control plane failed"),
+        }
+    }
+    let requeue = Action::requeue(Duration::from_secs(if ready { 30 } else { 5 }));
+    let was = old.iter().find(|c| c.type_ == "APIServerAvailable").map(|c| c.status == "True");
+    if was == Some(ready) {
+        return Ok(requeue);
     }
     let message =
         if ready { "The kube-apiserver answers /readyz." } else { "The kube-apiserver does not answer /readyz." };
@@ -352,6 +462,19 @@ async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &st
     api.patch(&name, &PatchParams::default(), &Patch::Merge(&label))
         .await
         .map_err(|e| failed("write status label", &name, e))?;
+    Ok(requeue)
+}
+
+/// `ensure` outside a flow (care): adopts running processes, restarts dead ones, (re)starts the supervisor.
+async fn heal(ctx: &Arc<Ctx>, shoot: &Shoot, technical_id: &str) -> anyhow::Result<()> {
+    let secrets =
+        crate::shoot::secrets::ensure_secrets(&ctx.client, technical_id, &api_server_hosts(technical_id)).await?;
+    let spec = ControlPlaneSpec {
+        technical_id: technical_id.to_string(),
+        secrets,
+        kubernetes_version: shoot.spec.kubernetes.version.clone(),
+    };
+    ctx.runtime.ensure(&spec).await?;
     Ok(())
 }
 
@@ -388,11 +511,12 @@ async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_
         });
     }
     let graph = flow.build().map_err(|e| failed("build flow", &name, e))?;
-    let progress = progress_writer(api.clone(), name.clone(), "Delete");
+    let (progress, writer) = progress_writer(api.clone(), name.clone(), "Delete");
     let result = graph.run(|p| {
         let _ = progress.send((p.percent, p.running.join(", ")));
     });
     let result = result.await;
     drop(progress);
+    let _ = writer.await;
     result.map_err(|e| failed("delete control plane", &name, e))
 }

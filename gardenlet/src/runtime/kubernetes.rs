@@ -1,0 +1,1135 @@
+//! The `kubernetes` runtime: each shoot control plane runs as workloads in the seed cluster, in the
+//! seed namespace `<technical_id>`, rendered here and applied through kube-rs.
+//!
+//! [`KubernetesRuntime::render`] is pure: it turns a [`ControlPlaneSpec`] into the manifests
+//! (`serde_json::Value`s) of
+//! - the Namespace (`gardener.cloud/role: shoot`);
+//! - the Secrets of [`crate::shoot::secrets`] under the same names and keys (`ca`, `ca-client`,
+//!   `ca-etcd`, `kube-apiserver`, `etcd-server-cert`, `etcd-client-tls`, `service-account-key`) and
+//!   the kubeconfig Secrets `kube-controller-manager-kubeconfig` and `kube-scheduler-kubeconfig`
+//!   (key `kubeconfig`; client certificates `system:kube-controller-manager` /
+//!   `system:kube-scheduler` signed by the client CA, talking to `https://kube-apiserver:443`);
+//! - etcd: StatefulSet `etcd-main` (1 replica, TLS for clients, a 10Gi volume claim template) and the
+//!   headless Service `etcd-main-client` (2379 client, 2380 peer);
+//! - Deployments `kube-apiserver`, `kube-controller-manager`, `kube-scheduler` with upstream flags
+//!   and the Secrets mounted as volumes (CA Secrets only with the keys a component needs);
+//! - Service `kube-apiserver` (ClusterIP, 443);
+//! - NetworkPolicies: `deny-all` (ingress and egress) plus the allowed paths: DNS, kube-apiserver to
+//!   etcd (2379), anyone to kube-apiserver (443), controller-manager and scheduler to kube-apiserver.
+//!
+//! Every object but the Namespace carries `gardener.cloud/role: controlplane` and `app: <component>`.
+//! Like Gardener there are no ownerReferences: deleting the namespace deletes the control plane.
+//!
+//! [`ControlPlaneRuntime::ensure`] applies the manifests with server-side apply (field manager
+//! `gardenlet`, forced), falling back to get + create/replace where apply is refused. The kubeconfig
+//! Secrets are signed once: an existing one is reused (like [`crate::shoot::secrets::ensure_secrets`]).
+//! Readiness ([`ControlPlaneRuntime::probe`]) is `status.readyReplicas >= 1` of the kube-apiserver
+//! Deployment and of the etcd StatefulSet. [`ControlPlaneRuntime::stop`] (hibernation) scales the
+//! workloads to 0 and keeps the volume; [`ControlPlaneRuntime::destroy`] deletes the namespace.
+
+use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::ByteString;
+use kube::api::{ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::Api;
+use serde_json::{json, Value};
+use tracing::{debug, info};
+
+use super::{ControlPlaneRuntime, ControlPlaneSpec, ControlPlaneStatus};
+use crate::error::Error;
+use crate::shoot::secrets::{sign_client, CertPair, ControlPlaneSecrets, LEAF_VALIDITY_DAYS, MANAGED_BY_LABEL};
+
+/// Field manager of server-side apply.
+pub const FIELD_MANAGER: &str = "gardenlet";
+/// Label key of the role of an object (`controlplane`; `shoot` on the namespace).
+pub const ROLE_LABEL: &str = "gardener.cloud/role";
+/// Name of the etcd StatefulSet (and of its volume claim template and etcd member).
+pub const ETCD: &str = "etcd-main";
+/// Name of etcd's headless client Service.
+pub const ETCD_CLIENT_SERVICE: &str = "etcd-main-client";
+/// Name of the kube-apiserver Deployment and Service.
+pub const KUBE_APISERVER: &str = "kube-apiserver";
+/// Name of the kube-controller-manager Deployment.
+pub const KUBE_CONTROLLER_MANAGER: &str = "kube-controller-manager";
+/// Name of the kube-scheduler Deployment.
+pub const KUBE_SCHEDULER: &str = "kube-scheduler";
+/// Deployments of a control plane (scaled to 0 by [`ControlPlaneRuntime::stop`]).
+pub const DEPLOYMENTS: [&str; 3] = [KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER];
+/// Key of the kubeconfig in the component kubeconfig Secrets.
+pub const KUBECONFIG_KEY: &str = "kubeconfig";
+/// Size of etcd's volume.
+pub const ETCD_STORAGE: &str = "10Gi";
+/// Service CIDR of shoots (Gardener's default).
+pub const SERVICE_CIDR: &str = "100.64.0.0/13";
+
+const APP_LABEL: &str = "app";
+const CONTROLPLANE: &str = "controlplane";
+const KUBECONFIG_MOUNT: &str = "/var/run/secrets/gardener.cloud/kubeconfig";
+
+/// Container images of the control-plane components. The kube-* fields are repositories: the tag
+/// is `v<kubernetes_version>` of the shoot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Images {
+    /// etcd image (with tag).
+    pub etcd: String,
+    /// kube-apiserver repository (without tag).
+    pub kube_apiserver: String,
+    /// kube-controller-manager repository (without tag).
+    pub kube_controller_manager: String,
+    /// kube-scheduler repository (without tag).
+    pub kube_scheduler: String,
+}
+
+impl Default for Images {
+    fn default() -> Self {
+        Self {
+            etcd: "registry.k8s.io/etcd:3.5.21-0".into(),
+            kube_apiserver: "registry.k8s.io/kube-apiserver".into(),
+            kube_controller_manager: "registry.k8s.io/kube-controller-manager".into(),
+            kube_scheduler: "registry.k8s.io/kube-scheduler".into(),
+        }
+    }
+}
+
+/// Client certificates of the components that talk to the shoot API server through a kubeconfig.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComponentCredentials {
+    /// `system:kube-controller-manager`.
+    pub controller_manager: CertPair,
+    /// `system:kube-scheduler`.
+    pub scheduler: CertPair,
+}
+
+impl ComponentCredentials {
+    /// Signs new client certificates with the client CA of `secrets`.
+    pub fn sign(secrets: &ControlPlaneSecrets) -> Result<Self, Error> {
+        let ca = CertPair { cert: secrets.client_ca_cert.clone(), key: secrets.client_ca_key.clone() };
+        Ok(Self {
+            controller_manager: sign_client(&ca, "system:kube-controller-manager", &[], LEAF_VALIDITY_DAYS)?,
+            scheduler: sign_client(&ca, "system:kube-scheduler", &[], LEAF_VALIDITY_DAYS)?,
+        })
+    }
+}
+
+/// Runs shoot control planes as workloads in a seed cluster. See the module docs.
+#[allow(dead_code)] // selected by the Seed's runtime configuration (next step)
+pub struct KubernetesRuntime {
+    client: kube::Client,
+    images: Images,
+}
+
+/// Base64 of `s` (as Kubernetes serializes `data` of Secrets).
+fn b64(s: &str) -> Value {
+    serde_json::to_value(ByteString(s.as_bytes().to_vec())).unwrap_or(Value::Null)
+}
+
+/// Decodes base64 `v` to a UTF-8 string.
+fn unb64(v: &Value) -> Option<String> {
+    let bytes: ByteString = serde_json::from_value(v.clone()).ok()?;
+    String::from_utf8(bytes.0).ok()
+}
+
+fn labels(app: &str) -> Value {
+    json!({ ROLE_LABEL: CONTROLPLANE, APP_LABEL: app })
+}
+
+fn meta(name: &str, namespace: &str, app: &str) -> Value {
+    json!({ "name": name, "namespace": namespace, "labels": labels(app) })
+}
+
+/// A kubeconfig (YAML) for `server` trusting `ca` with a client certificate.
+pub fn kubeconfig_yaml(server: &str, ca: &str, client: &CertPair) -> String {
+    let kc = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "default",
+        "clusters": [{ "name": "default", "cluster": { "server": server, "certificate-authority-data": b64(ca) } }],
+        "users": [{ "name": "default", "user": {
+            "client-certificate-data": b64(&client.cert),
+            "client-key-data": b64(&client.key),
+        } }],
+        "contexts": [{ "name": "default", "context": { "cluster": "default", "user": "default" } }],
+    });
+    serde_yaml::to_string(&kc).unwrap_or_default()
+}
+
+/// The client certificate and key of a kubeconfig rendered by [`kubeconfig_yaml`].
+pub fn kubeconfig_client(yaml: &str) -> Option<CertPair> {
+    let kc: Value = serde_yaml::from_str(yaml).ok()?;
+    let user = kc.pointer("/users/0/user")?;
+    Some(CertPair { cert: unb64(user.get("client-certificate-data")?)?, key: unb64(user.get("client-key-data")?)? })
+}
+
+fn secret(ns: &str, name: &str, type_: &str, data: &[(&str, &str)]) -> Value {
+    let data: serde_json::Map<String, Value> = data.iter().map(|(k, v)| (k.to_string(), b64(v))).collect();
+    let mut m = meta(name, ns, "kubernetes");
+    m["labels"][MANAGED_BY_LABEL.0] = json!(MANAGED_BY_LABEL.1);
+    json!({ "apiVersion": "v1", "kind": "Secret", "metadata": m, "type": type_, "data": data })
+}
+
+/// A Secret volume, restricted to `keys` when not empty.
+fn secret_volume(volume: &str, secret: &str, keys: &[&str]) -> Value {
+    let mut v = json!({ "name": volume, "secret": { "secretName": secret, "defaultMode": 0o400 } });
+    if !keys.is_empty() {
+        v["secret"]["items"] = keys.iter().map(|k| json!({ "key": k, "path": k })).collect();
+    }
+    v
+}
+
+fn mount(volume: &str, path: &str) -> Value {
+    json!({ "name": volume, "mountPath": path, "readOnly": true })
+}
+
+fn deployment(ns: &str, app: &str, pod_spec: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(app, ns, app),
+        "spec": {
+            "replicas": 1,
+            "revisionHistoryLimit": 2,
+            "selector": { "matchLabels": labels(app) },
+            "template": { "metadata": { "labels": labels(app) }, "spec": pod_spec },
+        },
+    })
+}
+
+fn network_policy(ns: &str, name: &str, spec: Value) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": meta(name, ns, "kubernetes"),
+        "spec": spec,
+    })
+}
+
+fn tag(version: &str) -> String {
+    format!("v{}", version.trim_start_matches('v'))
+}
+
+/// URL of the shoot API server inside the seed.
+pub fn api_server_url(technical_id: &str) -> String {
+    format!("https://{KUBE_APISERVER}.{technical_id}.svc:443")
+}
+
+/// URL of etcd inside the seed.
+pub fn etcd_url(technical_id: &str) -> String {
+    format!("https://{ETCD_CLIENT_SERVICE}.{technical_id}.svc:2379")
+}
+
+fn kubeconfig_secret_name(component: &str) -> String {
+    format!("{component}-kubeconfig")
+}
+
+/// The manifests of a control plane (see the module docs), in apply order.
+pub fn render(spec: &ControlPlaneSpec, images: &Images, creds: &ComponentCredentials) -> Vec<Value> {
+    let ns = spec.technical_id.as_str();
+    let s = &spec.secrets;
+    let version = tag(&spec.kubernetes_version);
+    let mut out = vec![json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": { "name": ns, "labels": { ROLE_LABEL: "shoot" } },
+    })];
+
+    // Secrets (names and keys of shoot/secrets.rs).
+    const OPAQUE: &str = "Opaque";
+    const TLS: &str = "kubernetes.io/tls";
+    out.extend([
+        secret(ns, "ca", OPAQUE, &[("ca.crt", &s.ca_cert), ("ca.key", &s.ca_key)]),
+        secret(ns, "ca-client", OPAQUE, &[("ca.crt", &s.client_ca_cert), ("ca.key", &s.client_ca_key)]),
+        secret(ns, "ca-etcd", OPAQUE, &[("ca.crt", &s.etcd_ca_cert), ("ca.key", &s.etcd_ca_key)]),
+        secret(ns, KUBE_APISERVER, TLS, &[("tls.crt", &s.server_cert), ("tls.key", &s.server_key)]),
+        secret(ns, "etcd-server-cert", TLS, &[("tls.crt", &s.etcd_server_cert), ("tls.key", &s.etcd_server_key)]),
+        secret(ns, "etcd-client-tls", TLS, &[("tls.crt", &s.etcd_client_cert), ("tls.key", &s.etcd_client_key)]),
+        secret(ns, "service-account-key", OPAQUE, &[("id_rsa", &s.service_account_key)]),
+    ]);
+    let in_cluster = format!("https://{KUBE_APISERVER}:443");
+    for (component, client) in
+        [(KUBE_CONTROLLER_MANAGER, &creds.controller_manager), (KUBE_SCHEDULER, &creds.scheduler)]
+    {
+        let kc = kubeconfig_yaml(&in_cluster, &s.ca_cert, client);
+        out.push(secret(ns, &kubeconfig_secret_name(component), OPAQUE, &[(KUBECONFIG_KEY, &kc)]));
+    }
+
+    // Services.
+    out.push(json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta(ETCD_CLIENT_SERVICE, ns, "etcd"),
+        "spec": {
+            "clusterIP": "None",
+            "publishNotReadyAddresses": true,
+            "selector": labels("etcd"),
+            "ports": [
+                { "name": "client", "port": 2379, "targetPort": 2379, "protocol": "TCP" },
+                { "name": "peer", "port": 2380, "targetPort": 2380, "protocol": "TCP" },
+            ],
+        },
+    }));
+    out.push(json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta(KUBE_APISERVER, ns, KUBE_APISERVER),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": labels(KUBE_APISERVER),
+            "ports": [{ "name": "https", "port": 443, "targetPort": 443, "protocol": "TCP" }],
+        },
+    }));
+
+    // NetworkPolicies: deny everything, then allow the control plane's paths.
+    let app = |a: &str| json!({ "matchLabels": { APP_LABEL: a } });
+    out.extend([
+        network_policy(ns, "deny-all", json!({ "podSelector": {}, "policyTypes": ["Ingress", "Egress"] })),
+        network_policy(
+            ns,
+            "allow-to-dns",
+            json!({
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [{
+                    "to": [{
+                        "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "kube-system" } },
+                        "podSelector": { "matchLabels": { "k8s-app": "kube-dns" } },
+                    }],
+                    "ports": [{ "protocol": "UDP", "port": 53 }, { "protocol": "TCP", "port": 53 }],
+                }],
+            }),
+        ),
+        network_policy(
+            ns,
+            "allow-etcd",
+            json!({
+                "podSelector": app("etcd"),
+                "policyTypes": ["Ingress"],
+                "ingress": [{ "from": [{ "podSelector": app(KUBE_APISERVER) }], "ports": [{ "protocol": "TCP", "port": 2379 }] }],
+            }),
+        ),
+        network_policy(
+            ns,
+            "allow-kube-apiserver-to-etcd",
+            json!({
+                "podSelector": app(KUBE_APISERVER),
+                "policyTypes": ["Egress"],
+                "egress": [{ "to": [{ "podSelector": app("etcd") }], "ports": [{ "protocol": "TCP", "port": 2379 }] }],
+            }),
+        ),
+        network_policy(
+            ns,
+            "allow-kube-apiserver",
+            json!({
+                "podSelector": app(KUBE_APISERVER),
+                "policyTypes": ["Ingress"],
+                "ingress": [{ "ports": [{ "protocol": "TCP", "port": 443 }] }],
+            }),
+        ),
+        network_policy(
+            ns,
+            "allow-to-kube-apiserver",
+            json!({
+                "podSelector": { "matchExpressions": [{
+                    "key": APP_LABEL, "operator": "In", "values": [KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER],
+                }] },
+                "policyTypes": ["Egress"],
+                "egress": [{ "to": [{ "podSelector": app(KUBE_APISERVER) }], "ports": [{ "protocol": "TCP", "port": 443 }] }],
+            }),
+        ),
+    ]);
+
+    // etcd.
+    let peer = "http://localhost:2380";
+    out.push(json!({
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": meta(ETCD, ns, "etcd"),
+        "spec": {
+            "replicas": 1,
+            "serviceName": ETCD_CLIENT_SERVICE,
+            "selector": { "matchLabels": labels("etcd") },
+            "template": {
+                "metadata": { "labels": labels("etcd") },
+                "spec": {
+                    "containers": [{
+                        "name": "etcd",
+                        "image": images.etcd,
+                        "command": ["/usr/local/bin/etcd"],
+                        "args": [
+                            format!("--name={ETCD}"),
+                            "--data-dir=/var/etcd/data/new.etcd".to_string(),
+                            "--listen-client-urls=https://0.0.0.0:2379".to_string(),
+                            format!("--advertise-client-urls={}", etcd_url(ns)),
+                            format!("--listen-peer-urls={peer}"),
+                            format!("--initial-advertise-peer-urls={peer}"),
+                            format!("--initial-cluster={ETCD}={peer}"),
+                            "--initial-cluster-state=new".to_string(),
+                            "--cert-file=/var/etcd/ssl/server/tls.crt".to_string(),
+                            "--key-file=/var/etcd/ssl/server/tls.key".to_string(),
+                            "--trusted-ca-file=/var/etcd/ssl/ca/ca.crt".to_string(),
+                            "--client-cert-auth=true".to_string(),
+                            "--auto-compaction-mode=periodic".to_string(),
+                            "--auto-compaction-retention=30m".to_string(),
+                            "--quota-backend-bytes=8589934592".to_string(),
+                        ],
+                        "ports": [
+                            { "name": "client", "containerPort": 2379, "protocol": "TCP" },
+                            { "name": "peer", "containerPort": 2380, "protocol": "TCP" },
+                        ],
+                        "readinessProbe": { "tcpSocket": { "port": 2379 }, "periodSeconds": 5 },
+                        "resources": { "requests": { "cpu": "100m", "memory": "200Mi" } },
+                        "volumeMounts": [
+                            { "name": ETCD, "mountPath": "/var/etcd/data" },
+                            mount("ca", "/var/etcd/ssl/ca"),
+                            mount("server", "/var/etcd/ssl/server"),
+                        ],
+                    }],
+                    "volumes": [
+                        secret_volume("ca", "ca-etcd", &["ca.crt"]),
+                        secret_volume("server", "etcd-server-cert", &[]),
+                    ],
+                },
+            },
+            "volumeClaimTemplates": [{
+                "metadata": { "name": ETCD },
+                "spec": { "accessModes": ["ReadWriteOnce"], "resources": { "requests": { "storage": ETCD_STORAGE } } },
+            }],
+        },
+    }));
+
+    // kube-apiserver.
+    let sa_key = "/srv/kubernetes/service-account-key/id_rsa";
+    out.push(deployment(
+        ns,
+        KUBE_APISERVER,
+        json!({
+            "containers": [{
+                "name": KUBE_APISERVER,
+                "image": format!("{}:{version}", images.kube_apiserver),
+                "command": ["/usr/local/bin/kube-apiserver"],
+                "args": [
+                    format!("--etcd-servers=https://{ETCD_CLIENT_SERVICE}:2379"),
+                    "--etcd-cafile=/srv/kubernetes/etcd/ca/ca.crt".to_string(),
+                    "--etcd-certfile=/srv/kubernetes/etcd/client/tls.crt".to_string(),
+                    "--etcd-keyfile=/srv/kubernetes/etcd/client/tls.key".to_string(),
+                    "--client-ca-file=/srv/kubernetes/ca-client/ca.crt".to_string(),
+                    "--tls-cert-file=/srv/kubernetes/tls/tls.crt".to_string(),
+                    "--tls-private-key-file=/srv/kubernetes/tls/tls.key".to_string(),
+                    format!("--service-account-key-file={sa_key}"),
+                    format!("--service-account-signing-key-file={sa_key}"),
+                    format!("--service-account-issuer={}", api_server_url(ns)),
+                    "--authorization-mode=Node,RBAC".to_string(),
+                    "--enable-admission-plugins=NodeRestriction".to_string(),
+                    "--allow-privileged=true".to_string(),
+                    format!("--service-cluster-ip-range={SERVICE_CIDR}"),
+                    "--secure-port=443".to_string(),
+                    "--profiling=false".to_string(),
+                ],
+                "ports": [{ "name": "https", "containerPort": 443, "protocol": "TCP" }],
+                "readinessProbe": { "httpGet": { "path": "/readyz", "port": 443, "scheme": "HTTPS" }, "periodSeconds": 5 },
+                "livenessProbe": { "httpGet": { "path": "/livez", "port": 443, "scheme": "HTTPS" }, "initialDelaySeconds": 15, "periodSeconds": 10 },
+                "resources": { "requests": { "cpu": "200m", "memory": "300Mi" } },
+                "volumeMounts": [
+                    mount("ca-client", "/srv/kubernetes/ca-client"),
+                    mount("tls", "/srv/kubernetes/tls"),
+                    mount("etcd-ca", "/srv/kubernetes/etcd/ca"),
+                    mount("etcd-client", "/srv/kubernetes/etcd/client"),
+                    mount("service-account-key", "/srv/kubernetes/service-account-key"),
+                ],
+            }],
+            "volumes": [
+                secret_volume("ca-client", "ca-client", &["ca.crt"]),
+                secret_volume("tls", KUBE_APISERVER, &[]),
+                secret_volume("etcd-ca", "ca-etcd", &["ca.crt"]),
+                secret_volume("etcd-client", "etcd-client-tls", &[]),
+                secret_volume("service-account-key", "service-account-key", &[]),
+            ],
+        }),
+    ));
+
+    // kube-controller-manager and kube-scheduler talk to kube-apiserver through their kubeconfigs.
+    let kubeconfig_flags = || {
+        let path = format!("{KUBECONFIG_MOUNT}/{KUBECONFIG_KEY}");
+        vec![
+            format!("--kubeconfig={path}"),
+            format!("--authentication-kubeconfig={path}"),
+            format!("--authorization-kubeconfig={path}"),
+            "--leader-elect=true".to_string(),
+        ]
+    };
+    let mut kcm_args = kubeconfig_flags();
+    kcm_args.extend([
+        format!("--cluster-name={ns}"),
+        "--root-ca-file=/srv/kubernetes/ca/ca.crt".to_string(),
+        format!("--service-account-private-key-file={sa_key}"),
+        "--cluster-signing-cert-file=/srv/kubernetes/ca-client/ca.crt".to_string(),
+        "--cluster-signing-key-file=/srv/kubernetes/ca-client/ca.key".to_string(),
+        "--use-service-account-credentials=true".to_string(),
+        "--controllers=*,bootstrapsigner,tokencleaner".to_string(),
+        format!("--service-cluster-ip-range={SERVICE_CIDR}"),
+        "--secure-port=10257".to_string(),
+    ]);
+    out.push(deployment(
+        ns,
+        KUBE_CONTROLLER_MANAGER,
+        json!({
+            "containers": [{
+                "name": KUBE_CONTROLLER_MANAGER,
+                "image": format!("{}:{version}", images.kube_controller_manager),
+                "command": ["/usr/local/bin/kube-controller-manager"],
+                "args": kcm_args,
+                "ports": [{ "name": "metrics", "containerPort": 10257, "protocol": "TCP" }],
+                "resources": { "requests": { "cpu": "100m", "memory": "128Mi" } },
+                "volumeMounts": [
+                    mount("kubeconfig", KUBECONFIG_MOUNT),
+                    mount("ca", "/srv/kubernetes/ca"),
+                    mount("ca-client", "/srv/kubernetes/ca-client"),
+                    mount("service-account-key", "/srv/kubernetes/service-account-key"),
+                ],
+            }],
+            "volumes": [
+                secret_volume("kubeconfig", &kubeconfig_secret_name(KUBE_CONTROLLER_MANAGER), &[]),
+                secret_volume("ca", "ca", &["ca.crt"]),
+                secret_volume("ca-client", "ca-client", &[]),
+                secret_volume("service-account-key", "service-account-key", &[]),
+            ],
+        }),
+    ));
+    let mut sched_args = kubeconfig_flags();
+    sched_args.push("--secure-port=10259".to_string());
+    out.push(deployment(
+        ns,
+        KUBE_SCHEDULER,
+        json!({
+            "containers": [{
+                "name": KUBE_SCHEDULER,
+                "image": format!("{}:{version}", images.kube_scheduler),
+                "command": ["/usr/local/bin/kube-scheduler"],
+                "args": sched_args,
+                "ports": [{ "name": "metrics", "containerPort": 10259, "protocol": "TCP" }],
+                "resources": { "requests": { "cpu": "50m", "memory": "64Mi" } },
+                "volumeMounts": [mount("kubeconfig", KUBECONFIG_MOUNT)],
+            }],
+            "volumes": [secret_volume("kubeconfig", &kubeconfig_secret_name(KUBE_SCHEDULER), &[])],
+        }),
+    ));
+    out
+}
+
+/// The API resource of a rendered object and whether it is namespaced.
+fn api_resource(obj: &Value) -> Option<(ApiResource, bool)> {
+    Some(match obj.get("kind")?.as_str()? {
+        "Namespace" => (ApiResource::erase::<Namespace>(&()), false),
+        "Secret" => (ApiResource::erase::<Secret>(&()), true),
+        "Service" => (ApiResource::erase::<Service>(&()), true),
+        "Deployment" => (ApiResource::erase::<Deployment>(&()), true),
+        "StatefulSet" => (ApiResource::erase::<StatefulSet>(&()), true),
+        "NetworkPolicy" => (ApiResource::erase::<NetworkPolicy>(&()), true),
+        _ => return None,
+    })
+}
+
+fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+#[allow(dead_code)] // selected by the Seed's runtime configuration (next step)
+impl KubernetesRuntime {
+    /// A runtime applying control planes into the seed cluster of `client`.
+    pub fn new(client: kube::Client, images: Images) -> Self {
+        Self { client, images }
+    }
+
+    /// The images used.
+    pub fn images(&self) -> &Images {
+        &self.images
+    }
+
+    /// The manifests of `spec` with freshly signed component credentials (see [`render`]).
+    pub fn render(&self, spec: &ControlPlaneSpec) -> Result<Vec<Value>, Error> {
+        Ok(render(spec, &self.images, &ComponentCredentials::sign(&spec.secrets)?))
+    }
+
+    fn runtime_err(technical_id: &str, what: &str, e: impl std::fmt::Display) -> Error {
+        Error::Runtime { technical_id: technical_id.to_string(), reason: format!("failed to {what}: {e}") }
+    }
+
+    /// The client certificate of the existing kubeconfig Secret of `component`, if readable.
+    async fn existing_client(&self, technical_id: &str, component: &str) -> Result<Option<CertPair>, Error> {
+        let name = kubeconfig_secret_name(component);
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), technical_id);
+        let existing =
+            api.get_opt(&name).await.map_err(|e| Self::runtime_err(technical_id, &format!("read secret {name}"), e))?;
+        Ok(existing
+            .and_then(|s| s.data)
+            .and_then(|d| d.get(KUBECONFIG_KEY).cloned())
+            .and_then(|b| String::from_utf8(b.0).ok())
+            .and_then(|y| kubeconfig_client(&y)))
+    }
+
+    /// The credentials in the existing kubeconfig Secrets, new ones where missing or unreadable.
+    async fn credentials(&self, spec: &ControlPlaneSpec) -> Result<ComponentCredentials, Error> {
+        let id = &spec.technical_id;
+        let kcm = self.existing_client(id, KUBE_CONTROLLER_MANAGER).await?;
+        let sched = self.existing_client(id, KUBE_SCHEDULER).await?;
+        Ok(match (kcm, sched) {
+            (Some(controller_manager), Some(scheduler)) => ComponentCredentials { controller_manager, scheduler },
+            (kcm, sched) => {
+                let fresh = ComponentCredentials::sign(&spec.secrets)?;
+                ComponentCredentials {
+                    controller_manager: kcm.unwrap_or(fresh.controller_manager),
+                    scheduler: sched.unwrap_or(fresh.scheduler),
+                }
+            }
+        })
+    }
+
+    /// Applies `obj` with server-side apply; where that is refused, creates or replaces it.
+    async fn apply(&self, technical_id: &str, obj: &Value) -> Result<(), Error> {
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        let what = format!("apply {kind} {name}");
+        let (ar, namespaced) =
+            api_resource(obj).ok_or_else(|| Self::runtime_err(technical_id, &what, "unknown kind"))?;
+        let api: Api<DynamicObject> = if namespaced {
+            Api::namespaced_with(self.client.clone(), technical_id, &ar)
+        } else {
+            Api::all_with(self.client.clone(), &ar)
+        };
+        let pp = PatchParams::apply(FIELD_MANAGER).force();
+        let ssa_err = match api.patch(name, &pp, &Patch::Apply(obj)).await {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if ![401, 403].contains(&s.code) => s,
+            Err(e) => return Err(Self::runtime_err(technical_id, &what, e)),
+        };
+        debug!(kind, name, error = %ssa_err, "server-side apply refused, falling back to create/replace");
+        let desired: DynamicObject =
+            serde_json::from_value(obj.clone()).map_err(|e| Self::runtime_err(technical_id, &what, e))?;
+        let fallback = async {
+            match api.get_opt(name).await? {
+                None => {
+                    api.create(
+                        &PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() },
+                        &desired,
+                    )
+                    .await
+                }
+                Some(current) => {
+                    let mut next = desired.clone();
+                    next.metadata.resource_version = current.metadata.resource_version.clone();
+                    // Keep what the server allocated (a Service's cluster IPs).
+                    if let (Some(spec), Some(cur)) =
+                        (next.data.get_mut("spec").and_then(Value::as_object_mut), current.data.get("spec"))
+                    {
+                        for key in ["clusterIP", "clusterIPs"] {
+                            if let (false, Some(v)) = (spec.contains_key(key), cur.get(key)) {
+                                spec.insert(key.to_string(), v.clone());
+                            }
+                        }
+                    }
+                    let mut labels = current.metadata.labels.clone().unwrap_or_default();
+                    labels.extend(next.metadata.labels.take().unwrap_or_default());
+                    next.metadata.labels = Some(labels);
+                    api.replace(
+                        name,
+                        &PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() },
+                        &next,
+                    )
+                    .await
+                }
+            }
+        };
+        fallback.await.map(|_| ()).map_err(|e| {
+            Self::runtime_err(technical_id, &what, format!("{e} (after server-side apply failed: {ssa_err})"))
+        })
+    }
+
+    async fn ensure_impl(&self, spec: ControlPlaneSpec) -> Result<ControlPlaneStatus, Error> {
+        let id = spec.technical_id.as_str();
+        let creds = self.credentials(&spec).await?;
+        let objects = render(&spec, &self.images, &creds);
+        for obj in &objects {
+            self.apply(id, obj).await?;
+        }
+        info!(technical_id = id, objects = objects.len(), "applied control plane");
+        Ok(ControlPlaneStatus {
+            api_server_url: api_server_url(id),
+            etcd_url: etcd_url(id),
+            running: true,
+            ready: false,
+        })
+    }
+
+    async fn probe_impl(&self, technical_id: String) -> Result<ControlPlaneStatus, Error> {
+        let id = technical_id.as_str();
+        let err = |what: &str, e: kube::Error| Self::runtime_err(id, what, e);
+        let deploy = Api::<Deployment>::namespaced(self.client.clone(), id)
+            .get_opt(KUBE_APISERVER)
+            .await
+            .map_err(|e| err("read deployment kube-apiserver", e))?;
+        let etcd = Api::<StatefulSet>::namespaced(self.client.clone(), id)
+            .get_opt(ETCD)
+            .await
+            .map_err(|e| err("read statefulset etcd-main", e))?;
+        let (Some(deploy), Some(etcd)) = (deploy, etcd) else {
+            return Ok(ControlPlaneStatus::default());
+        };
+        let wanted = deploy.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) > 0
+            && etcd.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) > 0;
+        let ready = deploy.status.and_then(|s| s.ready_replicas).unwrap_or(0) >= 1
+            && etcd.status.and_then(|s| s.ready_replicas).unwrap_or(0) >= 1;
+        Ok(ControlPlaneStatus {
+            api_server_url: api_server_url(id),
+            etcd_url: etcd_url(id),
+            running: wanted,
+            ready: wanted && ready,
+        })
+    }
+
+    async fn stop_impl(&self, technical_id: String) -> Result<(), Error> {
+        let id = technical_id.as_str();
+        let scale = Patch::Merge(json!({ "spec": { "replicas": 0 } }));
+        let pp = PatchParams::default();
+        let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), id);
+        for name in DEPLOYMENTS {
+            match deployments.patch(name, &pp, &scale).await {
+                Ok(_) => {}
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => return Err(Self::runtime_err(id, &format!("scale deployment {name} to 0"), e)),
+            }
+        }
+        match Api::<StatefulSet>::namespaced(self.client.clone(), id).patch(ETCD, &pp, &scale).await {
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(Self::runtime_err(id, "scale statefulset etcd-main to 0", e)),
+        }
+        info!(technical_id = id, "scaled control plane to 0");
+        Ok(())
+    }
+
+    async fn destroy_impl(&self, technical_id: String) -> Result<(), Error> {
+        let id = technical_id.as_str();
+        match Api::<Namespace>::all(self.client.clone()).delete(id, &DeleteParams::default()).await {
+            Ok(_) => {
+                info!(technical_id = id, "deleted control plane namespace");
+                Ok(())
+            }
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(Self::runtime_err(id, "delete namespace", e)),
+        }
+    }
+}
+
+impl ControlPlaneRuntime for KubernetesRuntime {
+    fn ensure(&self, spec: &ControlPlaneSpec) -> BoxFuture<'_, Result<ControlPlaneStatus, Error>> {
+        Box::pin(self.ensure_impl(spec.clone()))
+    }
+    fn probe(&self, technical_id: &str) -> BoxFuture<'_, Result<ControlPlaneStatus, Error>> {
+        Box::pin(self.probe_impl(technical_id.to_string()))
+    }
+    fn stop(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(self.stop_impl(technical_id.to_string()))
+    }
+    fn destroy(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(self.destroy_impl(technical_id.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::runtime::process::ProcessRuntime;
+    use crate::shoot::secrets::*;
+
+    const ID: &str = "shoot--test--k8s";
+
+    fn secrets() -> ControlPlaneSecrets {
+        let ca = generate_ca("kubernetes").unwrap();
+        let client_ca = generate_ca("kubernetes-client").unwrap();
+        let etcd_ca = generate_ca("etcd").unwrap();
+        let server = sign_server(&ca, &["kube-apiserver".into(), "127.0.0.1".into()]).unwrap();
+        let etcd_server = sign_server(&etcd_ca, &["etcd-main-client".into(), "127.0.0.1".into()]).unwrap();
+        let etcd_client = sign_client(&etcd_ca, "etcd-client", &[], 365).unwrap();
+        ControlPlaneSecrets {
+            ca_cert: ca.cert,
+            ca_key: ca.key,
+            client_ca_cert: client_ca.cert,
+            client_ca_key: client_ca.key,
+            etcd_ca_cert: etcd_ca.cert,
+            etcd_ca_key: etcd_ca.key,
+            server_cert: server.cert,
+            server_key: server.key,
+            etcd_server_cert: etcd_server.cert,
+            etcd_server_key: etcd_server.key,
+            etcd_client_cert: etcd_client.cert,
+            etcd_client_key: etcd_client.key,
+            service_account_key: generate_service_account_key().unwrap(),
+        }
+    }
+
+    fn spec() -> ControlPlaneSpec {
+        ControlPlaneSpec { technical_id: ID.into(), secrets: secrets(), kubernetes_version: "1.33.2".into() }
+    }
+
+    fn find<'a>(objs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+        objs.iter()
+            .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{kind} {name} not rendered"))
+    }
+
+    fn to_value<T: serde::Serialize>(o: &T) -> Value {
+        serde_json::to_value(o).unwrap()
+    }
+
+    fn args(obj: &Value) -> Vec<String> {
+        serde_json::from_value(obj.pointer("/spec/template/spec/containers/0/args").cloned().unwrap()).unwrap()
+    }
+
+    fn secret_data(obj: &Value, key: &str) -> String {
+        unb64(&obj["data"][key]).unwrap_or_else(|| panic!("key {key} missing"))
+    }
+
+    const SECRET_KEYS: &[(&str, &[&str])] = &[
+        ("ca", &["ca.crt", "ca.key"]),
+        ("ca-client", &["ca.crt", "ca.key"]),
+        ("ca-etcd", &["ca.crt", "ca.key"]),
+        ("kube-apiserver", &["tls.crt", "tls.key"]),
+        ("etcd-server-cert", &["tls.crt", "tls.key"]),
+        ("etcd-client-tls", &["tls.crt", "tls.key"]),
+        ("service-account-key", &["id_rsa"]),
+        ("kube-controller-manager-kubeconfig", &["kubeconfig"]),
+        ("kube-scheduler-kubeconfig", &["kubeconfig"]),
+    ];
+
+    #[test]
+    fn renders_the_control_plane() {
+        let spec = spec();
+        let creds = ComponentCredentials::sign(&spec.secrets).unwrap();
+        let objs = render(&spec, &Images::default(), &creds);
+        assert_eq!(objs[0]["kind"], "Namespace");
+        assert_eq!(objs[0]["metadata"]["labels"][ROLE_LABEL], "shoot");
+        for o in &objs[1..] {
+            assert_eq!(o["metadata"]["namespace"], ID, "{o}");
+            assert_eq!(o["metadata"]["labels"][ROLE_LABEL], CONTROLPLANE, "{o}");
+            assert!(o["metadata"]["labels"][APP_LABEL].is_string(), "{o}");
+            assert!(o["metadata"].get("ownerReferences").is_none());
+            assert!(api_resource(o).is_some(), "{o}");
+        }
+        // Secrets: names and keys of shoot/secrets.rs, the material of the spec.
+        for (name, keys) in SECRET_KEYS {
+            let s = find(&objs, "Secret", name);
+            let data = s["data"].as_object().unwrap();
+            assert_eq!(data.keys().collect::<Vec<_>>(), keys.iter().collect::<Vec<_>>(), "{name}");
+        }
+        assert_eq!(secret_data(find(&objs, "Secret", "ca"), "ca.crt"), spec.secrets.ca_cert);
+        assert_eq!(find(&objs, "Secret", "kube-apiserver")["type"], "kubernetes.io/tls");
+        assert_eq!(secret_data(find(&objs, "Secret", "etcd-client-tls"), "tls.key"), spec.secrets.etcd_client_key);
+        let kc = secret_data(find(&objs, "Secret", "kube-scheduler-kubeconfig"), KUBECONFIG_KEY);
+        assert_eq!(kubeconfig_client(&kc).unwrap(), creds.scheduler);
+        assert!(kc.contains("server: https://kube-apiserver:443"), "{kc}");
+
+        // etcd.
+        let etcd = find(&objs, "StatefulSet", ETCD);
+        assert_eq!(etcd["spec"]["replicas"], 1);
+        assert_eq!(etcd["spec"]["serviceName"], ETCD_CLIENT_SERVICE);
+        let c = &etcd["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["image"], "registry.k8s.io/etcd:3.5.21-0");
+        let a = args(etcd);
+        for flag in [
+            "--cert-file=/var/etcd/ssl/server/tls.crt",
+            "--key-file=/var/etcd/ssl/server/tls.key",
+            "--trusted-ca-file=/var/etcd/ssl/ca/ca.crt",
+            "--client-cert-auth=true",
+        ] {
+            assert!(a.contains(&flag.to_string()), "{flag} in {a:?}");
+        }
+        let ports: Vec<i64> =
+            c["ports"].as_array().unwrap().iter().map(|p| p["containerPort"].as_i64().unwrap()).collect();
+        assert_eq!(ports, [2379, 2380]);
+        assert_eq!(etcd.pointer("/spec/volumeClaimTemplates/0/spec/resources/requests/storage").unwrap(), "10Gi");
+        let svc = find(&objs, "Service", ETCD_CLIENT_SERVICE);
+        assert_eq!(svc["spec"]["clusterIP"], "None");
+
+        // kube-apiserver.
+        let api = find(&objs, "Deployment", KUBE_APISERVER);
+        assert_eq!(
+            api.pointer("/spec/template/spec/containers/0/image").unwrap(),
+            "registry.k8s.io/kube-apiserver:v1.33.2"
+        );
+        let a = args(api);
+        for flag in [
+            "--etcd-servers=https://etcd-main-client:2379",
+            "--etcd-cafile=/srv/kubernetes/etcd/ca/ca.crt",
+            "--etcd-certfile=/srv/kubernetes/etcd/client/tls.crt",
+            "--etcd-keyfile=/srv/kubernetes/etcd/client/tls.key",
+            "--client-ca-file=/srv/kubernetes/ca-client/ca.crt",
+            "--tls-cert-file=/srv/kubernetes/tls/tls.crt",
+            "--tls-private-key-file=/srv/kubernetes/tls/tls.key",
+            "--service-account-key-file=/srv/kubernetes/service-account-key/id_rsa",
+            "--service-account-signing-key-file=/srv/kubernetes/service-account-key/id_rsa",
+            "--service-account-issuer=https://kube-apiserver.shoot--test--k8s.svc:443",
+            "--authorization-mode=Node,RBAC",
+            "--secure-port=443",
+        ] {
+            assert!(a.contains(&flag.to_string()), "{flag} in {a:?}");
+        }
+        // Every volume's Secret is rendered; CA keys are not mounted into kube-apiserver.
+        for d in objs.iter().filter(|o| o["kind"] == "Deployment" || o["kind"] == "StatefulSet") {
+            for v in d.pointer("/spec/template/spec/volumes").unwrap().as_array().unwrap() {
+                let name = v["secret"]["secretName"].as_str().unwrap();
+                find(&objs, "Secret", name);
+                if d["metadata"]["name"] == KUBE_APISERVER && name.starts_with("ca") {
+                    assert_eq!(v["secret"]["items"], json!([{ "key": "ca.crt", "path": "ca.crt" }]));
+                }
+            }
+            let sel = d.pointer("/spec/selector/matchLabels").unwrap();
+            assert_eq!(sel, d.pointer("/spec/template/metadata/labels").unwrap());
+        }
+        let svc = find(&objs, "Service", KUBE_APISERVER);
+        assert_eq!(svc["spec"]["type"], "ClusterIP");
+        assert_eq!(svc["spec"]["ports"][0]["port"], 443);
+
+        // kube-controller-manager and kube-scheduler.
+        for (name, image) in [
+            (KUBE_CONTROLLER_MANAGER, "registry.k8s.io/kube-controller-manager:v1.33.2"),
+            (KUBE_SCHEDULER, "registry.k8s.io/kube-scheduler:v1.33.2"),
+        ] {
+            let d = find(&objs, "Deployment", name);
+            assert_eq!(d.pointer("/spec/template/spec/containers/0/image").unwrap(), image);
+            assert!(args(d).contains(&format!("--kubeconfig={KUBECONFIG_MOUNT}/kubeconfig")));
+            assert_eq!(
+                d.pointer("/spec/template/spec/volumes/0/secret/secretName").unwrap(),
+                &json!(format!("{name}-kubeconfig"))
+            );
+        }
+
+        // NetworkPolicies.
+        let deny = find(&objs, "NetworkPolicy", "deny-all");
+        assert_eq!(deny["spec"], json!({ "podSelector": {}, "policyTypes": ["Ingress", "Egress"] }));
+        let etcd_in = find(&objs, "NetworkPolicy", "allow-etcd");
+        assert_eq!(etcd_in.pointer("/spec/ingress/0/from/0/podSelector/matchLabels/app").unwrap(), KUBE_APISERVER);
+        assert_eq!(etcd_in.pointer("/spec/ingress/0/ports/0/port").unwrap(), 2379);
+        let api_in = find(&objs, "NetworkPolicy", "allow-kube-apiserver");
+        assert_eq!(api_in.pointer("/spec/ingress/0/ports/0/port").unwrap(), 443);
+        find(&objs, "NetworkPolicy", "allow-kube-apiserver-to-etcd");
+
+        // Typed round trip: every manifest is a valid object of its kind.
+        for o in &objs {
+            let ok = match o["kind"].as_str().unwrap() {
+                "Namespace" => serde_json::from_value::<Namespace>(o.clone()).is_ok(),
+                "Secret" => serde_json::from_value::<Secret>(o.clone()).is_ok(),
+                "Service" => serde_json::from_value::<Service>(o.clone()).is_ok(),
+                "Deployment" => serde_json::from_value::<Deployment>(o.clone()).is_ok(),
+                "StatefulSet" => serde_json::from_value::<StatefulSet>(o.clone()).is_ok(),
+                "NetworkPolicy" => serde_json::from_value::<NetworkPolicy>(o.clone()).is_ok(),
+                _ => false,
+            };
+            assert!(ok, "{o}");
+        }
+    }
+
+    #[test]
+    fn images_and_versions() {
+        let spec = ControlPlaneSpec { kubernetes_version: "v1.32.0".into(), ..spec() };
+        let images = Images { kube_apiserver: "example.com/kas".into(), ..Images::default() };
+        let objs = render(&spec, &images, &ComponentCredentials::sign(&spec.secrets).unwrap());
+        let api = find(&objs, "Deployment", KUBE_APISERVER);
+        assert_eq!(api.pointer("/spec/template/spec/containers/0/image").unwrap(), "example.com/kas:v1.32.0");
+        assert_eq!(api_server_url(ID), "https://kube-apiserver.shoot--test--k8s.svc:443");
+        assert_eq!(etcd_url(ID), "https://etcd-main-client.shoot--test--k8s.svc:2379");
+    }
+
+    #[test]
+    fn component_credentials_are_client_certs_of_the_client_ca() {
+        let s = secrets();
+        let creds = ComponentCredentials::sign(&s).unwrap();
+        let pem = rustls_pemfile::certs(&mut creds.controller_manager.cert.as_bytes()).next().unwrap().unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&pem).unwrap();
+        let cn = cert.subject().iter_common_name().next().unwrap().as_str().unwrap().to_string();
+        assert_eq!(cn, "system:kube-controller-manager");
+        let ca_pem = rustls_pemfile::certs(&mut s.client_ca_cert.as_bytes()).next().unwrap().unwrap();
+        let (_, ca) = x509_parser::parse_x509_certificate(&ca_pem).unwrap();
+        assert_eq!(cert.issuer(), ca.subject());
+        let yaml = kubeconfig_yaml("https://x:443", &s.ca_cert, &creds.scheduler);
+        assert_eq!(kubeconfig_client(&yaml).unwrap(), creds.scheduler);
+        assert!(kubeconfig_client("users: []").is_none());
+    }
+
+    fn apiserver_bin() -> Option<PathBuf> {
+        let candidates = [
+            std::env::var_os("GARDEN_BIN_DIR").map(|d| PathBuf::from(d).join("garden-apiserver")),
+            Some(PathBuf::from("/work/target/debug/garden-apiserver")),
+            std::env::var_os("CARGO_TARGET_DIR").map(|d| PathBuf::from(d).join("debug/garden-apiserver")),
+        ];
+        candidates.into_iter().flatten().find(|p| p.is_file())
+    }
+
+    fn etcd_bin() -> Option<PathBuf> {
+        std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join("etcd")).find(|p| p.is_file())
+    }
+
+    /// Starts a seed: a real etcd and `garden-apiserver --api-profile shoot` (through the process
+    /// runtime), and returns an admin client for it.
+    async fn seed(state: &Path) -> Option<(ProcessRuntime, kube::Client)> {
+        let (etcd, api) = (etcd_bin()?, apiserver_bin()?);
+        let help = std::process::Command::new(&api).arg("--help").output().ok()?;
+        if !String::from_utf8_lossy(&help.stdout).contains("--api-profile") {
+            return None;
+        }
+        let seed = ProcessRuntime::new(state, &etcd, &api).with_api_profile(Some("shoot".into()));
+        let secrets = secrets();
+        let spec = ControlPlaneSpec {
+            technical_id: "seed".into(),
+            secrets: secrets.clone(),
+            kubernetes_version: "1.33.2".into(),
+        };
+        let st = seed.ensure(&spec).await.unwrap();
+        for _ in 0..300 {
+            if seed.probe("seed").await.unwrap().ready {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let ca = CertPair { cert: secrets.client_ca_cert.clone(), key: secrets.client_ca_key.clone() };
+        let admin = sign_client(&ca, "admin", &["system:masters".into()], 1).unwrap();
+        let kc = kube::config::Kubeconfig::from_yaml(&kubeconfig_yaml(&st.api_server_url, &secrets.ca_cert, &admin))
+            .unwrap();
+        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+        Some((seed, kube::Client::try_from(config).unwrap()))
+    }
+
+    /// Applies a control plane into a seed served by our own API server, probes, stops, destroys.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn applies_into_a_seed_api_server() {
+        let state = std::env::temp_dir().join(format!("gardenlet-k8s-runtime-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+        let Some((seed, client)) = seed(&state).await else {
+            println!(
+                "skipping applies_into_a_seed_api_server: etcd on PATH or garden-apiserver --api-profile not found"
+            );
+            return;
+        };
+        let rt = KubernetesRuntime::new(client.clone(), Images::default());
+        let spec = spec();
+
+        let st = rt.ensure(&spec).await.unwrap();
+        assert_eq!(
+            st,
+            ControlPlaneStatus {
+                api_server_url: "https://kube-apiserver.shoot--test--k8s.svc:443".into(),
+                etcd_url: "https://etcd-main-client.shoot--test--k8s.svc:2379".into(),
+                running: true,
+                ready: false,
+            }
+        );
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), ID);
+        let kcm_before = secrets.get("kube-controller-manager-kubeconfig").await.unwrap().data.unwrap();
+        // Idempotent: a second ensure changes nothing (kubeconfigs reused).
+        assert_eq!(rt.ensure(&spec).await.unwrap(), st);
+        let kcm_after = secrets.get("kube-controller-manager-kubeconfig").await.unwrap().data.unwrap();
+        assert_eq!(kcm_before, kcm_after);
+
+        let ns = Api::<Namespace>::all(client.clone()).get(ID).await.unwrap();
+        assert_eq!(ns.metadata.labels.unwrap()[ROLE_LABEL], "shoot");
+        for (name, keys) in SECRET_KEYS {
+            let s = secrets.get(name).await.unwrap();
+            let data = s.data.unwrap_or_default();
+            assert_eq!(data.keys().collect::<Vec<_>>(), keys.iter().collect::<Vec<_>>(), "{name}");
+            assert_eq!(s.metadata.labels.unwrap()[ROLE_LABEL], CONTROLPLANE);
+        }
+        let ca = secrets.get("ca").await.unwrap().data.unwrap();
+        assert_eq!(ca["ca.crt"].0, spec.secrets.ca_cert.as_bytes());
+
+        let sts = Api::<StatefulSet>::namespaced(client.clone(), ID).get(ETCD).await.unwrap();
+        let sts_v = to_value(&sts);
+        assert_eq!(sts_v.pointer("/spec/template/spec/containers/0/image").unwrap(), "registry.k8s.io/etcd:3.5.21-0");
+        let a = args(&sts_v);
+        assert!(a.contains(&"--client-cert-auth=true".to_string()), "{a:?}");
+        assert!(a.contains(&"--trusted-ca-file=/var/etcd/ssl/ca/ca.crt".to_string()), "{a:?}");
+        assert!(a.contains(&"--cert-file=/var/etcd/ssl/server/tls.crt".to_string()), "{a:?}");
+
+        let deployments: Api<Deployment> = Api::namespaced(client.clone(), ID);
+        let kas = to_value(&deployments.get(KUBE_APISERVER).await.unwrap());
+        assert_eq!(
+            kas.pointer("/spec/template/spec/containers/0/image").unwrap(),
+            "registry.k8s.io/kube-apiserver:v1.33.2"
+        );
+        let a = args(&kas);
+        for flag in [
+            "--etcd-servers=https://etcd-main-client:2379",
+            "--client-ca-file=/srv/kubernetes/ca-client/ca.crt",
+            "--authorization-mode=Node,RBAC",
+        ] {
+            assert!(a.contains(&flag.to_string()), "{flag} in {a:?}");
+        }
+        for name in DEPLOYMENTS {
+            deployments.get(name).await.unwrap();
+        }
+        let services: Api<Service> = Api::namespaced(client.clone(), ID);
+        services.get(ETCD_CLIENT_SERVICE).await.unwrap();
+        let svc = services.get(KUBE_APISERVER).await.unwrap();
+        assert_eq!(svc.spec.unwrap().ports.unwrap()[0].port, 443);
+        let policies: Vec<String> = Api::<NetworkPolicy>::namespaced(client.clone(), ID)
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter_map(|p| p.metadata.name)
+            .collect();
+        for p in ["deny-all", "allow-etcd", "allow-kube-apiserver", "allow-kube-apiserver-to-etcd"] {
+            assert!(policies.contains(&p.to_string()), "{p} in {policies:?}");
+        }
+
+        // No kubelet: not ready until the workloads report ready replicas.
+        let st = rt.probe(ID).await.unwrap();
+        assert!(st.running && !st.ready, "{st:?}");
+        let ready = Patch::Merge(json!({ "status": { "replicas": 1, "readyReplicas": 1 } }));
+        deployments.patch_status(KUBE_APISERVER, &PatchParams::default(), &ready).await.unwrap();
+        let st = rt.probe(ID).await.unwrap();
+        assert!(!st.ready, "etcd is not ready yet: {st:?}");
+        Api::<StatefulSet>::namespaced(client.clone(), ID)
+            .patch_status(ETCD, &PatchParams::default(), &ready)
+            .await
+            .unwrap();
+        let st = rt.probe(ID).await.unwrap();
+        assert!(st.running && st.ready, "{st:?}");
+
+        // Stop (hibernation): everything scaled to 0, objects kept.
+        rt.stop(ID).await.unwrap();
+        for name in DEPLOYMENTS {
+            assert_eq!(deployments.get(name).await.unwrap().spec.unwrap().replicas, Some(0), "{name}");
+        }
+        let sts = Api::<StatefulSet>::namespaced(client.clone(), ID).get(ETCD).await.unwrap();
+        assert_eq!(sts.spec.unwrap().replicas, Some(0));
+        let st = rt.probe(ID).await.unwrap();
+        assert!(!st.running && !st.ready, "{st:?}");
+        secrets.get("ca").await.unwrap();
+        // Waking up: ensure scales back to 1.
+        rt.ensure(&spec).await.unwrap();
+        assert_eq!(deployments.get(KUBE_APISERVER).await.unwrap().spec.unwrap().replicas, Some(1));
+
+        // Destroy: the namespace and everything in it go away.
+        rt.destroy(ID).await.unwrap();
+        let namespaces = Api::<Namespace>::all(client.clone());
+        let mut gone = false;
+        for _ in 0..100 {
+            if namespaces.get_opt(ID).await.unwrap().is_none() {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(gone, "namespace {ID} not deleted");
+        assert!(rt.probe(ID).await.unwrap() == ControlPlaneStatus::default());
+        rt.destroy(ID).await.unwrap();
+        rt.stop(ID).await.unwrap();
+
+        seed.destroy("seed").await.unwrap();
+        let _ = std::fs::remove_dir_all(&state);
+    }
+}

@@ -1,0 +1,227 @@
+//! Hibernation of a workerless shoot on the local seed: `spec.hibernation.enabled: true` stops the shoot's
+//! control plane (no process left, the API server does not answer) and reports `status.hibernated`; waking up
+//! brings the same data back. A restarted gardenlet adopts the running control plane (same API server PID)
+//! and its supervisor restarts a killed API server.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
+use serde_json::Value;
+
+const NAME: &str = "local-workerless";
+const TECHNICAL_ID: &str = "shoot--dev--local-workerless";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(path)
+}
+
+fn shoot_field(garden: &TestGarden, jsonpath: &str) -> String {
+    String::from_utf8_lossy(
+        &garden.kubectl(&["-n", "garden-dev", "get", "shoot", NAME, "-o", &format!("jsonpath={jsonpath}")]).stdout,
+    )
+    .to_string()
+}
+
+fn last_operation(garden: &TestGarden) -> String {
+    shoot_field(garden, "{.status.lastOperation.type} {.status.lastOperation.state} {.status.lastOperation.progress}")
+}
+
+/// The HIBERNATION column of `kubectl get shoot` (first word: "Waking Up" gives "Waking").
+fn hibernation_column(garden: &TestGarden) -> String {
+    let table = garden.kubectl_ok(&["-n", "garden-dev", "get", "shoot", NAME]);
+    let mut lines = table.lines();
+    let header = lines.next().unwrap_or_default();
+    let row = lines.next().unwrap_or_default();
+    match header.find("HIBERNATION") {
+        Some(i) if row.len() > i => row[i..].split_whitespace().next().unwrap_or_default().to_string(),
+        _ => String::new(),
+    }
+}
+
+fn admin_kubeconfig(garden: &TestGarden) -> String {
+    let req = r#"{"apiVersion":"authentication.gardener.cloud/v1alpha1","kind":"AdminKubeconfigRequest","spec":{"expirationSeconds":3600}}"#;
+    let file = garden.dir().join("adminkubeconfig-request.json");
+    std::fs::write(&file, req).unwrap();
+    let path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/garden-dev/shoots/{NAME}/adminkubeconfig");
+    let out = garden.kubectl_ok(&["create", "--raw", &path, "-f", &file.display().to_string()]);
+    let resp: Value = serde_json::from_str(&out).unwrap();
+    let b64 = resp["status"]["kubeconfig"].as_str().expect("kubeconfig in the response");
+    use std::io::Write;
+    let mut child = std::process::Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b64.as_bytes()).unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+}
+
+fn pid_of(plane: &Path, component: &str) -> Option<u32> {
+    std::fs::read_to_string(plane.join(format!("{component}.pid"))).ok()?.trim().parse().ok()
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}
+
+/// No process of the control plane runs: PID files absent or naming dead processes.
+fn no_process_runs(plane: &Path) -> bool {
+    ["etcd", "apiserver"].iter().all(|c| pid_of(plane, c).is_none_or(|pid| !alive(pid)))
+}
+
+fn read_keep_me(garden: &TestGarden, admin: &Path) -> Option<String> {
+    let out = garden.kubectl_as(admin, &["get", "configmap", "keep-me", "-o", "jsonpath={.data.a}"]);
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+/// Kills whatever control-plane process is left when the test ends (also on a failed assertion).
+struct KillPlaneOnDrop(PathBuf);
+
+impl Drop for KillPlaneOnDrop {
+    fn drop(&mut self) {
+        for c in ["apiserver", "etcd"] {
+            if let Some(pid) = pid_of(&self.0, c).filter(|p| alive(*p)) {
+                let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
+    }
+}
+
+#[test]
+fn hibernation_stops_the_control_plane_and_wake_up_keeps_the_data() {
+    let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
+    let config = std::fs::read_to_string(repo("hack/config/gardenlet-local.yaml")).unwrap();
+    let state_dir = garden.dir().join("seed-local");
+    let config = format!("{config}\nstateDir: {}\n", state_dir.display());
+    garden.start_gardenlet("local", &config).unwrap();
+    garden.kubectl_ok(&[
+        "apply",
+        "-f",
+        &repo("examples/cloudprofile-local.yaml").display().to_string(),
+        "-f",
+        &repo("examples/project-dev.yaml").display().to_string(),
+    ]);
+    assert_eventually!(Duration::from_secs(30), || garden
+        .kubectl(&["get", "namespace", "garden-dev"])
+        .status
+        .success());
+    garden.kubectl_ok(&[
+        "-n",
+        "garden-dev",
+        "apply",
+        "-f",
+        &repo("examples/shoot-local-workerless.yaml").display().to_string(),
+    ]);
+    assert_eventually!(
+        Duration::from_secs(90),
+        || last_operation(&garden) == "Create Succeeded 100",
+        "last operation: {}",
+        last_operation(&garden)
+    );
+    assert_eq!(hibernation_column(&garden), "Awake");
+    let plane = state_dir.join(TECHNICAL_ID);
+    let _cleanup = KillPlaneOnDrop(plane.clone());
+    let admin = garden.dir().join("shoot-admin.kubeconfig");
+    std::fs::write(&admin, admin_kubeconfig(&garden)).unwrap();
+    garden.kubectl_as_ok(&admin, &["create", "configmap", "keep-me", "--from-literal=a=kept"]);
+    assert_eq!(read_keep_me(&garden, &admin).as_deref(), Some("kept"));
+
+    // Hibernate: the control plane stops, its data stays.
+    garden.kubectl_ok(&[
+        "-n",
+        "garden-dev",
+        "patch",
+        "shoot",
+        NAME,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"hibernation":{"enabled":true}}}"#,
+    ]);
+    assert_eventually!(
+        Duration::from_secs(60),
+        || shoot_field(&garden, "{.status.hibernated}") == "true"
+            && last_operation(&garden) == "Reconcile Succeeded 100",
+        "hibernated: {} last operation: {}",
+        shoot_field(&garden, "{.status.hibernated}"),
+        last_operation(&garden)
+    );
+    assert_eq!(hibernation_column(&garden), "Hibernated");
+    assert!(no_process_runs(&plane), "control plane processes still run after hibernation");
+    assert!(plane.join("etcd").exists(), "etcd data kept");
+    assert!(!garden.kubectl_as(&admin, &["get", "namespaces"]).status.success(), "the shoot API server still answers");
+    let shoot: Value =
+        serde_json::from_str(&garden.kubectl_ok(&["-n", "garden-dev", "get", "shoot", NAME, "-o", "json"])).unwrap();
+    assert_eq!(shoot["metadata"]["labels"]["shoot.gardener.cloud/status"], "healthy");
+    let conditions = shoot["status"]["conditions"].as_array().cloned().unwrap_or_default();
+    assert!(!conditions.is_empty());
+    for c in &conditions {
+        assert_eq!(c["status"], "True", "{c}");
+        assert_eq!(c["reason"], "ConditionNotChecked", "{c}");
+    }
+    // The care loop does not heal a hibernated control plane.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(no_process_runs(&plane), "a hibernated control plane was restarted");
+
+    // Wake up: the same data is back.
+    garden.kubectl_ok(&[
+        "-n",
+        "garden-dev",
+        "patch",
+        "shoot",
+        NAME,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"hibernation":{"enabled":false}}}"#,
+    ]);
+    assert_eventually!(
+        Duration::from_secs(90),
+        || shoot_field(&garden, "{.status.hibernated}") == "false"
+            && last_operation(&garden) == "Reconcile Succeeded 100",
+        "hibernated: {} last operation: {}",
+        shoot_field(&garden, "{.status.hibernated}"),
+        last_operation(&garden)
+    );
+    assert_eq!(hibernation_column(&garden), "Awake");
+    assert_eq!(read_keep_me(&garden, &admin).as_deref(), Some("kept"));
+    assert_eq!(shoot_field(&garden, "{.status.conditions[?(@.type==\"APIServerAvailable\")].status}"), "True");
+
+    // A restarted gardenlet adopts the running control plane.
+    let api_pid = pid_of(&plane, "apiserver").expect("apiserver.pid");
+    assert!(alive(api_pid));
+    garden.stop_gardenlet("local");
+    garden.start_gardenlet("local", &config).unwrap();
+    assert_eq!(read_keep_me(&garden, &admin).as_deref(), Some("kept"));
+    // Give the new gardenlet a moment to pick the shoot up; its care loop must adopt, not restart.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(pid_of(&plane, "apiserver"), Some(api_pid), "the API server was restarted instead of adopted");
+    assert!(alive(api_pid));
+    assert_eq!(read_keep_me(&garden, &admin).as_deref(), Some("kept"));
+
+    // A crashed API server comes back (the supervisor / care loop of the restarted gardenlet).
+    let _ = std::process::Command::new("kill").args(["-9", &api_pid.to_string()]).status();
+    assert_eventually!(Duration::from_secs(20), || !alive(api_pid));
+    assert_eventually!(
+        Duration::from_secs(60),
+        || read_keep_me(&garden, &admin).as_deref() == Some("kept"),
+        "the shoot API server did not come back; gardenlet log:\n{}",
+        garden.log_tail("gardenlet-local", 40)
+    );
+    let new_pid = pid_of(&plane, "apiserver").expect("apiserver.pid after restart");
+    assert_ne!(new_pid, api_pid);
+    assert!(alive(new_pid));
+
+    // Deleting the hibernation-tested shoot leaves nothing behind.
+    garden.kubectl_ok(&["-n", "garden-dev", "annotate", "shoot", NAME, "confirmation.gardener.cloud/deletion=true"]);
+    garden.kubectl_ok(&["-n", "garden-dev", "delete", "shoot", NAME, "--wait=false"]);
+    assert_eventually!(Duration::from_secs(60), || !garden
+        .kubectl(&["-n", "garden-dev", "get", "shoot", NAME])
+        .status
+        .success());
+    assert!(!plane.exists(), "control plane directory removed");
+    assert!(!alive(new_pid));
+}
