@@ -621,6 +621,9 @@ impl Drop for TestGarden {
         if let Some(child) = self.etcd.take() {
             self.stop_child("etcd", child, Duration::from_secs(5));
         }
+        // Shoot control planes run detached from the gardenlet (so they survive its restarts): anything still
+        // running from this garden's directory is ended here, so no test leaves processes behind.
+        kill_processes_under(&self.dir);
         if let Some(mut watchdog) = self.watchdog.take() {
             let _ = watchdog.kill();
             let _ = watchdog.wait();
@@ -726,6 +729,23 @@ fn free_ports<const N: usize>() -> Result<[u16; N]> {
 }
 
 /// A free loopback TCP port (for tests that start more servers of their own).
+/// SIGKILL every process whose command line mentions `dir` (not this test process).
+fn kill_processes_under(dir: &Path) {
+    let needle = dir.display().to_string();
+    let me = std::process::id();
+    let Ok(entries) = fs::read_dir("/proc") else { return };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        if pid == me {
+            continue;
+        }
+        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else { continue };
+        if String::from_utf8_lossy(&cmdline).contains(&needle) {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        }
+    }
+}
+
 pub fn free_port() -> u16 {
     free_ports::<1>().expect("a free port")[0]
 }
