@@ -237,7 +237,7 @@ impl ProcessRuntime {
     fn launcher(&self, plane: &Plane, ports: Ports) -> Launcher {
         Launcher {
             plane: plane.clone(),
-            ports,
+            ports: Mutex::new(ports),
             etcd_bin: self.etcd_bin.clone(),
             apiserver_bin: self.apiserver_bin.clone(),
             api_profile: self.api_profile.clone(),
@@ -289,8 +289,9 @@ impl ProcessRuntime {
         let launcher = Arc::new(self.launcher(&plane, ports));
 
         launcher.ensure_running(Component::Etcd)?;
-        wait_for_port(ports.etcd_client, Duration::from_secs(10)).await;
+        wait_for_port(launcher.ports().etcd_client, Duration::from_secs(10)).await;
         launcher.ensure_running(Component::ApiServer)?;
+        let ports = launcher.ports();
 
         {
             let mut sup = self.supervisors.lock().unwrap_or_else(|e| e.into_inner());
@@ -382,10 +383,20 @@ impl ControlPlaneRuntime for ProcessRuntime {
 /// process-wide map below) keeps them from starting the same component twice.
 struct Launcher {
     plane: Plane,
-    ports: Ports,
+    /// Current ports; a port found taken when its process (re)starts is replaced and persisted.
+    ports: Mutex<Ports>,
     etcd_bin: PathBuf,
     apiserver_bin: PathBuf,
     api_profile: Option<String>,
+}
+
+/// Whether nothing listens on `127.0.0.1:port` right now.
+fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// Serialises starts per state directory within this gardenlet process.
@@ -397,9 +408,46 @@ fn start_lock(dir: &Path) -> Arc<Mutex<()>> {
 
 impl Launcher {
     /// The command line of `c`.
+    fn ports(&self) -> Ports {
+        *self.ports.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Before starting `c`: if another program took its port since it was chosen (ports are chosen before the
+    /// processes bind them), pick a free one and persist it. A new etcd port also restarts the API server,
+    /// which must point at it.
+    fn reclaim_ports(&self, c: Component) -> Result<(), Error> {
+        let plane = &self.plane;
+        let mut ports = self.ports();
+        let changed = match c {
+            Component::Etcd if !port_free(ports.etcd_client) || !port_free(ports.etcd_peer) => {
+                ports.etcd_client = free_port().map_err(plane.io_err("choose a port"))?;
+                ports.etcd_peer = free_port().map_err(plane.io_err("choose a port"))?;
+                if let Some(pid) = running_pid(plane, Component::ApiServer) {
+                    signal("TERM", pid);
+                }
+                true
+            }
+            Component::ApiServer if !port_free(ports.apiserver) => {
+                ports.apiserver = free_port().map_err(plane.io_err("choose a port"))?;
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            warn!(technical_id = %plane.technical_id, component = c.name(), ?ports, "port taken by another program; moved");
+            let json = serde_json::to_string(&ports).map_err(|e| Error::Runtime {
+                technical_id: plane.technical_id.clone(),
+                reason: format!("encode ports: {e}"),
+            })?;
+            write_private(&plane.ports_file(), &json).map_err(plane.io_err("persist ports"))?;
+            *self.ports.lock().unwrap_or_else(|e| e.into_inner()) = ports;
+        }
+        Ok(())
+    }
+
     fn args(&self, c: Component) -> (PathBuf, Vec<String>) {
         let dir = &self.plane.dir;
-        let p = self.ports;
+        let p = self.ports();
         let d = |rel: &str| dir.join(rel).display().to_string();
         match c {
             Component::Etcd => {
@@ -464,6 +512,7 @@ impl Launcher {
             return Ok(pid);
         }
         let plane = &self.plane;
+        self.reclaim_ports(c)?;
         let (bin, args) = self.args(c);
         let log = std::fs::OpenOptions::new()
             .create(true)

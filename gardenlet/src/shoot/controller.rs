@@ -437,7 +437,20 @@ async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &st
         }
         return Ok(Action::requeue(Duration::from_secs(30)));
     }
-    let ready = ctx.runtime.probe(technical_id).await.map(|s| s.ready).unwrap_or(false);
+    let probed = ctx.runtime.probe(technical_id).await.ok();
+    let ready = probed.as_ref().is_some_and(|s| s.ready);
+    // The runtime may have moved the API server to another port (one taken meanwhile): keep the address true.
+    let advertised = serde_json::to_value(&shoot.status)
+        .ok()
+        .and_then(|s| s.pointer("/advertisedAddresses/0/url").and_then(Value::as_str).map(str::to_string));
+    if let Some(url) = probed.as_ref().filter(|s| s.ready).map(|s| s.api_server_url.clone()) {
+        if advertised.as_deref() != Some(url.as_str()) {
+            let patch = json!({"status": {"advertisedAddresses": [{"name": "external", "url": url}]}});
+            api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(|e| failed("write advertised addresses", &name, e))?;
+        }
+    }
     if !ready || !is_supervised(technical_id) {
         if !ready {
             tracing::info!(shoot = %name, "control plane not ready; ensuring it");

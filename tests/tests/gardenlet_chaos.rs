@@ -1,0 +1,217 @@
+//! Robustness: create/delete cycles of a workerless shoot while the gardenlet is SIGKILLed at random moments
+//! (a seeded xorshift, reproducible from the printed seed; `GARDEN_CHAOS_SEED` overrides it) and restarted
+//! right away. Every shoot still reaches `Create Succeeded 100` and is deleted; afterwards nothing is left:
+//! no shoot, no `shoot--dev--*` namespace, no control-plane directory, no etcd or API server process.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
+
+const CYCLES: u64 = 20;
+/// Kills happen at a random delay in `0..MAX_KILL_DELAY_MS` after the create or the delete.
+const MAX_KILL_DELAY_MS: u64 = 1500;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(path)
+}
+
+/// xorshift64* over (seed, cycle, step): the same seed gives the same kill moments.
+fn delay(seed: u64, cycle: u64, step: u64) -> Duration {
+    let mut x = seed ^ cycle.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ step.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    if x == 0 {
+        x = 0x2545_F491_4F6C_DD1D;
+    }
+    for _ in 0..4 {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+    }
+    Duration::from_millis(x.wrapping_mul(0x2545_F491_4F6C_DD1D) % MAX_KILL_DELAY_MS)
+}
+
+fn cmdline(pid: u32) -> Vec<u8> {
+    std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()
+}
+
+/// Live processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != std::process::id())
+        .filter_map(|pid| {
+            let c = cmdline(pid);
+            c.windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+                .then(|| (pid, String::from_utf8_lossy(&c).replace('\0', " ").trim().to_string()))
+        })
+        .collect()
+}
+
+fn sigkill(pid: u32) {
+    let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+}
+
+/// Kills (SIGKILL) whatever still runs from the seed's state directory when the test ends, pass or fail:
+/// control planes run detached from the gardenlet and the harness does not know them.
+struct Reaper(String);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for (pid, _) in processes_with(&self.0) {
+            sigkill(pid);
+        }
+    }
+}
+
+fn last_operation(garden: &TestGarden, name: &str) -> String {
+    let out = garden.kubectl(&[
+        "-n",
+        "garden-dev",
+        "get",
+        "shoot",
+        name,
+        "-o",
+        "jsonpath={.status.lastOperation.type} {.status.lastOperation.state} {.status.lastOperation.progress}",
+    ]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Chaos {
+    garden: TestGarden,
+    config: String,
+    config_path: String,
+    kills: usize,
+}
+
+impl Chaos {
+    /// Waits `after`, SIGKILLs the gardenlet and starts it again at once.
+    fn kill_and_restart(&mut self, after: Duration) {
+        std::thread::sleep(after);
+        let pids: Vec<u32> = processes_with(&self.config_path)
+            .into_iter()
+            .filter(|(_, cmd)| cmd.contains("gardenlet"))
+            .map(|(pid, _)| pid)
+            .collect();
+        assert_eq!(pids.len(), 1, "exactly one gardenlet runs: {pids:?}");
+        sigkill(pids[0]);
+        self.kills += 1;
+        // Reaps the killed child (no SIGTERM: it is already dead) and forgets it.
+        self.garden.stop_gardenlet("local");
+        self.garden.start_gardenlet("local", &self.config).unwrap();
+    }
+
+    fn gardenlet_log(&self) -> String {
+        let text = std::fs::read_to_string(self.garden.log_path("gardenlet-local")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+#[test]
+fn shoots_survive_gardenlet_sigkills_and_leave_nothing_behind() {
+    let seed: u64 = std::env::var("GARDEN_CHAOS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x05ee_d0fc_4a05);
+    eprintln!("[gardenlet-chaos] seed {seed} (GARDEN_CHAOS_SEED), {CYCLES} cycles");
+    let started = Instant::now();
+
+    let garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
+    let state_dir = garden.dir().join("seed-local");
+    let marker = format!("{}/", state_dir.display());
+    let _reaper = Reaper(marker.clone());
+    let config = std::fs::read_to_string(repo("hack/config/gardenlet-local.yaml")).unwrap();
+    let config = format!("{config}\nstateDir: {}\n", state_dir.display());
+    let config_path = garden.dir().join("gardenlet-local.yaml").display().to_string();
+    let mut chaos = Chaos { garden, config: config.clone(), config_path, kills: 0 };
+    chaos.garden.start_gardenlet("local", &config).unwrap();
+    let garden = &chaos.garden;
+    garden.kubectl_ok(&[
+        "apply",
+        "-f",
+        &repo("examples/cloudprofile-local.yaml").display().to_string(),
+        "-f",
+        &repo("examples/project-dev.yaml").display().to_string(),
+    ]);
+    assert_eventually!(Duration::from_secs(30), || garden
+        .kubectl(&["get", "namespace", "garden-dev"])
+        .status
+        .success());
+
+    for cycle in 0..CYCLES {
+        let name = format!("chaos-{cycle:02}");
+        let cycle_start = Instant::now();
+        let manifest = format!(
+            r#"{{"apiVersion":"core.gardener.cloud/v1beta1","kind":"Shoot","metadata":{{"name":"{name}","namespace":"garden-dev"}},"spec":{{"cloudProfile":{{"kind":"CloudProfile","name":"local"}},"region":"local","purpose":"evaluation","provider":{{"type":"local"}},"kubernetes":{{"version":"1.33"}}}}}}"#
+        );
+        let out = chaos.garden.kubectl_stdin(&["create", "-f", "-"], &manifest);
+        assert!(out.status.success(), "create {name}: {}", String::from_utf8_lossy(&out.stderr));
+        let create_kill = delay(seed, cycle, 0);
+        chaos.kill_and_restart(create_kill);
+        let garden = &chaos.garden;
+        assert!(
+            garden_e2e::eventually(Duration::from_secs(90), || last_operation(garden, &name) == "Create Succeeded 100"),
+            "cycle {cycle}: {name} not ready (gardenlet killed {create_kill:?} after the create); last operation: \
+             {}\ngardenlet log:\n{}",
+            last_operation(garden, &name),
+            chaos.gardenlet_log()
+        );
+        let ready_after = cycle_start.elapsed();
+
+        garden.kubectl_ok(&[
+            "-n",
+            "garden-dev",
+            "annotate",
+            "shoot",
+            &name,
+            "confirmation.gardener.cloud/deletion=true",
+        ]);
+        garden.kubectl_ok(&["-n", "garden-dev", "delete", "shoot", &name, "--wait=false"]);
+        let delete_kill = delay(seed, cycle, 1);
+        chaos.kill_and_restart(delete_kill);
+        let garden = &chaos.garden;
+        assert!(
+            garden_e2e::eventually(Duration::from_secs(90), || !garden
+                .kubectl(&["-n", "garden-dev", "get", "shoot", &name])
+                .status
+                .success()),
+            "cycle {cycle}: {name} not deleted (gardenlet killed {delete_kill:?} after the delete); last operation: \
+             {}\ngardenlet log:\n{}",
+            last_operation(garden, &name),
+            chaos.gardenlet_log()
+        );
+        eprintln!(
+            "[gardenlet-chaos] cycle {cycle}: kills at +{create_kill:?} / +{delete_kill:?}, ready after {ready_after:?}, \
+             gone after {:?}",
+            cycle_start.elapsed()
+        );
+    }
+
+    // Nothing is left behind.
+    let garden = &chaos.garden;
+    let shoots = garden.kubectl_ok(&["-n", "garden-dev", "get", "shoots", "-o", "name"]);
+    assert!(shoots.trim().is_empty(), "shoots left: {shoots}");
+    let namespaces = garden.kubectl_ok(&["get", "namespaces", "-o", "name"]);
+    let stale: Vec<&str> = namespaces.lines().filter(|n| n.contains("shoot--dev--")).collect();
+    assert!(stale.is_empty(), "seed namespaces left: {stale:?}");
+    let dirs: Vec<String> = std::fs::read_dir(&state_dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    // The finalizer is removed only after the processes were stopped: nothing may run any more.
+    let processes = processes_with(&marker);
+    assert!(
+        dirs.is_empty() && processes.is_empty(),
+        "after {} gardenlet kills: control-plane directories left in {}: {dirs:?}; processes left: {processes:#?}",
+        chaos.kills,
+        state_dir.display()
+    );
+    eprintln!("[gardenlet-chaos] {CYCLES} cycles, {} kills, {:?}", chaos.kills, started.elapsed());
+}
