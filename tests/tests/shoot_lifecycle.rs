@@ -62,6 +62,51 @@ fn request_kubeconfig(
     Ok(String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap())
 }
 
+/// A kubeconfig for the shoot whose client certificate (signed by the shoot's `ca-client`, read from the seed
+/// namespace) expires after `seconds`; cluster address and CA are taken from a working admin kubeconfig.
+fn expiring_kubeconfig(garden: &TestGarden, seed_namespace: &str, admin: &Path, seconds: i64) -> PathBuf {
+    let dir = garden.dir().join("expiring-ca");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (key, file) in [("ca\\.crt", "ca.crt"), ("ca\\.key", "ca.key")] {
+        let b64 = garden.kubectl_ok(&[
+            "-n",
+            seed_namespace,
+            "get",
+            "secret",
+            "ca-client",
+            "-o",
+            &format!("jsonpath={{.data.{key}}}"),
+        ]);
+        let out =
+            std::process::Command::new("sh").arg("-c").arg(format!("printf %s '{b64}' | base64 -d")).output().unwrap();
+        std::fs::write(dir.join(file), out.stdout).unwrap();
+    }
+    let admin_kc: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(admin).unwrap()).unwrap();
+    let server = admin_kc["clusters"][0]["cluster"]["server"].as_str().unwrap().to_string();
+    let out = std::process::Command::new(garden.bin_dir().join("garden-apiserver"))
+        .args(["kubeconfig", "--cert-dir"])
+        .arg(&dir)
+        .args([
+            "--server",
+            &server,
+            "--user",
+            "short-lived",
+            "--group",
+            "system:masters",
+            "--expiration-seconds",
+            &seconds.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut kc: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
+    kc["clusters"][0]["cluster"]["certificate-authority-data"] =
+        admin_kc["clusters"][0]["cluster"]["certificate-authority-data"].clone();
+    let path = garden.dir().join("expiring.kubeconfig");
+    std::fs::write(&path, serde_yaml::to_string(&kc).unwrap()).unwrap();
+    path
+}
+
 #[test]
 fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
     let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
@@ -124,6 +169,12 @@ fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
     std::fs::write(&viewer_path, viewer).unwrap();
     garden.kubectl_as_ok(&viewer_path, &["get", "configmaps"]);
     assert!(!garden.kubectl_as(&viewer_path, &["create", "configmap", "nope", "--from-literal=a=b"]).status.success());
+    // Client certificates expire: one signed by the shoot's client CA for 3 seconds works, then is refused.
+    let expiring = expiring_kubeconfig(&garden, "shoot--dev--local-workerless", &admin_path, 3);
+    garden.kubectl_as_ok(&expiring, &["get", "namespaces"]);
+    std::thread::sleep(Duration::from_secs(4));
+    let refused = garden.kubectl_as(&expiring, &["get", "namespaces"]);
+    assert!(!refused.status.success(), "an expired client certificate must be refused");
     // Out-of-range expirations are refused.
     assert!(request_kubeconfig(&garden, &garden.kubeconfig(), name, "adminkubeconfig", 5).is_err());
 
