@@ -47,6 +47,33 @@ pub struct GardenletConfiguration {
     /// Default: `/tmp/gardenlet-<seed>`.
     #[serde(default)]
     pub state_dir: Option<std::path::PathBuf>,
+    /// How this seed runs shoot control planes.
+    #[serde(default)]
+    pub control_plane_runtime: RuntimeConfig,
+}
+
+/// The seed's control-plane runtime: `process` (local processes; the default) or `kubernetes` (workloads
+/// applied to the seed cluster, reached with `seedKubeconfig`, or the garden kubeconfig when the garden is the seed).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// `process` or `kubernetes`.
+    #[serde(rename = "type", default)]
+    pub type_: RuntimeType,
+    /// Kubeconfig of the seed cluster (kubernetes runtime).
+    #[serde(default)]
+    pub seed_kubeconfig: Option<std::path::PathBuf>,
+}
+
+/// Which runtime.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeType {
+    /// A real etcd and a shoot API server per shoot, as supervised local processes.
+    #[default]
+    Process,
+    /// Rendered Kubernetes workloads applied to the seed cluster with kube-rs.
+    Kubernetes,
 }
 
 fn default_lease_duration() -> u32 {
@@ -181,6 +208,17 @@ seedConfig:
         assert_eq!(c.lease_duration_seconds, 10);
         assert_eq!(c.renew_interval_seconds, 2);
         assert_eq!(c.renew_interval(), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn control_plane_runtime_is_configurable() {
+        assert_eq!(parse(LOCAL).unwrap().control_plane_runtime.type_, RuntimeType::Process);
+        let c =
+            parse("seedConfig: {metadata: {name: a}}\ncontrolPlaneRuntime: {type: kubernetes, seedKubeconfig: /k}\n")
+                .unwrap();
+        assert_eq!(c.control_plane_runtime.type_, RuntimeType::Kubernetes);
+        assert_eq!(c.control_plane_runtime.seed_kubeconfig.as_deref(), Some(Path::new("/k")));
+        assert!(parse("seedConfig: {metadata: {name: a}}\ncontrolPlaneRuntime: {type: vm}\n").is_err());
     }
 
     #[test]

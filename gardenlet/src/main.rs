@@ -175,10 +175,21 @@ async fn main() -> anyhow::Result<()> {
         Some(p) => p,
         None => std::env::current_exe()?.with_file_name("garden-apiserver"),
     };
-    let state_dir = config.state_dir();
-    info!(state_dir = %state_dir.display(), apiserver = %apiserver_bin.display(), "process runtime");
-    let runtime: Arc<dyn runtime::ControlPlaneRuntime> =
-        Arc::new(runtime::process::ProcessRuntime::new(state_dir, flags.etcd_binary, apiserver_bin));
+    let runtime: Arc<dyn runtime::ControlPlaneRuntime> = match config.control_plane_runtime.type_ {
+        config::RuntimeType::Process => {
+            let state_dir = config.state_dir();
+            info!(state_dir = %state_dir.display(), apiserver = %apiserver_bin.display(), "process runtime");
+            Arc::new(runtime::process::ProcessRuntime::new(state_dir, flags.etcd_binary, apiserver_bin))
+        }
+        config::RuntimeType::Kubernetes => {
+            let seed = match &config.control_plane_runtime.seed_kubeconfig {
+                Some(path) => self::client(&path.display().to_string()).await?,
+                None => client.clone(),
+            };
+            info!("kubernetes runtime: control planes are applied to the seed cluster");
+            Arc::new(runtime::kubernetes::KubernetesRuntime::new(seed, runtime::kubernetes::Images::default()))
+        }
+    };
     tokio::select! {
         _ = run(client, config, runtime, ready) => {}
         _ = shutdown_signal() => {}

@@ -325,6 +325,7 @@ mod tests {
             lease_duration_seconds: 10,
             renew_interval_seconds: 2,
             state_dir: None,
+            control_plane_runtime: Default::default(),
         }
     }
 

@@ -114,7 +114,6 @@ impl ComponentCredentials {
 }
 
 /// Runs shoot control planes as workloads in a seed cluster. See the module docs.
-#[allow(dead_code)] // selected by the Seed's runtime configuration (next step)
 pub struct KubernetesRuntime {
     client: kube::Client,
     images: Images,
@@ -534,21 +533,10 @@ fn is_not_found(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == 404)
 }
 
-#[allow(dead_code)] // selected by the Seed's runtime configuration (next step)
 impl KubernetesRuntime {
     /// A runtime applying control planes into the seed cluster of `client`.
     pub fn new(client: kube::Client, images: Images) -> Self {
         Self { client, images }
-    }
-
-    /// The images used.
-    pub fn images(&self) -> &Images {
-        &self.images
-    }
-
-    /// The manifests of `spec` with freshly signed component credentials (see [`render`]).
-    pub fn render(&self, spec: &ControlPlaneSpec) -> Result<Vec<Value>, Error> {
-        Ok(render(spec, &self.images, &ComponentCredentials::sign(&spec.secrets)?))
     }
 
     fn runtime_err(technical_id: &str, what: &str, e: impl std::fmt::Display) -> Error {
