@@ -245,6 +245,16 @@ fn shoot_with_workers_waits_for_its_worker_extension_resource() {
         "jsonpath={.status.lastErrors[*].taskID}",
     ]);
     assert!(errors.contains("Waiting until worker pools are ready"), "{errors}");
+    let codes = garden.kubectl_ok(&[
+        "-n",
+        "garden-dev",
+        "get",
+        "shoot",
+        "local",
+        "-o",
+        "jsonpath={.status.lastErrors[*].codes}",
+    ]);
+    assert!(codes.contains("ERR_RETRYABLE_INFRA_DEPENDENCIES"), "{codes}");
 
     // An extension reports the pools reconciled: the next attempt succeeds.
     let generation = worker["metadata"]["generation"].as_i64().unwrap();

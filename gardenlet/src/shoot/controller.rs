@@ -333,7 +333,10 @@ async fn reconcile_flow(
             let errors: Vec<Value> = e
                 .failed
                 .iter()
-                .map(|(task, err)| json!({"taskID": task, "description": format!("{err:#}"), "lastUpdateTime": now_str()}))
+                .map(|(task, err)| {
+                    let description = format!("{err:#}");
+                    json!({"taskID": task, "description": description, "codes": error_codes(&description), "lastUpdateTime": now_str()})
+                })
                 .collect();
             let description = format!("{e}");
             let patch = json!({"status": {
@@ -348,6 +351,23 @@ async fn reconcile_flow(
             Ok(Action::requeue(Duration::from_secs(15)))
         }
     }
+}
+
+/// Gardener's error codes for a task failure (`lastErrors[].codes`), from what the failure says.
+fn error_codes(description: &str) -> Vec<&'static str> {
+    let d = description.to_lowercase();
+    let mut codes = Vec::new();
+    if d.contains("worker") && d.contains("not ready") {
+        // Waiting for an extension / machine controller of the seed: an infrastructure dependency that may appear.
+        codes.push("ERR_RETRYABLE_INFRA_DEPENDENCIES");
+    }
+    if d.contains("address already in use") || d.contains("no space left") || d.contains("too many open files") {
+        codes.push("ERR_INFRA_RESOURCES_DEPLETED");
+    }
+    if d.contains("forbidden") || d.contains("unauthorized") {
+        codes.push("ERR_INFRA_UNAUTHORIZED");
+    }
+    codes
 }
 
 async fn ensure_namespace(client: Client, name: String) -> anyhow::Result<()> {
@@ -532,4 +552,19 @@ async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_
     drop(progress);
     let _ = writer.await;
     result.map_err(|e| failed("delete control plane", &name, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_codes;
+
+    #[test]
+    fn failures_map_to_gardener_error_codes() {
+        assert_eq!(
+            error_codes("Worker shoot--dev--a/a is not ready (state \"<none>\"): no provider extension ..."),
+            ["ERR_RETRYABLE_INFRA_DEPENDENCIES"]
+        );
+        assert_eq!(error_codes("failed to listen: Address already in use"), ["ERR_INFRA_RESOURCES_DEPLETED"]);
+        assert!(error_codes("kube-apiserver is not ready yet").is_empty());
+    }
 }
