@@ -3,34 +3,21 @@
 #![forbid(unsafe_code)]
 
 mod error;
-mod health;
 mod hibernation;
 mod project;
 mod scheduler;
 mod seedlifecycle;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use clap::Parser;
+use component_base::{health, LogFormat};
 use tracing::{info, warn};
-use tracing_subscriber::EnvFilter;
 
 use crate::error::Error;
-
-/// Log output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
 
 /// Runs the garden controllers (project controller: per Project a namespace, member RBAC and a
 /// finalizer; shoot scheduler: a Seed for every Shoot without one; seed lifecycle: Seeds and Shoots
@@ -84,71 +71,40 @@ struct Flags {
 /// Number of Shoots the scheduler handles concurrently.
 const CONCURRENT_SCHEDULES: u16 = 5;
 
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
-async fn client(kubeconfig: &str) -> Result<Client, Error> {
-    let err = |source: Box<dyn std::error::Error + Send + Sync>| Error::LoadKubeconfig {
-        path: kubeconfig.to_string(),
-        source,
-    };
-    let mut merged: Option<Kubeconfig> = None;
-    for path in kubeconfig.split(':').filter(|p| !p.is_empty()) {
-        let kc = Kubeconfig::read_from(PathBuf::from(path)).map_err(|e| err(e.into()))?;
-        merged = Some(match merged {
-            None => kc,
-            Some(m) => m.merge(kc).map_err(|e| err(e.into()))?,
-        });
-    }
-    let kc = merged.ok_or_else(|| err("empty kubeconfig path".into()))?;
-    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.map_err(|e| err(e.into()))?;
-    Client::try_from(config).map_err(|e| err(e.into()))
-}
-
-/// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(err) => {
-            warn!(error = %err, "cannot listen for SIGTERM");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = term.recv() => info!("received SIGTERM, shutting down"),
-        _ = tokio::signal::ctrl_c() => info!("received SIGINT, shutting down"),
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let flags = Flags::parse();
-    init_logging(flags.log_format);
+    component_base::init_logging(flags.log_format);
 
-    let client = client(&flags.kubeconfig).await?;
-    let listener = health::bind(flags.health_bind_address).await?;
+    let client = component_base::kube_client(&flags.kubeconfig)
+        .await
+        .map_err(|source| Error::LoadKubeconfig { path: flags.kubeconfig.clone(), source })?;
+    let addr = flags.health_bind_address;
+    let listener = health::bind(addr).await.map_err(|source| Error::BindHealth { addr, source })?;
     info!(address = %listener.local_addr()?, "serving /healthz and /readyz");
     let ready = Arc::new(AtomicBool::new(false));
-    tokio::spawn(health::serve(listener, ready.clone()));
+    tokio::spawn(health::serve(listener, ready.clone(), "not ready: caches not synced"));
 
-    let scheduler =
-        tokio::spawn(scheduler::run(client.clone(), flags.scheduler_strategy, CONCURRENT_SCHEDULES, shutdown_signal()));
+    let scheduler = tokio::spawn(scheduler::run(
+        client.clone(),
+        flags.scheduler_strategy,
+        CONCURRENT_SCHEDULES,
+        component_base::shutdown_signal(),
+    ));
     let lifecycle_config = seedlifecycle::Config {
         monitor_period: flags.seed_monitor_period,
         seed_grace_period: flags.seed_grace_period,
         shoot_grace_period: flags.shoot_monitor_grace_period,
     };
-    let lifecycle = tokio::spawn(seedlifecycle::run(client.clone(), lifecycle_config, shutdown_signal()));
-    let hibernation = tokio::spawn(hibernation::run(client.clone(), flags.hibernation_sync_period, shutdown_signal()));
+    let lifecycle =
+        tokio::spawn(seedlifecycle::run(client.clone(), lifecycle_config, component_base::shutdown_signal()));
+    let hibernation = tokio::spawn(hibernation::run(
+        client.clone(),
+        flags.hibernation_sync_period,
+        component_base::shutdown_signal(),
+    ));
     info!(kubeconfig = %flags.kubeconfig, "starting project controller");
-    project::run(client, flags.concurrent_project_syncs, ready, shutdown_signal()).await;
+    project::run(client, flags.concurrent_project_syncs, ready, component_base::shutdown_signal()).await;
     if let Err(err) = scheduler.await {
         warn!(error = %err, "scheduler task failed");
     }

@@ -6,7 +6,6 @@
 mod config;
 mod error;
 mod flow;
-mod health;
 mod runtime;
 mod seed;
 mod shoot;
@@ -16,23 +15,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use clap::{Parser, ValueEnum};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use clap::Parser;
+use component_base::{health, LogFormat};
+use kube::Client;
 use tracing::{info, warn};
-use tracing_subscriber::EnvFilter;
 
 use crate::config::GardenletConfiguration;
 use crate::error::Error;
-
-/// Log output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
 
 /// Registers the configured Seed in the garden and heartbeats it: renews the Lease
 /// `gardener-system-seed-lease/<seed>` and the Seed's `GardenletReady` condition.
@@ -67,49 +56,6 @@ struct Flags {
     /// Log format on stderr. The level is set by RUST_LOG (default `info`).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
-}
-
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
-async fn client(kubeconfig: &str) -> Result<Client, Error> {
-    let err = |source: Box<dyn std::error::Error + Send + Sync>| Error::LoadKubeconfig {
-        path: kubeconfig.to_string(),
-        source,
-    };
-    let mut merged: Option<Kubeconfig> = None;
-    for path in kubeconfig.split(':').filter(|p| !p.is_empty()) {
-        let kc = Kubeconfig::read_from(PathBuf::from(path)).map_err(|e| err(e.into()))?;
-        merged = Some(match merged {
-            None => kc,
-            Some(m) => m.merge(kc).map_err(|e| err(e.into()))?,
-        });
-    }
-    let kc = merged.ok_or_else(|| err("empty kubeconfig path".into()))?;
-    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.map_err(|e| err(e.into()))?;
-    Client::try_from(config).map_err(|e| err(e.into()))
-}
-
-/// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(err) => {
-            warn!(error = %err, "cannot listen for SIGTERM");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = term.recv() => info!("received SIGTERM, shutting down"),
-        _ = tokio::signal::ctrl_c() => info!("received SIGINT, shutting down"),
-    }
 }
 
 /// Registers the seed (retrying with backoff until it works), then heartbeats until shutdown.
@@ -161,14 +107,17 @@ async fn run(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let flags = Flags::parse();
-    init_logging(flags.log_format);
+    component_base::init_logging(flags.log_format);
 
     let config = GardenletConfiguration::load(&flags.config)?;
-    let client = client(&flags.kubeconfig).await?;
-    let listener = health::bind(flags.health_bind_address).await?;
+    let client = component_base::kube_client(&flags.kubeconfig)
+        .await
+        .map_err(|source| Error::LoadKubeconfig { path: flags.kubeconfig.clone(), source })?;
+    let addr = flags.health_bind_address;
+    let listener = health::bind(addr).await.map_err(|source| Error::BindHealth { addr, source })?;
     info!(address = %listener.local_addr()?, "serving /healthz and /readyz");
     let ready = Arc::new(AtomicBool::new(false));
-    tokio::spawn(health::serve(listener, ready.clone()));
+    tokio::spawn(health::serve(listener, ready.clone(), "not ready: seed not registered or heartbeat failing"));
 
     info!(seed = config.seed_name(), kubeconfig = %flags.kubeconfig, "starting gardenlet");
     let apiserver_bin = match flags.apiserver_binary {
@@ -183,7 +132,9 @@ async fn main() -> anyhow::Result<()> {
         }
         config::RuntimeType::Kubernetes => {
             let seed = match &config.control_plane_runtime.seed_kubeconfig {
-                Some(path) => self::client(&path.display().to_string()).await?,
+                Some(path) => component_base::kube_client(&path.display().to_string())
+                    .await
+                    .map_err(|source| Error::LoadKubeconfig { path: path.display().to_string(), source })?,
                 None => client.clone(),
             };
             info!("kubernetes runtime: control planes are applied to the seed cluster");
@@ -192,7 +143,7 @@ async fn main() -> anyhow::Result<()> {
     };
     tokio::select! {
         _ = run(client, config, runtime, ready) => {}
-        _ = shutdown_signal() => {}
+        _ = component_base::shutdown_signal() => {}
     }
     // The Lease is simply no longer renewed; the controller-manager's seed lifecycle marks the
     // Seed Unknown once it expires.

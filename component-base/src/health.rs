@@ -1,6 +1,5 @@
 //! A tiny plain-HTTP health endpoint: `GET /healthz` and `/livez` answer `ok` while the process
-//! runs, `/readyz` answers `ok` once the seed is registered and the last heartbeat succeeded (503
-//! otherwise).
+//! runs, `/readyz` answers `ok` once the component says it is ready (503 with its reason otherwise).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,21 +10,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::debug;
 
-use crate::error::Error;
-
 /// Binds the health endpoint; returns the listener (its local address is the bound port).
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
-    TcpListener::bind(addr).await.map_err(|source| Error::BindHealth { addr, source })
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
 }
 
-/// Serves health requests on `listener` forever.
-pub async fn serve(listener: TcpListener, ready: Arc<AtomicBool>) {
+/// Serves health requests on `listener` forever; `not_ready` is the `/readyz` body while `ready` is false.
+pub async fn serve(listener: TcpListener, ready: Arc<AtomicBool>, not_ready: &'static str) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
                 let ready = ready.clone();
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(10), handle(stream, ready)).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(10), handle(stream, ready, not_ready)).await;
                 });
             }
             Err(err) => {
@@ -37,7 +34,7 @@ pub async fn serve(listener: TcpListener, ready: Arc<AtomicBool>) {
 }
 
 /// The status line and body for a request line's path.
-pub fn respond(method: &str, path: &str, ready: bool) -> (&'static str, &'static str) {
+pub fn respond(method: &str, path: &str, ready: bool, not_ready: &'static str) -> (&'static str, &'static str) {
     let path = path.split('?').next().unwrap_or_default();
     if method != "GET" && method != "HEAD" {
         return ("405 Method Not Allowed", "method not allowed\n");
@@ -45,12 +42,12 @@ pub fn respond(method: &str, path: &str, ready: bool) -> (&'static str, &'static
     match path {
         "/healthz" | "/livez" => ("200 OK", "ok"),
         "/readyz" if ready => ("200 OK", "ok"),
-        "/readyz" => ("503 Service Unavailable", "not ready: seed not registered or heartbeat failing"),
+        "/readyz" => ("503 Service Unavailable", not_ready),
         _ => ("404 Not Found", "404 page not found\n"),
     }
 }
 
-async fn handle(mut stream: TcpStream, ready: Arc<AtomicBool>) -> std::io::Result<()> {
+async fn handle(mut stream: TcpStream, ready: Arc<AtomicBool>, not_ready: &'static str) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     // Read the request head (bodies are not expected).
@@ -64,7 +61,7 @@ async fn handle(mut stream: TcpStream, ready: Arc<AtomicBool>) -> std::io::Resul
     let head = String::from_utf8_lossy(&buf);
     let mut parts = head.lines().next().unwrap_or_default().split_whitespace();
     let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-    let (status, body) = respond(method, path, ready.load(Ordering::SeqCst));
+    let (status, body) = respond(method, path, ready.load(Ordering::SeqCst), not_ready);
     let body = if method == "HEAD" { "" } else { body };
     let response = format!(
         "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -80,12 +77,13 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(respond("GET", "/healthz", false), ("200 OK", "ok"));
-        assert_eq!(respond("GET", "/livez", false).0, "200 OK");
-        assert_eq!(respond("GET", "/readyz", true), ("200 OK", "ok"));
-        assert_eq!(respond("GET", "/readyz?verbose", false).0, "503 Service Unavailable");
-        assert_eq!(respond("GET", "/nope", true).0, "404 Not Found");
-        assert_eq!(respond("POST", "/healthz", true).0, "405 Method Not Allowed");
+        let r = |m, p, ready| respond(m, p, ready, "not ready: caches");
+        assert_eq!(r("GET", "/healthz", false), ("200 OK", "ok"));
+        assert_eq!(r("GET", "/livez", false).0, "200 OK");
+        assert_eq!(r("GET", "/readyz", true), ("200 OK", "ok"));
+        assert_eq!(r("GET", "/readyz?verbose", false), ("503 Service Unavailable", "not ready: caches"));
+        assert_eq!(r("GET", "/nope", true).0, "404 Not Found");
+        assert_eq!(r("POST", "/healthz", true).0, "405 Method Not Allowed");
     }
 
     #[tokio::test]
@@ -93,7 +91,7 @@ mod tests {
         let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let ready = Arc::new(AtomicBool::new(false));
-        tokio::spawn(serve(listener, ready.clone()));
+        tokio::spawn(serve(listener, ready.clone(), "not ready"));
         let get = |path: &'static str| async move {
             let mut s = TcpStream::connect(addr).await.unwrap();
             s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();

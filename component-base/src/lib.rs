@@ -1,0 +1,62 @@
+//! What every garden component process shares (kube's component-base): the health endpoint, logging setup,
+//! the kube client from a kubeconfig path list, and the shutdown signal.
+#![forbid(unsafe_code)]
+
+pub mod health;
+
+use std::path::PathBuf;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use tracing::{info, warn};
+use tracing_subscriber::EnvFilter;
+
+/// Log output format (`--log-format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Structured logs on stderr; the level comes from `RUST_LOG` (default `info`).
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// A kube client from a kubeconfig path or a `:`-separated list of paths (merged, first wins), like kubectl.
+pub async fn kube_client(kubeconfig: &str) -> Result<Client, Box<dyn std::error::Error + Send + Sync>> {
+    let mut merged: Option<Kubeconfig> = None;
+    for path in kubeconfig.split(':').filter(|p| !p.is_empty()) {
+        let kc = Kubeconfig::read_from(PathBuf::from(path))?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc)?,
+        });
+    }
+    let kc = merged.ok_or("empty kubeconfig path")?;
+    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?;
+    Ok(Client::try_from(config)?)
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(err) => {
+            warn!(error = %err, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => info!("received SIGTERM, shutting down"),
+        _ = tokio::signal::ctrl_c() => info!("received SIGINT, shutting down"),
+    }
+}
