@@ -735,32 +735,12 @@ mod tests {
 
     const ID: &str = "shoot--test--k8s";
 
-    fn secrets() -> ControlPlaneSecrets {
-        let ca = generate_ca("kubernetes").unwrap();
-        let client_ca = generate_ca("kubernetes-client").unwrap();
-        let etcd_ca = generate_ca("etcd").unwrap();
-        let server = sign_server(&ca, &["kube-apiserver".into(), "127.0.0.1".into()]).unwrap();
-        let etcd_server = sign_server(&etcd_ca, &["etcd-main-client".into(), "127.0.0.1".into()]).unwrap();
-        let etcd_client = sign_client(&etcd_ca, "etcd-client", &[], 365).unwrap();
-        ControlPlaneSecrets {
-            ca_cert: ca.cert,
-            ca_key: ca.key,
-            client_ca_cert: client_ca.cert,
-            client_ca_key: client_ca.key,
-            etcd_ca_cert: etcd_ca.cert,
-            etcd_ca_key: etcd_ca.key,
-            server_cert: server.cert,
-            server_key: server.key,
-            etcd_server_cert: etcd_server.cert,
-            etcd_server_key: etcd_server.key,
-            etcd_client_cert: etcd_client.cert,
-            etcd_client_key: etcd_client.key,
-            service_account_key: generate_service_account_key().unwrap(),
-        }
-    }
-
     fn spec() -> ControlPlaneSpec {
-        ControlPlaneSpec { technical_id: ID.into(), secrets: secrets(), kubernetes_version: "1.33.2".into() }
+        ControlPlaneSpec {
+            technical_id: ID.into(),
+            secrets: crate::shoot::secrets::test_secrets(&["kube-apiserver", "127.0.0.1"]),
+            kubernetes_version: "1.33.2".into(),
+        }
     }
 
     fn find<'a>(objs: &'a [Value], kind: &str, name: &str) -> &'a Value {
@@ -933,7 +913,7 @@ mod tests {
 
     #[test]
     fn component_credentials_are_client_certs_of_the_client_ca() {
-        let s = secrets();
+        let s = crate::shoot::secrets::test_secrets(&["kube-apiserver", "127.0.0.1"]);
         let creds = ComponentCredentials::sign(&s).unwrap();
         let pem = rustls_pemfile::certs(&mut creds.controller_manager.cert.as_bytes()).next().unwrap().unwrap();
         let (_, cert) = x509_parser::parse_x509_certificate(&pem).unwrap();
@@ -969,7 +949,7 @@ mod tests {
             return None;
         }
         let seed = ProcessRuntime::new(state, &etcd, &api).with_api_profile(Some("shoot".into()));
-        let secrets = secrets();
+        let secrets = crate::shoot::secrets::test_secrets(&["kube-apiserver", "127.0.0.1"]);
         let spec = ControlPlaneSpec {
             technical_id: "seed".into(),
             secrets: secrets.clone(),

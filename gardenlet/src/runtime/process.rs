@@ -806,31 +806,6 @@ mod tests {
         std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join("etcd")).find(|p| p.is_file())
     }
 
-    fn secrets() -> crate::shoot::secrets::ControlPlaneSecrets {
-        use crate::shoot::secrets::*;
-        let ca = generate_ca("kubernetes").unwrap();
-        let client_ca = generate_ca("kubernetes-client").unwrap();
-        let etcd_ca = generate_ca("etcd").unwrap();
-        let server = sign_server(&ca, &["api.example.com".into(), "127.0.0.1".into()]).unwrap();
-        let etcd_server = sign_server(&etcd_ca, &["127.0.0.1".into()]).unwrap();
-        let etcd_client = sign_client(&etcd_ca, "etcd-client", &[], 365).unwrap();
-        ControlPlaneSecrets {
-            ca_cert: ca.cert,
-            ca_key: ca.key,
-            client_ca_cert: client_ca.cert,
-            client_ca_key: client_ca.key,
-            etcd_ca_cert: etcd_ca.cert,
-            etcd_ca_key: etcd_ca.key,
-            server_cert: server.cert,
-            server_key: server.key,
-            etcd_server_cert: etcd_server.cert,
-            etcd_server_key: etcd_server.key,
-            etcd_client_cert: etcd_client.cert,
-            etcd_client_key: etcd_client.key,
-            service_account_key: generate_service_account_key().unwrap(),
-        }
-    }
-
     async fn wait_ready(rt: &ProcessRuntime, id: &str) -> ControlPlaneStatus {
         for _ in 0..300 {
             let s = rt.probe(id).await.unwrap();
@@ -858,8 +833,11 @@ mod tests {
         let id = "shoot--test--local";
         let dir = state.join(id);
         let rt = ProcessRuntime::new(&state, &etcd, &api).with_api_profile(profile.clone());
-        let spec =
-            ControlPlaneSpec { technical_id: id.into(), secrets: secrets(), kubernetes_version: "1.33.0".into() };
+        let spec = ControlPlaneSpec {
+            technical_id: id.into(),
+            secrets: crate::shoot::secrets::test_secrets(&["api.example.com", "127.0.0.1"]),
+            kubernetes_version: "1.33.0".into(),
+        };
 
         let st = rt.ensure(&spec).await.unwrap();
         assert!(st.running, "{st:?}");

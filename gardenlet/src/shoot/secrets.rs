@@ -246,6 +246,32 @@ const TLS: &str = "kubernetes.io/tls";
 const CA_KEYS: &[&str] = &["ca.crt", "ca.key"];
 const TLS_KEYS: &[&str] = &["tls.crt", "tls.key"];
 
+/// Complete secret material without an API server, for tests of the runtimes.
+#[cfg(test)]
+pub fn test_secrets(hosts: &[&str]) -> ControlPlaneSecrets {
+    let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+    let (ca, client_ca, etcd_ca) =
+        (generate_ca("kubernetes").unwrap(), generate_ca("kubernetes-client").unwrap(), generate_ca("etcd").unwrap());
+    let server = sign_server(&ca, &hosts).unwrap();
+    let etcd_server = sign_server(&etcd_ca, &hosts).unwrap();
+    let etcd_client = sign_client(&etcd_ca, "etcd-client", &[], 365).unwrap();
+    ControlPlaneSecrets {
+        ca_cert: ca.cert,
+        ca_key: ca.key,
+        client_ca_cert: client_ca.cert,
+        client_ca_key: client_ca.key,
+        etcd_ca_cert: etcd_ca.cert,
+        etcd_ca_key: etcd_ca.key,
+        server_cert: server.cert,
+        server_key: server.key,
+        etcd_server_cert: etcd_server.cert,
+        etcd_server_key: etcd_server.key,
+        etcd_client_cert: etcd_client.cert,
+        etcd_client_key: etcd_client.key,
+        service_account_key: generate_service_account_key().unwrap(),
+    }
+}
+
 /// Ensures the control-plane Secrets in `seed_namespace` exist (creating what is missing, reusing what
 /// exists; safe to re-run after a crash) and returns their material. `hosts` are the DNS names and IP
 /// addresses of the API server's serving certificate (used only when it is created).
