@@ -386,6 +386,29 @@ impl TestGarden {
         Ok(())
     }
 
+    /// The local seed's GardenletConfiguration (`hack/config/gardenlet-local.yaml`) with its `stateDir` inside this
+    /// garden's directory, and that state directory.
+    pub fn local_seed_config(&self) -> (String, PathBuf) {
+        let base = fs::read_to_string(repo_path("hack/config/gardenlet-local.yaml"))
+            .unwrap_or_else(|e| panic!("failed to read the local seed's gardenlet config: {e}"));
+        let state_dir = self.dir.join("seed-local");
+        (format!("{base}\nstateDir: {}\n", state_dir.display()), state_dir)
+    }
+
+    /// The common shoot setup: the local seed's gardenlet, `examples/cloudprofile-local.yaml` and
+    /// `examples/project-dev.yaml` applied, namespace `garden-dev` created. Returns the seed's state directory.
+    pub fn start_local_seed_with_dev_project(&mut self) -> Result<PathBuf> {
+        let (config, state_dir) = self.local_seed_config();
+        self.start_gardenlet("local", &config)?;
+        let (profile, project) =
+            (repo_path("examples/cloudprofile-local.yaml"), repo_path("examples/project-dev.yaml"));
+        self.kubectl_ok(&["apply", "-f", &profile.display().to_string(), "-f", &project.display().to_string()]);
+        if !eventually(Duration::from_secs(30), || self.kubectl(&["get", "namespace", "garden-dev"]).status.success()) {
+            bail!("the project controller did not create namespace garden-dev");
+        }
+        Ok(state_dir)
+    }
+
     /// Stops the gardenlet of `seed` (SIGTERM, then SIGKILL).
     pub fn stop_gardenlet(&mut self, seed: &str) {
         if let Some(i) = self.gardenlets.iter().position(|(s, _)| s == seed) {
@@ -729,6 +752,11 @@ fn free_ports<const N: usize>() -> Result<[u16; N]> {
 }
 
 /// A free loopback TCP port (for tests that start more servers of their own).
+/// A path in the repository (the workspace root is the parent of this crate).
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
 /// SIGKILL every process whose command line mentions `dir` (not this test process).
 fn kill_processes_under(dir: &Path) {
     let needle = dir.display().to_string();

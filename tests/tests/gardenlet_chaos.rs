@@ -3,19 +3,14 @@
 //! right away. Every shoot still reaches `Create Succeeded 100` and is deleted; afterwards nothing is left:
 //! no shoot, no `shoot--dev--*` namespace, no control-plane directory, no etcd or API server process.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
+use garden_e2e::{assert_eventually, repo_path, GardenOptions, TestGarden};
 
 const CYCLES: u64 = 20;
 /// Kills happen at a random delay in `0..MAX_KILL_DELAY_MS` after the create or the delete.
 const MAX_KILL_DELAY_MS: u64 = 1500;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(path)
-}
 
 /// xorshift64* over (seed, cycle, step): the same seed gives the same kill moments.
 fn delay(seed: u64, cycle: u64, step: u64) -> Duration {
@@ -122,7 +117,7 @@ fn shoots_survive_gardenlet_sigkills_and_leave_nothing_behind() {
     let state_dir = garden.dir().join("seed-local");
     let marker = format!("{}/", state_dir.display());
     let _reaper = Reaper(marker.clone());
-    let config = std::fs::read_to_string(repo("hack/config/gardenlet-local.yaml")).unwrap();
+    let config = std::fs::read_to_string(repo_path("hack/config/gardenlet-local.yaml")).unwrap();
     let config = format!("{config}\nstateDir: {}\n", state_dir.display());
     let config_path = garden.dir().join("gardenlet-local.yaml").display().to_string();
     let mut chaos = Chaos { garden, config: config.clone(), config_path, kills: 0 };
@@ -131,9 +126,9 @@ fn shoots_survive_gardenlet_sigkills_and_leave_nothing_behind() {
     garden.kubectl_ok(&[
         "apply",
         "-f",
-        &repo("examples/cloudprofile-local.yaml").display().to_string(),
+        &repo_path("examples/cloudprofile-local.yaml").display().to_string(),
         "-f",
-        &repo("examples/project-dev.yaml").display().to_string(),
+        &repo_path("examples/project-dev.yaml").display().to_string(),
     ]);
     assert_eventually!(Duration::from_secs(30), || garden
         .kubectl(&["get", "namespace", "garden-dev"])

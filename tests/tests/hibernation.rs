@@ -6,15 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
+use garden_e2e::{assert_eventually, repo_path, GardenOptions, TestGarden};
 use serde_json::Value;
 
 const NAME: &str = "local-workerless";
 const TECHNICAL_ID: &str = "shoot--dev--local-workerless";
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(path)
-}
 
 fn shoot_field(garden: &TestGarden, jsonpath: &str) -> String {
     String::from_utf8_lossy(
@@ -93,27 +89,14 @@ impl Drop for KillPlaneOnDrop {
 #[test]
 fn hibernation_stops_the_control_plane_and_wake_up_keeps_the_data() {
     let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
-    let config = std::fs::read_to_string(repo("hack/config/gardenlet-local.yaml")).unwrap();
-    let state_dir = garden.dir().join("seed-local");
-    let config = format!("{config}\nstateDir: {}\n", state_dir.display());
-    garden.start_gardenlet("local", &config).unwrap();
-    garden.kubectl_ok(&[
-        "apply",
-        "-f",
-        &repo("examples/cloudprofile-local.yaml").display().to_string(),
-        "-f",
-        &repo("examples/project-dev.yaml").display().to_string(),
-    ]);
-    assert_eventually!(Duration::from_secs(30), || garden
-        .kubectl(&["get", "namespace", "garden-dev"])
-        .status
-        .success());
+    let state_dir = garden.start_local_seed_with_dev_project().unwrap();
+    let (config, _) = garden.local_seed_config();
     garden.kubectl_ok(&[
         "-n",
         "garden-dev",
         "apply",
         "-f",
-        &repo("examples/shoot-local-workerless.yaml").display().to_string(),
+        &repo_path("examples/shoot-local-workerless.yaml").display().to_string(),
     ]);
     assert_eventually!(
         Duration::from_secs(90),

@@ -5,12 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
+use garden_e2e::{assert_eventually, repo_path, GardenOptions, TestGarden};
 use serde_json::Value;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(path)
-}
 
 fn last_operation(garden: &TestGarden, name: &str) -> String {
     garden
@@ -110,17 +106,7 @@ fn expiring_kubeconfig(garden: &TestGarden, seed_namespace: &str, admin: &Path, 
 #[test]
 fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
     let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
-    let config = std::fs::read_to_string(repo("hack/config/gardenlet-local.yaml")).unwrap();
-    let state_dir = garden.dir().join("seed-local");
-    let config = format!("{config}\nstateDir: {}\n", state_dir.display());
-    garden.start_gardenlet("local", &config).unwrap();
-    garden.kubectl_ok(&[
-        "apply",
-        "-f",
-        &repo("examples/cloudprofile-local.yaml").display().to_string(),
-        "-f",
-        &repo("examples/project-dev.yaml").display().to_string(),
-    ]);
+    let state_dir = garden.start_local_seed_with_dev_project().unwrap();
     let viewer_project = r#"{"apiVersion":"core.gardener.cloud/v1beta1","kind":"Project","metadata":{"name":"dev"},"spec":{"namespace":"garden-dev","owner":{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"garden-admin"},"members":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"garden-admin","role":"admin","roles":["owner"]},{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"vic","role":"viewer"}]}}"#;
     assert!(garden.kubectl_stdin(&["apply", "-f", "-"], viewer_project).status.success());
     assert_eventually!(Duration::from_secs(30), || garden
@@ -133,7 +119,7 @@ fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
         "garden-dev",
         "apply",
         "-f",
-        &repo("examples/shoot-local-workerless.yaml").display().to_string(),
+        &repo_path("examples/shoot-local-workerless.yaml").display().to_string(),
     ]);
     let name = "local-workerless";
     assert_eventually!(
@@ -193,21 +179,14 @@ fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
 #[test]
 fn shoot_with_workers_waits_for_its_worker_extension_resource() {
     let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
-    let config = std::fs::read_to_string(repo("hack/config/gardenlet-local.yaml")).unwrap();
-    let state_dir = garden.dir().join("seed-local");
-    garden.start_gardenlet("local", &format!("{config}\nstateDir: {}\n", state_dir.display())).unwrap();
+    let state_dir = garden.start_local_seed_with_dev_project().unwrap();
     garden.kubectl_ok(&[
+        "-n",
+        "garden-dev",
         "apply",
         "-f",
-        &repo("examples/cloudprofile-local.yaml").display().to_string(),
-        "-f",
-        &repo("examples/project-dev.yaml").display().to_string(),
+        &repo_path("examples/shoot-local.yaml").display().to_string(),
     ]);
-    assert_eventually!(Duration::from_secs(30), || garden
-        .kubectl(&["get", "namespace", "garden-dev"])
-        .status
-        .success());
-    garden.kubectl_ok(&["-n", "garden-dev", "apply", "-f", &repo("examples/shoot-local.yaml").display().to_string()]);
 
     // The control plane comes up, then the flow hands the pools to the seed as a Worker and waits for it.
     let ns = "shoot--dev--local";
