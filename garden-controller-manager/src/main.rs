@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod events;
 mod hibernation;
 mod project;
 mod scheduler;

@@ -17,10 +17,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use garden_api::constants::LABEL_PROJECT_NAME;
 use garden_api::core::v1beta1::{Project, Shoot, PROJECT_FAILED, PROJECT_PENDING, PROJECT_READY, PROJECT_TERMINATING};
-use k8s_openapi::api::core::v1::{Event, EventSource, Namespace, ObjectReference};
+use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
-use k8s_openapi::jiff::Timestamp;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{self, Action};
 use kube::runtime::reflector::ObjectRef;
@@ -87,38 +85,8 @@ impl Context {
 
     /// Records a core/v1 Event about `project` (best effort: failures are logged).
     async fn event(&self, project: &Project, type_: &str, reason: &str, action: &str, message: &str) {
-        let now = Timestamp::now();
-        let name = project.name_any();
-        let event = Event {
-            metadata: ObjectMeta {
-                name: Some(format!("{name}.{:x}", now.as_nanosecond())),
-                namespace: Some(EVENT_NAMESPACE.into()),
-                ..Default::default()
-            },
-            involved_object: ObjectReference {
-                api_version: Some(Project::api_version(&()).into_owned()),
-                kind: Some(Project::kind(&()).into_owned()),
-                name: Some(name.clone()),
-                uid: project.metadata.uid.clone(),
-                resource_version: project.metadata.resource_version.clone(),
-                ..Default::default()
-            },
-            reason: Some(reason.into()),
-            message: Some(message.into()),
-            type_: Some(type_.into()),
-            action: Some(action.into()),
-            count: Some(1),
-            first_timestamp: Some(Time(now)),
-            last_timestamp: Some(Time(now)),
-            source: Some(EventSource { component: Some(CONTROLLER_NAME.into()), host: None }),
-            reporting_component: Some(CONTROLLER_NAME.into()),
-            reporting_instance: Some(CONTROLLER_NAME.into()),
-            ..Default::default()
-        };
-        let api: Api<Event> = Api::namespaced(self.client.clone(), EVENT_NAMESPACE);
-        if let Err(err) = api.create(&PostParams::default(), &event).await {
-            warn!(project = %name, %reason, error = %err, "failed to record event");
-        }
+        let e = crate::events::EventRecord { type_, reason, action, message, component: CONTROLLER_NAME };
+        crate::events::record(&self.client, project, EVENT_NAMESPACE, e).await;
     }
 
     /// Patches `status.phase` and `status.observedGeneration` unless they already have these values.

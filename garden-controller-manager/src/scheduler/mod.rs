@@ -19,14 +19,13 @@ use garden_api::core::v1beta1::{
     CloudProfile, NamespacedCloudProfile, Seed, SeedSelector, Shoot, API_VERSION, LAST_OPERATION_STATE_PENDING,
     LAST_OPERATION_TYPE_CREATE,
 };
-use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::runtime::controller::{self, Action};
 use kube::runtime::reflector::{self, reflector, Store};
 use kube::runtime::{watcher, Controller, WatchStreamExt};
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 use tracing::{debug, info, warn};
 
@@ -95,40 +94,8 @@ impl Context {
 
     /// Records a core/v1 Event about `shoot` in its namespace (best effort: failures are logged).
     async fn event(&self, shoot: &Shoot, type_: &str, reason: &str, message: &str) {
-        let now = Timestamp::now();
-        let name = shoot.name_any();
-        let ns = shoot.namespace().unwrap_or_default();
-        let event = Event {
-            metadata: ObjectMeta {
-                name: Some(format!("{name}.{:x}", now.as_nanosecond())),
-                namespace: Some(ns.clone()),
-                ..Default::default()
-            },
-            involved_object: ObjectReference {
-                api_version: Some(Shoot::api_version(&()).into_owned()),
-                kind: Some(Shoot::kind(&()).into_owned()),
-                name: Some(name.clone()),
-                namespace: Some(ns.clone()),
-                uid: shoot.metadata.uid.clone(),
-                resource_version: shoot.metadata.resource_version.clone(),
-                ..Default::default()
-            },
-            reason: Some(reason.into()),
-            message: Some(message.into()),
-            type_: Some(type_.into()),
-            action: Some("Scheduling".into()),
-            count: Some(1),
-            first_timestamp: Some(Time(now)),
-            last_timestamp: Some(Time(now)),
-            source: Some(EventSource { component: Some(CONTROLLER_NAME.into()), host: None }),
-            reporting_component: Some(CONTROLLER_NAME.into()),
-            reporting_instance: Some(CONTROLLER_NAME.into()),
-            ..Default::default()
-        };
-        let api: Api<Event> = Api::namespaced(self.client.clone(), &ns);
-        if let Err(err) = api.create(&PostParams::default(), &event).await {
-            warn!(shoot = %format!("{ns}/{name}"), %reason, error = %err, "failed to record event");
-        }
+        let e = crate::events::EventRecord { type_, reason, action: "Scheduling", message, component: CONTROLLER_NAME };
+        crate::events::record(&self.client, shoot, &shoot.namespace().unwrap_or_default(), e).await;
     }
 }
 
