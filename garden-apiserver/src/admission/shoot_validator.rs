@@ -5,7 +5,10 @@
 //! - against the effective CloudProfile (NamespacedCloudProfile-aware): provider type, region, Kubernetes
 //!   versions, machine types/images, volumes, zones — on create and on updates that change the spec, where only
 //!   new or changed values are checked (so expiring versions never block unrelated updates);
-//! - `spec.seedName`, once set, only changes through the `shoots/binding` subresource, and never back to empty.
+//! - a change of `spec.seedName` of a scheduled shoot is a control plane migration: the target seed must have the
+//!   source seed's provider type, and no other migration may be in progress (`status.seedName` still differing
+//!   from the old `spec.seedName`). Gardener today only accepts the change through `shoots/binding`; like its
+//!   former `SeedChange` feature we accept a plain patch too, which is what `kubectl patch` users expect.
 //!
 //! Field problems are one 422 Invalid naming the fields (`spec.provider.workers[0].machine.type`, ...). The seed's
 //! provider/region/taints are not checked here (the scheduler and the gardenlet do that).
@@ -54,7 +57,7 @@ impl Plugin for ShootValidator {
 
         let mut errs: Vec<FieldError> = Vec::new();
         if let Some(old) = &old {
-            errs.extend(seed_name_change(a.subresource, &old.spec.seed_name, &shoot.spec.seed_name));
+            errs.extend(seed_change(lookup, old, &shoot));
             // Finalizer removal, status-like updates etc. of a shoot in deletion are not re-validated.
             if shoot.metadata.deletion_timestamp.is_some() && errs.is_empty() {
                 return Ok(());
@@ -77,22 +80,32 @@ impl Plugin for ShootValidator {
     }
 }
 
-fn seed_name_change(subresource: &str, old: &Option<String>, new: &Option<String>) -> Vec<FieldError> {
+/// Rules for moving a scheduled shoot to another seed (the unset case is refused by the shoot's own validation).
+fn seed_change(lookup: &dyn Lookup, old: &Shoot, new: &Shoot) -> Vec<FieldError> {
     let set = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
-    let (old, new) = (set(old), set(new));
-    if old.is_none() || old == new {
+    let (Some(from), Some(to)) = (set(&old.spec.seed_name), set(&new.spec.seed_name)) else { return vec![] };
+    if from == to {
         return vec![];
     }
-    if subresource != "binding" {
+    let running_on = old.status.as_ref().and_then(|s| set(&s.seed_name));
+    if let Some(running_on) = running_on.filter(|r| *r != from) {
         return vec![FieldError::forbidden(
             "spec.seedName",
-            "spec.seedName cannot be changed by patching the shoot, please use the shoots/binding subresource",
+            &format!("a control plane migration from seed {running_on:?} to {from:?} is still in progress"),
         )];
     }
-    if new.is_none() {
-        return vec![FieldError::invalid("spec.seedName", &Value::Null, "spec.seedName cannot be set to nil")];
+    let provider = |seed: &str| {
+        lookup
+            .get(CORE, "seeds", "", seed)
+            .and_then(|s| s.pointer("/spec/provider/type").and_then(Value::as_str).map(str::to_string))
+    };
+    match (provider(&from), provider(&to)) {
+        (Some(a), Some(b)) if a != b => vec![FieldError::forbidden(
+            "spec.seedName",
+            &format!("cannot move the control plane from seed {from:?} (provider {a:?}) to seed {to:?} (provider {b:?}): migration needs the same provider type"),
+        )],
+        _ => vec![],
     }
-    vec![]
 }
 
 #[cfg(test)]
@@ -120,6 +133,9 @@ mod tests {
                     "regions": [{"name": "local"}]
                 }}),
             )
+            .with(CORE, "seeds", json!({"metadata": {"name": "seed-a"}, "spec": {"provider": {"type": "local"}}}))
+            .with(CORE, "seeds", json!({"metadata": {"name": "seed-b"}, "spec": {"provider": {"type": "local"}}}))
+            .with(CORE, "seeds", json!({"metadata": {"name": "seed-aws"}, "spec": {"provider": {"type": "aws"}}}))
     }
 
     fn shoot(ns: &str, name: &str) -> Value {
@@ -209,22 +225,29 @@ mod tests {
     }
 
     #[test]
-    fn seed_name_changes_only_through_binding() {
+    fn seed_changes_are_migrations_between_seeds_of_one_provider() {
         let mut old = shoot("garden-dev", "s1");
         old["spec"]["seedName"] = json!("seed-a");
         let mut new = old.clone();
         new["spec"]["seedName"] = json!("seed-b");
-        let e = update("", new.clone(), old.clone()).unwrap_err();
-        assert_eq!(e.code, 422);
+        update("", new.clone(), old.clone()).unwrap();
+        update("binding", new.clone(), old.clone()).unwrap();
+
+        let mut other = old.clone();
+        other["spec"]["seedName"] = json!("seed-aws");
+        let e = update("", other, old.clone()).unwrap_err();
         assert_eq!(fields(&e), ["spec.seedName"]);
-        update("binding", new, old.clone()).unwrap();
+        assert!(e.message.contains("same provider type"), "{e}");
+
+        // Still running on seed-0 while scheduled to seed-a: a second move waits for the first.
+        let mut moving = old.clone();
+        moving["status"] = json!({"seedName": "seed-0"});
+        let e = update("", new, moving).unwrap_err();
+        assert!(e.message.contains("still in progress"), "{e}");
 
         // Setting it the first time by a plain update is fine (the scheduler uses binding, but so may admins).
         let mut unset = old.clone();
         unset["spec"]["seedName"] = Value::Null;
-        update("", old.clone(), unset.clone()).unwrap();
-        // Unsetting is refused even through binding.
-        let e = update("binding", unset, old).unwrap_err();
-        assert_eq!(fields(&e), ["spec.seedName"]);
+        update("", old, unset).unwrap();
     }
 }

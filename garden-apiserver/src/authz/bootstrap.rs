@@ -121,6 +121,7 @@ fn project_member_rules() -> Vec<PolicyRule> {
         rule(&[""], &["events", "resourcequotas", "serviceaccounts"], READ),
         rule(&["events.k8s.io"], &["events"], READ),
         rule(&[GARDENER_CORE], &["shoots", "secretbindings", "quotas"], ALL),
+        rule(&[GARDENER_CORE], &["backupentries"], READ),
         rule(&[GARDENER_SECURITY], &["credentialsbindings", "workloadidentities"], ALL),
         rule(&["settings.gardener.cloud"], &["openidconnectpresets"], ALL),
         rule(&["operations.gardener.cloud"], &["bastions"], ALL),
@@ -139,7 +140,11 @@ fn project_viewer_rules() -> Vec<PolicyRule> {
     vec![
         rule(&[""], &["events", "configmaps", "resourcequotas", "serviceaccounts"], READ),
         rule(&["events.k8s.io"], &["events"], READ),
-        rule(&[GARDENER_CORE], &["shoots", "secretbindings", "quotas", "namespacedcloudprofiles"], READ),
+        rule(
+            &[GARDENER_CORE],
+            &["shoots", "secretbindings", "quotas", "namespacedcloudprofiles", "backupentries"],
+            READ,
+        ),
         rule(&[GARDENER_SECURITY], &["credentialsbindings"], READ),
         rule(&["settings.gardener.cloud"], &["openidconnectpresets"], READ),
         rule(&["operations.gardener.cloud"], &["bastions"], READ),

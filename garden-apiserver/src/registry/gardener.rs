@@ -133,6 +133,42 @@ pub fn types() -> Vec<ResourceType> {
             Box::new(QuotaStrategy),
         ),
         rt(
+            CORE,
+            "v1beta1",
+            "BackupBucket",
+            "backupbuckets",
+            "backupbucket",
+            false,
+            &[],
+            &["status"],
+            TypedCodec::<core::BackupBucket>::boxed(),
+            Box::new(BackupBucketStrategy),
+        ),
+        rt(
+            CORE,
+            "v1beta1",
+            "BackupEntry",
+            "backupentries",
+            "backupentry",
+            true,
+            &[],
+            &["status"],
+            TypedCodec::<core::BackupEntry>::boxed(),
+            Box::new(BackupEntryStrategy),
+        ),
+        rt(
+            CORE,
+            "v1beta1",
+            "ShootState",
+            "shootstates",
+            "shootstate",
+            true,
+            &[],
+            &[],
+            TypedCodec::<core::ShootState>::boxed(),
+            Box::new(ShootStateStrategy),
+        ),
+        rt(
             SECURITY,
             "v1alpha1",
             "CredentialsBinding",
@@ -400,6 +436,73 @@ impl Strategy for CredentialsBindingStrategy {
         vec![json!(str_at(obj, "/provider/type").unwrap_or_default()), json!(creds)]
     }
 }
+
+struct BackupBucketStrategy;
+impl Strategy for BackupBucketStrategy {
+    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+        with_typed::<core::BackupBucket>(obj, garden_api::core::v1beta1::validation::validate_backupbucket)
+    }
+    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
+        with_typed2::<core::BackupBucket>(new, old, garden_api::core::v1beta1::validation::validate_backupbucket_update)
+    }
+    fn columns(&self) -> Vec<Column> {
+        vec![
+            Column::new("Provider", "The storage provider"),
+            Column::new("Region", "The region of the bucket"),
+            Column::new("Seed", "The seed owning the bucket"),
+            Column::new("Status", "The state of the last operation"),
+        ]
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        vec![
+            json!(str_at(obj, "/spec/provider/type").unwrap_or_default()),
+            json!(str_at(obj, "/spec/provider/region").unwrap_or_default()),
+            json!(str_at(obj, "/spec/seedName").unwrap_or("<none>")),
+            json!(str_at(obj, "/status/lastOperation/state").unwrap_or("<pending>")),
+        ]
+    }
+    fn field(&self, obj: &Value, field: &str) -> Option<String> {
+        (field == "spec.seedName").then(|| str_at(obj, "/spec/seedName").unwrap_or_default().to_string())
+    }
+    fn field_selectors(&self) -> &'static [&'static str] {
+        &["spec.seedName"]
+    }
+}
+
+struct BackupEntryStrategy;
+impl Strategy for BackupEntryStrategy {
+    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+        with_typed::<core::BackupEntry>(obj, garden_api::core::v1beta1::validation::validate_backupentry)
+    }
+    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
+        with_typed2::<core::BackupEntry>(new, old, garden_api::core::v1beta1::validation::validate_backupentry_update)
+    }
+    fn columns(&self) -> Vec<Column> {
+        vec![
+            Column::new("Bucket", "The BackupBucket holding the entry"),
+            Column::new("Seed", "The seed writing the entry"),
+            Column::new("Status", "The state of the last operation"),
+        ]
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        vec![
+            json!(str_at(obj, "/spec/bucketName").unwrap_or_default()),
+            json!(str_at(obj, "/spec/seedName").unwrap_or("<none>")),
+            json!(str_at(obj, "/status/lastOperation/state").unwrap_or("<pending>")),
+        ]
+    }
+    fn field(&self, obj: &Value, field: &str) -> Option<String> {
+        (field == "spec.seedName").then(|| str_at(obj, "/spec/seedName").unwrap_or_default().to_string())
+    }
+    fn field_selectors(&self) -> &'static [&'static str] {
+        &["spec.seedName"]
+    }
+}
+
+/// ShootStates hold control-plane secrets between seeds: no columns beyond the name, no validation beyond
+/// the codec's.
+struct ShootStateStrategy;
+impl Strategy for ShootStateStrategy {}
 
 /// Extension resources (`extensions.gardener.cloud`): Gardener's printer columns.
 struct ExtensionStrategy;

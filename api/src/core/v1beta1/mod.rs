@@ -1,5 +1,6 @@
 //! `core.gardener.cloud/v1beta1` kinds, defaulting and validation.
 
+pub mod backup;
 pub mod cloudprofile;
 pub mod common;
 pub mod defaults;
@@ -11,6 +12,7 @@ pub mod seed;
 pub mod shoot;
 pub mod validation;
 
+pub use backup::*;
 pub use cloudprofile::*;
 pub use common::*;
 pub use project::*;
@@ -40,6 +42,12 @@ pub const PROJECTS: &str = "projects";
 pub const SECRET_BINDINGS: &str = "secretbindings";
 /// Plural resource name of Quotas.
 pub const QUOTAS: &str = "quotas";
+/// Plural resource name of BackupBuckets.
+pub const BACKUP_BUCKETS: &str = "backupbuckets";
+/// Plural resource name of BackupEntries.
+pub const BACKUP_ENTRIES: &str = "backupentries";
+/// Plural resource name of ShootStates.
+pub const SHOOT_STATES: &str = "shootstates";
 
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -1,5 +1,6 @@
 //! Validation as pure functions returning kube-style field errors.
 
+mod backup;
 mod bindings;
 mod cloudprofile;
 mod project;
@@ -7,6 +8,10 @@ mod seed;
 mod shoot;
 mod shoot_cloudprofile;
 
+pub use backup::{
+    validate_backup_provider, validate_backupbucket, validate_backupbucket_update, validate_backupentry,
+    validate_backupentry_update, BACKUP_PROVIDERS,
+};
 pub use bindings::{validate_quota, validate_quota_refs, validate_secretbinding, validate_secretbinding_update};
 pub use cloudprofile::{validate_cloudprofile, validate_namespaced_cloudprofile};
 pub use project::{validate_project, validate_project_update};

@@ -65,9 +65,7 @@ pub fn validate_seed(seed: &Seed) -> Vec<FieldError> {
         }
     }
     if let Some(b) = &spec.backup {
-        if b.provider.is_empty() {
-            errs.push(FieldError::required("spec.backup.provider", ""));
-        }
+        errs.extend(super::validate_backup_provider(&b.provider, "spec.backup.provider"));
     }
     let mut keys = std::collections::BTreeSet::new();
     for (i, t) in spec.taints.iter().enumerate() {

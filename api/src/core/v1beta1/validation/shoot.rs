@@ -508,16 +508,9 @@ pub fn validate_shoot_update(new: &Shoot, old: &Shoot) -> Vec<FieldError> {
     if !migration {
         errs.extend(validate_immutable(&ns.secret_binding_name, &os.secret_binding_name, "spec.secretBindingName"));
     }
-    if let Some(old_seed) = &os.seed_name {
-        if ns.seed_name.as_ref() != Some(old_seed) {
-            errs.push(FieldError::forbidden(
-                "spec.seedName",
-                &format!(
-                    "spec.seedName '{old_seed}' cannot be changed to '{}' by patching the shoot, please use the shoots/binding subresource",
-                    ns.seed_name.as_deref().unwrap_or("")
-                ),
-            ));
-        }
+    // Changing the seed of a scheduled shoot moves its control plane (migration); unscheduling is impossible.
+    if os.seed_name.is_some() && ns.seed_name.as_deref().unwrap_or("").is_empty() {
+        errs.push(FieldError::forbidden("spec.seedName", "spec.seedName cannot be unset once the shoot is scheduled"));
     }
     if let (Some(od), Some(nd)) = (&os.dns, &ns.dns) {
         if od.domain.is_some() {

@@ -156,8 +156,12 @@ fn shoot_update_immutability() {
     for f in ["spec.provider.type", "spec.networking.pods", "spec.networking.type", "spec.secretBindingName"] {
         assert!(has(&errs, f, "FieldValueInvalid"), "{f}: {errs:?}");
     }
-    assert!(has(&errs, "spec.seedName", "FieldValueForbidden"));
+    // A new seed is a control plane migration, not an error; unsetting it is.
+    assert!(!errs.iter().any(|e| e.field == "spec.seedName"), "{errs:?}");
     assert!(has(&errs, "spec.credentialsBindingName", "FieldValueForbidden"));
+    let mut unset = old.clone();
+    unset.spec.seed_name = None;
+    assert!(has(&validate_shoot_update(&unset, &old), "spec.seedName", "FieldValueForbidden"));
 
     let mut new = old.clone();
     new.spec.kubernetes.version = "1.32.5".into();
