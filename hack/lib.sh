@@ -264,3 +264,32 @@ garden::stop_pid() {
     sleep 0.2
   done
 }
+
+# The moto version etcd-backup's S3 tests and hack/bench-backup.sh run against.
+GARDEN_MOTO_VERSION="5.2.5"
+
+# Installs moto's S3 server (PyPI moto[server]) into the venv
+# $GARDEN_TOOLS_DIR/moto-venv, where etcd-backup's tests look for
+# bin/moto_server (as does $MOTO_VENV when set). Does nothing when that
+# venv already has the pinned version. Exports MOTO_VENV.
+garden::ensure_moto() {
+  local venv="$GARDEN_TOOLS_DIR/moto-venv"
+  if [[ ! -x "$venv/bin/moto_server" ]] ||
+    [[ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" != "$GARDEN_MOTO_VERSION" ]]; then
+    command -v python3 >/dev/null 2>&1 || garden::ensure_packages
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+      # Debian splits venv/ensurepip out of python3.
+      local ver
+      ver="$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+      garden::apt_install "python${ver}-venv"
+    fi
+    garden::log "installing moto[server]==$GARDEN_MOTO_VERSION into $venv"
+    mkdir -p "$GARDEN_TOOLS_DIR"
+    python3 -m venv "$venv" || garden::die "python3 -m venv $venv failed"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "moto[server]==$GARDEN_MOTO_VERSION" ||
+      garden::die "pip install moto[server]==$GARDEN_MOTO_VERSION failed"
+    [[ -x "$venv/bin/moto_server" ]] || garden::die "moto[server] installed no $venv/bin/moto_server"
+  fi
+  MOTO_VENV="$venv"
+  export MOTO_VENV
+}

@@ -69,7 +69,7 @@ done
 # API servers before their etcds.
 if [[ -d "$GARDEN_HOME/seeds" ]]; then
   shopt -s nullglob
-  for pidfile in "$GARDEN_HOME"/seeds/*/*/apiserver.pid "$GARDEN_HOME"/seeds/*/*/etcd.pid; do
+  for pidfile in "$GARDEN_HOME"/seeds/*/*/backup.pid "$GARDEN_HOME"/seeds/*/*/apiserver.pid "$GARDEN_HOME"/seeds/*/*/etcd.pid; do
     pid="$(cat "$pidfile" 2>/dev/null || true)"
     if garden::pid_alive "$pidfile" "$GARDEN_HOME"; then
       garden::stop_pid "$pid" "$(basename "$(dirname "$pidfile")")/$(basename "$pidfile" .pid)" "$GRACE"

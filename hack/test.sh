@@ -7,7 +7,7 @@ usage() {
 Usage: hack/test.sh [--help] [-- CARGO_TEST_ARGS...]
 
 Runs, stopping at the first failure:
-  1. install what is missing (etcd, protoc, curl, python3, kubectl)
+  1. install what is missing (etcd, protoc, curl, python3, kubectl, moto for the S3 tests)
   2. cargo fmt --all -- --check
   3. cargo clippy --workspace --all-targets -- -D warnings
   4. cargo build --workspace --bins
@@ -67,6 +67,7 @@ CURRENT_STEP="install prerequisites"
 garden::ensure_packages
 garden::ensure_rust_lint
 garden::ensure_kubectl
+garden::ensure_moto
 
 GARDEN_BIN_DIR="$(garden::bin_dir)"
 export GARDEN_BIN_DIR

@@ -9,7 +9,16 @@
 //!   spec: {provider: {type: local, region: local}, networks: {...}, ...}
 //! leaseDurationSeconds: 10   # default
 //! renewIntervalSeconds: 2    # default
+//! etcdBackup:                # snapshots of every shoot etcd (when the Seed has spec.backup)
+//!   fullSnapshotSchedule: "0 */1 * * *"   # default: hourly
+//!   deltaSnapshotPeriodSeconds: 10        # default
+//! controllers:
+//!   backupEntry:
+//!     deletionGracePeriodHours: 0          # default: snapshots go with the shoot
 //! ```
+//!
+//! With the `process` runtime and no `spec.backup` in the seed config, the seed backs up into a local
+//! directory, `<stateDir>/backups` (the embedded default of a local seed).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,6 +59,59 @@ pub struct GardenletConfiguration {
     /// How this seed runs shoot control planes.
     #[serde(default)]
     pub control_plane_runtime: RuntimeConfig,
+    /// Snapshot schedules of shoot etcds.
+    #[serde(default)]
+    pub etcd_backup: EtcdBackupConfig,
+    /// Settings of individual controllers.
+    #[serde(default)]
+    pub controllers: ControllersConfig,
+}
+
+/// Snapshot schedules of shoot etcds.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EtcdBackupConfig {
+    /// Cron schedule (5 fields, UTC) of full snapshots.
+    #[serde(default = "default_full_snapshot_schedule")]
+    pub full_snapshot_schedule: String,
+    /// Period of delta snapshots, in seconds.
+    #[serde(default = "default_delta_snapshot_period")]
+    pub delta_snapshot_period_seconds: u32,
+}
+
+impl Default for EtcdBackupConfig {
+    fn default() -> Self {
+        EtcdBackupConfig {
+            full_snapshot_schedule: default_full_snapshot_schedule(),
+            delta_snapshot_period_seconds: default_delta_snapshot_period(),
+        }
+    }
+}
+
+fn default_full_snapshot_schedule() -> String {
+    "0 */1 * * *".into()
+}
+
+fn default_delta_snapshot_period() -> u32 {
+    10
+}
+
+/// Settings of individual controllers (Gardener's `controllers` section).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ControllersConfig {
+    /// The BackupEntry controller.
+    #[serde(default)]
+    pub backup_entry: BackupEntryControllerConfig,
+}
+
+/// The BackupEntry controller.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupEntryControllerConfig {
+    /// How long the snapshots of a deleted shoot are kept.
+    #[serde(default)]
+    pub deletion_grace_period_hours: u32,
 }
 
 /// The seed's control-plane runtime: `process` (local processes; the default) or `kubernetes` (workloads
@@ -140,6 +202,12 @@ impl GardenletConfiguration {
         if self.renew_interval_seconds == 0 {
             return Err("renewIntervalSeconds must be positive".into());
         }
+        if let Err(e) = garden_api::cron::validate_cron(&self.etcd_backup.full_snapshot_schedule) {
+            return Err(format!("etcdBackup.fullSnapshotSchedule: {e}"));
+        }
+        if self.etcd_backup.delta_snapshot_period_seconds == 0 {
+            return Err("etcdBackup.deltaSnapshotPeriodSeconds must be positive".into());
+        }
         if self.lease_duration_seconds < self.renew_interval_seconds {
             return Err(format!(
                 "leaseDurationSeconds ({}) must not be smaller than renewIntervalSeconds ({})",
@@ -157,6 +225,22 @@ impl GardenletConfiguration {
     /// The renewal interval.
     pub fn renew_interval(&self) -> Duration {
         Duration::from_secs(self.renew_interval_seconds.into())
+    }
+
+    /// The Seed spec to register: the configured one, with the local backup default (see the module docs).
+    pub fn seed_spec(&self) -> SeedSpec {
+        let mut spec = self.seed_config.spec.clone();
+        if spec.backup.is_none() && self.control_plane_runtime.type_ == RuntimeType::Process {
+            spec.backup = Some(garden_api::core::v1beta1::Backup {
+                provider: "local".into(),
+                provider_config: Some(
+                    serde_json::json!({"path": self.state_dir().join("backups").display().to_string()}),
+                ),
+                region: Some(spec.provider.region.clone()),
+                credentials_ref: None,
+            });
+        }
+        spec
     }
 
     /// The process runtime's state directory.

@@ -14,6 +14,9 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The seed's BackupBucket could not be created or its store is not usable.
+    #[error("backup bucket: {0}")]
+    BackupBucket(String),
     /// Reading the configuration file failed.
     #[error("failed to read config {path}: {source}")]
     ReadConfig {

@@ -3,6 +3,7 @@
 //! Talks only to API servers, through kube-rs.
 #![forbid(unsafe_code)]
 
+mod backup;
 mod config;
 mod error;
 mod flow;
@@ -53,6 +54,11 @@ struct Flags {
     #[arg(long, value_name = "PATH", default_value = "etcd")]
     etcd_binary: PathBuf,
 
+    /// The `etcd-backup` snapshotter the process runtime runs next to each shoot etcd (default: next to this
+    /// binary). `etcdctl` is expected next to the etcd binary (restores use `etcdctl snapshot restore`).
+    #[arg(long, value_name = "PATH")]
+    etcd_backup_binary: Option<PathBuf>,
+
     /// Log format on stderr. The level is set by RUST_LOG (default `info`).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -66,13 +72,14 @@ async fn run(
     ready: Arc<AtomicBool>,
 ) {
     let mut failures = 0u32;
-    loop {
+    let bucket = loop {
         let registered = async {
-            seed::register(&client, &config).await?;
-            seed::ensure_lease_namespace(&client).await
+            let seed = seed::register(&client, &config).await?;
+            seed::ensure_lease_namespace(&client).await?;
+            backup::bucket::ensure(&client, &seed).await.map_err(|e| Error::BackupBucket(format!("{e:#}")))
         };
         match registered.await {
-            Ok(()) => break,
+            Ok(bucket) => break bucket,
             Err(err) => {
                 failures += 1;
                 let wait = std::time::Duration::from_secs(1 << failures.min(5));
@@ -80,9 +87,22 @@ async fn run(
                 tokio::time::sleep(wait).await;
             }
         }
-    }
-    let ctx =
-        Arc::new(shoot::controller::Ctx { client: client.clone(), seed: config.seed_name().to_string(), runtime });
+    };
+    info!(seed = config.seed_name(), bucket = bucket.as_deref().unwrap_or("<none>"), "etcd backups");
+    let backup = shoot::controller::BackupSettings {
+        bucket,
+        full_snapshot_schedule: config.etcd_backup.full_snapshot_schedule.clone(),
+        delta_snapshot_period: std::time::Duration::from_secs(config.etcd_backup.delta_snapshot_period_seconds.into()),
+    };
+    let grace =
+        std::time::Duration::from_secs(u64::from(config.controllers.backup_entry.deletion_grace_period_hours) * 3600);
+    tokio::spawn(backup::entry::run_deletions(client.clone(), config.seed_name().into(), grace));
+    let ctx = Arc::new(shoot::controller::Ctx {
+        client: client.clone(),
+        seed: config.seed_name().to_string(),
+        runtime,
+        backup,
+    });
     tokio::spawn(shoot::controller::run(ctx));
     let mut heartbeat = seed::Heartbeat::new(client, &config);
     let mut tick = tokio::time::interval(config.renew_interval());
@@ -128,7 +148,14 @@ async fn main() -> anyhow::Result<()> {
         config::RuntimeType::Process => {
             let state_dir = config.state_dir();
             info!(state_dir = %state_dir.display(), apiserver = %apiserver_bin.display(), "process runtime");
-            Arc::new(runtime::process::ProcessRuntime::new(state_dir, flags.etcd_binary, apiserver_bin))
+            let backup_bin = match flags.etcd_backup_binary {
+                Some(p) => p,
+                None => std::env::current_exe()?.with_file_name("etcd-backup"),
+            };
+            Arc::new(
+                runtime::process::ProcessRuntime::new(state_dir, flags.etcd_binary, apiserver_bin)
+                    .with_backup_binary(backup_bin),
+            )
         }
         config::RuntimeType::Kubernetes => {
             let seed = match &config.control_plane_runtime.seed_kubeconfig {

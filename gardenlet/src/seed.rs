@@ -54,7 +54,7 @@ pub fn desired_seed(config: &GardenletConfiguration, existing: Option<&Seed>) ->
     if !meta.annotations.is_empty() {
         seed.metadata.annotations.get_or_insert_with(BTreeMap::new).extend(meta.annotations.clone());
     }
-    seed.spec = config.seed_config.spec.clone();
+    seed.spec = config.seed_spec();
     match existing {
         Some(old) if old.metadata == seed.metadata && old.spec == seed.spec => None,
         _ => Some(seed),
@@ -326,6 +326,8 @@ mod tests {
             renew_interval_seconds: 2,
             state_dir: None,
             control_plane_runtime: Default::default(),
+            etcd_backup: Default::default(),
+            controllers: Default::default(),
         }
     }
 
@@ -350,5 +352,17 @@ mod tests {
         assert_eq!(updated.spec.provider.region, "local");
         assert_eq!(updated.metadata.labels.as_ref().unwrap().get("foreign").map(String::as_str), Some("x"));
         assert_eq!(updated.status, stored.status);
+    }
+
+    #[test]
+    fn process_seeds_back_up_into_their_state_dir_unless_configured() {
+        let mut c = config();
+        c.state_dir = Some("/state".into());
+        let backup = desired_seed(&c, None).unwrap().spec.backup.expect("embedded default");
+        assert_eq!(backup.provider, "local");
+        assert_eq!(backup.provider_config, Some(serde_json::json!({"path": "/state/backups"})));
+        c.seed_config.spec.backup =
+            Some(garden_api::core::v1beta1::Backup { provider: "aws".into(), ..Default::default() });
+        assert_eq!(desired_seed(&c, None).unwrap().spec.backup.unwrap().provider, "aws");
     }
 }

@@ -25,6 +25,8 @@
 //! `#[tokio::test(flavor = "multi_thread")]`.
 #![forbid(unsafe_code)]
 
+pub mod shoot;
+
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -389,10 +391,17 @@ impl TestGarden {
     /// The local seed's GardenletConfiguration (`hack/config/gardenlet-local.yaml`) with its `stateDir` inside this
     /// garden's directory, and that state directory.
     pub fn local_seed_config(&self) -> (String, PathBuf) {
+        self.seed_config("local", "")
+    }
+
+    /// A local seed's GardenletConfiguration: `hack/config/gardenlet-local.yaml` renamed to `seed`, with its
+    /// `stateDir` (returned too) inside this garden's directory and `extra_yaml` (top-level keys) appended.
+    pub fn seed_config(&self, seed: &str, extra_yaml: &str) -> (String, PathBuf) {
         let base = fs::read_to_string(repo_path("hack/config/gardenlet-local.yaml"))
             .unwrap_or_else(|e| panic!("failed to read the local seed's gardenlet config: {e}"));
-        let state_dir = self.dir.join("seed-local");
-        (format!("{base}\nstateDir: {}\n", state_dir.display()), state_dir)
+        let base = base.replacen("    name: local\n", &format!("    name: {seed}\n"), 1);
+        let state_dir = self.dir.join(format!("seed-{seed}"));
+        (format!("{base}\nstateDir: {}\n{extra_yaml}\n", state_dir.display()), state_dir)
     }
 
     /// The common shoot setup: the local seed's gardenlet, `examples/cloudprofile-local.yaml` and
@@ -400,13 +409,20 @@ impl TestGarden {
     pub fn start_local_seed_with_dev_project(&mut self) -> Result<PathBuf> {
         let (config, state_dir) = self.local_seed_config();
         self.start_gardenlet("local", &config)?;
+        self.apply_dev_project()?;
+        Ok(state_dir)
+    }
+
+    /// Applies `examples/cloudprofile-local.yaml` and `examples/project-dev.yaml` and waits for namespace
+    /// `garden-dev` (the project controller creates it).
+    pub fn apply_dev_project(&self) -> Result<()> {
         let (profile, project) =
             (repo_path("examples/cloudprofile-local.yaml"), repo_path("examples/project-dev.yaml"));
         self.kubectl_ok(&["apply", "-f", &profile.display().to_string(), "-f", &project.display().to_string()]);
         if !eventually(Duration::from_secs(30), || self.kubectl(&["get", "namespace", "garden-dev"]).status.success()) {
             bail!("the project controller did not create namespace garden-dev");
         }
-        Ok(state_dir)
+        Ok(())
     }
 
     /// Stops the gardenlet of `seed` (SIGTERM, then SIGKILL).
@@ -414,6 +430,14 @@ impl TestGarden {
         if let Some(i) = self.gardenlets.iter().position(|(s, _)| s == seed) {
             let (name, child) = self.gardenlets.remove(i);
             self.stop_child(&format!("gardenlet-{name}"), child, Duration::from_secs(10));
+        }
+    }
+
+    /// Kills the gardenlet of `seed` with SIGKILL (a crash: no shutdown code runs).
+    pub fn kill_gardenlet(&mut self, seed: &str) {
+        if let Some(i) = self.gardenlets.iter().position(|(s, _)| s == seed) {
+            let (name, child) = self.gardenlets.remove(i);
+            self.stop_child(&format!("gardenlet-{name}"), child, Duration::ZERO);
         }
     }
 

@@ -3,9 +3,10 @@
 //! brings the same data back. A restarted gardenlet adopts the running control plane (same API server PID)
 //! and its supervisor restarts a killed API server.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
+use garden_e2e::shoot::{self, alive, no_process_runs, pid_of, KillPlaneOnDrop};
 use garden_e2e::{assert_eventually, repo_path, GardenOptions, TestGarden};
 use serde_json::Value;
 
@@ -13,14 +14,11 @@ const NAME: &str = "local-workerless";
 const TECHNICAL_ID: &str = "shoot--dev--local-workerless";
 
 fn shoot_field(garden: &TestGarden, jsonpath: &str) -> String {
-    String::from_utf8_lossy(
-        &garden.kubectl(&["-n", "garden-dev", "get", "shoot", NAME, "-o", &format!("jsonpath={jsonpath}")]).stdout,
-    )
-    .to_string()
+    shoot::field(garden, "garden-dev", NAME, jsonpath)
 }
 
 fn last_operation(garden: &TestGarden) -> String {
-    shoot_field(garden, "{.status.lastOperation.type} {.status.lastOperation.state} {.status.lastOperation.progress}")
+    shoot::last_operation(garden, "garden-dev", NAME)
 }
 
 /// The HIBERNATION column of `kubectl get shoot` (first word: "Waking Up" gives "Waking").
@@ -35,55 +33,9 @@ fn hibernation_column(garden: &TestGarden) -> String {
     }
 }
 
-fn admin_kubeconfig(garden: &TestGarden) -> String {
-    let req = r#"{"apiVersion":"authentication.gardener.cloud/v1alpha1","kind":"AdminKubeconfigRequest","spec":{"expirationSeconds":3600}}"#;
-    let file = garden.dir().join("adminkubeconfig-request.json");
-    std::fs::write(&file, req).unwrap();
-    let path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/garden-dev/shoots/{NAME}/adminkubeconfig");
-    let out = garden.kubectl_ok(&["create", "--raw", &path, "-f", &file.display().to_string()]);
-    let resp: Value = serde_json::from_str(&out).unwrap();
-    let b64 = resp["status"]["kubeconfig"].as_str().expect("kubeconfig in the response");
-    use std::io::Write;
-    let mut child = std::process::Command::new("base64")
-        .arg("-d")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b64.as_bytes()).unwrap();
-    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
-}
-
-fn pid_of(plane: &Path, component: &str) -> Option<u32> {
-    std::fs::read_to_string(plane.join(format!("{component}.pid"))).ok()?.trim().parse().ok()
-}
-
-fn alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
-}
-
-/// No process of the control plane runs: PID files absent or naming dead processes.
-fn no_process_runs(plane: &Path) -> bool {
-    ["etcd", "apiserver"].iter().all(|c| pid_of(plane, c).is_none_or(|pid| !alive(pid)))
-}
-
 fn read_keep_me(garden: &TestGarden, admin: &Path) -> Option<String> {
     let out = garden.kubectl_as(admin, &["get", "configmap", "keep-me", "-o", "jsonpath={.data.a}"]);
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).to_string())
-}
-
-/// Kills whatever control-plane process is left when the test ends (also on a failed assertion).
-struct KillPlaneOnDrop(PathBuf);
-
-impl Drop for KillPlaneOnDrop {
-    fn drop(&mut self) {
-        for c in ["apiserver", "etcd"] {
-            if let Some(pid) = pid_of(&self.0, c).filter(|p| alive(*p)) {
-                let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
-            }
-        }
-    }
 }
 
 #[test]
@@ -107,8 +59,7 @@ fn hibernation_stops_the_control_plane_and_wake_up_keeps_the_data() {
     assert_eq!(hibernation_column(&garden), "Awake");
     let plane = state_dir.join(TECHNICAL_ID);
     let _cleanup = KillPlaneOnDrop(plane.clone());
-    let admin = garden.dir().join("shoot-admin.kubeconfig");
-    std::fs::write(&admin, admin_kubeconfig(&garden)).unwrap();
+    let admin = shoot::admin_kubeconfig(&garden, "garden-dev", NAME, "shoot-admin.kubeconfig");
     garden.kubectl_as_ok(&admin, &["create", "configmap", "keep-me", "--from-literal=a=kept"]);
     assert_eq!(read_keep_me(&garden, &admin).as_deref(), Some("kept"));
 

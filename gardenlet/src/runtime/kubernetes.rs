@@ -722,6 +722,20 @@ impl ControlPlaneRuntime for KubernetesRuntime {
     fn destroy(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(self.destroy_impl(technical_id.to_string()))
     }
+    /// The snapshotter is not rendered into the etcd StatefulSet yet (no image of it exists): no final snapshot.
+    fn final_snapshot(&self, technical_id: &str) -> BoxFuture<'_, Result<String, Error>> {
+        let technical_id = technical_id.to_string();
+        Box::pin(async move {
+            Err(Error::Runtime {
+                technical_id,
+                reason: "the kubernetes runtime runs no etcd backup snapshotter yet: control planes cannot migrate"
+                    .into(),
+            })
+        })
+    }
+    fn backup_status(&self, _technical_id: &str) -> BoxFuture<'_, Result<Option<super::BackupStatus>, Error>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 #[cfg(test)]
@@ -737,6 +751,7 @@ mod tests {
 
     fn spec() -> ControlPlaneSpec {
         ControlPlaneSpec {
+            backup: None,
             technical_id: ID.into(),
             secrets: crate::shoot::secrets::test_secrets(&["kube-apiserver", "127.0.0.1"]),
             kubernetes_version: "1.33.2".into(),
@@ -954,6 +969,7 @@ mod tests {
             technical_id: "seed".into(),
             secrets: secrets.clone(),
             kubernetes_version: "1.33.2".into(),
+            backup: None,
         };
         let st = seed.ensure(&spec).await.unwrap();
         for _ in 0..300 {

@@ -5,6 +5,7 @@
 //! through kube-rs) and [`process`] (runs the same components as supervised local processes on
 //! loopback; the local default).
 
+pub mod backup_sidecar;
 pub mod kubernetes;
 pub mod process;
 
@@ -24,6 +25,32 @@ pub struct ControlPlaneSpec {
     /// Kubernetes version of the shoot (the process runtime serves its own API machinery and only
     /// records it).
     pub kubernetes_version: String,
+    /// Where etcd is backed up to (None: the seed has no backups configured).
+    pub backup: Option<EtcdBackupSpec>,
+}
+
+/// Continuous backup of a shoot's etcd (the `etcd-backup` snapshotter next to etcd, and restore before etcd
+/// starts on an empty, invalid or stale data directory).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EtcdBackupSpec {
+    /// The store and prefix of the shoot's BackupEntry, credentials inline (never logged: they are redacted
+    /// from `Debug`).
+    pub store: etcd_backup::store::StoreConfig,
+    /// Cron schedule of full snapshots (5 fields, UTC).
+    pub full_snapshot_schedule: String,
+    /// Period of delta snapshots.
+    pub delta_snapshot_period: std::time::Duration,
+}
+
+/// What the snapshotter of a control plane reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackupStatus {
+    /// The latest full snapshot (object name) and the revision it ends at.
+    pub last_full: Option<(String, i64)>,
+    /// The latest delta snapshot and the revision it ends at.
+    pub last_delta: Option<(String, i64)>,
+    /// The most recent failure of the snapshotter (it may have succeeded since).
+    pub last_error: Option<String>,
 }
 
 /// Observed state of a control plane.
@@ -50,4 +77,9 @@ pub trait ControlPlaneRuntime: Send + Sync {
     fn stop(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>>;
     /// Stops and deletes everything of this control plane (data, ports, files).
     fn destroy(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>>;
+    /// Takes a full etcd snapshot now (before a migration) and returns its object name. The control plane must
+    /// run with backups.
+    fn final_snapshot(&self, technical_id: &str) -> BoxFuture<'_, Result<String, Error>>;
+    /// What the snapshotter reports; None when the control plane runs without backups or is not running.
+    fn backup_status(&self, technical_id: &str) -> BoxFuture<'_, Result<Option<BackupStatus>, Error>>;
 }

@@ -8,7 +8,10 @@
 //!   `etcd-server.crt`/`.key`, `etcd-client.crt`/`.key`); the CA keys are never written;
 //! - `ports.json`: etcd's client and peer port and the API server's port, chosen free once and
 //!   reused by every restart (so URLs stay stable);
-//! - `etcd.pid`, `apiserver.pid`, `etcd.log`, `apiserver.log`.
+//! - `etcd.pid`, `apiserver.pid`, `etcd.log`, `apiserver.log`;
+//! - with backups (see [`super::backup_sidecar`]): `backup/` (store config, credentials, schedule) and the
+//!   `etcd-backup` snapshotter as a third process (`backup.pid`, `backup.log`). Before etcd starts, its data
+//!   directory is checked against the backups and restored from them when it is missing, corrupt or stale.
 //!
 //! etcd serves plain HTTP on 127.0.0.1: the etcd TLS material exists for the kubernetes runtime,
 //! the local process runtime keeps etcd on loopback without TLS. Its short election timeout makes
@@ -35,7 +38,8 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use super::{ControlPlaneRuntime, ControlPlaneSpec, ControlPlaneStatus};
+use super::backup_sidecar::{self, BackupFiles, Schedule};
+use super::{BackupStatus, ControlPlaneRuntime, ControlPlaneSpec, ControlPlaneStatus};
 use crate::error::Error;
 
 /// How long [`ControlPlaneRuntime::stop`] waits after SIGTERM before SIGKILL.
@@ -52,6 +56,7 @@ pub struct ProcessRuntime {
     state_dir: PathBuf,
     etcd_bin: PathBuf,
     apiserver_bin: PathBuf,
+    backup_bin: PathBuf,
     api_profile: Option<String>,
     supervisors: Mutex<HashMap<String, JoinHandle<()>>>,
 }
@@ -66,6 +71,9 @@ pub struct Ports {
     pub etcd_peer: u16,
     /// API server secure port.
     pub apiserver: u16,
+    /// HTTP port of the backup snapshotter (0 in files written before backups existed: chosen on start).
+    #[serde(default)]
+    pub backup: u16,
 }
 
 /// A process of a control plane.
@@ -75,17 +83,20 @@ pub enum Component {
     Etcd,
     /// The shoot API server.
     ApiServer,
+    /// The etcd backup snapshotter (only with backups).
+    Backup,
 }
 
 impl Component {
-    /// Both, in start order.
-    pub const ALL: [Component; 2] = [Component::Etcd, Component::ApiServer];
+    /// All, in start order.
+    pub const ALL: [Component; 3] = [Component::Etcd, Component::ApiServer, Component::Backup];
 
     /// Short name (PID and log file stem).
     pub fn name(self) -> &'static str {
         match self {
             Component::Etcd => "etcd",
             Component::ApiServer => "apiserver",
+            Component::Backup => "backup",
         }
     }
 }
@@ -112,6 +123,14 @@ impl Plane {
     }
     fn ports_file(&self) -> PathBuf {
         self.dir.join("ports.json")
+    }
+    fn backup(&self) -> BackupFiles {
+        BackupFiles::new(&self.dir)
+    }
+    /// The components this plane runs (the snapshotter only with backups).
+    fn components(&self) -> Vec<Component> {
+        let backup = self.backup().configured();
+        Component::ALL.into_iter().filter(|c| *c != Component::Backup || backup).collect()
     }
     /// What every process of this plane has in its command line.
     fn marker(&self) -> String {
@@ -177,11 +196,11 @@ pub fn load_or_choose_ports(path: &Path) -> std::io::Result<Ports> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    // Hold all three listeners at once so the ports differ.
+    // Hold all listeners at once so the ports differ.
     let listeners: Vec<std::net::TcpListener> =
-        (0..3).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>()?;
+        (0..4).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>()?;
     let port = |i: usize| listeners[i].local_addr().map(|a| a.port());
-    let ports = Ports { etcd_client: port(0)?, etcd_peer: port(1)?, apiserver: port(2)? };
+    let ports = Ports { etcd_client: port(0)?, etcd_peer: port(1)?, apiserver: port(2)?, backup: port(3)? };
     drop(listeners);
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_vec(&ports).map_err(std::io::Error::other)?)?;
@@ -217,9 +236,16 @@ impl ProcessRuntime {
             state_dir: state_dir.into(),
             etcd_bin: etcd_bin.into(),
             apiserver_bin: apiserver_bin.into(),
+            backup_bin: PathBuf::from("etcd-backup"),
             api_profile: Some("shoot".into()),
             supervisors: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Sets the `etcd-backup` binary the snapshotters run.
+    pub fn with_backup_binary(mut self, bin: impl Into<PathBuf>) -> Self {
+        self.backup_bin = bin.into();
+        self
     }
 
     /// Sets the API server's `--api-profile` (None: the flag is not passed).
@@ -240,6 +266,7 @@ impl ProcessRuntime {
             ports: Mutex::new(ports),
             etcd_bin: self.etcd_bin.clone(),
             apiserver_bin: self.apiserver_bin.clone(),
+            backup_bin: self.backup_bin.clone(),
             api_profile: self.api_profile.clone(),
         }
     }
@@ -287,10 +314,28 @@ impl ProcessRuntime {
         }
         let ports = load_or_choose_ports(&plane.ports_file()).map_err(plane.io_err("persist ports"))?;
         let launcher = Arc::new(self.launcher(&plane, ports));
+        let files = plane.backup();
+        let backup_changed = match &spec.backup {
+            Some(b) => files.write(b, write_private).map_err(plane.io_err("write backup configuration"))?,
+            None => {
+                let had = files.configured();
+                files.remove().map_err(plane.io_err("remove backup configuration"))?;
+                had
+            }
+        };
 
-        launcher.ensure_running(Component::Etcd)?;
+        launcher.start_etcd().await?;
         wait_for_port(launcher.ports().etcd_client, Duration::from_secs(10)).await;
         launcher.ensure_running(Component::ApiServer)?;
+        if backup_changed {
+            // A snapshotter running with an old configuration is replaced.
+            if let Some(pid) = running_pid(&plane, Component::Backup) {
+                terminate(pid, &plane.marker()).await;
+            }
+        }
+        if spec.backup.is_some() {
+            launcher.ensure_running(Component::Backup)?;
+        }
         let ports = launcher.ports();
 
         {
@@ -308,16 +353,39 @@ impl ProcessRuntime {
             "control plane processes running"
         );
         let mut status = plane.status(Some(ports));
-        status.running = Component::ALL.iter().all(|c| running_pid(&plane, *c).is_some());
+        status.running = plane.components().iter().all(|c| running_pid(&plane, *c).is_some());
         status.ready = status.running && readyz(&plane.cert("ca.crt"), ports.apiserver).await;
         Ok(status)
+    }
+
+    async fn final_snapshot_impl(&self, technical_id: String) -> Result<String, Error> {
+        let plane = self.plane(&technical_id)?;
+        let fail = |reason: String| Error::Runtime { technical_id: technical_id.clone(), reason };
+        let ports = read_ports(&plane.ports_file()).ok_or_else(|| fail("the control plane has no ports".into()))?;
+        if running_pid(&plane, Component::Backup).is_none() {
+            return Err(fail("no backup snapshotter runs for this control plane".into()));
+        }
+        wait_for_port(ports.backup, Duration::from_secs(10)).await;
+        backup_sidecar::request_full(ports.backup).await.map_err(|e| fail(format!("final full snapshot: {e}")))
+    }
+
+    async fn backup_status_impl(&self, technical_id: String) -> Result<Option<BackupStatus>, Error> {
+        let plane = self.plane(&technical_id)?;
+        let Some(ports) = read_ports(&plane.ports_file()) else { return Ok(None) };
+        if !plane.backup().configured() || running_pid(&plane, Component::Backup).is_none() {
+            return Ok(None);
+        }
+        match backup_sidecar::status(ports.backup).await {
+            Ok(s) => Ok(Some(s)),
+            Err(e) => Ok(Some(BackupStatus { last_error: Some(e), ..Default::default() })),
+        }
     }
 
     async fn probe_impl(&self, technical_id: String) -> Result<ControlPlaneStatus, Error> {
         let plane = self.plane(&technical_id)?;
         let ports = read_ports(&plane.ports_file());
         let mut status = plane.status(ports);
-        status.running = ports.is_some() && Component::ALL.iter().all(|c| running_pid(&plane, *c).is_some());
+        status.running = ports.is_some() && plane.components().iter().all(|c| running_pid(&plane, *c).is_some());
         if let (true, Some(p)) = (status.running, ports) {
             status.ready = readyz(&plane.cert("ca.crt"), p.apiserver).await;
         }
@@ -327,7 +395,7 @@ impl ProcessRuntime {
     async fn stop_impl(&self, technical_id: String) -> Result<(), Error> {
         let plane = self.plane(&technical_id)?;
         self.stop_supervisor(&technical_id).await;
-        for c in [Component::ApiServer, Component::Etcd] {
+        for c in [Component::Backup, Component::ApiServer, Component::Etcd] {
             if let Some(pid) = running_pid(&plane, c) {
                 info!(technical_id = %technical_id, component = c.name(), pid, "stopping");
                 terminate(pid, &plane.marker()).await;
@@ -377,6 +445,12 @@ impl ControlPlaneRuntime for ProcessRuntime {
     fn destroy(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(self.destroy_impl(technical_id.to_string()))
     }
+    fn final_snapshot(&self, technical_id: &str) -> BoxFuture<'_, Result<String, Error>> {
+        Box::pin(self.final_snapshot_impl(technical_id.to_string()))
+    }
+    fn backup_status(&self, technical_id: &str) -> BoxFuture<'_, Result<Option<BackupStatus>, Error>> {
+        Box::pin(self.backup_status_impl(technical_id.to_string()))
+    }
 }
 
 /// Starts the processes of one plane. Shared by `ensure` and the supervisor; a per-plane lock (the
@@ -387,6 +461,7 @@ struct Launcher {
     ports: Mutex<Ports>,
     etcd_bin: PathBuf,
     apiserver_bin: PathBuf,
+    backup_bin: PathBuf,
     api_profile: Option<String>,
 }
 
@@ -397,6 +472,13 @@ fn port_free(port: u16) -> bool {
 
 fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Serialises etcd starts (with their restores, which take a while) per state directory.
+fn etcd_start_lock(dir: &Path) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: Mutex<Option<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
+    let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    locks.get_or_insert_with(HashMap::new).entry(dir.to_path_buf()).or_default().clone()
 }
 
 /// Serialises starts per state directory within this gardenlet process.
@@ -429,6 +511,10 @@ impl Launcher {
             }
             Component::ApiServer if !port_free(ports.apiserver) => {
                 ports.apiserver = free_port().map_err(plane.io_err("choose a port"))?;
+                true
+            }
+            Component::Backup if ports.backup == 0 || !port_free(ports.backup) => {
+                ports.backup = free_port().map_err(plane.io_err("choose a port"))?;
                 true
             }
             _ => false,
@@ -500,7 +586,36 @@ impl Launcher {
                 ]);
                 (self.apiserver_bin.clone(), args)
             }
+            Component::Backup => {
+                let files = self.plane.backup();
+                let schedule = files.load().map(|(_, s)| s).unwrap_or(Schedule {
+                    full_snapshot_schedule: "0 */1 * * *".into(),
+                    delta_snapshot_period_seconds: 10,
+                });
+                let etcd = format!("http://127.0.0.1:{}", p.etcd_client);
+                (self.backup_bin.clone(), files.args(&etcd, p.backup, &schedule))
+            }
         }
+    }
+
+    /// Starts etcd unless it runs; with backups, its data directory is first validated and, when missing,
+    /// corrupt or stale while backups exist, restored from them.
+    async fn start_etcd(&self) -> Result<u32, Error> {
+        let lock = etcd_start_lock(&self.plane.dir);
+        let _guard = lock.lock().await;
+        if let Some(pid) = running_pid(&self.plane, Component::Etcd) {
+            return Ok(pid);
+        }
+        if let Some((store, _)) = self.plane.backup().load() {
+            self.reclaim_ports(Component::Etcd)?;
+            let peer = format!("http://127.0.0.1:{}", self.ports().etcd_peer);
+            let data_dir = self.plane.dir.join("etcd");
+            let outcome = backup_sidecar::prepare_data_dir(&store, &data_dir, &self.etcd_bin, &peer)
+                .await
+                .map_err(|reason| Error::Runtime { technical_id: self.plane.technical_id.clone(), reason })?;
+            info!(technical_id = %self.plane.technical_id, %outcome, "etcd data directory checked against the backups");
+        }
+        self.ensure_running(Component::Etcd)
     }
 
     /// Starts `c` unless a live process of it exists (adoption). Returns its PID.
@@ -550,11 +665,15 @@ impl Launcher {
 
 /// Restarts dead components of `launcher`'s plane until aborted.
 async fn supervise(launcher: Arc<Launcher>) {
-    let mut failures = [0u32; 2];
-    let mut alive_since = [tokio::time::Instant::now(); 2];
+    let mut failures = [0u32; 3];
+    let mut alive_since = [tokio::time::Instant::now(); 3];
     loop {
         tokio::time::sleep(SUPERVISE_INTERVAL).await;
+        let wanted = launcher.plane.components();
         for (i, c) in Component::ALL.into_iter().enumerate() {
+            if !wanted.contains(&c) {
+                continue;
+            }
             if running_pid(&launcher.plane, c).is_some() {
                 if alive_since[i].elapsed() >= STABLE_AFTER {
                     failures[i] = 0;
@@ -570,7 +689,11 @@ async fn supervise(launcher: Arc<Launcher>) {
                 "process is not running, restarting"
             );
             tokio::time::sleep(wait).await;
-            if let Err(err) = launcher.ensure_running(c) {
+            let started = match c {
+                Component::Etcd => launcher.start_etcd().await,
+                _ => launcher.ensure_running(c),
+            };
+            if let Err(err) = started {
                 warn!(technical_id = %launcher.plane.technical_id, error = %err, "restart failed");
             }
             alive_since[i] = tokio::time::Instant::now();
@@ -776,7 +899,7 @@ mod tests {
     fn etcd_and_apiserver_command_lines() {
         let rt = ProcessRuntime::new("/state", "etcd", "garden-apiserver");
         let plane = rt.plane("shoot--p--a").unwrap();
-        let l = rt.launcher(&plane, Ports { etcd_client: 1, etcd_peer: 2, apiserver: 3 });
+        let l = rt.launcher(&plane, Ports { etcd_client: 1, etcd_peer: 2, apiserver: 3, backup: 4 });
         let (_, etcd) = l.args(Component::Etcd);
         let etcd = etcd.join(" ");
         assert!(etcd.contains("--data-dir /state/shoot--p--a/etcd"));
@@ -834,6 +957,7 @@ mod tests {
         let dir = state.join(id);
         let rt = ProcessRuntime::new(&state, &etcd, &api).with_api_profile(profile.clone());
         let spec = ControlPlaneSpec {
+            backup: None,
             technical_id: id.into(),
             secrets: crate::shoot::secrets::test_secrets(&["api.example.com", "127.0.0.1"]),
             kubernetes_version: "1.33.0".into(),

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::error::Error;
 use crate::flow::{Flow, Retry};
-use crate::runtime::{ControlPlaneRuntime, ControlPlaneSpec};
+use crate::runtime::{ControlPlaneRuntime, ControlPlaneSpec, EtcdBackupSpec};
 use crate::seed::next_condition;
 use crate::shoot::hibernation;
 
@@ -69,13 +69,50 @@ pub struct Ctx {
     pub client: Client,
     pub seed: String,
     pub runtime: Arc<dyn ControlPlaneRuntime>,
+    /// etcd backups of this seed: its BackupBucket (None: no backups) and the snapshot schedules.
+    pub backup: BackupSettings,
+}
+
+/// How this seed backs up shoot etcds.
+#[derive(Clone, Debug)]
+pub struct BackupSettings {
+    /// Name of the seed's BackupBucket; None when the seed has no `spec.backup`.
+    pub bucket: Option<String>,
+    /// Cron schedule of full snapshots.
+    pub full_snapshot_schedule: String,
+    /// Period of delta snapshots.
+    pub delta_snapshot_period: Duration,
+}
+
+/// The part this seed plays for a shoot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Neither scheduled nor running here.
+    None,
+    /// Scheduled and (or about to be) running here.
+    Owner,
+    /// Running here but scheduled elsewhere: migrate the control plane away.
+    Source,
+    /// Scheduled here but still running elsewhere: restore once the source has migrated it away.
+    Target,
+}
+
+/// This seed's role from the shoot's `spec.seedName` and `status.seedName`.
+pub fn role(me: &str, spec_seed: Option<&str>, status_seed: Option<&str>) -> Role {
+    match (spec_seed == Some(me), status_seed.filter(|s| !s.is_empty())) {
+        (true, Some(s)) if s != me => Role::Target,
+        (true, _) => Role::Owner,
+        (false, Some(s)) if s == me => Role::Source,
+        _ => Role::None,
+    }
 }
 
 /// Run the controller until the stream ends.
 pub async fn run(ctx: Arc<Ctx>) {
+    // Shoots scheduled here (spec.seedName) and shoots still running here (status.seedName, during a migration
+    // away) both matter, and one field selector cannot say "or": watch all, `role` filters.
     let shoots: Api<Shoot> = Api::all(ctx.client.clone());
-    let config = watcher::Config::default().fields(&format!("spec.seedName={}", ctx.seed));
-    Controller::new(shoots, config)
+    Controller::new(shoots, watcher::Config::default())
         .run(reconcile, error_policy, ctx)
         .for_each(|r| async move {
             if let Err(e) = r {
@@ -117,8 +154,40 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let ns = shoot.namespace().unwrap_or_default();
     let name = shoot.name_any();
     let api: Api<Shoot> = Api::namespaced(ctx.client.clone(), &ns);
+    let status_seed = shoot.status.as_ref().and_then(|s| s.seed_name.as_deref());
+    let role = role(&ctx.seed, shoot.spec.seed_name.as_deref(), status_seed);
+    if role == Role::None {
+        return Ok(Action::await_change());
+    }
     let technical_id = shoot_technical_id(&project_of(&ctx.client, &ns).await, &name);
     let has_finalizer = shoot.finalizers().iter().any(|f| f == FINALIZER);
+    let (op_type, op_state) = last_operation(&shoot);
+    if let Some(wait) = error_backoff(&shoot) {
+        if matches!(role, Role::Source | Role::Target) {
+            return Ok(Action::requeue(wait));
+        }
+    }
+    match role {
+        Role::Source => {
+            // Done once migrated; the target's Restore follows (status.seedName moves when it succeeds).
+            if (op_type == "Migrate" && op_state == "Succeeded") || op_type == "Restore" {
+                return Ok(Action::await_change());
+            }
+            set_supervised(&technical_id, false);
+            return migrate_flow(&ctx, &api, &shoot, &technical_id).await;
+        }
+        Role::Target => {
+            let source_done = (op_type == "Migrate" && op_state == "Succeeded") || op_type == "Restore";
+            if !source_done {
+                return Ok(Action::requeue(Duration::from_secs(5)));
+            }
+            if shoot.metadata.deletion_timestamp.is_none() && has_finalizer {
+                let generation = shoot.metadata.generation.unwrap_or(0);
+                return reconcile_flow(&ctx, &api, &shoot, &technical_id, "Restore", generation).await;
+            }
+        }
+        Role::Owner | Role::None => {}
+    }
 
     if shoot.metadata.deletion_timestamp.is_some() {
         if !has_finalizer {
@@ -151,21 +220,15 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let observed = status.get("observedGeneration").and_then(Value::as_i64).unwrap_or(-1);
     let last_state = status.pointer("/lastOperation/state").and_then(Value::as_str).unwrap_or_default();
     let operation = shoot.annotations().get(OPERATION_ANNOTATION).cloned();
-    let up_to_date = observed == generation && last_state == "Succeeded" && operation.is_none();
+    // A finished Restore is followed by an ordinary Reconcile on the new seed.
+    let up_to_date = observed == generation && last_state == "Succeeded" && operation.is_none() && op_type != "Restore";
     if up_to_date {
         return care(&ctx, &api, &shoot, &technical_id).await;
     }
     // A failed operation is retried with a backoff, not on every status change it caused.
-    if last_state == "Error" && observed == generation && operation.is_none() {
-        let updated = status
-            .pointer("/lastOperation/lastUpdateTime")
-            .and_then(Value::as_str)
-            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-        if let Some(updated) = updated {
-            let elapsed = Duration::from_secs(now().as_second().saturating_sub(updated.as_second()).max(0) as u64);
-            if elapsed < ERROR_RETRY_BACKOFF {
-                return Ok(Action::requeue(ERROR_RETRY_BACKOFF - elapsed));
-            }
+    if observed == generation && operation.is_none() {
+        if let Some(wait) = error_backoff(&shoot) {
+            return Ok(Action::requeue(wait));
         }
     }
     let kind = match status.pointer("/lastOperation") {
@@ -180,6 +243,23 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
             .map_err(|e| failed("remove operation annotation", &name, e))?;
     }
     reconcile_flow(&ctx, &api, &shoot, &technical_id, kind, generation).await
+}
+
+/// `status.lastOperation` type and state (empty when unset).
+fn last_operation(shoot: &Shoot) -> (String, String) {
+    let op = shoot.status.as_ref().and_then(|s| s.last_operation.as_ref());
+    op.map(|o| (o.type_.clone(), o.state.clone())).unwrap_or_default()
+}
+
+/// After a failed operation: how long to wait before the next attempt (None: no failure, or waited enough).
+fn error_backoff(shoot: &Shoot) -> Option<Duration> {
+    let op = shoot.status.as_ref().and_then(|s| s.last_operation.as_ref())?;
+    if op.state != "Error" {
+        return None;
+    }
+    let updated = op.last_update_time.as_ref()?.0;
+    let elapsed = Duration::from_secs(now().as_second().saturating_sub(updated.as_second()).max(0) as u64);
+    ERROR_RETRY_BACKOFF.checked_sub(elapsed).filter(|d| !d.is_zero())
 }
 
 /// Status writer fed by the flow's progress callback (sync) through a channel. Close the sender and await the
@@ -223,10 +303,39 @@ async fn reconcile_flow(
         let (client, id) = (ctx.client.clone(), technical_id.to_string());
         flow.add("Deploying seed namespace", &[], move || ensure_namespace(client.clone(), id.clone())).retry(quick);
     }
+    let mut secrets_after = vec!["Deploying seed namespace"];
+    if kind == "Restore" {
+        // The CAs and keys the source seed saved: the restored cluster keeps its identity.
+        let (client, id) = (ctx.client.clone(), technical_id.to_string());
+        let (ns, shoot_name) = (shoot.namespace().unwrap_or_default(), name.clone());
+        flow.add("Restoring control plane state", &["Deploying seed namespace"], move || {
+            let (client, id, ns, shoot_name) = (client.clone(), id.clone(), ns.clone(), shoot_name.clone());
+            async move {
+                let n = crate::shoot::state::restore(&client, &ns, &shoot_name, &id).await?;
+                tracing::info!(shoot = %shoot_name, secrets = n, "restored control plane secrets from the ShootState");
+                Ok(())
+            }
+        })
+        .retry(quick);
+        secrets_after.push("Restoring control plane state");
+    }
+    let backup = Arc::new(tokio::sync::OnceCell::new());
+    {
+        let (ctx2, id, desired, backup) =
+            (ctx.clone(), technical_id.to_string(), Arc::new(shoot.clone()), backup.clone());
+        flow.add("Deploying backup entry", &["Deploying seed namespace"], move || {
+            let (ctx, id, desired, backup) = (ctx2.clone(), id.clone(), desired.clone(), backup.clone());
+            async move {
+                let _ = backup.set(backup_spec(&ctx, &desired, &id).await?);
+                Ok(())
+            }
+        })
+        .retry(quick);
+    }
     let secrets = Arc::new(tokio::sync::OnceCell::new());
     {
         let (client, id, secrets) = (ctx.client.clone(), technical_id.to_string(), secrets.clone());
-        flow.add("Deploying control plane secrets", &["Deploying seed namespace"], move || {
+        flow.add("Deploying control plane secrets", &secrets_after, move || {
             let (client, id, secrets) = (client.clone(), id.clone(), secrets.clone());
             async move {
                 let s = crate::shoot::secrets::ensure_secrets(&client, &id, &api_server_hosts(&id)).await?;
@@ -252,16 +361,17 @@ async fn reconcile_flow(
             "Deploying etcd and kube-apiserver"
         };
         {
-            let (runtime, id, secrets, url) =
-                (ctx.runtime.clone(), technical_id.to_string(), secrets.clone(), url.clone());
+            let (runtime, id, secrets, url, backup) =
+                (ctx.runtime.clone(), technical_id.to_string(), secrets.clone(), url.clone(), backup.clone());
             let version = shoot.spec.kubernetes.version.clone();
-            flow.add(deploy, &["Deploying control plane secrets"], move || {
-                let (runtime, id, secrets, url, version) =
-                    (runtime.clone(), id.clone(), secrets.clone(), url.clone(), version.clone());
+            flow.add(deploy, &["Deploying control plane secrets", "Deploying backup entry"], move || {
+                let (runtime, id, secrets, url, version, backup) =
+                    (runtime.clone(), id.clone(), secrets.clone(), url.clone(), version.clone(), backup.clone());
                 async move {
                     let secrets =
                         secrets.get().ok_or_else(|| anyhow::anyhow!("control plane secrets are missing"))?.clone();
-                    let spec = ControlPlaneSpec { technical_id: id, secrets, kubernetes_version: version };
+                    let backup = backup.get().cloned().flatten();
+                    let spec = ControlPlaneSpec { technical_id: id, secrets, kubernetes_version: version, backup };
                     let status = runtime.ensure(&spec).await?;
                     if let Ok(mut u) = url.lock() {
                         *u = status.api_server_url;
@@ -327,6 +437,12 @@ async fn reconcile_flow(
                 url = ctx.runtime.probe(technical_id).await.map(|s| s.api_server_url).unwrap_or_default();
             }
             write_success(api, shoot, technical_id, kind, generation, &url, hibernate).await?;
+            if kind == "Restore" {
+                let ns = shoot.namespace().unwrap_or_default();
+                if let Err(e) = crate::shoot::state::delete(&ctx.client, &ns, &name).await {
+                    tracing::warn!(shoot = %name, error = %format!("{e:#}"), "deleting the ShootState failed");
+                }
+            }
             Ok(Action::requeue(Duration::from_secs(30)))
         }
         Err(e) => {
@@ -402,6 +518,8 @@ fn conditions(shoot: &Shoot, healthy: bool, message: &str) -> Vec<Condition> {
             };
             next_condition(ty, prev, status, reason, &msg, now())
         })
+        // Conditions with their own writers (BackupReady) stay as they are.
+        .chain(old.iter().filter(|c| !HEALTH_CONDITIONS.contains(&c.type_.as_str())).cloned())
         .collect()
 }
 
@@ -422,10 +540,18 @@ async fn write_success(
         conditions(shoot, true, "The kube-apiserver answers /readyz.")
     };
     let addresses = if url.is_empty() { Value::Null } else { json!([{"name": "external", "url": url}]) };
+    let done = match kind {
+        "Create" => "created",
+        "Restore" => "restored",
+        _ => "reconciled",
+    };
+    // After a Restore the observed generation stays behind, so an ordinary Reconcile follows on the new seed.
+    let observed =
+        if kind == "Restore" { shoot.status.as_ref().map(|s| s.observed_generation) } else { Some(generation) };
     let patch = json!({"status": {
-        "lastOperation": {"type": kind, "state": "Succeeded", "progress": 100, "description": format!("Shoot cluster has been successfully {}.", if kind == "Create" { "created" } else { "reconciled" }), "lastUpdateTime": now_str()},
+        "lastOperation": {"type": kind, "state": "Succeeded", "progress": 100, "description": format!("Shoot cluster has been successfully {done}."), "lastUpdateTime": now_str()},
         "lastErrors": null,
-        "observedGeneration": generation,
+        "observedGeneration": observed,
         "technicalID": technical_id,
         "seedName": shoot.spec.seed_name,
         "advertisedAddresses": addresses,
@@ -481,6 +607,9 @@ async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &st
         }
     }
     let requeue = Action::requeue(Duration::from_secs(if ready { 30 } else { 5 }));
+    if let Err(e) = report_backups(ctx, api, shoot, technical_id).await {
+        tracing::debug!(shoot = %name, error = %format!("{e:#}"), "reporting the backup state failed");
+    }
     let was = old.iter().find(|c| c.type_ == "APIServerAvailable").map(|c| c.status == "True");
     if was == Some(ready) {
         return Ok(requeue);
@@ -498,6 +627,43 @@ async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &st
     Ok(requeue)
 }
 
+/// The snapshotter's state as the shoot's `BackupReady` condition and the BackupEntry's status (written only
+/// when they change).
+async fn report_backups(ctx: &Ctx, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> anyhow::Result<()> {
+    let Some(st) = ctx.runtime.backup_status(technical_id).await? else { return Ok(()) };
+    // Ready once a full snapshot exists; the snapshotter retries failures, so the most recent one is reported
+    // without making the backups count as broken.
+    let error = st.last_error.as_ref().map(|e| format!(" Most recent failure: {e}")).unwrap_or_default();
+    let (healthy, reason, message) = match &st.last_full {
+        Some((full, rev)) => {
+            let delta = st.last_delta.as_ref().map(|(d, r)| format!("; latest delta snapshot {d} (revision {r})"));
+            (
+                true,
+                "BackupSucceeded",
+                format!("Latest full snapshot {full} (revision {rev}){}.{error}", delta.unwrap_or_default()),
+            )
+        }
+        None => (false, "NoFullSnapshot", format!("No full etcd snapshot has been taken yet.{error}")),
+    };
+    let old: Vec<Condition> = shoot.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    let prev = old.iter().find(|c| c.type_ == "BackupReady");
+    let status = if healthy { "True" } else { "False" };
+    if prev.is_none_or(|p| p.status != status || p.reason != reason) {
+        let cond = next_condition("BackupReady", prev, status, reason, &message, now());
+        let patch = json!({"status": {"conditions": crate::seed::merge_condition(&old, cond)}});
+        api.patch_status(&shoot.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    }
+    let entries: Api<garden_api::core::v1beta1::BackupEntry> =
+        Api::namespaced(ctx.client.clone(), &shoot.namespace().unwrap_or_default());
+    if let Some(entry) = entries.get_opt(&crate::backup::entry::name(technical_id, shoot)).await? {
+        let current = entry.status.as_ref().and_then(|s| s.last_operation.as_ref()).map(|o| o.description.as_str());
+        if current != Some(message.as_str()) {
+            crate::backup::entry::write_status(&ctx.client, &entry, &ctx.seed, healthy, &message).await?;
+        }
+    }
+    Ok(())
+}
+
 /// `ensure` outside a flow (care): adopts running processes, restarts dead ones, (re)starts the supervisor.
 async fn heal(ctx: &Arc<Ctx>, shoot: &Shoot, technical_id: &str) -> anyhow::Result<()> {
     let secrets =
@@ -506,9 +672,23 @@ async fn heal(ctx: &Arc<Ctx>, shoot: &Shoot, technical_id: &str) -> anyhow::Resu
         technical_id: technical_id.to_string(),
         secrets,
         kubernetes_version: shoot.spec.kubernetes.version.clone(),
+        backup: backup_spec(ctx, shoot, technical_id).await?,
     };
     ctx.runtime.ensure(&spec).await?;
     Ok(())
+}
+
+/// The shoot's BackupEntry (created in this seed's bucket, or taken over after a migration) as the runtime's
+/// backup spec; None when there is neither an entry nor a bucket of this seed.
+async fn backup_spec(ctx: &Ctx, shoot: &Shoot, technical_id: &str) -> anyhow::Result<Option<EtcdBackupSpec>> {
+    let entry =
+        crate::backup::entry::ensure(&ctx.client, shoot, technical_id, &ctx.seed, ctx.backup.bucket.as_deref()).await?;
+    let Some(entry) = entry else { return Ok(None) };
+    Ok(Some(EtcdBackupSpec {
+        store: crate::backup::entry::store_of(&ctx.client, &entry).await?,
+        full_snapshot_schedule: ctx.backup.full_snapshot_schedule.clone(),
+        delta_snapshot_period: ctx.backup.delta_snapshot_period,
+    }))
 }
 
 async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> Result<(), Error> {
@@ -524,22 +704,18 @@ async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_
     {
         let (client, id) = (ctx.client.clone(), technical_id.to_string());
         flow.add("Deleting seed namespace", &["Destroying etcd and kube-apiserver"], move || {
-            let (client, id) = (client.clone(), id.clone());
+            delete_namespace(client.clone(), id.clone())
+        });
+    }
+    {
+        // The seed of the entry deletes the snapshots once its grace period has passed.
+        let (client, id, desired) = (ctx.client.clone(), technical_id.to_string(), Arc::new(shoot.clone()));
+        flow.add("Deleting backup entry", &["Destroying etcd and kube-apiserver"], move || {
+            let (client, id, desired) = (client.clone(), id.clone(), desired.clone());
             async move {
-                let nss: Api<Namespace> = Api::all(client);
-                match nss.delete(&id, &DeleteParams::default()).await {
-                    Ok(_) => {}
-                    Err(kube::Error::Api(e)) if e.code == 404 => return Ok(()),
-                    Err(e) => return Err(e.into()),
-                }
-                // Wait until the namespace (and its secrets) is gone.
-                for _ in 0..100 {
-                    match nss.get_opt(&id).await? {
-                        None => return Ok(()),
-                        Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                    }
-                }
-                anyhow::bail!("namespace {id} is still terminating")
+                crate::backup::entry::delete(&client, &desired, &id).await?;
+                crate::shoot::state::delete(&client, &desired.namespace().unwrap_or_default(), &desired.name_any())
+                    .await
             }
         });
     }
@@ -554,9 +730,122 @@ async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_
     result.map_err(|e| failed("delete control plane", &name, e))
 }
 
+/// Deletes a seed namespace and waits until it (and its secrets) is gone.
+async fn delete_namespace(client: Client, name: String) -> anyhow::Result<()> {
+    let nss: Api<Namespace> = Api::all(client);
+    match nss.delete(&name, &DeleteParams::default()).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(e)) if e.code == 404 => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    for _ in 0..100 {
+        match nss.get_opt(&name).await? {
+            None => return Ok(()),
+            Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    anyhow::bail!("namespace {name} is still terminating")
+}
+
+/// The source seed's half of a control plane migration: a final full etcd snapshot into the shoot's backup
+/// entry, the control plane's secrets into the ShootState, then the control plane and its seed namespace are
+/// removed here and `lastOperation` says `Migrate Succeeded`, which lets the target seed restore. Re-running it
+/// after a crash is safe: once the ShootState is saved and nothing runs here any more, the snapshot is not
+/// retaken (it was taken before the state was saved).
+async fn migrate_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> Result<Action, Error> {
+    let name = shoot.name_any();
+    let ns = shoot.namespace().unwrap_or_default();
+    let target = shoot.spec.seed_name.clone().unwrap_or_default();
+    let mut flow = Flow::new(format!("Migrate Shoot {name}"));
+    let quick = Retry { attempts: 5, initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(2) };
+    {
+        let (ctx2, id, desired) = (ctx.clone(), technical_id.to_string(), Arc::new(shoot.clone()));
+        flow.add("Taking a final etcd snapshot", &[], move || {
+            let (ctx, id, desired) = (ctx2.clone(), id.clone(), desired.clone());
+            async move {
+                let (ns, name) = (desired.namespace().unwrap_or_default(), desired.name_any());
+                let running = ctx.runtime.probe(&id).await?.running;
+                if !running && crate::shoot::state::exists(&ctx.client, &ns, &name).await? {
+                    tracing::info!(shoot = %name, "control plane already gone after its final snapshot");
+                    return Ok(());
+                }
+                anyhow::ensure!(
+                    backup_spec(&ctx, &desired, &id).await?.is_some(),
+                    "the shoot's etcd has no backups (seed {} has no spec.backup): its data cannot move",
+                    ctx.seed
+                );
+                // Also wakes a hibernated control plane: the snapshot needs a running etcd.
+                heal(&ctx, &desired, &id).await?;
+                let snapshot = ctx.runtime.final_snapshot(&id).await?;
+                tracing::info!(shoot = %name, %snapshot, "final full snapshot before migration");
+                Ok(())
+            }
+        })
+        .retry(quick);
+    }
+    {
+        let (client, id, ns2, shoot_name) = (ctx.client.clone(), technical_id.to_string(), ns.clone(), name.clone());
+        flow.add("Saving control plane state", &["Taking a final etcd snapshot"], move || {
+            let (client, id, ns, shoot_name) = (client.clone(), id.clone(), ns2.clone(), shoot_name.clone());
+            async move {
+                // Saved by an earlier attempt of this migration: the namespace may already be half deleted, so
+                // the first save is the one that counts (the state is deleted once the target restored it).
+                if crate::shoot::state::exists(&client, &ns, &shoot_name).await? {
+                    return Ok(());
+                }
+                crate::shoot::state::save(&client, &ns, &shoot_name, &id).await.map(|_| ())
+            }
+        })
+        .retry(quick);
+    }
+    {
+        let (runtime, id) = (ctx.runtime.clone(), technical_id.to_string());
+        flow.add("Destroying etcd and kube-apiserver", &["Saving control plane state"], move || {
+            let (runtime, id) = (runtime.clone(), id.clone());
+            async move { runtime.destroy(&id).await.map_err(anyhow::Error::from) }
+        });
+    }
+    {
+        let (client, id) = (ctx.client.clone(), technical_id.to_string());
+        flow.add("Deleting seed namespace", &["Destroying etcd and kube-apiserver"], move || {
+            delete_namespace(client.clone(), id.clone())
+        });
+    }
+    let graph = flow.build().map_err(|e| failed("build flow", &name, e))?;
+    let (progress, writer) = progress_writer(api.clone(), name.clone(), "Migrate");
+    let result = graph
+        .run(|p| {
+            let _ = progress.send((p.percent, p.running.join(", ")));
+        })
+        .await;
+    drop(progress);
+    let _ = writer.await;
+    let (state, progress, description) = match &result {
+        Ok(()) => ("Succeeded", 100, format!("Control plane migrated away from seed {} to seed {target}.", ctx.seed)),
+        Err(e) => ("Error", 0, format!("{e}")),
+    };
+    let patch = json!({"status": {"lastOperation": {"type": "Migrate", "state": state, "progress": progress,
+        "description": description, "lastUpdateTime": now_str()}}});
+    api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|e| failed("write status", &name, e))?;
+    Ok(if result.is_ok() { Action::await_change() } else { Action::requeue(ERROR_RETRY_BACKOFF) })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::error_codes;
+    use super::{error_codes, role, Role};
+
+    #[test]
+    fn roles_during_a_migration() {
+        assert_eq!(role("a", Some("a"), None), Role::Owner);
+        assert_eq!(role("a", Some("a"), Some("a")), Role::Owner);
+        assert_eq!(role("a", Some("b"), Some("a")), Role::Source);
+        assert_eq!(role("b", Some("b"), Some("a")), Role::Target);
+        assert_eq!(role("c", Some("b"), Some("a")), Role::None);
+        assert_eq!(role("a", None, None), Role::None);
+        assert_eq!(role("a", Some("a"), Some("")), Role::Owner);
+    }
 
     #[test]
     fn failures_map_to_gardener_error_codes() {

@@ -3,4 +3,5 @@
 pub mod controller;
 pub mod hibernation;
 pub mod secrets;
+pub mod state;
 pub mod worker;

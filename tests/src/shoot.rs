@@ -1,0 +1,80 @@
+//! Helpers for tests of shoots on local seeds: shoot fields through kubectl, the shoot's admin kubeconfig, and
+//! the processes of a process-runtime control plane (`<stateDir>/<technicalID>/<component>.pid`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::TestGarden;
+
+/// `kubectl -n <ns> get shoot <name> -o jsonpath=<jsonpath>` (empty on failure).
+pub fn field(garden: &TestGarden, ns: &str, name: &str, jsonpath: &str) -> String {
+    let out = garden.kubectl(&["-n", ns, "get", "shoot", name, "-o", &format!("jsonpath={jsonpath}")]);
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// `"<type> <state> <progress>"` of the shoot's last operation.
+pub fn last_operation(garden: &TestGarden, ns: &str, name: &str) -> String {
+    field(
+        garden,
+        ns,
+        name,
+        "{.status.lastOperation.type} {.status.lastOperation.state} {.status.lastOperation.progress}",
+    )
+}
+
+/// Requests an admin kubeconfig of the shoot (`shoots/adminkubeconfig`, one hour) and writes it to
+/// `<garden dir>/<file>`.
+pub fn admin_kubeconfig(garden: &TestGarden, ns: &str, name: &str, file: &str) -> PathBuf {
+    let req = r#"{"apiVersion":"authentication.gardener.cloud/v1alpha1","kind":"AdminKubeconfigRequest","spec":{"expirationSeconds":3600}}"#;
+    let req_file = garden.dir().join(format!("{file}.request.json"));
+    std::fs::write(&req_file, req).unwrap();
+    let path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/{ns}/shoots/{name}/adminkubeconfig");
+    let out = garden.kubectl_ok(&["create", "--raw", &path, "-f", &req_file.display().to_string()]);
+    let resp: Value = serde_json::from_str(&out).unwrap();
+    let b64 = resp["status"]["kubeconfig"].as_str().expect("kubeconfig in the response");
+    let mut child = std::process::Command::new("base64")
+        .arg("-d")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b64.as_bytes()).unwrap();
+    let kubeconfig = child.wait_with_output().unwrap().stdout;
+    let target = garden.dir().join(file);
+    std::fs::write(&target, kubeconfig).unwrap();
+    target
+}
+
+/// The PID in `<plane>/<component>.pid`.
+pub fn pid_of(plane: &Path, component: &str) -> Option<u32> {
+    std::fs::read_to_string(plane.join(format!("{component}.pid"))).ok()?.trim().parse().ok()
+}
+
+/// Whether `pid` is a live (not zombie) process.
+pub fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}
+
+/// Components of a process-runtime control plane.
+pub const COMPONENTS: [&str; 3] = ["etcd", "apiserver", "backup"];
+
+/// No process of the control plane runs: PID files absent or naming dead processes.
+pub fn no_process_runs(plane: &Path) -> bool {
+    COMPONENTS.iter().all(|c| pid_of(plane, c).is_none_or(|pid| !alive(pid)))
+}
+
+/// Kills whatever control-plane process is left when a test ends (also on a failed assertion).
+pub struct KillPlaneOnDrop(pub PathBuf);
+
+impl Drop for KillPlaneOnDrop {
+    fn drop(&mut self) {
+        for c in COMPONENTS {
+            if let Some(pid) = pid_of(&self.0, c).filter(|p| alive(*p)) {
+                let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
+    }
+}

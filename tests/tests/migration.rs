@@ -1,0 +1,104 @@
+//! Control plane migration between two local seeds: changing `spec.seedName` runs Migrate on the source (final
+//! snapshot, state saved, control plane removed) and Restore on the target (from the same backup entry), then
+//! Reconcile. The shoot keeps its data and its CA; the source keeps nothing of the shoot. Both gardenlets are
+//! killed while the migration runs and it still converges.
+
+use std::time::Duration;
+
+use garden_e2e::shoot::{self, no_process_runs, KillPlaneOnDrop};
+use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
+
+const NAME: &str = "mover";
+const TECHNICAL_ID: &str = "shoot--dev--mover";
+const FAST_DELTAS: &str = "etcdBackup:\n  deltaSnapshotPeriodSeconds: 1";
+
+const SHOOT: &str = r#"
+apiVersion: core.gardener.cloud/v1beta1
+kind: Shoot
+metadata:
+  name: mover
+  namespace: garden-dev
+spec:
+  cloudProfile: {kind: CloudProfile, name: local}
+  region: local
+  seedName: local
+  provider: {type: local}
+  kubernetes: {version: "1.33"}
+"#;
+
+fn op(garden: &TestGarden) -> String {
+    shoot::last_operation(garden, "garden-dev", NAME)
+}
+
+#[test]
+fn migration_between_local_seeds_keeps_the_data_and_survives_gardenlet_crashes() {
+    let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
+    let (config_a, state_a) = garden.seed_config("local", FAST_DELTAS);
+    let (config_b, state_b) = garden.seed_config("local-2", FAST_DELTAS);
+    garden.start_gardenlet("local", &config_a).unwrap();
+    garden.start_gardenlet("local-2", &config_b).unwrap();
+    garden.apply_dev_project().unwrap();
+    assert_eventually!(Duration::from_secs(30), || String::from_utf8_lossy(
+        &garden.kubectl(&["get", "backupbuckets", "-o", "name"]).stdout
+    )
+    .lines()
+    .count()
+        == 2);
+    let out = garden.kubectl_stdin(&["apply", "-f", "-"], SHOOT);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eventually!(Duration::from_secs(90), || op(&garden) == "Create Succeeded 100", "{}", op(&garden));
+    let (plane_a, plane_b) = (state_a.join(TECHNICAL_ID), state_b.join(TECHNICAL_ID));
+    let _cleanup = (KillPlaneOnDrop(plane_a.clone()), KillPlaneOnDrop(plane_b.clone()));
+    let ca_before = garden.kubectl_ok(&["-n", TECHNICAL_ID, "get", "secret", "ca", "-o", "jsonpath={.data.ca\\.crt}"]);
+    let admin = shoot::admin_kubeconfig(&garden, "garden-dev", NAME, "mover-admin.kubeconfig");
+    garden.kubectl_as_ok(&admin, &["create", "configmap", "keep-me", "--from-literal=a=b"]);
+
+    // Move it; kill the source's gardenlet while it migrates, and the target's while it restores.
+    garden.kubectl_ok(&[
+        "-n",
+        "garden-dev",
+        "patch",
+        "shoot",
+        NAME,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"seedName":"local-2"}}"#,
+    ]);
+    assert_eventually!(Duration::from_secs(30), || op(&garden).starts_with("Migrate"), "{}", op(&garden));
+    garden.kill_gardenlet("local");
+    garden.start_gardenlet("local", &config_a).unwrap();
+    assert_eventually!(
+        Duration::from_secs(120),
+        || op(&garden).starts_with("Restore") || op(&garden).starts_with("Reconcile"),
+        "{}; source log:\n{}",
+        op(&garden),
+        garden.log_tail("gardenlet-local", 30)
+    );
+    garden.kill_gardenlet("local-2");
+    garden.start_gardenlet("local-2", &config_b).unwrap();
+    assert_eventually!(
+        Duration::from_secs(120),
+        || op(&garden) == "Reconcile Succeeded 100"
+            && shoot::field(&garden, "garden-dev", NAME, "{.status.seedName}") == "local-2",
+        "{} on {}; target log:\n{}",
+        op(&garden),
+        shoot::field(&garden, "garden-dev", NAME, "{.status.seedName}"),
+        garden.log_tail("gardenlet-local-2", 30)
+    );
+
+    // The data moved, and so did the CA: the old admin kubeconfig's CA still verifies the new API server.
+    let ca_after = garden.kubectl_ok(&["-n", TECHNICAL_ID, "get", "secret", "ca", "-o", "jsonpath={.data.ca\\.crt}"]);
+    assert_eq!(ca_before, ca_after, "the cluster CA changed during the migration");
+    let admin = shoot::admin_kubeconfig(&garden, "garden-dev", NAME, "mover-admin-2.kubeconfig");
+    assert_eq!(garden.kubectl_as_ok(&admin, &["get", "configmap", "keep-me", "-o", "jsonpath={.data.a}"]), "b");
+    // The source holds nothing of the shoot; the ShootState is gone; the entry belongs to the target.
+    assert!(no_process_runs(&plane_a), "processes of the shoot still run on the source seed");
+    assert!(!plane_a.exists(), "the source seed still has the shoot's directory");
+    assert!(!garden.kubectl(&["-n", "garden-dev", "get", "shootstate", NAME]).status.success());
+    let entry = format!("{TECHNICAL_ID}--{}", shoot::field(&garden, "garden-dev", NAME, "{.metadata.uid}"));
+    assert_eq!(
+        garden.kubectl_ok(&["-n", "garden-dev", "get", "backupentry", &entry, "-o", "jsonpath={.spec.seedName}"]),
+        "local-2"
+    );
+}
