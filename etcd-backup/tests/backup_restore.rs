@@ -234,3 +234,44 @@ async fn gc_deletes_exactly_what_the_plan_says() {
         assert!(store.head(&foreign).await.is_ok(), "foreign objects are never deleted");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gap_or_a_corrupt_delta_in_the_chain_fails_the_restore_naming_the_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let store = local_store(&root);
+    let source = TestEtcd::start(&tmp.path().join("source"), "source").await;
+    let mut c = source.client().await;
+    put(&mut c, "/a", "1").await;
+    let full = take_full_snapshot(&mut c, store.as_ref(), PREFIX, &FullSnapshotOptions::default()).await.unwrap();
+    let mut recorder = DeltaRecorder::start(&c, full.snapshot.end_revision + 1).await.unwrap();
+    let rev = put(&mut c, "/b", "2").await;
+    let good = flush_through(&mut recorder, store.as_ref(), rev).await;
+
+    // A delta whose first revision is not the next one: revisions are missing in between.
+    let r = good.snapshot.end_revision;
+    let orphan = etcd_backup::delta::DeltaEvent {
+        event_type: etcd_backup::delta::EventType::Put,
+        key: b"/c".to_vec(),
+        value: b"3".to_vec(),
+        mod_revision: r + 5,
+        create_revision: r + 5,
+        version: 1,
+        lease: 0,
+    };
+    let gap = etcd_backup::delta::upload_delta(store.as_ref(), PREFIX, &[orphan]).await.unwrap();
+    let opts = restore_options(&tmp.path().join("restored"), "restored");
+    let err = restore::prepare_data_dir(&opts, store.as_ref(), PREFIX).await.unwrap_err().to_string();
+    assert!(err.contains(&gap.name), "{err}");
+    assert!(err.contains(&format!("revisions {}..{} are missing", r + 1, r + 4)), "{err}");
+    store.delete(&gap.snapshot.path(PREFIX)).await.unwrap();
+
+    // A flipped byte in a delta.
+    let file = root.join(PREFIX).join("v2").join(&good.name);
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[2] ^= 0x20;
+    std::fs::write(&file, &bytes).unwrap();
+    let err = restore::prepare_data_dir(&opts, store.as_ref(), PREFIX).await.unwrap_err().to_string();
+    assert_eq!(err, format!("snapshot {} is corrupt: sha256 mismatch", good.name));
+    assert!(!opts.data_dir.exists() && !tmp.path().join("restored.restoring").exists());
+}

@@ -87,11 +87,19 @@ impl Chaos {
     /// Waits `after`, SIGKILLs the gardenlet and starts it again at once.
     fn kill_and_restart(&mut self, after: Duration) {
         std::thread::sleep(after);
-        let pids: Vec<u32> = processes_with(&self.config_path)
+        let all: Vec<u32> = processes_with(&self.config_path)
             .into_iter()
             .filter(|(_, cmd)| cmd.contains("gardenlet"))
             .map(|(pid, _)| pid)
             .collect();
+        // A child the gardenlet is forking right now (etcd, etcdctl, the snapshotter) shows the gardenlet's command
+        // line until it execs: only processes whose parent is not a gardenlet count.
+        let parent = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit(')').next()?.split_whitespace().nth(1)?.parse::<u32>().ok())
+        };
+        let pids: Vec<u32> = all.iter().copied().filter(|p| parent(*p).is_none_or(|pp| !all.contains(&pp))).collect();
         assert_eq!(pids.len(), 1, "exactly one gardenlet runs: {pids:?}");
         sigkill(pids[0]);
         self.kills += 1;
@@ -197,9 +205,19 @@ fn shoots_survive_gardenlet_sigkills_and_leave_nothing_behind() {
                 .filter_map(Result::ok)
                 .filter(|e| e.path().is_dir())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                // The seed's backup bucket (its default local store) stays; the entries in it must not.
+                .filter(|n| n != "backups")
                 .collect()
         })
         .unwrap_or_default();
+    let entries: Vec<String> = std::fs::read_dir(state_dir.join("backups"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .flat_map(|bucket| std::fs::read_dir(bucket.path()).into_iter().flatten().filter_map(Result::ok))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(entries.is_empty(), "backup entries of deleted shoots left: {entries:?}");
     // The finalizer is removed only after the processes were stopped: nothing may run any more.
     let processes = processes_with(&marker);
     assert!(

@@ -326,6 +326,13 @@ impl ProcessRuntime {
 
         launcher.start_etcd().await?;
         wait_for_port(launcher.ports().etcd_client, Duration::from_secs(10)).await;
+        // A destroy that ran while etcd started (and maybe restored) wins: start nothing more.
+        if !plane.dir.join("certs").exists() {
+            return Err(Error::Runtime {
+                technical_id: plane.technical_id.clone(),
+                reason: "destroyed while starting".into(),
+            });
+        }
         launcher.ensure_running(Component::ApiServer)?;
         if backup_changed {
             // A snapshotter running with an old configuration is replaced.
