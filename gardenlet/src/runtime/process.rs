@@ -187,6 +187,46 @@ fn pid_matches(pid: u32, marker: &str) -> bool {
     std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| cmdline_matches(&c, marker))
 }
 
+/// Live processes (other than this one) with `marker` in their command line, with their arguments.
+/// A gardenlet killed between starting a process and writing its PID file leaves one behind that only
+/// this scan finds.
+fn processes_with(marker: &str) -> Vec<(u32, Vec<String>)> {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != me)
+        .filter_map(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            cmdline_matches(&cmdline, marker).then(|| {
+                let args = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+                (pid, args)
+            })
+        })
+        .collect()
+}
+
+/// The flag and value only `c` of `plane` carries in its command line.
+fn identity(plane: &Plane, c: Component) -> [String; 2] {
+    let (flag, path) = match c {
+        Component::Etcd => ("--data-dir", plane.dir.join("etcd")),
+        Component::ApiServer => ("--cert-dir", plane.certs()),
+        Component::Backup => ("--store-config", plane.backup().store_config()),
+    };
+    [flag.to_string(), path.display().to_string()]
+}
+
+/// A live process of `c` that has no PID file naming it (see [`processes_with`]); its PID file is
+/// rewritten so it is adopted like any other.
+fn adopt_unrecorded(plane: &Plane, c: Component) -> Option<u32> {
+    let id = identity(plane, c);
+    let (pid, _) = processes_with(&plane.marker()).into_iter().find(|(_, args)| args.windows(2).any(|w| w == id))?;
+    write_private(&plane.pid_file(c), &format!("{pid}\n")).ok()?;
+    warn!(technical_id = %plane.technical_id, component = c.name(), pid, "adopted a process its PID file did not name");
+    Some(pid)
+}
+
 /// Loads `ports.json`, or chooses three free loopback ports and persists them.
 pub fn load_or_choose_ports(path: &Path) -> std::io::Result<Ports> {
     match std::fs::read(path) {
@@ -413,6 +453,11 @@ impl ProcessRuntime {
                 Err(e) => return Err(plane.io_err("remove PID file")(e)),
             }
         }
+        // Whatever of this plane still runs had no PID file (or is a restore's helper): it goes too.
+        for (pid, args) in processes_with(&plane.marker()) {
+            warn!(technical_id = %technical_id, pid, program = %args[0], "stopping an unrecorded process");
+            terminate(pid, &plane.marker()).await;
+        }
         Ok(())
     }
 
@@ -610,7 +655,9 @@ impl Launcher {
     async fn start_etcd(&self) -> Result<u32, Error> {
         let lock = etcd_start_lock(&self.plane.dir);
         let _guard = lock.lock().await;
-        if let Some(pid) = running_pid(&self.plane, Component::Etcd) {
+        if let Some(pid) =
+            running_pid(&self.plane, Component::Etcd).or_else(|| adopt_unrecorded(&self.plane, Component::Etcd))
+        {
             return Ok(pid);
         }
         if let Some((store, _)) = self.plane.backup().load() {
@@ -629,7 +676,7 @@ impl Launcher {
     fn ensure_running(&self, c: Component) -> Result<u32, Error> {
         let lock = start_lock(&self.plane.dir);
         let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(pid) = running_pid(&self.plane, c) {
+        if let Some(pid) = running_pid(&self.plane, c).or_else(|| adopt_unrecorded(&self.plane, c)) {
             debug!(technical_id = %self.plane.technical_id, component = c.name(), pid, "adopted running process");
             return Ok(pid);
         }
@@ -887,6 +934,51 @@ mod tests {
         std::fs::write(plane.pid_file(Component::Etcd), format!("{}", std::process::id())).unwrap();
         assert_eq!(running_pid(&plane, Component::Etcd), None, "alive but not ours");
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// A process started by a gardenlet killed before it wrote the PID file: the next start adopts it instead of
+    /// starting a second one, and a destroy stops it and any other process naming the plane's directory.
+    #[tokio::test]
+    async fn unrecorded_processes_are_adopted_and_stopped() {
+        let d = tmp("orphan");
+        let rt = ProcessRuntime::new(&d, "etcd", "garden-apiserver");
+        let plane = rt.plane("shoot--p--orphan").unwrap();
+        std::fs::create_dir_all(plane.certs()).unwrap();
+        let certs = plane.certs().display().to_string();
+        let spawn = |args: &[&str]| {
+            let mut child = std::process::Command::new("sh").args(args).spawn().unwrap();
+            let pid = child.id();
+            std::thread::spawn(move || child.wait());
+            pid
+        };
+        let apiserver = spawn(&["-c", "sleep 60", "garden-apiserver", "--cert-dir", &certs]);
+        let helper =
+            spawn(&["-c", "sleep 60", "etcdctl", "--data-dir", &format!("{}/etcd.restore", plane.dir.display())]);
+        let unrecorded = |pid: u32| assert_eventually_alive(pid, &plane.marker());
+        unrecorded(apiserver);
+        unrecorded(helper);
+
+        assert_eq!(running_pid(&plane, Component::ApiServer), None, "no PID file yet");
+        assert_eq!(adopt_unrecorded(&plane, Component::Etcd), None, "a restore's helper is not etcd");
+        assert_eq!(adopt_unrecorded(&plane, Component::ApiServer), Some(apiserver));
+        assert_eq!(running_pid(&plane, Component::ApiServer), Some(apiserver), "the PID file now names it");
+
+        std::fs::remove_file(plane.pid_file(Component::ApiServer)).unwrap();
+        rt.destroy_impl(plane.technical_id.clone()).await.unwrap();
+        assert!(!pid_matches(apiserver, &plane.marker()), "the unrecorded API server was stopped");
+        assert!(!pid_matches(helper, &plane.marker()), "the helper was stopped");
+        assert!(!plane.dir.exists());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    fn assert_eventually_alive(pid: u32, marker: &str) {
+        for _ in 0..100 {
+            if pid_matches(pid, marker) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("process {pid} never showed {marker} in its command line");
     }
 
     #[test]
