@@ -470,6 +470,11 @@ impl TestGarden {
         self.apiserver.as_ref().map(Child::id)
     }
 
+    /// PID of the garden's etcd.
+    pub fn etcd_pid(&self) -> Option<u32> {
+        self.etcd.as_ref().map(Child::id)
+    }
+
     /// Last `lines` lines of a component's log (`etcd`, `apiserver`, `controller-manager`).
     pub fn log_tail(&self, component: &str, lines: usize) -> String {
         tail(&self.log_path(component), lines)

@@ -1,11 +1,15 @@
 //! Benchmark of garden-apiserver against one etcd (run by `hack/bench-apiserver.sh`): prints one JSON line.
 //!
 //! - `etcd_put_per_s`: raw etcd puts of the same bytes as a shoot, concurrency 32 (the baseline);
+//! - `etcd_txn_per_s`: raw etcd create-if-absent transactions of the same bytes (what every create needs at
+//!   least: the compare-and-swap that makes a second create of one name fail), concurrency 32;
 //! - `create_per_s`: shoot creates through the API (TLS, authn, RBAC, admission, validation), concurrency 32;
 //! - `get_p50_ms` / `get_p99_ms`: sequential GETs of one shoot;
 //! - `list_5000_p50_ms`: consistent LIST of 5,000 shoots;
 //! - `watch_fanout_500_p99_ms`: time from an update until each of 500 watchers received it;
-//! - `rss_mib_5000_shoots`: server RSS holding 5,000 shoots.
+//! - `rss_mib_5000_shoots`: server RSS holding 5,000 shoots;
+//! - `create_cpu_us` / `put_cpu_us` / `txn_cpu_us`: CPU microseconds per create / raw put / raw transaction, split into the API server, etcd
+//!   and this client (steadier than rates on a shared 2-core machine; they show where a create's cost goes).
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
@@ -14,7 +18,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use futures::{stream, StreamExt, TryStreamExt};
 use garden_e2e::TestGarden;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use http_body_util::BodyExt;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 use serde_json::{json, Value};
 
 const CONCURRENCY: usize = 32;
@@ -58,15 +63,35 @@ fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-async fn etcd_baseline(endpoint: &str, bytes: Vec<u8>, round: usize) -> Result<f64> {
+/// What the baseline writes: a plain put, or the create-if-absent transaction every API create needs.
+#[derive(Clone, Copy)]
+enum Raw {
+    Put,
+    CreateTxn,
+}
+
+/// Raw etcd writes of `bytes` to fresh keys at concurrency 32; returns writes per second.
+async fn etcd_baseline(endpoint: &str, bytes: Vec<u8>, what: Raw, round: usize) -> Result<f64> {
+    use etcd_client::{Compare, CompareOp, Txn, TxnOp};
     let client = etcd_client::Client::connect([endpoint], None).await?;
     let bytes = Arc::new(bytes);
     let start = Instant::now();
     stream::iter(0..CREATE_SAMPLE)
         .map(|i| {
             let mut kv = client.kv_client();
-            let bytes = bytes.clone();
-            async move { kv.put(format!("/bench-raw/{round}/{i:06}"), bytes.as_ref().clone(), None).await }
+            let bytes = bytes.as_ref().clone();
+            async move {
+                match what {
+                    Raw::Put => kv.put(format!("/bench-raw/put/{round}/{i:06}"), bytes, None).await.map(drop),
+                    Raw::CreateTxn => {
+                        let key = format!("/bench-raw/txn/{round}/{i:06}");
+                        let txn = Txn::new()
+                            .when(vec![Compare::create_revision(key.as_str(), CompareOp::Equal, 0)])
+                            .and_then(vec![TxnOp::put(key.as_str(), bytes, None)]);
+                        kv.txn(txn).await.map(drop)
+                    }
+                }
+            }
         })
         .buffer_unordered(CONCURRENCY)
         .try_collect::<Vec<_>>()
@@ -74,20 +99,61 @@ async fn etcd_baseline(endpoint: &str, bytes: Vec<u8>, round: usize) -> Result<f
     Ok(CREATE_SAMPLE as f64 / start.elapsed().as_secs_f64())
 }
 
-async fn create_range(api: &Api<DynamicObject>, from: usize, to: usize) -> Result<Duration> {
+/// Creates shoots `from..to` through the API at concurrency 32. Like the etcd baseline, the bodies are encoded
+/// before the clock starts and the load generator does not decode what it gets back (it reads the whole response
+/// and checks for 201): the figure is the server's, not kube-rs' JSON handling on the same two cores.
+async fn create_range(client: &kube::Client, from: usize, to: usize) -> Result<Duration> {
+    let bodies: Vec<(usize, Vec<u8>)> =
+        (from..to).map(|i| Ok((i, serde_json::to_vec(&shoot(&format!("s{i:05}")))?))).collect::<Result<_>>()?;
     let start = Instant::now();
-    stream::iter(from..to)
-        .map(|i| {
-            let api = api.clone();
-            async move {
-                let obj: DynamicObject = serde_json::from_value(shoot(&format!("s{i:05}")))?;
-                api.create(&PostParams::default(), &obj).await.with_context(|| format!("create s{i:05}"))
-            }
+    stream::iter(bodies)
+        .map(|(i, body)| async move {
+            let request = http::Request::post("/apis/core.gardener.cloud/v1beta1/namespaces/garden-bench/shoots")
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(kube::client::Body::from(body))?;
+            let response = client.send(request).await.with_context(|| format!("create s{i:05}"))?;
+            let status = response.status();
+            let text = response.into_body().collect().await.with_context(|| format!("read s{i:05}"))?.to_bytes();
+            anyhow::ensure!(status == 201, "create s{i:05}: {status}: {}", String::from_utf8_lossy(&text));
+            Ok(())
         })
         .buffer_unordered(CONCURRENCY)
         .try_collect::<Vec<_>>()
         .await?;
     Ok(start.elapsed())
+}
+
+/// CPU seconds (user + system, all threads) `pid` has used so far (`/proc/<pid>/stat`, 100 Hz ticks).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
+    let rest: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| rest.get(i).and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU used by the API server, etcd and this client between two points, summed over the rounds.
+#[derive(Default)]
+struct CpuSplit {
+    server: f64,
+    etcd: f64,
+    client: f64,
+}
+
+impl CpuSplit {
+    fn snapshot(pids: &[u32; 3]) -> [f64; 3] {
+        pids.map(cpu_seconds)
+    }
+    fn add(&mut self, before: [f64; 3], after: [f64; 3]) {
+        self.server += after[0] - before[0];
+        self.etcd += after[1] - before[1];
+        self.client += after[2] - before[2];
+    }
+    /// Microseconds per operation, by process.
+    fn per_op_us(&self, ops: usize) -> Value {
+        let us = |s: f64| round(s * 1e6 / ops as f64);
+        json!({"server": us(self.server), "etcd": us(self.etcd), "client": us(self.client)})
+    }
 }
 
 fn rss_mib(pid: u32) -> f64 {
@@ -178,17 +244,29 @@ async fn main() -> Result<()> {
     };
     let api = Api::<DynamicObject>::namespaced_with(garden.client().await?, "garden-bench", &ar);
 
-    // Baseline and the same bytes through the API.
+    // Baselines and the same bytes through the API, alternating in rounds.
+    let client = garden.client().await?;
     let bytes = serde_json::to_vec(&shoot("s00000"))?;
-    let (mut etcd_rates, mut create_rates) = (Vec::new(), Vec::new());
+    let (mut put_rates, mut txn_rates, mut create_rates) = (Vec::new(), Vec::new(), Vec::new());
+    let pids =
+        [garden.apiserver_pid().context("apiserver pid")?, garden.etcd_pid().context("etcd pid")?, std::process::id()];
+    let (mut put_cpu, mut txn_cpu, mut create_cpu) = (CpuSplit::default(), CpuSplit::default(), CpuSplit::default());
     for round in 0..ROUNDS {
-        etcd_rates.push(etcd_baseline(&garden.etcd_endpoint(), bytes.clone(), round).await?);
-        let took = create_range(&api, round * CREATE_SAMPLE, (round + 1) * CREATE_SAMPLE).await?;
+        let t0 = CpuSplit::snapshot(&pids);
+        put_rates.push(etcd_baseline(&garden.etcd_endpoint(), bytes.clone(), Raw::Put, round).await?);
+        let t1 = CpuSplit::snapshot(&pids);
+        txn_rates.push(etcd_baseline(&garden.etcd_endpoint(), bytes.clone(), Raw::CreateTxn, round).await?);
+        let t2 = CpuSplit::snapshot(&pids);
+        let took = create_range(&client, round * CREATE_SAMPLE, (round + 1) * CREATE_SAMPLE).await?;
         create_rates.push(CREATE_SAMPLE as f64 / took.as_secs_f64());
+        put_cpu.add(t0, t1);
+        txn_cpu.add(t1, t2);
+        create_cpu.add(t2, CpuSplit::snapshot(&pids));
     }
-    let etcd_put_per_s = percentile(&sorted(etcd_rates), 0.5);
+    let etcd_put_per_s = percentile(&sorted(put_rates), 0.5);
+    let etcd_txn_per_s = percentile(&sorted(txn_rates), 0.5);
     let create_per_s = percentile(&sorted(create_rates), 0.5);
-    create_range(&api, ROUNDS * CREATE_SAMPLE, SHOOTS).await?;
+    create_range(&client, ROUNDS * CREATE_SAMPLE, SHOOTS).await?;
 
     let mut gets = Vec::new();
     for _ in 0..1000 {
@@ -213,11 +291,16 @@ async fn main() -> Result<()> {
         "create_per_s": round(create_per_s),
         "etcd_put_per_s": round(etcd_put_per_s),
         "create_vs_etcd": round(create_per_s / etcd_put_per_s),
+        "etcd_txn_per_s": round(etcd_txn_per_s),
+        "create_vs_etcd_txn": round(create_per_s / etcd_txn_per_s),
         "get_p50_ms": round(percentile(&gets, 0.5)),
         "get_p99_ms": round(percentile(&gets, 0.99)),
         "list_5000_p50_ms": round(percentile(&lists, 0.5)),
         "watch_fanout_500_p99_ms": round(percentile(&fanout, 0.99)),
         "rss_mib_5000_shoots": round(rss),
+        "create_cpu_us": create_cpu.per_op_us(ROUNDS * CREATE_SAMPLE),
+        "put_cpu_us": put_cpu.per_op_us(ROUNDS * CREATE_SAMPLE),
+        "txn_cpu_us": txn_cpu.per_op_us(ROUNDS * CREATE_SAMPLE),
     });
     println!("{result}");
     Ok(())
