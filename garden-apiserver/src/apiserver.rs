@@ -31,6 +31,27 @@ pub struct ApiServer {
     pub max_request_bytes: usize,
 }
 
+/// What a write left in storage: the object (with its new resourceVersion) and, when something was stored, the
+/// stored bytes and revision, from which the response is spliced instead of encoding the object again.
+pub struct Written {
+    pub obj: Value,
+    stored: Option<(Vec<u8>, i64)>,
+}
+
+impl Written {
+    fn unstored(obj: Value) -> Self {
+        Self { obj, stored: None }
+    }
+
+    /// The object's JSON, as a response body.
+    pub fn to_json(&self) -> Vec<u8> {
+        match &self.stored {
+            Some((raw, rv)) => crate::storage::object::with_resource_version(raw, *rv),
+            None => serde_json::to_vec(&self.obj).unwrap_or_default(),
+        }
+    }
+}
+
 /// Who writes and how.
 pub struct WriteCtx<'a> {
     pub user: &'a UserInfo,
@@ -166,6 +187,7 @@ impl ApiServer {
             old,
             user: ctx.user,
             dry_run: ctx.dry_run,
+            decoded: Default::default(),
         };
         if ctx.admission {
             self.admission.mutate(&mut attrs, self)?;
@@ -228,7 +250,7 @@ impl ApiServer {
     }
 
     /// Create a new object (already decoded by the codec).
-    pub async fn create(&self, ctx: &WriteCtx<'_>, rt: &ResourceType, ns: &str, mut obj: Value) -> ApiResult<Value> {
+    pub async fn create(&self, ctx: &WriteCtx<'_>, rt: &ResourceType, ns: &str, mut obj: Value) -> ApiResult<Written> {
         let meta = metadata_mut(&mut obj)?;
         if meta.get("resourceVersion").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
             return Err(ApiError::bad_request("resourceVersion should not be set on objects to be created"));
@@ -273,13 +295,13 @@ impl ApiServer {
             &now_rfc3339(),
         );
         if ctx.dry_run {
-            return Ok(obj);
+            return Ok(Written::unstored(obj));
         }
         let bytes = encode(&mut obj);
-        match self.store.create(&self.key(rt, ns, &name), bytes).await? {
+        match self.store.create(&self.key(rt, ns, &name), bytes.clone()).await? {
             CasOutcome::Done(rv) => {
                 set_rv(&mut obj, rv);
-                Ok(obj)
+                Ok(Written { obj, stored: Some((bytes, rv)) })
             }
             CasOutcome::Conflict(_) => Err(ApiError::already_exists(rt.group, rt.plural, &name)),
         }
@@ -309,7 +331,7 @@ impl ApiServer {
         name: &str,
         subresource: &str,
         mut mutate: impl FnMut(&Value) -> ApiResult<Value>,
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<Written> {
         let key = self.key(rt, ns, name);
         loop {
             let kv = self.store.get(&key).await?.ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))?;
@@ -325,7 +347,8 @@ impl ApiServer {
             }
             self.admit_and_validate(ctx, Operation::Update, rt, subresource, ns, name, Some(&mut new), Some(&old))?;
             if same_ignoring_rv(&new, &old) {
-                return Ok(old);
+                // Stored bytes from another writer may carry a resourceVersion: encode the decoded object instead.
+                return Ok(Written::unstored(old));
             }
             crate::patch::record_update_manager(
                 &mut new,
@@ -336,18 +359,19 @@ impl ApiServer {
                 &now_rfc3339(),
             );
             if ctx.dry_run {
-                return Ok(new);
+                return Ok(Written::unstored(new));
             }
             let finished = new.pointer("/metadata/deletionTimestamp").is_some() && !has_finalizers(&new);
+            let bytes = encode(&mut new);
             let outcome = if finished {
                 self.store.delete(&key, kv.mod_revision).await?
             } else {
-                self.store.update(&key, encode(&mut new), kv.mod_revision).await?
+                self.store.update(&key, bytes.clone(), kv.mod_revision).await?
             };
             match outcome {
                 CasOutcome::Done(rv) => {
                     set_rv(&mut new, rv);
-                    return Ok(new);
+                    return Ok(Written { obj: new, stored: Some((bytes, rv)) });
                 }
                 CasOutcome::Conflict(_) if sent_rv != 0 => return Err(ApiError::stale(rt.group, rt.plural, name)),
                 CasOutcome::Conflict(_) => continue,

@@ -512,28 +512,36 @@ pub fn encode_fields_v1(set: &FieldSet) -> Value {
 /// recording a manager on create.
 pub fn fields_v1_of(obj: &Value) -> Value {
     let Some(m) = obj.as_object() else { return json!({}) };
-    let mut root = Node::default();
+    let mut root = Map::new();
     for (k, child) in m.iter().filter(|(k, _)| !k.starts_with('$')) {
         let built = match k.as_str() {
             "apiVersion" | "kind" => None,
             "metadata" => child.as_object().and_then(|meta| {
-                let mut node = Node::default();
+                let mut fields = Map::new();
                 for (mk, mv) in
                     meta.iter().filter(|(mk, _)| !mk.starts_with('$') && !STRIPPED_METADATA.contains(&mk.as_str()))
                 {
                     if let Some(n) = fields_node(mv, mk) {
-                        node.children.insert(format!("f:{mk}"), n);
+                        fields.insert(prefixed("f:", mk), n);
                     }
                 }
-                (!node.children.is_empty()).then_some(node)
+                (!fields.is_empty()).then_some(Value::Object(fields))
             }),
             _ => fields_node(child, k),
         };
         if let Some(n) = built {
-            root.children.insert(format!("f:{k}"), n);
+            root.insert(prefixed("f:", k), n);
         }
     }
-    node_to_json(&root)
+    Value::Object(root)
+}
+
+/// `prefix` + `text` in one allocation.
+fn prefixed(prefix: &str, text: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + text.len());
+    s.push_str(prefix);
+    s.push_str(text);
+    s
 }
 
 /// Metadata fields kube never tracks (see `is_stripped`).
@@ -549,43 +557,52 @@ const STRIPPED_METADATA: &[&str] = &[
     "resourceVersion",
 ];
 
-/// The FieldsV1 node of value `v` reached through map field `field` ("" under a list item); None when the value
+/// A FieldsV1 node: `children`, plus the `"."` entry when the node is itself a member and has children.
+fn fields_json(member: bool, mut children: Map<String, Value>) -> Option<Value> {
+    if member && !children.is_empty() {
+        children.insert(".".to_string(), json!({}));
+    }
+    (member || !children.is_empty()).then_some(Value::Object(children))
+}
+
+/// The FieldsV1 JSON of value `v` reached through map field `field` ("" under a list item); None when the value
 /// contributes no field (null, or a keyed list without keyed items).
-fn fields_node(v: &Value, field: &str) -> Option<Node> {
-    let mut node = Node::default();
+fn fields_node(v: &Value, field: &str) -> Option<Value> {
     match v {
-        Value::Null => return None,
-        Value::Object(m) if m.is_empty() => node.member = true,
+        Value::Null => None,
+        Value::Object(m) if m.is_empty() => Some(json!({})),
         Value::Object(m) => {
-            node.member = OWNED_MAPS.contains(&field);
+            let mut children = Map::new();
             for (k, child) in m.iter().filter(|(k, _)| !k.starts_with('$')) {
                 if let Some(n) = fields_node(child, k) {
-                    node.children.insert(format!("f:{k}"), n);
+                    children.insert(prefixed("f:", k), n);
                 }
             }
+            fields_json(OWNED_MAPS.contains(&field), children)
         }
         Value::Array(items) => match list_strategy(field, &[items]) {
             ListStrategy::Keyed(key) => {
+                let mut children = Map::new();
                 for item in items {
                     let Some(k) = item.get(key) else { continue };
-                    let mut child = fields_node(item, "").unwrap_or_default();
-                    child.member = true;
+                    let child = match fields_node(item, "") {
+                        Some(Value::Object(m)) => m,
+                        _ => Map::new(),
+                    };
                     if let PathElement::Key(text) = key_element(key, k) {
-                        node.children.insert(format!("k:{text}"), child);
+                        children.insert(prefixed("k:", &text), fields_json(true, child).unwrap_or_default());
                     }
                 }
+                fields_json(false, children)
             }
             ListStrategy::Set => {
-                node.member = true;
-                for item in items {
-                    node.children.insert(format!("v:{item}"), Node { member: true, children: Default::default() });
-                }
+                let children = items.iter().map(|item| (format!("v:{item}"), json!({}))).collect();
+                fields_json(true, children)
             }
-            ListStrategy::Atomic => node.member = true,
+            ListStrategy::Atomic => Some(json!({})),
         },
-        _ => node.member = true,
+        _ => Some(json!({})),
     }
-    (node.member || !node.children.is_empty()).then_some(node)
 }
 
 fn node_to_json(node: &Node) -> Value {

@@ -1,8 +1,10 @@
 //! Admission: an ordered chain of named plugins that may mutate and/or refuse a write, run after defaulting and
 //! schema validation and before storage. Plugins read other objects through `Lookup` (the watch caches).
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::authz::UserInfo;
@@ -30,9 +32,44 @@ pub struct Attributes<'a> {
     pub old: Option<&'a Value>,
     pub user: &'a UserInfo,
     pub dry_run: bool,
+    /// `obj` and `old` decoded as the kind's type, once for all validating plugins.
+    pub decoded: Decoded,
+}
+
+/// Typed forms of an admission request's objects (see [`Attributes::new_as`]).
+#[derive(Default)]
+pub struct Decoded {
+    new: OnceLock<Box<dyn Any + Send + Sync>>,
+    old: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+/// `v` decoded as `T`, kept in `cell` for the next caller.
+fn decode_once<'c, T: DeserializeOwned + Send + Sync + 'static>(
+    cell: &'c OnceLock<Box<dyn Any + Send + Sync>>,
+    v: &Value,
+) -> Result<&'c T, ApiError> {
+    if cell.get().is_none() {
+        let typed: T = crate::registry::from_json(v)
+            .map_err(|e| ApiError::bad_request(format!("could not decode object: {e}")))?;
+        let _ = cell.set(Box::new(typed));
+    }
+    cell.get()
+        .and_then(|b| b.downcast_ref::<T>())
+        .ok_or_else(|| ApiError::internal("admission decoded one object as two different types"))
 }
 
 impl Attributes<'_> {
+    /// The new object as `T`, decoded on first use and shared by the validating plugins (which cannot change
+    /// it; the mutating phase drops the typed forms after every plugin).
+    pub fn new_as<T: DeserializeOwned + Send + Sync + 'static>(&self) -> Result<Option<&T>, ApiError> {
+        self.obj.as_deref().map(|v| decode_once(&self.decoded.new, v)).transpose()
+    }
+
+    /// The stored object as `T` (Update and Delete), decoded once like [`Attributes::new_as`].
+    pub fn old_as<T: DeserializeOwned + Send + Sync + 'static>(&self) -> Result<Option<&T>, ApiError> {
+        self.old.map(|v| decode_once(&self.decoded.old, v)).transpose()
+    }
+
     /// `group/plural` of the resource, e.g. `core.gardener.cloud/shoots`.
     pub fn is(&self, group: &str, plural: &str) -> bool {
         self.resource.group == group && self.resource.plural == plural
@@ -70,6 +107,7 @@ impl Chain {
         for p in &self.0 {
             p.mutate(attrs, lookup)
                 .inspect_err(|e| tracing::debug!(plugin = p.name(), error = %e, "admission refused"))?;
+            attrs.decoded = Decoded::default();
         }
         Ok(())
     }
@@ -198,6 +236,7 @@ pub(crate) mod testing {
             old: old.as_ref(),
             user: &user,
             dry_run: false,
+            decoded: super::Decoded::default(),
         };
         plugin.mutate(&mut attrs, lookup)?;
         plugin.validate(&attrs, lookup)?;

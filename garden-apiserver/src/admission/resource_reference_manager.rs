@@ -81,10 +81,11 @@ fn shoot_references(a: &Attributes<'_>, lookup: &dyn Lookup) -> Result<(), Strin
     if a.operation == Operation::Update && being_deleted(obj) {
         return Ok(());
     }
-    let shoot: Shoot = decode(obj).map_err(|e| e.message)?;
-    let old: Shoot = match a.old {
-        Some(o) if a.operation == Operation::Update => decode(o).map_err(|e| e.message)?,
-        _ => Shoot::default(),
+    let shoot: &Shoot = a.new_as().map_err(|e| e.message)?.ok_or("no object")?;
+    let no_old = Shoot::default();
+    let old: &Shoot = match a.operation {
+        Operation::Update => a.old_as().map_err(|e| e.message)?.unwrap_or(&no_old),
+        _ => &no_old,
     };
     if a.operation == Operation::Update && old.spec == shoot.spec {
         return Ok(());

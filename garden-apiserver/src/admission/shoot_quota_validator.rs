@@ -22,7 +22,7 @@ use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
-use super::resource_reference_manager::{decode, effective_profile_spec, quota_scope, CORE, SECURITY};
+use super::resource_reference_manager::{effective_profile_spec, quota_scope, CORE, SECURITY};
 use super::{Attributes, Lookup, Operation, Plugin};
 use crate::error::ApiError;
 
@@ -46,17 +46,16 @@ impl Plugin for ShootQuotaValidator {
         if !matches!(a.operation, Operation::Create | Operation::Update) {
             return Ok(());
         }
-        let Some(obj) = a.obj.as_deref() else { return Ok(()) };
-        let shoot: Shoot = decode(obj)?;
+        let Some(shoot) = a.new_as::<Shoot>()? else { return Ok(()) };
         if shoot.metadata.deletion_timestamp.is_some() {
             return Ok(());
         }
-        let old: Option<Shoot> = match a.old {
-            Some(o) if a.operation == Operation::Update => Some(decode(o)?),
+        let old: Option<&Shoot> = match a.old {
+            Some(_) if a.operation == Operation::Update => a.old_as()?,
             _ => None,
         };
-        let check_quota = old.as_ref().is_none_or(|o| quota_verification_needed(&shoot, o));
-        let planned_expiration = expiration(&shoot);
+        let check_quota = old.as_ref().is_none_or(|o| quota_verification_needed(shoot, o));
+        let planned_expiration = expiration(shoot);
         let check_lifetime =
             old.as_ref().is_some_and(|o| planned_expiration.is_some() && expiration(o) != planned_expiration);
         if !check_quota && !check_lifetime {
@@ -65,7 +64,7 @@ impl Plugin for ShootQuotaValidator {
         let forbidden = |why: String| ApiError::forbidden(CORE, "shoots", a.name, &why);
 
         let mut max_lifetime_days: Option<i64> = None;
-        for quota_ref in binding_quotas(lookup, a.namespace, &shoot) {
+        for quota_ref in binding_quotas(lookup, a.namespace, shoot) {
             let quota_ns = quota_ref.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| a.namespace.into());
             let quota_name = quota_ref.name.clone().unwrap_or_default();
             let Some(quota) = lookup.get(CORE, "quotas", &quota_ns, &quota_name) else { continue };
@@ -86,7 +85,7 @@ impl Plugin for ShootQuotaValidator {
             if limits.is_empty() {
                 continue;
             }
-            let mut required = shoot_resources(lookup, a.namespace, &shoot);
+            let mut required = shoot_resources(lookup, a.namespace, shoot);
             for other in shoots_using_quota(lookup, &quota, &quota_ns, &quota_name, a.namespace, a.name) {
                 let ns = other.metadata.namespace.clone().unwrap_or_default();
                 for (m, v) in shoot_resources(lookup, &ns, &other) {

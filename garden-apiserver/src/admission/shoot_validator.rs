@@ -18,7 +18,7 @@ use garden_api::core::v1beta1::Shoot;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
-use super::resource_reference_manager::{decode, effective_profile_spec, project_of_namespace, CORE};
+use super::resource_reference_manager::{effective_profile_spec, project_of_namespace, CORE};
 use super::{Attributes, Lookup, Operation, Plugin};
 use crate::error::{ApiError, FieldError};
 
@@ -36,10 +36,9 @@ impl Plugin for ShootValidator {
         if !matches!(a.operation, Operation::Create | Operation::Update) {
             return Ok(());
         }
-        let Some(obj) = a.obj.as_deref() else { return Ok(()) };
-        let shoot: Shoot = decode(obj)?;
-        let old: Option<Shoot> = match a.old {
-            Some(o) if a.operation == Operation::Update => Some(decode(o)?),
+        let Some(shoot) = a.new_as::<Shoot>()? else { return Ok(()) };
+        let old: Option<&Shoot> = match a.operation {
+            Operation::Update => a.old_as()?,
             _ => None,
         };
         let forbidden = |why: String| ApiError::forbidden(CORE, "shoots", a.name, &why);
@@ -57,7 +56,7 @@ impl Plugin for ShootValidator {
 
         let mut errs: Vec<FieldError> = Vec::new();
         if let Some(old) = &old {
-            errs.extend(seed_change(lookup, old, &shoot));
+            errs.extend(seed_change(lookup, old, shoot));
             // Finalizer removal, status-like updates etc. of a shoot in deletion are not re-validated.
             if shoot.metadata.deletion_timestamp.is_some() && errs.is_empty() {
                 return Ok(());
@@ -69,7 +68,7 @@ impl Plugin for ShootValidator {
         let spec_changed = old.as_ref().is_none_or(|o| o.spec != shoot.spec);
         if a.subresource.is_empty() && spec_changed {
             if let Some(profile) = effective_profile_spec(lookup, a.namespace, &shoot.spec) {
-                errs.extend(validate_shoot_against_cloudprofile(&shoot, old.as_ref(), &profile, Timestamp::now()));
+                errs.extend(validate_shoot_against_cloudprofile(shoot, old, &profile, Timestamp::now()));
             }
         }
         if errs.is_empty() {

@@ -7,11 +7,11 @@ use serde_json::{json, Value};
 
 use super::read::Filter;
 use super::ReqCtx;
-use crate::apiserver::{DeleteOpts, WriteCtx};
+use crate::apiserver::{DeleteOpts, WriteCtx, Written};
 use crate::error::{ApiError, ApiResult};
 use crate::patch::{self, PatchType};
 use crate::registry::ResourceType;
-use crate::request::{json_response, parse_body, Body, FieldValidation};
+use crate::request::{bytes_response, json_response, parse_body, Body, FieldValidation};
 
 /// Check apiVersion/kind against the URL (filling them in when absent), decode with the kind's type and apply
 /// the fieldValidation mode to unknown fields.
@@ -80,6 +80,10 @@ fn check_namespace(c: &ReqCtx, rt: &ResourceType, obj: &Value) -> ApiResult<()> 
     Ok(())
 }
 
+fn written_response(code: u16, written: &Written, warnings: &[String]) -> Response<Body> {
+    bytes_response(code, "application/json", written.to_json().into(), warnings)
+}
+
 fn write_ctx<'a>(c: &'a ReqCtx) -> ApiResult<WriteCtx<'a>> {
     Ok(WriteCtx { user: &c.user, dry_run: c.query.dry_run()?, admission: true, field_manager: c.field_manager() })
 }
@@ -90,7 +94,7 @@ pub async fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     let obj = decode_body(rt, parse_body(&c.content_type, body)?, mode, &mut warnings)?;
     check_namespace(c, rt, &obj)?;
     let created = c.srv.create(&write_ctx(c)?, rt, &c.info.namespace, obj).await?;
-    Ok(json_response(201, &created, &warnings))
+    Ok(written_response(201, &created, &warnings))
 }
 
 pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
@@ -102,7 +106,7 @@ pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
         .srv
         .update(&write_ctx(c)?, rt, &c.info.namespace, &c.info.name, &c.info.subresource, |_| Ok(obj.clone()))
         .await?;
-    Ok(json_response(200, &updated, &warnings))
+    Ok(written_response(200, &updated, &warnings))
 }
 
 pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
@@ -142,14 +146,14 @@ pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Resp
         })
         .await;
     match result {
-        Ok(obj) => Ok(json_response(200, &obj, &warnings)),
+        Ok(written) => Ok(written_response(200, &written, &warnings)),
         // Server-side apply creates what does not exist yet.
         Err(e) if e.code == 404 && matches!(kind, PatchType::Apply) && c.info.subresource.is_empty() => {
             let applied = patch::server_side_apply(None, &doc, &ctx.field_manager, &api_version, &now, force)?;
             let mut warnings = Vec::new();
             let obj = decode_body(rt, applied, mode, &mut warnings)?;
             let created = c.srv.create(&ctx, rt, &c.info.namespace, obj).await?;
-            Ok(json_response(201, &created, &warnings))
+            Ok(written_response(201, &created, &warnings))
         }
         Err(e) => Err(e),
     }
@@ -235,7 +239,7 @@ pub async fn bind(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Respo
         })?
         .to_string();
     let ctx = write_ctx(c)?;
-    let obj = c
+    let written = c
         .srv
         .update(&ctx, rt, &c.info.namespace, &c.info.name, "binding", |cur| {
             let mut next = cur.clone();
@@ -243,7 +247,7 @@ pub async fn bind(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Respo
             Ok(next)
         })
         .await?;
-    Ok(json_response(201, &obj, &[]))
+    Ok(written_response(201, &written, &[]))
 }
 
 /// `POST serviceaccounts/{name}/token` (TokenRequest): a bound token for an existing service account.

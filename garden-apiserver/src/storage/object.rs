@@ -149,16 +149,7 @@ impl CachedObject {
 
     /// Append the object's JSON, with its resourceVersion, to `buf`.
     pub fn write_json(&self, buf: &mut Vec<u8>) {
-        match self.meta_at {
-            Some((at, empty)) => {
-                buf.extend_from_slice(&self.raw[..at]);
-                buf.extend_from_slice(b"\"resourceVersion\":\"");
-                buf.extend_from_slice(self.rv.to_string().as_bytes());
-                buf.extend_from_slice(if empty { b"\"" } else { b"\"," });
-                buf.extend_from_slice(&self.raw[at..]);
-            }
-            None => buf.extend_from_slice(&self.raw),
-        }
+        splice_rv(&self.raw, self.meta_at, self.rv, buf);
     }
 
     pub fn to_bytes(&self) -> Bytes {
@@ -172,6 +163,27 @@ impl CachedObject {
         let mut v: Value = serde_json::from_slice(&self.raw).unwrap_or(Value::Null);
         super::cache::set_rv(&mut v, self.rv);
         v
+    }
+}
+
+/// Stored bytes (compact JSON without resourceVersion) with `rv` spliced into `metadata`: what a write returns,
+/// without encoding the object a second time.
+pub fn with_resource_version(raw: &[u8], rv: i64) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(raw.len() + 32);
+    splice_rv(raw, find_metadata(raw), rv, &mut buf);
+    buf
+}
+
+fn splice_rv(raw: &[u8], meta_at: Option<(usize, bool)>, rv: i64, buf: &mut Vec<u8>) {
+    match meta_at {
+        Some((at, empty)) => {
+            buf.extend_from_slice(&raw[..at]);
+            buf.extend_from_slice(b"\"resourceVersion\":\"");
+            buf.extend_from_slice(rv.to_string().as_bytes());
+            buf.extend_from_slice(if empty { b"\"" } else { b"\"," });
+            buf.extend_from_slice(&raw[at..]);
+        }
+        None => buf.extend_from_slice(raw),
     }
 }
 
