@@ -12,7 +12,7 @@ garden::ensure_packages
 garden::ensure_kubectl
 PROFILE=${BENCH_PROFILE:-release}
 cd "$ROOT"
-PACKAGES=(-p garden-apiserver -p garden-controller-manager -p gardenlet -p garden-e2e)
+PACKAGES=(-p garden-apiserver -p garden-controller-manager -p gardenlet -p etcd-backup -p garden-e2e)
 if [[ "$PROFILE" == release ]]; then
   cargo build --release "${PACKAGES[@]}" --bins >&2
 else
@@ -39,7 +39,7 @@ workerless; "ready" means `status.lastOperation` is `Create Succeeded 100`, poll
 | baseline: a bare etcd with the runtime's flags until `etcdctl endpoint health` succeeds (`etcd_start_s`) | {r['etcd_start_s']} s |
 | one shoot, create until ready, p50 of 10 created one after another (`create_to_ready_p50_s`) | {r['create_to_ready_p50_s']} s ({ratio:.2f}x the bare etcd start) |
 | 50 shoots created at once until all are ready (`shoots_50_all_ready_s`) | {r['shoots_50_all_ready_s']} s |
-| RSS of one control plane, etcd + shoot API server, median over the 50 (`control_plane_rss_mib`) | {r['control_plane_rss_mib']} MiB |
+| RSS of one control plane, etcd + shoot API server + backup snapshotter, median over the 50 (`control_plane_rss_mib`) | {r['control_plane_rss_mib']} MiB |
 
 Raw line: `{line}`
 """

@@ -8,7 +8,8 @@
 //! - `create_to_ready_p50_s`: 10 shoots created one after another, from the API create until
 //!   `lastOperation` is `Create Succeeded 100` (polled every 50 ms), median;
 //! - `shoots_50_all_ready_s`: 50 shoots created at once, until all are `Create Succeeded 100`;
-//! - `control_plane_rss_mib`: VmRSS(etcd) + VmRSS(shoot API server) of one control plane, median over the 50.
+//! - `control_plane_rss_mib`: VmRSS(etcd) + VmRSS(shoot API server) + VmRSS(etcd-backup snapshotter) of one control
+//!   plane, median over the 50.
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -261,9 +262,13 @@ async fn measure(garden: &TestGarden, state_dir: &Path) -> Result<Figures> {
         let dir = state_dir.join(id);
         let etcd = read_pid(&dir.join("etcd.pid")).and_then(rss_mib);
         let apiserver = read_pid(&dir.join("apiserver.pid")).and_then(rss_mib);
-        match (etcd, apiserver) {
-            (Some(e), Some(a)) => rss.push(e + a),
-            _ => bail!("control plane {id}: no live etcd ({etcd:?} MiB) or API server ({apiserver:?} MiB)"),
+        let snapshotter = read_pid(&dir.join("backup.pid")).and_then(rss_mib);
+        match (etcd, apiserver, snapshotter) {
+            (Some(e), Some(a), Some(b)) => rss.push(e + a + b),
+            _ => bail!(
+                "control plane {id}: no live etcd ({etcd:?} MiB), API server ({apiserver:?} MiB) or snapshotter \
+                 ({snapshotter:?} MiB)"
+            ),
         }
     }
     delete_all(&api, &names, Duration::from_secs(600)).await?;
