@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod backup;
+mod clock;
 mod config;
 mod error;
 mod flow;

@@ -54,7 +54,7 @@ pub async fn ensure(client: &Client, seed: &Seed) -> anyhow::Result<Option<Strin
     };
     let patch = json!({"status": {
         "lastOperation": {"type": "Reconcile", "state": state, "progress": if outcome.is_ok() { 100 } else { 0 },
-            "description": description, "lastUpdateTime": super::now_str()},
+            "description": description, "lastUpdateTime": crate::clock::now_rfc3339()},
         "lastError": if outcome.is_ok() { serde_json::Value::Null } else { json!({"description": description}) },
         "observedGeneration": current.metadata.generation,
     }});

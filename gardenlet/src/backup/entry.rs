@@ -104,7 +104,7 @@ pub async fn write_status(
     let api: Api<BackupEntry> = Api::namespaced(client.clone(), &entry.namespace().unwrap_or_default());
     let patch = json!({"status": {
         "lastOperation": {"type": "Reconcile", "state": if healthy { "Succeeded" } else { "Error" },
-            "progress": if healthy { 100 } else { 0 }, "description": description, "lastUpdateTime": super::now_str()},
+            "progress": if healthy { 100 } else { 0 }, "description": description, "lastUpdateTime": crate::clock::now_rfc3339()},
         "lastError": if healthy { serde_json::Value::Null } else { json!({"description": description}) },
         "observedGeneration": entry.metadata.generation,
         "seedName": seed,

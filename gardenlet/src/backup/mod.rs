@@ -4,7 +4,3 @@
 pub mod bucket;
 pub mod entry;
 pub mod store;
-
-fn now_str() -> String {
-    jiff::Timestamp::now().round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()
-}

@@ -24,6 +24,7 @@ use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use crate::clock::now_rfc3339;
 use crate::error::Error;
 use crate::flow::{Flow, Retry};
 use crate::runtime::{ControlPlaneRuntime, ControlPlaneSpec, EtcdBackupSpec};
@@ -129,10 +130,6 @@ fn error_policy(_shoot: Arc<Shoot>, err: &Error, _ctx: Arc<Ctx>) -> Action {
 
 fn now() -> jiff::Timestamp {
     jiff::Timestamp::now()
-}
-
-fn now_str() -> String {
-    now().round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()
 }
 
 fn failed(op: &'static str, shoot: &str, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
@@ -277,7 +274,7 @@ fn progress_writer(
             }
             let (progress, description) = latest;
             let patch = json!({"status": {"lastOperation": {"type": kind, "state": "Processing", "progress": progress,
-                "description": description, "lastUpdateTime": now_str()}}});
+                "description": description, "lastUpdateTime": now_rfc3339()}}});
             if let Err(e) = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
                 tracing::debug!(shoot = %name, error = %e, "progress update failed");
             }
@@ -451,12 +448,12 @@ async fn reconcile_flow(
                 .iter()
                 .map(|(task, err)| {
                     let description = format!("{err:#}");
-                    json!({"taskID": task, "description": description, "codes": error_codes(&description), "lastUpdateTime": now_str()})
+                    json!({"taskID": task, "description": description, "codes": error_codes(&description), "lastUpdateTime": now_rfc3339()})
                 })
                 .collect();
             let description = format!("{e}");
             let patch = json!({"status": {
-                "lastOperation": {"type": kind, "state": "Error", "progress": 0, "description": description, "lastUpdateTime": now_str()},
+                "lastOperation": {"type": kind, "state": "Error", "progress": 0, "description": description, "lastUpdateTime": now_rfc3339()},
                 "lastErrors": errors, "technicalID": technical_id, "observedGeneration": generation,
             }});
             api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -549,7 +546,7 @@ async fn write_success(
     let observed =
         if kind == "Restore" { shoot.status.as_ref().map(|s| s.observed_generation) } else { Some(generation) };
     let patch = json!({"status": {
-        "lastOperation": {"type": kind, "state": "Succeeded", "progress": 100, "description": format!("Shoot cluster has been successfully {done}."), "lastUpdateTime": now_str()},
+        "lastOperation": {"type": kind, "state": "Succeeded", "progress": 100, "description": format!("Shoot cluster has been successfully {done}."), "lastUpdateTime": now_rfc3339()},
         "lastErrors": null,
         "observedGeneration": observed,
         "technicalID": technical_id,
@@ -825,7 +822,7 @@ async fn migrate_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical
         Err(e) => ("Error", 0, format!("{e}")),
     };
     let patch = json!({"status": {"lastOperation": {"type": "Migrate", "state": state, "progress": progress,
-        "description": description, "lastUpdateTime": now_str()}}});
+        "description": description, "lastUpdateTime": now_rfc3339()}}});
     api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(|e| failed("write status", &name, e))?;
