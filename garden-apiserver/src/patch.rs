@@ -606,14 +606,8 @@ fn fields_node(v: &Value, field: &str) -> Option<Value> {
 }
 
 fn node_to_json(node: &Node) -> Value {
-    let mut m = Map::new();
-    if node.member && !node.children.is_empty() {
-        m.insert(".".to_string(), json!({}));
-    }
-    for (k, child) in &node.children {
-        m.insert(k.clone(), node_to_json(child));
-    }
-    Value::Object(m)
+    let children = node.children.iter().map(|(k, child)| (k.clone(), node_to_json(child))).collect();
+    fields_json(node.member, children).unwrap_or_else(|| json!({}))
 }
 
 /// Decode FieldsV1 JSON into a field set (unknown keys are skipped).

@@ -49,8 +49,7 @@ fn decode_once<'c, T: DeserializeOwned + Send + Sync + 'static>(
     v: &Value,
 ) -> Result<&'c T, ApiError> {
     if cell.get().is_none() {
-        let typed: T = crate::registry::from_json(v)
-            .map_err(|e| ApiError::bad_request(format!("could not decode object: {e}")))?;
+        let typed: T = resource_reference_manager::decode(v)?;
         let _ = cell.set(Box::new(typed));
     }
     cell.get()

@@ -945,15 +945,16 @@ mod tests {
         let plane = rt.plane("shoot--p--orphan").unwrap();
         std::fs::create_dir_all(plane.certs()).unwrap();
         let certs = plane.certs().display().to_string();
+        // One process that accepts (and ignores) any arguments and exits when signalled.
         let spawn = |args: &[&str]| {
-            let mut child = std::process::Command::new("sh").args(args).spawn().unwrap();
+            let mut child = std::process::Command::new("python3").args(args).spawn().unwrap();
             let pid = child.id();
             std::thread::spawn(move || child.wait());
             pid
         };
-        let apiserver = spawn(&["-c", "sleep 60", "garden-apiserver", "--cert-dir", &certs]);
-        let helper =
-            spawn(&["-c", "sleep 60", "etcdctl", "--data-dir", &format!("{}/etcd.restore", plane.dir.display())]);
+        let sleep = "import time; time.sleep(60)";
+        let apiserver = spawn(&["-c", sleep, "--cert-dir", &certs]);
+        let helper = spawn(&["-c", sleep, "--data-dir", &format!("{}/etcd.restore", plane.dir.display())]);
         let unrecorded = |pid: u32| assert_eventually_alive(pid, &plane.marker());
         unrecorded(apiserver);
         unrecorded(helper);
