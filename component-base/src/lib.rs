@@ -1,8 +1,11 @@
 //! What every garden component process shares (kube's component-base): the health endpoint, logging setup,
-//! the kube client from a kubeconfig path list, and the shutdown signal.
+//! the kube client from a kubeconfig path list, the shutdown signal, small kube-rs call helpers (`api`) and
+//! finding processes by command line (`procfs`).
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod health;
+pub mod procfs;
 
 use std::path::PathBuf;
 

@@ -95,6 +95,9 @@ pub enum Error {
         failed: usize,
     },
     /// The snapshotter has stopped and can no longer take snapshots.
+    #[error("failed to create bucket {bucket}: {reason}")]
+    CreateBucket { bucket: String, reason: String },
+
     #[error("the snapshotter is not running")]
     SnapshotterStopped,
 }

@@ -7,7 +7,8 @@
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `GOOGLE_SERVICE_ACCOUNT_KEY`, `AZURE_STORAGE_ACCOUNT_NAME`,
 //! `AZURE_STORAGE_ACCOUNT_KEY`; Gardener's `STORAGE_ACCOUNT` / `STORAGE_KEY` too).
 //!
-//! Buckets and containers are not created here (object_store has no API for it): they must exist.
+//! [`StoreConfig::ensure_container`] creates a missing S3 bucket (a signed `PUT /<bucket>`; object_store has
+//! no bucket API) and a missing local directory; GCS buckets and Azure containers must exist.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -205,30 +206,7 @@ impl StoreConfig {
                 // Cleans up the staging file of an aborted upload; complete() renames atomically.
                 Arc::new(LocalFileSystem::new_with_prefix(&cfg.container).map_err(wrap)?.with_automatic_cleanup(true))
             }
-            Provider::S3 => {
-                let mut b = AmazonS3Builder::new()
-                    .with_bucket_name(&cfg.container)
-                    .with_region(cfg.region.as_deref().unwrap_or("us-east-1"));
-                match (&c.access_key_id, &c.secret_access_key) {
-                    (Some(id), Some(secret)) => {
-                        b = b.with_access_key_id(id).with_secret_access_key(secret.expose());
-                    }
-                    (None, None) => {}
-                    _ => {
-                        return Err(Error::InvalidStoreConfig(
-                            "S3 needs both accessKeyID and secretAccessKey (or neither, for instance credentials)"
-                                .into(),
-                        ))
-                    }
-                }
-                if let Some(endpoint) = &cfg.endpoint {
-                    b = b
-                        .with_endpoint(endpoint)
-                        .with_allow_http(endpoint.starts_with("http://"))
-                        .with_virtual_hosted_style_request(false);
-                }
-                Arc::new(b.build().map_err(wrap)?)
-            }
+            Provider::S3 => Arc::new(cfg.s3()?.build().map_err(wrap)?),
             Provider::Gcs => {
                 let mut b = GoogleCloudStorageBuilder::new().with_bucket_name(&cfg.container);
                 if let Some(key) = &c.service_account_json {
@@ -256,6 +234,92 @@ impl StoreConfig {
         Ok(store)
     }
 }
+
+impl StoreConfig {
+    /// The S3 client's settings (after [`StoreConfig::resolve`]).
+    fn s3(&self) -> Result<AmazonS3Builder> {
+        let c = &self.credentials;
+        let mut b = AmazonS3Builder::new()
+            .with_bucket_name(&self.container)
+            .with_region(self.region.as_deref().unwrap_or(DEFAULT_S3_REGION));
+        match (&c.access_key_id, &c.secret_access_key) {
+            (Some(id), Some(secret)) => {
+                b = b.with_access_key_id(id).with_secret_access_key(secret.expose());
+            }
+            (None, None) => {}
+            _ => {
+                return Err(Error::InvalidStoreConfig(
+                    "S3 needs both accessKeyID and secretAccessKey (or neither, for instance credentials)".into(),
+                ))
+            }
+        }
+        if let Some(endpoint) = &self.endpoint {
+            b = b
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"))
+                .with_virtual_hosted_style_request(false);
+        }
+        Ok(b)
+    }
+
+    /// Makes the container usable and proves it with a listing: the local directory is created (by
+    /// [`StoreConfig::open`]); a missing S3 bucket is created in the configured region; a GCS bucket or Azure
+    /// container must already exist.
+    pub async fn ensure_container(&self) -> Result<()> {
+        let cfg = self.resolve()?;
+        let store = cfg.open()?;
+        if cfg.provider == Provider::S3 {
+            cfg.create_s3_bucket_if_missing().await?;
+        }
+        let what = format!("{:?} store {}", cfg.provider, cfg.container);
+        store.list_with_delimiter(None).await.map_err(|e| Error::store("list", &what, e))?;
+        Ok(())
+    }
+
+    /// `HEAD /<bucket>`, and on a 404 `PUT /<bucket>` with the region's location constraint, both through URLs
+    /// signed with the store's credentials.
+    async fn create_s3_bucket_if_missing(&self) -> Result<()> {
+        use object_store::signer::Signer;
+        let bucket = self.container.as_str();
+        let fail = |reason: String| Error::CreateBucket { bucket: bucket.to_string(), reason };
+        let s3 = self.s3()?.build().map_err(|e| Error::store("open", bucket, e))?;
+        let root = object_store::path::Path::from("");
+        let ttl = std::time::Duration::from_secs(60);
+        let http = reqwest::Client::new();
+        let head = s3.signed_url(http::Method::HEAD, &root, ttl).await.map_err(|e| Error::store("sign", bucket, e))?;
+        let status = http.head(head).send().await.map_err(|e| fail(e.to_string()))?.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        if status != reqwest::StatusCode::NOT_FOUND {
+            return Err(fail(format!("HEAD answered {status}")));
+        }
+        let put = s3.signed_url(http::Method::PUT, &root, ttl).await.map_err(|e| Error::store("sign", bucket, e))?;
+        let region = self.region.as_deref().unwrap_or(DEFAULT_S3_REGION);
+        // us-east-1 is S3's default location and must not be named.
+        let body = if region == DEFAULT_S3_REGION {
+            String::new()
+        } else {
+            format!(
+                r#"<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"#
+            )
+        };
+        // An empty body would go without a Content-Length, which S3 requires on PUT.
+        let request = http.put(put).header(reqwest::header::CONTENT_LENGTH, body.len()).body(body);
+        let response = request.send().await.map_err(|e| fail(e.to_string()))?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        // Another snapshotter or gardenlet may have created it a moment ago.
+        if status.is_success() || text.contains("BucketAlreadyOwnedByYou") {
+            tracing::info!(bucket, region, "created S3 bucket");
+            return Ok(());
+        }
+        Err(fail(format!("PUT answered {status}: {}", text.chars().take(300).collect::<String>())))
+    }
+}
+
+/// The region S3 assumes when none is configured.
+const DEFAULT_S3_REGION: &str = "us-east-1";
 
 fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
     if slot.is_none() {

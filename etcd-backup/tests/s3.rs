@@ -79,3 +79,27 @@ async fn s3_full_and_delta_round_trip() {
     assert!(actual == expected, "restored keys differ");
     assert_eq!(revision, source_revision);
 }
+
+/// A seed's backup bucket that does not exist yet is created (in its region) by `ensure_container`; calling it
+/// again is a no-op, and the new bucket takes objects.
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_s3_bucket_is_created_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let moto = Moto::start(tmp.path());
+    let yaml = |bucket: &str, region: &str| {
+        format!(
+            "provider: S3\ncontainer: {bucket}\nregion: {region}\nendpoint: {}\ncredentials:\n  accessKeyID: testing\n  secretAccessKey: testing\n",
+            moto.endpoint()
+        )
+    };
+    for (bucket, region) in [("made-in-frankfurt", "eu-central-1"), ("made-in-virginia", "us-east-1")] {
+        let config: StoreConfig = serde_yaml::from_str(&yaml(bucket, region)).unwrap();
+        assert!(config.open().unwrap().list_with_delimiter(None).await.is_err(), "{bucket} must not exist yet");
+        config.ensure_container().await.unwrap();
+        config.ensure_container().await.unwrap();
+        let store = config.open().unwrap();
+        store.put(&object_store::path::Path::from("hello"), "world".into()).await.unwrap();
+        let listed = store.list_with_delimiter(None).await.unwrap();
+        assert_eq!(listed.objects.len(), 1, "{bucket}: {listed:?}");
+    }
+}

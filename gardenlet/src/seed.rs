@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use component_base::api::is_status;
 use garden_api::constants::LABEL_ROLE;
 use garden_api::core::v1beta1::{Condition, Gardener, Seed, CONDITION_TRUE};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
@@ -33,10 +34,6 @@ pub const GARDENLET_READY: &str = "GardenletReady";
 pub const GARDENLET_READY_MESSAGE: &str = "Gardenlet is posting ready status.";
 /// Field manager of the gardenlet's writes.
 pub const FIELD_MANAGER: &str = "gardenlet";
-
-fn is_status(err: &kube::Error, code: u16) -> bool {
-    matches!(err, kube::Error::Api(s) if s.code == code)
-}
 
 /// The Seed as the configuration wants it: `existing` (if any) with merged labels and annotations
 /// and the configured spec. `None` when `existing` already matches.

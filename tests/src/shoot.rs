@@ -24,15 +24,28 @@ pub fn last_operation(garden: &TestGarden, ns: &str, name: &str) -> String {
     )
 }
 
-/// Requests an admin kubeconfig of the shoot (`shoots/adminkubeconfig`, one hour) and writes it to
-/// `<garden dir>/<file>`.
-pub fn admin_kubeconfig(garden: &TestGarden, ns: &str, name: &str, file: &str) -> PathBuf {
-    let req = r#"{"apiVersion":"authentication.gardener.cloud/v1alpha1","kind":"AdminKubeconfigRequest","spec":{"expirationSeconds":3600}}"#;
-    let req_file = garden.dir().join(format!("{file}.request.json"));
+/// `shoots/<name>/<sub>` (`adminkubeconfig` or `viewerkubeconfig`) for `expiration_seconds`, requested with
+/// the kubeconfig `as_kubeconfig`; returns the decoded kubeconfig, or kubectl's error text.
+pub fn request_kubeconfig(
+    garden: &TestGarden,
+    as_kubeconfig: &Path,
+    (ns, name): (&str, &str),
+    sub: &str,
+    expiration_seconds: i64,
+) -> Result<String, String> {
+    let req = format!(
+        r#"{{"apiVersion":"authentication.gardener.cloud/v1alpha1","kind":"AdminKubeconfigRequest","spec":{{"expirationSeconds":{expiration_seconds}}}}}"#
+    );
+    let req_file = garden.dir().join(format!("{name}-{sub}.request.json"));
     std::fs::write(&req_file, req).unwrap();
-    let path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/{ns}/shoots/{name}/adminkubeconfig");
-    let out = garden.kubectl_ok(&["create", "--raw", &path, "-f", &req_file.display().to_string()]);
-    let resp: Value = serde_json::from_str(&out).unwrap();
+    let path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/{ns}/shoots/{name}/{sub}");
+    let out = garden.kubectl_as(as_kubeconfig, &["create", "--raw", &path, "-f", &req_file.display().to_string()]);
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).to_string());
+    }
+    let resp: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    assert_eq!(resp["kind"], "AdminKubeconfigRequest");
+    assert!(resp["status"]["expirationTimestamp"].as_str().is_some(), "{resp}");
     let b64 = resp["status"]["kubeconfig"].as_str().expect("kubeconfig in the response");
     let mut child = std::process::Command::new("base64")
         .arg("-d")
@@ -41,7 +54,13 @@ pub fn admin_kubeconfig(garden: &TestGarden, ns: &str, name: &str, file: &str) -
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(b64.as_bytes()).unwrap();
-    let kubeconfig = child.wait_with_output().unwrap().stdout;
+    Ok(String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap())
+}
+
+/// An admin kubeconfig of the shoot (one hour, requested as the garden admin), written to `<garden dir>/<file>`.
+pub fn admin_kubeconfig(garden: &TestGarden, ns: &str, name: &str, file: &str) -> PathBuf {
+    let kubeconfig = request_kubeconfig(garden, &garden.kubeconfig(), (ns, name), "adminkubeconfig", 3600)
+        .unwrap_or_else(|e| panic!("admin kubeconfig of shoot {ns}/{name}: {e}"));
     let target = garden.dir().join(file);
     std::fs::write(&target, kubeconfig).unwrap();
     target

@@ -6,6 +6,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use component_base::procfs::processes_with;
+use garden_e2e::shoot;
 use garden_e2e::{assert_eventually, repo_path, GardenOptions, TestGarden};
 
 const CYCLES: u64 = 20;
@@ -26,27 +28,6 @@ fn delay(seed: u64, cycle: u64, step: u64) -> Duration {
     Duration::from_millis(x.wrapping_mul(0x2545_F491_4F6C_DD1D) % MAX_KILL_DELAY_MS)
 }
 
-fn cmdline(pid: u32) -> Vec<u8> {
-    std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()
-}
-
-/// Live processes whose command line contains `needle`.
-fn processes_with(needle: &str) -> Vec<(u32, String)> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != std::process::id())
-        .filter_map(|pid| {
-            let c = cmdline(pid);
-            c.windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-                .then(|| (pid, String::from_utf8_lossy(&c).replace('\0', " ").trim().to_string()))
-        })
-        .collect()
-}
-
 fn sigkill(pid: u32) {
     let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
 }
@@ -63,19 +44,6 @@ impl Drop for Reaper {
     }
 }
 
-fn last_operation(garden: &TestGarden, name: &str) -> String {
-    let out = garden.kubectl(&[
-        "-n",
-        "garden-dev",
-        "get",
-        "shoot",
-        name,
-        "-o",
-        "jsonpath={.status.lastOperation.type} {.status.lastOperation.state} {.status.lastOperation.progress}",
-    ]);
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 struct Chaos {
     garden: TestGarden,
     config: String,
@@ -89,7 +57,7 @@ impl Chaos {
         std::thread::sleep(after);
         let all: Vec<u32> = processes_with(&self.config_path)
             .into_iter()
-            .filter(|(_, cmd)| cmd.contains("gardenlet"))
+            .filter(|(_, args)| args.iter().any(|a| a.contains("gardenlet")))
             .map(|(pid, _)| pid)
             .collect();
         // A child the gardenlet is forking right now (etcd, etcdctl, the snapshotter) shows the gardenlet's command
@@ -155,10 +123,11 @@ fn shoots_survive_gardenlet_sigkills_and_leave_nothing_behind() {
         chaos.kill_and_restart(create_kill);
         let garden = &chaos.garden;
         assert!(
-            garden_e2e::eventually(Duration::from_secs(90), || last_operation(garden, &name) == "Create Succeeded 100"),
+            garden_e2e::eventually(Duration::from_secs(90), || shoot::last_operation(garden, "garden-dev", &name)
+                == "Create Succeeded 100"),
             "cycle {cycle}: {name} not ready (gardenlet killed {create_kill:?} after the create); last operation: \
              {}\ngardenlet log:\n{}",
-            last_operation(garden, &name),
+            shoot::last_operation(garden, "garden-dev", &name),
             chaos.gardenlet_log()
         );
         let ready_after = cycle_start.elapsed();
@@ -182,7 +151,7 @@ fn shoots_survive_gardenlet_sigkills_and_leave_nothing_behind() {
                 .success()),
             "cycle {cycle}: {name} not deleted (gardenlet killed {delete_kill:?} after the delete); last operation: \
              {}\ngardenlet log:\n{}",
-            last_operation(garden, &name),
+            shoot::last_operation(garden, "garden-dev", &name),
             chaos.gardenlet_log()
         );
         eprintln!(

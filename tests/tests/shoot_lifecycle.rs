@@ -5,58 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use garden_e2e::shoot::{self, request_kubeconfig};
 use garden_e2e::{assert_eventually, repo_path, GardenOptions, TestGarden};
 use serde_json::Value;
-
-fn last_operation(garden: &TestGarden, name: &str) -> String {
-    garden
-        .kubectl(&[
-            "-n",
-            "garden-dev",
-            "get",
-            "shoot",
-            name,
-            "-o",
-            "jsonpath={.status.lastOperation.type} {.status.lastOperation.state} {.status.lastOperation.progress}",
-        ])
-        .stdout
-        .iter()
-        .map(|b| *b as char)
-        .collect()
-}
-
-/// `shoots/<name>/<sub>` as `kubeconfig` (admin) or another user's kubeconfig; returns the kubeconfig text or the error.
-fn request_kubeconfig(
-    garden: &TestGarden,
-    as_kubeconfig: &Path,
-    name: &str,
-    sub: &str,
-    seconds: i64,
-) -> Result<String, String> {
-    let req = format!(
-        r#"{{"apiVersion":"authentication.gardener.cloud/v1alpha1","kind":"AdminKubeconfigRequest","spec":{{"expirationSeconds":{seconds}}}}}"#
-    );
-    let file = garden.dir().join(format!("{sub}-request.json"));
-    std::fs::write(&file, req).unwrap();
-    let path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/garden-dev/shoots/{name}/{sub}");
-    let out = garden.kubectl_as(as_kubeconfig, &["create", "--raw", &path, "-f", &file.display().to_string()]);
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).to_string());
-    }
-    let resp: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-    assert_eq!(resp["kind"], "AdminKubeconfigRequest");
-    assert!(resp["status"]["expirationTimestamp"].as_str().is_some());
-    use std::io::Write;
-    let b64 = resp["status"]["kubeconfig"].as_str().unwrap_or_default();
-    let mut child = std::process::Command::new("base64")
-        .arg("-d")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b64.as_bytes()).unwrap();
-    Ok(String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap())
-}
 
 /// A kubeconfig for the shoot whose client certificate (signed by the shoot's `ca-client`, read from the seed
 /// namespace) expires after `seconds`; cluster address and CA are taken from a working admin kubeconfig.
@@ -124,9 +75,9 @@ fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
     let name = "local-workerless";
     assert_eventually!(
         Duration::from_secs(90),
-        || last_operation(&garden, name) == "Create Succeeded 100",
+        || shoot::last_operation(&garden, "garden-dev", name) == "Create Succeeded 100",
         "last operation: {}",
-        last_operation(&garden, name)
+        shoot::last_operation(&garden, "garden-dev", name)
     );
     let shoot: Value =
         serde_json::from_str(&garden.kubectl_ok(&["-n", "garden-dev", "get", "shoot", name, "-o", "json"])).unwrap();
@@ -136,10 +87,7 @@ fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
     assert!(table.contains("Create Succeeded (100%)"), "{table}");
 
     // The admin kubeconfig reaches the shoot's own API server (backed by the shoot's own etcd).
-    let admin =
-        request_kubeconfig(&garden, &garden.kubeconfig(), name, "adminkubeconfig", 600).expect("admin kubeconfig");
-    let admin_path = garden.dir().join("shoot-admin.kubeconfig");
-    std::fs::write(&admin_path, admin).unwrap();
+    let admin_path = shoot::admin_kubeconfig(&garden, "garden-dev", name, "shoot-admin.kubeconfig");
     let nss = garden.kubectl_as_ok(&admin_path, &["get", "namespaces", "-o", "name"]);
     assert!(nss.contains("namespace/kube-node-lease"), "{nss}");
     assert!(!nss.contains("garden-dev"), "the shoot API is not the garden: {nss}");
@@ -148,9 +96,10 @@ fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
 
     // The viewer gets a viewer kubeconfig (read-only in the shoot) but not an admin one.
     let vic = garden.user_kubeconfig("vic", &[]);
-    let err = request_kubeconfig(&garden, &vic, name, "adminkubeconfig", 600).unwrap_err();
+    let err = request_kubeconfig(&garden, &vic, ("garden-dev", name), "adminkubeconfig", 600).unwrap_err();
     assert!(err.contains("forbidden") || err.contains("Forbidden"), "{err}");
-    let viewer = request_kubeconfig(&garden, &vic, name, "viewerkubeconfig", 600).expect("viewer kubeconfig");
+    let viewer =
+        request_kubeconfig(&garden, &vic, ("garden-dev", name), "viewerkubeconfig", 600).expect("viewer kubeconfig");
     let viewer_path = garden.dir().join("shoot-viewer.kubeconfig");
     std::fs::write(&viewer_path, viewer).unwrap();
     garden.kubectl_as_ok(&viewer_path, &["get", "configmaps"]);
@@ -162,7 +111,7 @@ fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
     let refused = garden.kubectl_as(&expiring, &["get", "namespaces"]);
     assert!(!refused.status.success(), "an expired client certificate must be refused");
     // Out-of-range expirations are refused.
-    assert!(request_kubeconfig(&garden, &garden.kubeconfig(), name, "adminkubeconfig", 5).is_err());
+    assert!(request_kubeconfig(&garden, &garden.kubeconfig(), ("garden-dev", name), "adminkubeconfig", 5).is_err());
 
     // Deletion: confirmation, then nothing is left.
     garden.kubectl_ok(&["-n", "garden-dev", "annotate", "shoot", name, "confirmation.gardener.cloud/deletion=true"]);
@@ -210,9 +159,9 @@ fn shoot_with_workers_waits_for_its_worker_extension_resource() {
     assert_eq!(worker["spec"]["pools"][0]["maximum"], 2);
     assert_eventually!(
         Duration::from_secs(60),
-        || last_operation(&garden, "local") == "Create Error 0",
+        || shoot::last_operation(&garden, "garden-dev", "local") == "Create Error 0",
         "{}",
-        last_operation(&garden, "local")
+        shoot::last_operation(&garden, "garden-dev", "local")
     );
     let errors = garden.kubectl_ok(&[
         "-n",
@@ -253,9 +202,9 @@ fn shoot_with_workers_waits_for_its_worker_extension_resource() {
     ]);
     assert_eventually!(
         Duration::from_secs(60),
-        || last_operation(&garden, "local") == "Create Succeeded 100",
+        || shoot::last_operation(&garden, "garden-dev", "local") == "Create Succeeded 100",
         "{}",
-        last_operation(&garden, "local")
+        shoot::last_operation(&garden, "garden-dev", "local")
     );
 
     garden.kubectl_ok(&["-n", "garden-dev", "annotate", "shoot", "local", "confirmation.gardener.cloud/deletion=true"]);

@@ -9,8 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use component_base::api::delete_if_exists;
 use garden_api::core::v1beta1::{BackupBucket, BackupEntry, BackupEntrySpec, Shoot};
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
@@ -86,11 +87,8 @@ pub async fn store_of(client: &Client, entry: &BackupEntry) -> anyhow::Result<et
 /// Marks the shoot's entry for deletion (its seed deletes the snapshots after the grace period).
 pub async fn delete(client: &Client, shoot: &Shoot, technical_id: &str) -> anyhow::Result<()> {
     let api: Api<BackupEntry> = Api::namespaced(client.clone(), &shoot.namespace().unwrap_or_default());
-    match api.delete(&name(technical_id, shoot), &DeleteParams::default()).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    delete_if_exists(&api, &name(technical_id, shoot)).await?;
+    Ok(())
 }
 
 /// Records the latest backup state of an entry in its status (`lastOperation`, `seedName`).

@@ -79,15 +79,13 @@ pub async fn for_bucket(client: &Client, bucket: &BackupBucket) -> anyhow::Resul
     Ok(store)
 }
 
-/// Makes sure the store answers: a local directory is created; a cloud bucket must exist (object_store cannot
-/// create buckets), which a listing proves.
+/// Makes sure the store answers: a local directory or a missing S3 bucket is created; a GCS bucket or Azure
+/// container must exist. A listing proves it.
 pub async fn ensure_container(config: &StoreConfig) -> anyhow::Result<()> {
-    let store = config.open()?;
-    store
-        .list_with_delimiter(None)
+    config
+        .ensure_container()
         .await
-        .map_err(|e| anyhow::anyhow!("backup store {:?} {} is not usable: {e}", config.provider, config.container))?;
-    Ok(())
+        .map_err(|e| anyhow::anyhow!("backup store {:?} {} is not usable: {e}", config.provider, config.container))
 }
 
 /// Deletes every object under the config's prefix; returns how many.

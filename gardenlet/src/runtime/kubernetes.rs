@@ -27,12 +27,13 @@
 //! Deployment and of the etcd StatefulSet. [`ControlPlaneRuntime::stop`] (hibernation) scales the
 //! workloads to 0 and keeps the volume; [`ControlPlaneRuntime::destroy`] deletes the namespace.
 
+use component_base::api::{delete_if_exists, is_status};
 use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::ByteString;
-use kube::api::{ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{ApiResource, DynamicObject, Patch, PatchParams, PostParams};
 use kube::Api;
 use serde_json::{json, Value};
 use tracing::{debug, info};
@@ -529,10 +530,6 @@ fn api_resource(obj: &Value) -> Option<(ApiResource, bool)> {
     })
 }
 
-fn is_not_found(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 404)
-}
-
 impl KubernetesRuntime {
     /// A runtime applying control planes into the seed cluster of `client`.
     pub fn new(client: kube::Client, images: Images) -> Self {
@@ -683,13 +680,13 @@ impl KubernetesRuntime {
         for name in DEPLOYMENTS {
             match deployments.patch(name, &pp, &scale).await {
                 Ok(_) => {}
-                Err(e) if is_not_found(&e) => {}
+                Err(e) if is_status(&e, 404) => {}
                 Err(e) => return Err(Self::runtime_err(id, &format!("scale deployment {name} to 0"), e)),
             }
         }
         match Api::<StatefulSet>::namespaced(self.client.clone(), id).patch(ETCD, &pp, &scale).await {
             Ok(_) => {}
-            Err(e) if is_not_found(&e) => {}
+            Err(e) if is_status(&e, 404) => {}
             Err(e) => return Err(Self::runtime_err(id, "scale statefulset etcd-main to 0", e)),
         }
         info!(technical_id = id, "scaled control plane to 0");
@@ -698,12 +695,12 @@ impl KubernetesRuntime {
 
     async fn destroy_impl(&self, technical_id: String) -> Result<(), Error> {
         let id = technical_id.as_str();
-        match Api::<Namespace>::all(self.client.clone()).delete(id, &DeleteParams::default()).await {
-            Ok(_) => {
+        match delete_if_exists(&Api::<Namespace>::all(self.client.clone()), id).await {
+            Ok(true) => {
                 info!(technical_id = id, "deleted control plane namespace");
                 Ok(())
             }
-            Err(e) if is_not_found(&e) => Ok(()),
+            Ok(false) => Ok(()),
             Err(e) => Err(Self::runtime_err(id, "delete namespace", e)),
         }
     }

@@ -14,10 +14,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use component_base::api::delete_if_exists;
 use futures::StreamExt;
 use garden_api::core::v1beta1::{helper::shoot_technical_id, Condition, Project, Shoot};
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -730,10 +731,8 @@ async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_
 /// Deletes a seed namespace and waits until it (and its secrets) is gone.
 async fn delete_namespace(client: Client, name: String) -> anyhow::Result<()> {
     let nss: Api<Namespace> = Api::all(client);
-    match nss.delete(&name, &DeleteParams::default()).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(e)) if e.code == 404 => return Ok(()),
-        Err(e) => return Err(e.into()),
+    if !delete_if_exists(&nss, &name).await? {
+        return Ok(());
     }
     for _ in 0..100 {
         match nss.get_opt(&name).await? {

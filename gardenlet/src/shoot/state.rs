@@ -9,9 +9,10 @@
 
 use std::collections::BTreeMap;
 
+use component_base::api::delete_if_exists;
 use garden_api::core::v1beta1::{GardenerResourceData, ShootState, ShootStateSpec};
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::api::{ListParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 
@@ -87,9 +88,6 @@ pub async fn restore(client: &Client, namespace: &str, name: &str, seed_namespac
 /// Deletes the ShootState (absent is fine).
 pub async fn delete(client: &Client, namespace: &str, name: &str) -> anyhow::Result<()> {
     let api: Api<ShootState> = Api::namespaced(client.clone(), namespace);
-    match api.delete(name, &DeleteParams::default()).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    delete_if_exists(&api, name).await?;
+    Ok(())
 }
