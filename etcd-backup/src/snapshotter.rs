@@ -97,6 +97,9 @@ pub struct Status {
     pub restarts: u64,
     /// The most recent error.
     pub last_error: Option<String>,
+    /// The error of the latest full snapshot, delta flush or loop restart when nothing was uploaded since:
+    /// backups are failing right now. Cleared by the next upload. (GC failures do not count.)
+    pub failing: Option<String>,
 }
 
 type FullRequest = oneshot::Sender<Result<Uploaded>>;
@@ -121,6 +124,7 @@ impl Shared {
             layout::Kind::Full => status.last_full = Some(uploaded.into()),
             layout::Kind::Incr => status.last_delta = Some(uploaded.into()),
         }
+        status.failing = None;
     }
 
     fn fail(&self, operation: &'static str, e: &Error) {
@@ -133,7 +137,11 @@ impl Shared {
             "restart" => status.restarts += 1,
             _ => status.delta_failures += 1,
         }
-        status.last_error = Some(format!("{operation}: {e}"));
+        let message = format!("{operation}: {e}");
+        if operation != "gc" {
+            status.failing = Some(message.clone());
+        }
+        status.last_error = Some(message);
     }
 }
 
@@ -397,5 +405,32 @@ impl Snapshotter {
                 }
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uploaded(kind: layout::Kind, end_revision: i64) -> Uploaded {
+        let snapshot = layout::Snapshot { kind, start_revision: 0, end_revision, created_unix: 1 };
+        Uploaded { name: format!("{kind:?}-{end_revision}"), snapshot, bytes: 10 }
+    }
+
+    #[test]
+    fn failing_lasts_until_the_next_upload_and_ignores_gc() {
+        let shared = Shared { status: Mutex::new(Status::default()), metrics: Metrics::new() };
+        let status = || shared.status.lock().unwrap().clone();
+        shared.record(&uploaded(layout::Kind::Full, 10));
+        shared.fail("gc", &Error::SnapshotterStopped);
+        assert_eq!(status().failing, None, "a GC failure does not make backups fail");
+        assert!(status().last_error.is_some_and(|e| e.starts_with("gc: ")));
+        shared.fail("delta", &Error::SnapshotterStopped);
+        assert!(status().failing.is_some_and(|e| e.starts_with("delta: ")));
+        shared.record(&uploaded(layout::Kind::Incr, 12));
+        let after = status();
+        assert_eq!(after.failing, None);
+        assert!(after.last_error.is_some(), "the error stays on record");
+        assert_eq!((after.full_failures, after.delta_failures, after.gc_failures), (0, 1, 1));
     }
 }

@@ -192,6 +192,7 @@ pub async fn status(port: u16) -> Result<BackupStatus, String> {
         last_full: snap("lastFull"),
         last_delta: snap("lastDelta"),
         last_error: v.get("lastError").and_then(|e| e.as_str()).map(str::to_string),
+        failing: v.get("failing").and_then(|e| e.as_str()).map(str::to_string),
     })
 }
 

@@ -51,6 +51,9 @@ pub struct BackupStatus {
     pub last_delta: Option<(String, i64)>,
     /// The most recent failure of the snapshotter (it may have succeeded since).
     pub last_error: Option<String>,
+    /// Set while backups fail: the latest snapshot attempt failed and nothing was uploaded since (or the
+    /// snapshotter does not answer).
+    pub failing: Option<String>,
 }
 
 /// Observed state of a control plane.

@@ -399,7 +399,7 @@ impl ProcessRuntime {
         }
         match backup_sidecar::status(ports.backup).await {
             Ok(s) => Ok(Some(s)),
-            Err(e) => Ok(Some(BackupStatus { last_error: Some(e), ..Default::default() })),
+            Err(e) => Ok(Some(BackupStatus { last_error: Some(e.clone()), failing: Some(e), ..Default::default() })),
         }
     }
 

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use crate::clock::now_rfc3339;
 use crate::error::Error;
 use crate::flow::{Flow, Retry};
-use crate::runtime::{ControlPlaneRuntime, ControlPlaneSpec, EtcdBackupSpec};
+use crate::runtime::{BackupStatus, ControlPlaneRuntime, ControlPlaneSpec, EtcdBackupSpec};
 use crate::seed::next_condition;
 use crate::shoot::hibernation;
 
@@ -629,20 +629,7 @@ async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &st
 /// when they change).
 async fn report_backups(ctx: &Ctx, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> anyhow::Result<()> {
     let Some(st) = ctx.runtime.backup_status(technical_id).await? else { return Ok(()) };
-    // Ready once a full snapshot exists; the snapshotter retries failures, so the most recent one is reported
-    // without making the backups count as broken.
-    let error = st.last_error.as_ref().map(|e| format!(" Most recent failure: {e}")).unwrap_or_default();
-    let (healthy, reason, message) = match &st.last_full {
-        Some((full, rev)) => {
-            let delta = st.last_delta.as_ref().map(|(d, r)| format!("; latest delta snapshot {d} (revision {r})"));
-            (
-                true,
-                "BackupSucceeded",
-                format!("Latest full snapshot {full} (revision {rev}){}.{error}", delta.unwrap_or_default()),
-            )
-        }
-        None => (false, "NoFullSnapshot", format!("No full etcd snapshot has been taken yet.{error}")),
-    };
+    let (healthy, reason, message) = backup_condition(&st);
     let old: Vec<Condition> = shoot.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let prev = old.iter().find(|c| c.type_ == "BackupReady");
     let status = if healthy { "True" } else { "False" };
@@ -660,6 +647,26 @@ async fn report_backups(ctx: &Ctx, api: &Api<Shoot>, shoot: &Shoot, technical_id
         }
     }
     Ok(())
+}
+
+/// The `BackupReady` condition (healthy, reason, message) for a snapshotter's status: ready once a full
+/// snapshot exists and while the latest attempt did not fail; a failure that a later upload already made
+/// good is only mentioned.
+fn backup_condition(st: &BackupStatus) -> (bool, &'static str, String) {
+    let snapshots = st.last_full.as_ref().map(|(full, rev)| {
+        let delta = st.last_delta.as_ref().map(|(d, r)| format!("; latest delta snapshot {d} (revision {r})"));
+        format!("Latest full snapshot {full} (revision {rev}){}.", delta.unwrap_or_default())
+    });
+    match (&st.failing, snapshots) {
+        (Some(e), snapshots) => {
+            (false, "BackupFailed", format!("Backups are failing: {e}. {}", snapshots.unwrap_or_default()))
+        }
+        (None, Some(snapshots)) => {
+            let earlier = st.last_error.as_ref().map(|e| format!(" Earlier failure: {e}")).unwrap_or_default();
+            (true, "BackupSucceeded", format!("{snapshots}{earlier}"))
+        }
+        (None, None) => (false, "NoFullSnapshot", "No full etcd snapshot has been taken yet.".to_string()),
+    }
 }
 
 /// `ensure` outside a flow (care): adopts running processes, restarts dead ones, (re)starts the supervisor.
@@ -830,7 +837,27 @@ async fn migrate_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical
 
 #[cfg(test)]
 mod tests {
-    use super::{error_codes, role, Role};
+    use super::{backup_condition, error_codes, role, BackupStatus, Role};
+
+    #[test]
+    fn backup_ready_follows_the_latest_attempt() {
+        let none = BackupStatus::default();
+        assert_eq!(backup_condition(&none).1, "NoFullSnapshot");
+        let full = Some(("v2/Full-00000000-00000010-1".to_string(), 10));
+        let ok = BackupStatus { last_full: full.clone(), ..Default::default() };
+        let (healthy, reason, message) = backup_condition(&ok);
+        assert!(healthy && reason == "BackupSucceeded", "{message}");
+        assert!(message.contains("revision 10"), "{message}");
+        // A failure that a later upload made good is mentioned, but the backups are ready.
+        let recovered = BackupStatus { last_error: Some("delta: timeout".into()), ..ok.clone() };
+        let (healthy, _, message) = backup_condition(&recovered);
+        assert!(healthy && message.contains("Earlier failure: delta: timeout"), "{message}");
+        // Failing right now: not ready, even with an older full snapshot.
+        let failing = BackupStatus { failing: Some("full: store unreachable".into()), ..recovered.clone() };
+        let (healthy, reason, message) = backup_condition(&failing);
+        assert!(!healthy && reason == "BackupFailed", "{message}");
+        assert!(message.contains("store unreachable") && message.contains("revision 10"), "{message}");
+    }
 
     #[test]
     fn roles_during_a_migration() {
