@@ -2,6 +2,7 @@
 //! lifecycle controller). Talks only to the garden API server, through kube-rs.
 #![forbid(unsafe_code)]
 
+mod clusterroleaggregation;
 mod error;
 mod events;
 mod hibernation;
@@ -22,7 +23,8 @@ use crate::error::Error;
 
 /// Runs the garden controllers (project controller: per Project a namespace, member RBAC and a
 /// finalizer; shoot scheduler: a Seed for every Shoot without one; seed lifecycle: Seeds and Shoots
-/// whose gardenlet stopped heartbeating become `Unknown`) against the garden API server.
+/// whose gardenlet stopped heartbeating become `Unknown`; hibernation schedules; ClusterRole
+/// aggregation) against the garden API server.
 #[derive(Debug, Parser)]
 #[command(name = "garden-controller-manager", version, about, long_about = None)]
 struct Flags {
@@ -104,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
         flags.hibernation_sync_period,
         component_base::shutdown_signal(),
     ));
+    let aggregation = tokio::spawn(clusterroleaggregation::run(client.clone(), component_base::shutdown_signal()));
     info!(kubeconfig = %flags.kubeconfig, "starting project controller");
     project::run(client, flags.concurrent_project_syncs, ready, component_base::shutdown_signal()).await;
     if let Err(err) = scheduler.await {
@@ -114,6 +117,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Err(err) = hibernation.await {
         warn!(error = %err, "hibernation schedule task failed");
+    }
+    if let Err(err) = aggregation.await {
+        warn!(error = %err, "clusterrole aggregation task failed");
     }
     info!("stopped");
     Ok(())

@@ -177,3 +177,53 @@ fn impersonation_needs_the_impersonate_verb() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A project member with an `extension:<role>` role gets what the ClusterRoles labelled
+/// `rbac.gardener.cloud/aggregate-to-extension-role: <role>` grant, in the project's namespace only, as soon as
+/// such a role exists and no longer once it is deleted (the ClusterRole aggregation controller).
+#[test]
+fn project_extension_roles_grant_what_labelled_cluster_roles_aggregate() {
+    let garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
+    let project = r#"
+apiVersion: core.gardener.cloud/v1beta1
+kind: Project
+metadata:
+  name: gamma
+spec:
+  namespace: garden-gamma
+  owner: {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
+  members:
+  - {apiGroup: rbac.authorization.k8s.io, kind: User, name: dave, role: viewer, roles: ["extension:cm-writer"]}
+"#;
+    let out = garden.kubectl_stdin(&["apply", "-f", "-"], project);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dave = garden.user_kubeconfig("dave", &[]);
+    let can_create = || {
+        let out = garden.kubectl_as(&dave, &["-n", "garden-gamma", "auth", "can-i", "create", "configmaps"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eventually!(Duration::from_secs(30), || garden
+        .kubectl_as(&dave, &["-n", "garden-gamma", "get", "shoots"])
+        .status
+        .success());
+    assert_eq!(can_create(), "no", "a viewer cannot create configmaps before the extension role grants it");
+
+    let part = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: cm-writer-part
+  labels: {rbac.gardener.cloud/aggregate-to-extension-role: cm-writer}
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [create]}
+"#;
+    let out = garden.kubectl_stdin(&["apply", "-f", "-"], part);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eventually!(Duration::from_secs(30), || can_create() == "yes");
+    garden.kubectl_as_ok(&dave, &["-n", "garden-gamma", "create", "configmap", "by-dave", "--from-literal=a=b"]);
+    let elsewhere = garden.kubectl_as(&dave, &["-n", "default", "auth", "can-i", "create", "configmaps"]);
+    assert_eq!(String::from_utf8_lossy(&elsewhere.stdout).trim(), "no", "only in the project's namespace");
+
+    garden.kubectl_ok(&["delete", "clusterrole", "cm-writer-part"]);
+    assert_eventually!(Duration::from_secs(30), || can_create() == "no");
+}

@@ -6,7 +6,8 @@
 //!
 //! Simplifications: aggregated roles (kube's admin/edit/view, Gardener's project-member/-viewer/
 //! -serviceaccountmanager) are written out flat with the rules of their aggregated parts, limited
-//! to the resources this server serves, since the authorizer ignores `aggregationRule`.
+//! to the resources this server serves, and carry no `aggregationRule`: they work in shoot API
+//! servers too, where no ClusterRole aggregation controller runs, but labels do not extend them.
 //! Deviation from Gardener: `gardener.cloud:system:project-creation` is bound to
 //! `system:authenticated` here (Gardener leaves that binding to the operator).
 

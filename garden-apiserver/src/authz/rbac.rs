@@ -4,8 +4,9 @@
 //! their own namespace and may refer to a Role of that namespace or to a ClusterRole. Rules are
 //! matched exactly like kube's `RuleAllows`.
 //!
-//! Simplification: `aggregationRule` of ClusterRoles is ignored; only a ClusterRole's own
-//! `rules` count (the bootstrap roles of this server are written out flat for that reason).
+//! Like kube, only a ClusterRole's own `rules` count: the `aggregationRule` is evaluated by
+//! garden-controller-manager's ClusterRole aggregation controller, which writes the aggregated rules
+//! (the bootstrap roles of this server are written out flat, so they work without that controller).
 
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject};
 

@@ -368,11 +368,12 @@ fn rules_equal(a: &Option<Vec<PolicyRule>>, b: &Option<Vec<PolicyRule>>) -> bool
     norm(a) == norm(b)
 }
 
-/// The update to turn `existing` into `desired`, or None if it is up to date.
+/// The update to turn `existing` into `desired`, or None if it is up to date. The rules of a role with an
+/// aggregation rule belong to the ClusterRole aggregation controller and are left as they are.
 pub fn merge_cluster_role(existing: &ClusterRole, desired: &ClusterRole) -> Option<ClusterRole> {
     let mut out = existing.clone();
     let mut changed = merge_meta(&mut out.metadata, &desired.metadata);
-    if !rules_equal(&out.rules, &desired.rules) {
+    if desired.aggregation_rule.is_none() && !rules_equal(&out.rules, &desired.rules) {
         out.rules = desired.rules.clone();
         changed = true;
     }
@@ -703,6 +704,17 @@ mod tests {
         assert_eq!(merge_cluster_role(&stored, &want), None);
         stored.rules = Some(vec![]);
         assert!(merge_cluster_role(&stored, &want).is_some());
+    }
+
+    #[test]
+    fn aggregated_rules_of_extension_roles_are_left_to_the_aggregation_controller() {
+        let d = desired_rbac(&project(vec![member("User", "ursula", ROLE_UAM, &["extension:foo"])]), "garden-dev");
+        let want = d.cluster_roles.iter().find(|r| r.aggregation_rule.is_some()).expect("extension role").clone();
+        let mut stored = want.clone();
+        stored.rules = Some(vec![PolicyRule { verbs: vec!["get".into()], ..Default::default() }]);
+        assert_eq!(merge_cluster_role(&stored, &want), None, "aggregated rules must not be reset");
+        stored.aggregation_rule = None;
+        assert!(merge_cluster_role(&stored, &want).is_some_and(|r| r.aggregation_rule.is_some()));
     }
 
     #[test]
