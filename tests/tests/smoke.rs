@@ -73,3 +73,30 @@ fn health_metrics_discovery_and_openapi() {
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     assert!(schemas.values().any(|s| s["x-kubernetes-group-version-kind"][0]["kind"] == "Shoot"));
 }
+
+/// kubectl asks /api and /apis for aggregated discovery (`apidiscovery.k8s.io/v2`) and, given it, learns every
+/// resource from those two requests instead of one per group-version; what it learns is complete.
+#[test]
+fn kubectl_discovers_every_resource_through_aggregated_discovery() {
+    let garden = TestGarden::start().expect("start a test garden");
+    let cache = garden.dir().join("kubectl-cache").display().to_string();
+    let out = garden.kubectl(&["--cache-dir", &cache, "-v=6", "api-resources", "-o", "wide"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    // client-go logs `"Response" verb="GET" url="https://<host>/<path>?timeout=32s" status=...` at -v=6.
+    let gets: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(r#"verb="GET""#))
+        .filter_map(|l| l.split_once(r#"url="https://"#)?.1.split_once('/').map(|(_, rest)| rest))
+        .map(|rest| rest.split(['?', '"']).next().unwrap_or_default())
+        .collect();
+    assert_eq!(gets, ["api", "apis"], "requests: {gets:?}\n{stderr}");
+    let shoots = stdout.lines().find(|l| l.starts_with("shoots ")).unwrap_or_else(|| panic!("no shoots in\n{stdout}"));
+    for column in ["core.gardener.cloud/v1beta1", "true", "Shoot", "create,delete,deletecollection,get,list"] {
+        assert!(shoots.contains(column), "{column} missing from {shoots:?}");
+    }
+    assert!(stdout.lines().any(|l| l.starts_with("namespaces ") && l.contains("false")), "{stdout}");
+    // Without the aggregated media type the same path still answers the plain document.
+    let plain: serde_json::Value = serde_json::from_str(&garden.kubectl_ok(&["get", "--raw", "/apis"])).unwrap();
+    assert_eq!(plain["kind"], "APIGroupList");
+}

@@ -135,7 +135,8 @@ async fn route(
         if let Err(e) = authorize(&srv, &attrs) {
             return (error_response(&e), verb, "nonresource".into());
         }
-        let resp = non_resource(&srv, req.method(), &path, &user).unwrap_or_else(|e| error_response(&e));
+        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let resp = non_resource(&srv, req.method(), &path, accept).unwrap_or_else(|e| error_response(&e));
         return (resp, verb, "nonresource".into());
     };
     let verb = info.verb.clone();
@@ -249,7 +250,7 @@ fn not_found() -> ApiError {
     ApiError::new(404, "NotFound", "the server could not find the requested resource")
 }
 
-fn non_resource(srv: &ApiServer, method: &Method, path: &str, _user: &UserInfo) -> ApiResult<Response<Body>> {
+fn non_resource(srv: &ApiServer, method: &Method, path: &str, accept: &str) -> ApiResult<Response<Body>> {
     if method != Method::GET {
         return Err(ApiError::method_not_allowed(format!("{method} is not supported on {path}")));
     }
@@ -262,7 +263,22 @@ fn non_resource(srv: &ApiServer, method: &Method, path: &str, _user: &UserInfo) 
     if let Some(rest) = path.strip_prefix("/openapi/v3") {
         return srv.openapi.serve(rest.trim_start_matches('/')).ok_or_else(not_found);
     }
-    crate::discovery::serve(&srv.registry, path).map(|v| json_response(200, &v, &[])).ok_or_else(not_found)
+    let aggregated = crate::discovery::aggregated_version(accept)
+        .and_then(|v| Some((v, crate::discovery::aggregated(&srv.registry, path, v)?)));
+    let mut resp = match aggregated {
+        Some((version, doc)) => bytes_response(
+            200,
+            &crate::discovery::aggregated_content_type(version),
+            Bytes::from(serde_json::to_vec(&doc).unwrap_or_default()),
+            &[],
+        ),
+        None => {
+            crate::discovery::serve(&srv.registry, path).map(|v| json_response(200, &v, &[])).ok_or_else(not_found)?
+        }
+    };
+    // The same path answers differently by Accept: caches must keep both.
+    resp.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    Ok(resp)
 }
 
 async fn resource_request(c: &ReqCtx, body: &[u8]) -> ApiResult<Response<Body>> {
