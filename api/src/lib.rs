@@ -9,5 +9,6 @@ pub mod extensions;
 pub mod field;
 mod macros;
 pub mod names;
+pub mod rbac;
 pub mod security;
 pub mod semver;

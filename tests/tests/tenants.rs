@@ -180,7 +180,8 @@ fn impersonation_needs_the_impersonate_verb() {
 
 /// A project member with an `extension:<role>` role gets what the ClusterRoles labelled
 /// `rbac.gardener.cloud/aggregate-to-extension-role: <role>` grant, in the project's namespace only, as soon as
-/// such a role exists and no longer once it is deleted (the ClusterRole aggregation controller).
+/// such a role exists and no longer once it is deleted (the ClusterRole aggregation controller); a ClusterRole
+/// labelled `rbac.gardener.cloud/aggregate-to-project-viewer` extends every project viewer.
 #[test]
 fn project_extension_roles_grant_what_labelled_cluster_roles_aggregate() {
     let garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
@@ -226,4 +227,27 @@ rules:
 
     garden.kubectl_ok(&["delete", "clusterrole", "cm-writer-part"]);
     assert_eventually!(Duration::from_secs(30), || can_create() == "no");
+
+    // The built-in project roles aggregate too: a ClusterRole labelled for the viewer role extends every viewer.
+    let can_list_leases = || {
+        let out =
+            garden.kubectl_as(&dave, &["-n", "garden-gamma", "auth", "can-i", "list", "leases.coordination.k8s.io"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(can_list_leases(), "no");
+    let viewer_part = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: lease-viewer-part
+  labels: {rbac.gardener.cloud/aggregate-to-project-viewer: "true"}
+rules:
+- {apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, list, watch]}
+"#;
+    let out = garden.kubectl_stdin(&["apply", "-f", "-"], viewer_part);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eventually!(Duration::from_secs(30), || can_list_leases() == "yes");
+    // ... while its own rules stay: the viewer still reads shoots and still cannot read secrets.
+    garden.kubectl_as_ok(&dave, &["-n", "garden-gamma", "get", "shoots"]);
+    assert!(!garden.kubectl_as(&dave, &["-n", "garden-gamma", "get", "secrets"]).status.success());
 }

@@ -4,17 +4,24 @@
 //! `kubernetes.io/bootstrapping: rbac-defaults` and annotated
 //! `rbac.authorization.kubernetes.io/autoupdate: "true"`.
 //!
-//! Simplifications: aggregated roles (kube's admin/edit/view, Gardener's project-member/-viewer/
-//! -serviceaccountmanager) are written out flat with the rules of their aggregated parts, limited
-//! to the resources this server serves, and carry no `aggregationRule`: they work in shoot API
-//! servers too, where no ClusterRole aggregation controller runs, but labels do not extend them.
+//! Aggregated roles are aggregated like kube's and Gardener's: `admin`, `edit` and `view` select the
+//! `rbac.authorization.k8s.io/aggregate-to-*` labels (`view` is part of `edit`, `edit` of `admin`),
+//! `gardener.cloud:system:project-member` and `-viewer` select `rbac.gardener.cloud/aggregate-to-project-*`,
+//! and their built-in rules sit in labelled parts (`system:aggregate-to-*`,
+//! `gardener.cloud:system:project-*-aggregation`). The aggregated roles are written already filled in
+//! (`garden_api::rbac::aggregate_cluster_roles_fully`), so they grant their rules where no aggregation
+//! controller runs (shoot API servers); in the garden, garden-controller-manager adds what other labelled
+//! ClusterRoles grant.
+//!
+//! Simplifications: the rules are limited to the resources this server serves;
+//! `gardener.cloud:system:project-serviceaccountmanager` is written flat.
 //! Deviation from Gardener: `gardener.cloud:system:project-creation` is bound to
 //! `system:authenticated` here (Gardener leaves that binding to the operator).
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::api::rbac::v1::{AggregationRule, ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::escalation::RBAC_GROUP;
 
@@ -60,6 +67,32 @@ fn cluster_role(name: &str, rules: Vec<PolicyRule>) -> ClusterRole {
     ClusterRole { metadata: meta(name), rules: Some(rules), aggregation_rule: None }
 }
 
+/// `role` with `label: "true"` added, so the roles selecting that label aggregate it.
+fn labelled(mut role: ClusterRole, label: &str) -> ClusterRole {
+    role.metadata.labels.get_or_insert_with(Default::default).insert(label.to_string(), "true".to_string());
+    role
+}
+
+/// A role whose rules are the aggregate of the roles labelled `label: "true"` (filled in by
+/// [`cluster_roles`]).
+fn aggregated_role(name: &str, label: &str) -> ClusterRole {
+    let selector = LabelSelector {
+        match_labels: Some(BTreeMap::from([(label.to_string(), "true".to_string())])),
+        match_expressions: None,
+    };
+    ClusterRole {
+        metadata: meta(name),
+        rules: None,
+        aggregation_rule: Some(AggregationRule { cluster_role_selectors: Some(vec![selector]) }),
+    }
+}
+
+const AGGREGATE_TO_ADMIN: &str = "rbac.authorization.k8s.io/aggregate-to-admin";
+const AGGREGATE_TO_EDIT: &str = "rbac.authorization.k8s.io/aggregate-to-edit";
+const AGGREGATE_TO_VIEW: &str = "rbac.authorization.k8s.io/aggregate-to-view";
+const AGGREGATE_TO_PROJECT_MEMBER: &str = "rbac.gardener.cloud/aggregate-to-project-member";
+const AGGREGATE_TO_PROJECT_VIEWER: &str = "rbac.gardener.cloud/aggregate-to-project-viewer";
+
 fn binding(name: &str, role: &str, groups: &[&str]) -> ClusterRoleBinding {
     ClusterRoleBinding {
         metadata: meta(name),
@@ -82,7 +115,7 @@ fn binding(name: &str, role: &str, groups: &[&str]) -> ClusterRoleBinding {
     }
 }
 
-/// kube's `view` role (flattened), for the resources this server serves. No secrets.
+/// kube's `view` rules (`system:aggregate-to-view`), for the resources this server serves. No secrets.
 fn view_rules() -> Vec<PolicyRule> {
     vec![
         rule(&[""], &["configmaps", "serviceaccounts", "events", "resourcequotas", "namespaces"], READ),
@@ -91,31 +124,27 @@ fn view_rules() -> Vec<PolicyRule> {
     ]
 }
 
-/// kube's `edit` role (flattened): view plus writes, secrets and service account tokens.
+/// kube's `system:aggregate-to-edit` rules: writes, secrets and service account tokens (`edit` adds `view`).
 fn edit_rules() -> Vec<PolicyRule> {
-    let mut rules = view_rules();
-    rules.extend([
+    Vec::from([
         rule(&[""], &["secrets"], ALL),
         rule(&[""], &["configmaps", "serviceaccounts", "events"], WRITE),
         rule(&[""], &["serviceaccounts"], &["impersonate"]),
         rule(&[""], &["serviceaccounts/token"], &["create"]),
         rule(&["events.k8s.io"], &["events"], WRITE),
         rule(&["coordination.k8s.io"], &["leases"], WRITE),
-    ]);
-    rules
+    ])
 }
 
-/// kube's `admin` role (flattened): edit plus namespaced RBAC and local access reviews.
+/// kube's `system:aggregate-to-admin` rules: namespaced RBAC and local access reviews (`admin` adds `edit`).
 fn admin_rules() -> Vec<PolicyRule> {
-    let mut rules = edit_rules();
-    rules.extend([
+    vec![
         rule(&[RBAC_GROUP], &["roles", "rolebindings"], ALL),
         rule(&["authorization.k8s.io"], &["localsubjectaccessreviews"], &["create"]),
-    ]);
-    rules
+    ]
 }
 
-/// Gardener's `gardener.cloud:system:project-member` (with its aggregated part written out).
+/// Gardener's `gardener.cloud:system:project-member-aggregation` rules.
 fn project_member_rules() -> Vec<PolicyRule> {
     vec![
         rule(&[""], &["secrets", "configmaps"], ALL),
@@ -136,7 +165,7 @@ fn project_member_rules() -> Vec<PolicyRule> {
     ]
 }
 
-/// Gardener's `gardener.cloud:system:project-viewer` (with its aggregated part written out).
+/// Gardener's `gardener.cloud:system:project-viewer-aggregation` rules.
 fn project_viewer_rules() -> Vec<PolicyRule> {
     vec![
         rule(&[""], &["events", "configmaps", "resourcequotas", "serviceaccounts"], READ),
@@ -221,9 +250,9 @@ fn gardener_viewer_rules() -> Vec<PolicyRule> {
     ]
 }
 
-/// The bootstrap ClusterRoles.
+/// The bootstrap ClusterRoles, aggregated ones filled in.
 pub fn cluster_roles() -> Vec<ClusterRole> {
-    vec![
+    let mut roles = vec![
         cluster_role("cluster-admin", vec![rule(&["*"], &["*"], &["*"]), url_rule(&["*"], &["*"])]),
         cluster_role(
             "system:discovery",
@@ -255,13 +284,24 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
             "system:public-info-viewer",
             vec![url_rule(&["/healthz", "/livez", "/readyz", "/version", "/version/"], &["get"])],
         ),
-        cluster_role("admin", admin_rules()),
-        cluster_role("edit", edit_rules()),
-        cluster_role("view", view_rules()),
+        aggregated_role("admin", AGGREGATE_TO_ADMIN),
+        labelled(aggregated_role("edit", AGGREGATE_TO_EDIT), AGGREGATE_TO_ADMIN),
+        labelled(aggregated_role("view", AGGREGATE_TO_VIEW), AGGREGATE_TO_EDIT),
+        labelled(cluster_role("system:aggregate-to-admin", admin_rules()), AGGREGATE_TO_ADMIN),
+        labelled(cluster_role("system:aggregate-to-edit", edit_rules()), AGGREGATE_TO_EDIT),
+        labelled(cluster_role("system:aggregate-to-view", view_rules()), AGGREGATE_TO_VIEW),
         cluster_role("gardener.cloud:admin", gardener_admin_rules()),
         cluster_role("gardener.cloud:viewer", gardener_viewer_rules()),
-        cluster_role("gardener.cloud:system:project-member", project_member_rules()),
-        cluster_role("gardener.cloud:system:project-viewer", project_viewer_rules()),
+        aggregated_role("gardener.cloud:system:project-member", AGGREGATE_TO_PROJECT_MEMBER),
+        labelled(
+            cluster_role("gardener.cloud:system:project-member-aggregation", project_member_rules()),
+            AGGREGATE_TO_PROJECT_MEMBER,
+        ),
+        aggregated_role("gardener.cloud:system:project-viewer", AGGREGATE_TO_PROJECT_VIEWER),
+        labelled(
+            cluster_role("gardener.cloud:system:project-viewer-aggregation", project_viewer_rules()),
+            AGGREGATE_TO_PROJECT_VIEWER,
+        ),
         cluster_role(
             "gardener.cloud:system:project-serviceaccountmanager",
             vec![rule(&[""], &["serviceaccounts"], ALL), rule(&[""], &["serviceaccounts/token"], &["create"])],
@@ -274,7 +314,9 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
             "gardener.cloud:system:project-creation",
             vec![rule(&[GARDENER_CORE], &["projects"], &["create"])],
         ),
-    ]
+    ];
+    garden_api::rbac::aggregate_cluster_roles_fully(&mut roles);
+    roles
 }
 
 /// The bootstrap ClusterRoleBindings (each named like its role).
@@ -357,6 +399,22 @@ mod tests {
         };
         let anon_get = |p: &str| a.authorize(&RequestAttributes::non_resource(&anon, "get", p)) == Decision::Allow;
         assert!(anon_get("/healthz") && !anon_get("/apis"));
+    }
+
+    #[test]
+    fn aggregated_roles_are_written_filled_in_and_settled() {
+        let roles = cluster_roles();
+        let rules_of = |name: &str| {
+            roles.iter().find(|r| r.metadata.name.as_deref() == Some(name)).and_then(|r| r.rules.clone()).unwrap()
+        };
+        assert_eq!(rules_of("view"), view_rules());
+        assert_eq!(rules_of("edit").len(), edit_rules().len() + view_rules().len());
+        assert_eq!(rules_of("admin").len(), admin_rules().len() + edit_rules().len() + view_rules().len());
+        assert_eq!(rules_of("gardener.cloud:system:project-member"), project_member_rules());
+        assert_eq!(rules_of("gardener.cloud:system:project-viewer"), project_viewer_rules());
+        // The aggregation controller would change nothing.
+        let (changed, invalid) = garden_api::rbac::aggregate_cluster_roles(&roles.iter().collect::<Vec<_>>());
+        assert!(changed.is_empty() && invalid.is_empty(), "{changed:?} {invalid:?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //!
 //! Like kube, only a ClusterRole's own `rules` count: the `aggregationRule` is evaluated by
 //! garden-controller-manager's ClusterRole aggregation controller, which writes the aggregated rules
-//! (the bootstrap roles of this server are written out flat, so they work without that controller).
+//! (the bootstrap aggregated roles are written already filled in, so they work without that controller).
 
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject};
 

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use garden_api::core::v1beta1::{Seed, SeedSelector, Shoot};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
 /// Condition a seed must report `True` to be usable.
 pub const CONDITION_GARDENLET_READY: &str = "GardenletReady";
@@ -182,20 +181,7 @@ pub fn provider_matches(shoot: &Shoot, seed: &Seed, cloud_profile_selector: Opti
 /// Label selector semantics (`matchLabels` and `matchExpressions`, all must hold); an empty
 /// selector matches everything. Unknown operators match nothing.
 pub fn selector_matches(selector: &SeedSelector, labels: &BTreeMap<String, String>) -> bool {
-    selector.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
-        && selector.match_expressions.iter().all(|req| requirement_matches(req, labels))
-}
-
-fn requirement_matches(req: &LabelSelectorRequirement, labels: &BTreeMap<String, String>) -> bool {
-    let value = labels.get(&req.key);
-    let values = req.values.as_deref().unwrap_or_default();
-    match req.operator.as_str() {
-        "In" => value.is_some_and(|v| values.contains(v)),
-        "NotIn" => value.is_none_or(|v| !values.contains(v)),
-        "Exists" => value.is_some(),
-        "DoesNotExist" => value.is_none(),
-        _ => false,
-    }
+    garden_api::rbac::labels_match(&selector.match_labels, &selector.match_expressions, labels).unwrap_or(false)
 }
 
 /// Every seed taint needs a shoot toleration with the same key and, if the toleration has a
@@ -289,6 +275,7 @@ mod tests {
         Condition, SeedSettingScheduling, SeedSettings, SeedStatus, SeedTaint, Toleration,
     };
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
     use k8s_openapi::jiff::Timestamp;
 
