@@ -918,16 +918,16 @@ mod tests {
         let plane = rt.plane("shoot--p--orphan").unwrap();
         std::fs::create_dir_all(plane.certs()).unwrap();
         let certs = plane.certs().display().to_string();
-        // One process that accepts (and ignores) any arguments and exits when signalled.
-        let spawn = |args: &[&str]| {
-            let mut child = std::process::Command::new("python3").args(args).spawn().unwrap();
+        // A shell that keeps the given arguments in its command line ($0, $1) and exits when signalled. (Not
+        // python3: a wrapper such as pyenv's shim forks subshells that show the same arguments for a moment.)
+        let spawn = |flag: &str, value: &str| {
+            let mut child = std::process::Command::new("sh").args(["-c", "sleep 20; :", flag, value]).spawn().unwrap();
             let pid = child.id();
             std::thread::spawn(move || child.wait());
             pid
         };
-        let sleep = "import time; time.sleep(60)";
-        let apiserver = spawn(&["-c", sleep, "--cert-dir", &certs]);
-        let helper = spawn(&["-c", sleep, "--data-dir", &format!("{}/etcd.restore", plane.dir.display())]);
+        let apiserver = spawn("--cert-dir", &certs);
+        let helper = spawn("--data-dir", &format!("{}/etcd.restore", plane.dir.display()));
         let unrecorded = |pid: u32| assert_eventually_alive(pid, &plane.marker());
         unrecorded(apiserver);
         unrecorded(helper);
