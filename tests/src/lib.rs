@@ -131,6 +131,8 @@ pub struct GardenOptions {
     pub token_auth_csv: Option<String>,
     /// Also start garden-controller-manager.
     pub controller_manager: bool,
+    /// Extra flags for garden-controller-manager, appended after `--kubeconfig`.
+    pub controller_manager_args: Vec<String>,
 }
 
 /// One complete garden private to a test. See the crate docs.
@@ -143,6 +145,7 @@ pub struct TestGarden {
     etcd_peer_port: u16,
     apiserver_port: u16,
     apiserver_args: Vec<String>,
+    controller_manager_args: Vec<String>,
     etcd: Option<Child>,
     apiserver: Option<Child>,
     controller_manager: Option<Child>,
@@ -191,6 +194,7 @@ impl TestGarden {
             etcd_peer_port,
             apiserver_port,
             apiserver_args,
+            controller_manager_args: options.controller_manager_args.clone(),
             etcd: None,
             apiserver: None,
             controller_manager: None,
@@ -370,7 +374,7 @@ impl TestGarden {
         }
         let bin = self.bin_dir.join("garden-controller-manager");
         let mut cmd = Command::new(&bin);
-        cmd.arg("--kubeconfig").arg(self.kubeconfig());
+        cmd.arg("--kubeconfig").arg(self.kubeconfig()).args(&self.controller_manager_args);
         let child = self.spawn("controller-manager", cmd)?;
         self.controller_manager = Some(child);
         Ok(())

@@ -1,7 +1,8 @@
 //! Hibernation of a workerless shoot on the local seed: `spec.hibernation.enabled: true` stops the shoot's
 //! control plane (no process left, the API server does not answer) and reports `status.hibernated`; waking up
 //! brings the same data back. A restarted gardenlet adopts the running control plane (same API server PID)
-//! and its supervisor restarts a killed API server.
+//! and its supervisor restarts a killed API server. A hibernation schedule hibernates the shoot at its cron
+//! minute (garden-controller-manager flips `spec.hibernation.enabled`, the gardenlet stops the control plane).
 
 use std::path::Path;
 use std::time::Duration;
@@ -158,4 +159,49 @@ fn hibernation_stops_the_control_plane_and_wake_up_keeps_the_data() {
         .success());
     assert!(!plane.exists(), "control plane directory removed");
     assert!(!alive(new_pid));
+}
+
+/// The next whole minute (UTC) as a cron spec that fires once an hour at that minute, and how long until then.
+fn next_minute_cron() -> (String, Duration) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let next = now.as_secs() / 60 * 60 + 60;
+    (format!("{} * * * *", (next / 60) % 60), Duration::from_secs(next) - now)
+}
+
+#[test]
+fn a_hibernation_schedule_hibernates_the_shoot_at_its_minute() {
+    let options = GardenOptions {
+        controller_manager: true,
+        controller_manager_args: vec!["--hibernation-sync-period".into(), "1s".into()],
+        ..Default::default()
+    };
+    let mut garden = TestGarden::start_with(options).unwrap();
+    let state_dir = garden.start_local_seed_with_dev_project().unwrap();
+    let manifest = std::fs::read_to_string(repo_path("examples/shoot-local-workerless.yaml")).unwrap();
+    let name = "scheduled";
+    let out = garden
+        .kubectl_stdin(&["apply", "-f", "-"], &manifest.replace("name: local-workerless", &format!("name: {name}")));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let _cleanup = KillPlaneOnDrop(state_dir.join(format!("shoot--dev--{name}")));
+    let last = || shoot::last_operation(&garden, "garden-dev", name);
+    let hibernated = || shoot::field(&garden, "garden-dev", name, "{.status.hibernated}");
+    assert_eventually!(Duration::from_secs(90), || last() == "Create Succeeded 100", "last operation: {}", last());
+
+    // Start at the next minute; until then nothing happens.
+    let (start, wait) = next_minute_cron();
+    let patch = format!(r#"{{"spec":{{"hibernation":{{"schedules":[{{"start":"{start}","location":"UTC"}}]}}}}}}"#);
+    garden.kubectl_ok(&["-n", "garden-dev", "patch", "shoot", name, "--type", "merge", "-p", &patch]);
+    if wait > Duration::from_secs(3) {
+        std::thread::sleep(wait - Duration::from_secs(2));
+        assert_eq!(shoot::field(&garden, "garden-dev", name, "{.spec.hibernation.enabled}"), "", "fired early");
+    }
+    assert_eventually!(
+        Duration::from_secs(60),
+        || hibernated() == "true" && last() == "Reconcile Succeeded 100",
+        "hibernated: {} last operation: {}",
+        hibernated(),
+        last()
+    );
+    assert_eq!(shoot::field(&garden, "garden-dev", name, "{.spec.hibernation.enabled}"), "true");
+    assert!(no_process_runs(&state_dir.join(format!("shoot--dev--{name}"))), "processes run after hibernation");
 }
