@@ -6,6 +6,9 @@ pub const ANNOTATION_CONFIRMATION_DELETION: &str = "confirmation.gardener.cloud/
 pub const ANNOTATION_CREATED_BY: &str = "gardener.cloud/created-by";
 /// Annotation requesting an operation (`reconcile`, `retry`, `maintain`, ...).
 pub const ANNOTATION_OPERATION: &str = "gardener.cloud/operation";
+/// Annotation (`"true"`) on a Shoot being moved to another seed: restore it on the new seed without waiting for
+/// the old seed to migrate it out (the old seed is gone).
+pub const ANNOTATION_FORCE_RESTORE: &str = "shoot.gardener.cloud/force-restore";
 /// Label carrying the health status of a Shoot (`healthy`, `progressing`, `unhealthy`, `unknown`).
 pub const LABEL_SHOOT_STATUS: &str = "shoot.gardener.cloud/status";
 /// Label on a project namespace naming its Project.
@@ -28,6 +31,7 @@ pub const WELL_KNOWN_KEYS: &[&str] = &[
     ANNOTATION_CONFIRMATION_DELETION,
     ANNOTATION_CREATED_BY,
     ANNOTATION_OPERATION,
+    ANNOTATION_FORCE_RESTORE,
     LABEL_SHOOT_STATUS,
     LABEL_PROJECT_NAME,
     LABEL_ROLE,

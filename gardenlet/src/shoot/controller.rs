@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use component_base::api::delete_if_exists;
 use futures::StreamExt;
+use garden_api::constants::ANNOTATION_FORCE_RESTORE;
 use garden_api::core::v1beta1::{helper::shoot_technical_id, Condition, Project, Shoot};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
@@ -59,6 +60,16 @@ fn set_supervised(technical_id: &str, on: bool) {
 
 fn is_supervised(technical_id: &str) -> bool {
     supervised().lock().unwrap_or_else(|e| e.into_inner()).contains(technical_id)
+}
+
+/// Technical IDs of shoots on other seeds this gardenlet already checked for a left-behind control plane
+/// (once per shoot and gardenlet start is enough: a plane is only left behind while this gardenlet is away).
+fn first_look_at_foreign(technical_id: &str) -> bool {
+    static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    SEEN.get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(technical_id.to_string())
 }
 
 /// DNS names and addresses of the shoot API server's serving certificate.
@@ -155,6 +166,7 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let status_seed = shoot.status.as_ref().and_then(|s| s.seed_name.as_deref());
     let role = role(&ctx.seed, shoot.spec.seed_name.as_deref(), status_seed);
     if role == Role::None {
+        remove_left_behind_control_plane(&ctx, &shoot).await;
         return Ok(Action::await_change());
     }
     let technical_id = shoot_technical_id(&project_of(&ctx.client, &ns).await, &name);
@@ -171,12 +183,18 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
             if (op_type == "Migrate" && op_state == "Succeeded") || op_type == "Restore" {
                 return Ok(Action::await_change());
             }
+            // The target restores without us: no final snapshot (it would race the restore), just go away.
+            if force_restore_requested(&shoot) {
+                set_supervised(&technical_id, false);
+                ctx.runtime.destroy(&technical_id).await.map_err(|e| failed("destroy control plane", &name, e))?;
+                return Ok(Action::await_change());
+            }
             set_supervised(&technical_id, false);
             return migrate_flow(&ctx, &api, &shoot, &technical_id).await;
         }
         Role::Target => {
             let source_done = (op_type == "Migrate" && op_state == "Succeeded") || op_type == "Restore";
-            if !source_done {
+            if !source_done && !force_restore_requested(&shoot) {
                 return Ok(Action::requeue(Duration::from_secs(5)));
             }
             if shoot.metadata.deletion_timestamp.is_none() && has_finalizer {
@@ -559,7 +577,11 @@ async fn write_success(
     api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(|e| failed("write status", &name, e))?;
-    let label = json!({"metadata": {"labels": {STATUS_LABEL: "healthy"}}});
+    let mut meta = json!({"labels": {STATUS_LABEL: "healthy"}});
+    if kind == "Restore" && force_restore_requested(shoot) {
+        meta["annotations"] = json!({ANNOTATION_FORCE_RESTORE: null});
+    }
+    let label = json!({ "metadata": meta });
     api.patch(&name, &PatchParams::default(), &Patch::Merge(&label))
         .await
         .map_err(|e| failed("write status label", &name, e))?;
@@ -647,6 +669,37 @@ async fn report_backups(ctx: &Ctx, api: &Api<Shoot>, shoot: &Shoot, technical_id
         }
     }
     Ok(())
+}
+
+/// Whether the shoot carries `shoot.gardener.cloud/force-restore: "true"`: its old seed is gone, so the new seed
+/// restores it from the backups without the old seed's Migrate (no final snapshot, no saved state: what the
+/// last delta snapshot holds comes back).
+fn force_restore_requested(shoot: &Shoot) -> bool {
+    shoot.annotations().get(ANNOTATION_FORCE_RESTORE).is_some_and(|v| v == "true")
+}
+
+/// A shoot that moved away from this seed without this seed's Migrate (a force-restore elsewhere while this
+/// seed was gone) may have left its control plane here: once the shoot runs on its new seed, it is destroyed
+/// (processes and data), so two control planes never run, nor write into one backup entry. The seed namespace
+/// stays: local seeds share the garden as their seed cluster, and the new seed uses the same namespace.
+async fn remove_left_behind_control_plane(ctx: &Ctx, shoot: &Shoot) {
+    let Some(status) = shoot.status.as_ref() else { return };
+    let moved_on = status.seed_name.as_deref().is_some_and(|s| !s.is_empty() && s != ctx.seed)
+        && shoot.spec.seed_name.as_deref() != Some(ctx.seed.as_str());
+    let id = status.technical_id.as_str();
+    if !moved_on || id.is_empty() || !first_look_at_foreign(id) {
+        return;
+    }
+    match ctx.runtime.probe(id).await {
+        Ok(found) if found.running || !found.etcd_url.is_empty() => {
+            tracing::warn!(shoot = %shoot.name_any(), technical_id = id, "destroying a control plane left behind by a forced restore elsewhere");
+            set_supervised(id, false);
+            if let Err(e) = ctx.runtime.destroy(id).await {
+                tracing::warn!(technical_id = id, error = %e, "failed to destroy a left-behind control plane");
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The `BackupReady` condition (healthy, reason, message) for a snapshotter's status: ready once a full
