@@ -104,6 +104,17 @@ async fn kube_rs_discovery_and_watcher_work() {
     assert_eq!(shoots.plural, "shoots");
     assert_eq!(caps.scope, kube::discovery::Scope::Namespaced);
     assert!(discovery.groups().any(|g| g.name() == "rbac.authorization.k8s.io"));
+    // kube-rs' aggregated discovery (apidiscovery.k8s.io/v2) finds the same.
+    let aggregated = kube::Discovery::new(client.clone()).run_aggregated().await.expect("aggregated discovery");
+    let (ar, caps) = aggregated
+        .groups()
+        .find(|g| g.name() == "core.gardener.cloud")
+        .and_then(|g| g.recommended_kind("Shoot"))
+        .expect("Shoot through aggregated discovery");
+    assert_eq!((ar.plural.as_str(), caps.scope.clone()), ("shoots", kube::discovery::Scope::Namespaced));
+    assert!(caps.subresources.iter().any(|(sub, _)| sub.plural == "status"), "{:?}", caps.subresources);
+    let core = aggregated.groups().find(|g| g.name().is_empty()).expect("core group");
+    assert!(core.recommended_kind("ConfigMap").is_some());
 
     // A dynamic API works too.
     let dynamic: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), "default", &shoots);
