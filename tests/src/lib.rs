@@ -164,8 +164,23 @@ impl TestGarden {
         Self::start_with(GardenOptions::default())
     }
 
-    /// Like [`TestGarden::start`] with extra options.
+    /// Like [`TestGarden::start`] with extra options. A component that exits before it is ready (typically a
+    /// port another test's process took between choosing and binding it) makes the start begin again with
+    /// fresh ports, up to three times.
     pub fn start_with(options: GardenOptions) -> Result<TestGarden> {
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(&options) {
+                Err(e) if attempt < 3 && format!("{e:#}").contains("before it was ready") => {
+                    eprintln!("[garden-e2e] start attempt {attempt} failed, retrying with new ports: {e:#}");
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn start_once(options: &GardenOptions) -> Result<TestGarden> {
         let bin_dir = find_bin_dir()?;
         let etcd_bin = find_tool("ETCD_BIN", "etcd", &[])
             .context("etcd not found: install Debian's etcd-server (hack/test.sh does) or set ETCD_BIN")?;
