@@ -458,6 +458,37 @@ impl ApiServer {
         }
     }
 
+    /// Like [`ApiServer::ensure`]; an object that exists already is replaced by `reconcile(existing)` when that
+    /// returns one (kube's reconciliation of its bootstrap policy).
+    pub async fn ensure_reconciled(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        obj: Value,
+        reconcile: impl Fn(&Value) -> Option<Value>,
+    ) -> anyhow::Result<()> {
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let Some(kv) = self.store.get(&self.key(rt, ns, &name)).await? else {
+            return self.ensure(rt, ns, obj).await;
+        };
+        let existing =
+            decode_stored(&kv).ok_or_else(|| anyhow::anyhow!("stored {} {name} is not decodable", rt.kind))?;
+        if reconcile(&existing).is_none() {
+            return Ok(());
+        }
+        let system =
+            UserInfo { name: "system:apiserver".into(), uid: String::new(), groups: vec!["system:masters".into()] };
+        let mutate = |cur: &Value| {
+            let mut next = reconcile(cur).unwrap_or_else(|| cur.clone());
+            let (decoded, _) = rt.codec.decode(next.take()).map_err(ApiError::bad_request)?;
+            Ok(decoded)
+        };
+        self.update(&WriteCtx::internal(&system), rt, ns, &name, "", mutate)
+            .await
+            .map(drop)
+            .map_err(|e| anyhow::anyhow!("failed to update {} {name}: {}", rt.kind, e.message))
+    }
+
     /// Housekeeping: finish the deletion of terminating namespaces by deleting what they contain.
     pub async fn run_namespace_cleanup(self: Arc<Self>) {
         let system =

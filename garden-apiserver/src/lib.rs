@@ -118,7 +118,12 @@ async fn bootstrap(srv: &ApiServer, profile: config::ApiProfile) -> anyhow::Resu
     };
     let cr = find("rbac.authorization.k8s.io", "clusterroles")?;
     for role in authz::bootstrap::cluster_roles() {
-        srv.ensure(&cr, "", serde_json::to_value(role)?).await?;
+        let desired = role.clone();
+        let reconcile = move |existing: &serde_json::Value| {
+            let existing = serde_json::from_value(existing.clone()).ok()?;
+            authz::bootstrap::reconcile_cluster_role(&existing, &desired).and_then(|r| serde_json::to_value(r).ok())
+        };
+        srv.ensure_reconciled(&cr, "", serde_json::to_value(role)?, reconcile).await?;
     }
     let crb = find("rbac.authorization.k8s.io", "clusterrolebindings")?;
     for b in authz::bootstrap::cluster_role_bindings() {

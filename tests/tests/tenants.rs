@@ -251,3 +251,42 @@ rules:
     garden.kubectl_as_ok(&dave, &["-n", "garden-gamma", "get", "shoots"]);
     assert!(!garden.kubectl_as(&dave, &["-n", "garden-gamma", "get", "secrets"]).status.success());
 }
+
+/// The bootstrap ClusterRoles are reconciled at every API server start, like kube's: a `view` role from before
+/// aggregation (no aggregation rule, no label) gets both back; a role annotated
+/// `rbac.authorization.kubernetes.io/autoupdate: "false"` is left as the operator wrote it.
+#[test]
+fn bootstrap_roles_are_reconciled_when_the_api_server_starts() {
+    let mut garden = TestGarden::start().unwrap();
+    let get = |garden: &TestGarden, name: &str, path: &str| {
+        garden.kubectl_ok(&["get", "clusterrole", name, "-o", &format!("jsonpath={path}")])
+    };
+    let flat_view = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: view
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [get]}
+"#;
+    let out = garden.kubectl_stdin(&["replace", "-f", "-"], flat_view);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pinned = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:public-info-viewer
+  annotations: {rbac.authorization.kubernetes.io/autoupdate: "false"}
+rules:
+- {nonResourceURLs: [/healthz], verbs: [get]}
+"#;
+    let out = garden.kubectl_stdin(&["replace", "-f", "-"], pinned);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(get(&garden, "view", "{.aggregationRule}"), "");
+
+    garden.restart_apiserver().unwrap();
+    assert!(get(&garden, "view", "{.aggregationRule.clusterRoleSelectors}").contains("aggregate-to-view"));
+    assert_eq!(get(&garden, "view", r#"{.metadata.labels.rbac\.authorization\.k8s\.io/aggregate-to-edit}"#), "true");
+    assert!(get(&garden, "view", "{.rules[*].resources}").contains("serviceaccounts"), "view is whole again");
+    assert_eq!(get(&garden, "system:public-info-viewer", "{.rules[*].nonResourceURLs}"), r#"["/healthz"]"#);
+}

@@ -1,4 +1,5 @@
-//! The bootstrap RBAC policy the server creates at startup when absent: kube's default
+//! The bootstrap RBAC policy the server creates at startup when absent and reconciles when present
+//! ([`reconcile_cluster_role`], unless annotated `autoupdate: "false"`): kube's default
 //! ClusterRoles/bindings (cluster-admin, discovery, basic-user, public-info-viewer, admin, edit,
 //! view) and Gardener's user-facing ClusterRoles, all labelled
 //! `kubernetes.io/bootstrapping: rbac-defaults` and annotated
@@ -319,6 +320,51 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
     roles
 }
 
+/// kube's reconciliation of a bootstrap ClusterRole that exists already (at every start): unless its
+/// `rbac.authorization.kubernetes.io/autoupdate` annotation says `"false"`, missing labels and annotations are
+/// added, an aggregation rule gets the bootstrap selectors it lacks, and a role without one gets the bootstrap
+/// rules it lacks (nothing is removed). Aggregated rules are left to the aggregation controller, unless the
+/// role gained its aggregation rule just now: then it is filled like a fresh one. None: nothing to change.
+pub fn reconcile_cluster_role(existing: &ClusterRole, desired: &ClusterRole) -> Option<ClusterRole> {
+    let annotations = existing.metadata.annotations.clone().unwrap_or_default();
+    if annotations.get("rbac.authorization.kubernetes.io/autoupdate").map(String::as_str) == Some("false") {
+        return None;
+    }
+    let mut out = existing.clone();
+    for (field, want) in [
+        (&mut out.metadata.labels, &desired.metadata.labels),
+        (&mut out.metadata.annotations, &desired.metadata.annotations),
+    ] {
+        let have = field.get_or_insert_with(Default::default);
+        for (k, v) in want.iter().flatten() {
+            have.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    match (&mut out.aggregation_rule, &desired.aggregation_rule) {
+        (Some(have), Some(want)) => {
+            let selectors = have.cluster_role_selectors.get_or_insert_with(Vec::new);
+            for s in want.cluster_role_selectors.iter().flatten() {
+                if !selectors.contains(s) {
+                    selectors.push(s.clone());
+                }
+            }
+        }
+        (None, Some(want)) => {
+            out.aggregation_rule = Some(want.clone());
+            out.rules = desired.rules.clone();
+        }
+        (_, None) => {
+            let rules = out.rules.get_or_insert_with(Vec::new);
+            for r in desired.rules.iter().flatten() {
+                if !rules.contains(r) {
+                    rules.push(r.clone());
+                }
+            }
+        }
+    }
+    (out != *existing).then_some(out)
+}
+
 /// The bootstrap ClusterRoleBindings (each named like its role).
 pub fn cluster_role_bindings() -> Vec<ClusterRoleBinding> {
     const AUTHENTICATED: &str = super::SYSTEM_AUTHENTICATED;
@@ -415,6 +461,41 @@ mod tests {
         // The aggregation controller would change nothing.
         let (changed, invalid) = garden_api::rbac::aggregate_cluster_roles(&roles.iter().collect::<Vec<_>>());
         assert!(changed.is_empty() && invalid.is_empty(), "{changed:?} {invalid:?}");
+    }
+
+    #[test]
+    fn existing_bootstrap_roles_are_reconciled_without_losing_anything() {
+        let roles = cluster_roles();
+        let desired = |name: &str| roles.iter().find(|r| r.metadata.name.as_deref() == Some(name)).unwrap().clone();
+        // Up to date: nothing to do.
+        for r in &roles {
+            assert_eq!(reconcile_cluster_role(r, r), None, "{:?}", r.metadata.name);
+        }
+        // A flat `view` from before aggregation gets its aggregation rule and label, and its rules become the
+        // aggregate (as under kube, where the aggregation controller owns the rules of aggregated roles).
+        let mut old_view = desired("view");
+        old_view.aggregation_rule = None;
+        old_view.metadata.labels.as_mut().unwrap().remove(AGGREGATE_TO_EDIT);
+        let extra = rule(&["example.com"], &["widgets"], READ);
+        old_view.rules.as_mut().unwrap().push(extra.clone());
+        let fixed = reconcile_cluster_role(&old_view, &desired("view")).expect("update");
+        assert_eq!(fixed.aggregation_rule, desired("view").aggregation_rule);
+        assert_eq!(fixed.metadata.labels.as_ref().unwrap().get(AGGREGATE_TO_EDIT).map(String::as_str), Some("true"));
+        assert_eq!(fixed.rules, desired("view").rules, "filled like a fresh aggregated role");
+        // A flat role keeps what an operator added and gets what it lacks.
+        let mut discovery = desired("system:discovery");
+        discovery.rules = Some(vec![extra.clone()]);
+        let fixed = reconcile_cluster_role(&discovery, &desired("system:discovery")).expect("update");
+        assert_eq!(fixed.rules.as_ref().unwrap()[0], extra);
+        assert_eq!(fixed.rules.as_ref().unwrap().len(), 1 + desired("system:discovery").rules.unwrap().len());
+        // autoupdate=false: left alone.
+        discovery
+            .metadata
+            .annotations
+            .as_mut()
+            .unwrap()
+            .insert("rbac.authorization.kubernetes.io/autoupdate".into(), "false".into());
+        assert_eq!(reconcile_cluster_role(&discovery, &desired("system:discovery")), None);
     }
 
     #[test]
