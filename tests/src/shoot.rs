@@ -14,6 +14,26 @@ pub fn field(garden: &TestGarden, ns: &str, name: &str, jsonpath: &str) -> Strin
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
+/// Creates `examples/shoot-local-workerless.yaml` in `garden-dev` under `name` and waits until its creation
+/// succeeded.
+pub fn create_workerless(garden: &TestGarden, name: &str) {
+    let manifest = std::fs::read_to_string(crate::repo_path("examples/shoot-local-workerless.yaml")).unwrap();
+    let manifest = manifest.replace("name: local-workerless", &format!("name: {name}"));
+    let out = garden.kubectl_stdin(&["apply", "-f", "-"], &manifest);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    crate::assert_eventually!(
+        std::time::Duration::from_secs(90),
+        || last_operation(garden, "garden-dev", name) == "Create Succeeded 100",
+        "last operation: {}",
+        last_operation(garden, "garden-dev", name)
+    );
+}
+
+/// `kubectl -n <ns> patch shoot <name> --type merge -p <patch>` (panics on failure).
+pub fn merge_patch(garden: &TestGarden, ns: &str, name: &str, patch: &str) {
+    garden.kubectl_ok(&["-n", ns, "patch", "shoot", name, "--type", "merge", "-p", patch]);
+}
+
 /// `"<type> <state> <progress>"` of the shoot's last operation.
 pub fn last_operation(garden: &TestGarden, ns: &str, name: &str) -> String {
     field(

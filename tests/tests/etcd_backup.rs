@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use garden_e2e::shoot::{self, alive, pid_of, KillPlaneOnDrop};
-use garden_e2e::{assert_eventually, repo_path, GardenOptions, TestGarden};
+use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
 
 const NAME: &str = "local-workerless";
 const TECHNICAL_ID: &str = "shoot--dev--local-workerless";
@@ -48,20 +48,7 @@ fn lost_etcd_data_is_restored_from_full_and_delta_snapshots() {
         .stdout
         == b"Succeeded");
 
-    garden.kubectl_ok(&[
-        "-n",
-        "garden-dev",
-        "apply",
-        "-f",
-        &repo_path("examples/shoot-local-workerless.yaml").display().to_string(),
-    ]);
-    assert_eventually!(
-        Duration::from_secs(90),
-        || shoot::last_operation(&garden, "garden-dev", NAME) == "Create Succeeded 100",
-        "last operation: {}; gardenlet log:\n{}",
-        shoot::last_operation(&garden, "garden-dev", NAME),
-        garden.log_tail("gardenlet-local", 30)
-    );
+    shoot::create_workerless(&garden, NAME);
     let plane = state_dir.join(TECHNICAL_ID);
     let _cleanup = KillPlaneOnDrop(plane.clone());
     let uid = shoot::field(&garden, "garden-dev", NAME, "{.metadata.uid}");

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use garden_e2e::shoot::{self, alive, no_process_runs, pid_of, KillPlaneOnDrop};
-use garden_e2e::{assert_eventually, repo_path, GardenOptions, TestGarden};
+use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
 use serde_json::Value;
 
 const NAME: &str = "local-workerless";
@@ -44,19 +44,7 @@ fn hibernation_stops_the_control_plane_and_wake_up_keeps_the_data() {
     let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
     let state_dir = garden.start_local_seed_with_dev_project().unwrap();
     let (config, _) = garden.local_seed_config();
-    garden.kubectl_ok(&[
-        "-n",
-        "garden-dev",
-        "apply",
-        "-f",
-        &repo_path("examples/shoot-local-workerless.yaml").display().to_string(),
-    ]);
-    assert_eventually!(
-        Duration::from_secs(90),
-        || last_operation(&garden) == "Create Succeeded 100",
-        "last operation: {}",
-        last_operation(&garden)
-    );
+    shoot::create_workerless(&garden, NAME);
     assert_eq!(hibernation_column(&garden), "Awake");
     let plane = state_dir.join(TECHNICAL_ID);
     let _cleanup = KillPlaneOnDrop(plane.clone());
@@ -65,17 +53,7 @@ fn hibernation_stops_the_control_plane_and_wake_up_keeps_the_data() {
     assert_eq!(read_keep_me(&garden, &admin).as_deref(), Some("kept"));
 
     // Hibernate: the control plane stops, its data stays.
-    garden.kubectl_ok(&[
-        "-n",
-        "garden-dev",
-        "patch",
-        "shoot",
-        NAME,
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"hibernation":{"enabled":true}}}"#,
-    ]);
+    shoot::merge_patch(&garden, "garden-dev", NAME, r#"{"spec":{"hibernation":{"enabled":true}}}"#);
     assert_eventually!(
         Duration::from_secs(60),
         || shoot_field(&garden, "{.status.hibernated}") == "true"
@@ -102,17 +80,7 @@ fn hibernation_stops_the_control_plane_and_wake_up_keeps_the_data() {
     assert!(no_process_runs(&plane), "a hibernated control plane was restarted");
 
     // Wake up: the same data is back.
-    garden.kubectl_ok(&[
-        "-n",
-        "garden-dev",
-        "patch",
-        "shoot",
-        NAME,
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"hibernation":{"enabled":false}}}"#,
-    ]);
+    shoot::merge_patch(&garden, "garden-dev", NAME, r#"{"spec":{"hibernation":{"enabled":false}}}"#);
     assert_eventually!(
         Duration::from_secs(90),
         || shoot_field(&garden, "{.status.hibernated}") == "false"
@@ -177,20 +145,16 @@ fn a_hibernation_schedule_hibernates_the_shoot_at_its_minute() {
     };
     let mut garden = TestGarden::start_with(options).unwrap();
     let state_dir = garden.start_local_seed_with_dev_project().unwrap();
-    let manifest = std::fs::read_to_string(repo_path("examples/shoot-local-workerless.yaml")).unwrap();
     let name = "scheduled";
-    let out = garden
-        .kubectl_stdin(&["apply", "-f", "-"], &manifest.replace("name: local-workerless", &format!("name: {name}")));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let _cleanup = KillPlaneOnDrop(state_dir.join(format!("shoot--dev--{name}")));
+    shoot::create_workerless(&garden, name);
     let last = || shoot::last_operation(&garden, "garden-dev", name);
     let hibernated = || shoot::field(&garden, "garden-dev", name, "{.status.hibernated}");
-    assert_eventually!(Duration::from_secs(90), || last() == "Create Succeeded 100", "last operation: {}", last());
 
     // Start at the next minute; until then nothing happens.
     let (start, wait) = next_minute_cron();
     let patch = format!(r#"{{"spec":{{"hibernation":{{"schedules":[{{"start":"{start}","location":"UTC"}}]}}}}}}"#);
-    garden.kubectl_ok(&["-n", "garden-dev", "patch", "shoot", name, "--type", "merge", "-p", &patch]);
+    shoot::merge_patch(&garden, "garden-dev", name, &patch);
     if wait > Duration::from_secs(3) {
         std::thread::sleep(wait - Duration::from_secs(2));
         assert_eq!(shoot::field(&garden, "garden-dev", name, "{.spec.hibernation.enabled}"), "", "fired early");

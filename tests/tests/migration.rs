@@ -4,6 +4,7 @@
 //! killed while the migration runs and it still converges. When the source seed is lost instead, a forced
 //! restore brings the shoot back on the other seed from its backups.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use garden_e2e::shoot::{self, no_process_runs, KillPlaneOnDrop};
@@ -31,8 +32,18 @@ fn op(garden: &TestGarden) -> String {
     shoot::last_operation(garden, "garden-dev", NAME)
 }
 
-#[test]
-fn migration_between_local_seeds_keeps_the_data_and_survives_gardenlet_crashes() {
+/// A garden with seeds `local` and `local-2` (fast delta snapshots), both with a backup bucket, and the shoot
+/// created on `local`.
+struct Seeds {
+    garden: TestGarden,
+    config_a: String,
+    state_a: PathBuf,
+    config_b: String,
+    plane_a: PathBuf,
+    plane_b: PathBuf,
+}
+
+fn two_seeds_with_the_shoot() -> Seeds {
     let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
     let (config_a, state_a) = garden.seed_config("local", FAST_DELTAS);
     let (config_b, state_b) = garden.seed_config("local-2", FAST_DELTAS);
@@ -49,23 +60,19 @@ fn migration_between_local_seeds_keeps_the_data_and_survives_gardenlet_crashes()
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eventually!(Duration::from_secs(90), || op(&garden) == "Create Succeeded 100", "{}", op(&garden));
     let (plane_a, plane_b) = (state_a.join(TECHNICAL_ID), state_b.join(TECHNICAL_ID));
+    Seeds { garden, config_a, state_a, config_b, plane_a, plane_b }
+}
+
+#[test]
+fn migration_between_local_seeds_keeps_the_data_and_survives_gardenlet_crashes() {
+    let Seeds { mut garden, config_a, config_b, plane_a, plane_b, .. } = two_seeds_with_the_shoot();
     let _cleanup = (KillPlaneOnDrop(plane_a.clone()), KillPlaneOnDrop(plane_b.clone()));
     let ca_before = garden.kubectl_ok(&["-n", TECHNICAL_ID, "get", "secret", "ca", "-o", "jsonpath={.data.ca\\.crt}"]);
     let admin = shoot::admin_kubeconfig(&garden, "garden-dev", NAME, "mover-admin.kubeconfig");
     garden.kubectl_as_ok(&admin, &["create", "configmap", "keep-me", "--from-literal=a=b"]);
 
     // Move it; kill the source's gardenlet while it migrates, and the target's while it restores.
-    garden.kubectl_ok(&[
-        "-n",
-        "garden-dev",
-        "patch",
-        "shoot",
-        NAME,
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"seedName":"local-2"}}"#,
-    ]);
+    shoot::merge_patch(&garden, "garden-dev", NAME, r#"{"spec":{"seedName":"local-2"}}"#);
     assert_eventually!(Duration::from_secs(30), || op(&garden).starts_with("Migrate"), "{}", op(&garden));
     garden.kill_gardenlet("local");
     garden.start_gardenlet("local", &config_a).unwrap();
@@ -127,22 +134,7 @@ fn latest_delta_revision(dir: &std::path::Path) -> i64 {
 /// snapshot; when the old seed's gardenlet comes back, it destroys the control plane it left behind.
 #[test]
 fn force_restore_brings_a_shoot_back_when_its_seed_is_lost() {
-    let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
-    let (config_a, state_a) = garden.seed_config("local", FAST_DELTAS);
-    let (config_b, state_b) = garden.seed_config("local-2", FAST_DELTAS);
-    garden.start_gardenlet("local", &config_a).unwrap();
-    garden.start_gardenlet("local-2", &config_b).unwrap();
-    garden.apply_dev_project().unwrap();
-    assert_eventually!(Duration::from_secs(30), || String::from_utf8_lossy(
-        &garden.kubectl(&["get", "backupbuckets", "-o", "name"]).stdout
-    )
-    .lines()
-    .count()
-        == 2);
-    let out = garden.kubectl_stdin(&["apply", "-f", "-"], SHOOT);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eventually!(Duration::from_secs(90), || op(&garden) == "Create Succeeded 100", "{}", op(&garden));
-    let (plane_a, plane_b) = (state_a.join(TECHNICAL_ID), state_b.join(TECHNICAL_ID));
+    let Seeds { mut garden, config_a, state_a, plane_a, plane_b, .. } = two_seeds_with_the_shoot();
     let _cleanup = (KillPlaneOnDrop(plane_a.clone()), KillPlaneOnDrop(plane_b.clone()));
     let admin = shoot::admin_kubeconfig(&garden, "garden-dev", NAME, "stranded-admin.kubeconfig");
     garden.kubectl_as_ok(&admin, &["create", "configmap", "keep-me", "--from-literal=a=b"]);
@@ -160,17 +152,12 @@ fn force_restore_brings_a_shoot_back_when_its_seed_is_lost() {
     garden.kill_gardenlet("local");
     drop(KillPlaneOnDrop(plane_a.clone()));
     assert_eventually!(Duration::from_secs(10), || no_process_runs(&plane_a));
-    garden.kubectl_ok(&[
-        "-n",
+    shoot::merge_patch(
+        &garden,
         "garden-dev",
-        "patch",
-        "shoot",
         NAME,
-        "--type",
-        "merge",
-        "-p",
         r#"{"metadata":{"annotations":{"shoot.gardener.cloud/force-restore":"true"}},"spec":{"seedName":"local-2"}}"#,
-    ]);
+    );
     assert_eventually!(
         Duration::from_secs(120),
         || op(&garden) == "Reconcile Succeeded 100"

@@ -65,20 +65,8 @@ fn workerless_shoot_gets_a_working_control_plane_and_is_deleted_cleanly() {
         .status
         .success());
 
-    garden.kubectl_ok(&[
-        "-n",
-        "garden-dev",
-        "apply",
-        "-f",
-        &repo_path("examples/shoot-local-workerless.yaml").display().to_string(),
-    ]);
     let name = "local-workerless";
-    assert_eventually!(
-        Duration::from_secs(90),
-        || shoot::last_operation(&garden, "garden-dev", name) == "Create Succeeded 100",
-        "last operation: {}",
-        shoot::last_operation(&garden, "garden-dev", name)
-    );
+    shoot::create_workerless(&garden, name);
     let shoot: Value =
         serde_json::from_str(&garden.kubectl_ok(&["-n", "garden-dev", "get", "shoot", name, "-o", "json"])).unwrap();
     assert_eq!(shoot["status"]["technicalID"], "shoot--dev--local-workerless");
@@ -163,25 +151,9 @@ fn shoot_with_workers_waits_for_its_worker_extension_resource() {
         "{}",
         shoot::last_operation(&garden, "garden-dev", "local")
     );
-    let errors = garden.kubectl_ok(&[
-        "-n",
-        "garden-dev",
-        "get",
-        "shoot",
-        "local",
-        "-o",
-        "jsonpath={.status.lastErrors[*].taskID}",
-    ]);
+    let errors = shoot::field(&garden, "garden-dev", "local", "{.status.lastErrors[*].taskID}");
     assert!(errors.contains("Waiting until worker pools are ready"), "{errors}");
-    let codes = garden.kubectl_ok(&[
-        "-n",
-        "garden-dev",
-        "get",
-        "shoot",
-        "local",
-        "-o",
-        "jsonpath={.status.lastErrors[*].codes}",
-    ]);
+    let codes = shoot::field(&garden, "garden-dev", "local", "{.status.lastErrors[*].codes}");
     assert!(codes.contains("ERR_RETRYABLE_INFRA_DEPENDENCIES"), "{codes}");
 
     // An extension reports the pools reconciled: the next attempt succeeds.

@@ -6,11 +6,14 @@
 //! ~/.cache/garden-tools/moto-venv/bin or PATH) and the `etcd-backup` binary next to this one.
 #![forbid(unsafe_code)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "../../tests/support/peers.rs"]
+mod peers;
 
 use anyhow::{bail, Context, Result};
 use etcd_backup::delta::DeltaRecorder;
@@ -40,32 +43,6 @@ fn free_port() -> Result<u16> {
 
 fn tool(env: &str, name: &str) -> PathBuf {
     std::env::var_os(env).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(name))
-}
-
-fn find_moto() -> Option<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Some(v) = std::env::var_os("MOTO_VENV") {
-        candidates.push(PathBuf::from(v).join("bin/moto_server"));
-    }
-    let tools = std::env::var_os("GARDEN_TOOLS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/garden-tools")));
-    if let Some(t) = tools {
-        candidates.push(t.join("moto-venv/bin/moto_server"));
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|p| p.join("moto_server")));
-    }
-    candidates.into_iter().find(|p| p.is_file())
-}
-
-fn http_status(port: u16, method: &str, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    String::from_utf8_lossy(&buf).split_whitespace().nth(1)?.parse().ok()
 }
 
 fn log_file(dir: &Path, name: &str) -> Result<(Stdio, Stdio)> {
@@ -158,7 +135,8 @@ fn round(x: f64, digits: i32) -> f64 {
 async fn main() -> Result<()> {
     let backup_bin = std::env::current_exe()?.with_file_name("etcd-backup");
     anyhow::ensure!(backup_bin.is_file(), "{} missing: build the etcd-backup binary", backup_bin.display());
-    let moto_bin = find_moto().context("moto_server not found: run hack/bench-backup.sh (garden::ensure_moto)")?;
+    let moto_bin =
+        peers::find_moto().context("moto_server not found: run hack/bench-backup.sh (garden::ensure_moto)")?;
     let dir = std::env::temp_dir().join(format!("bench-backup-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let result = run(&dir, &backup_bin, &moto_bin).await;
@@ -217,11 +195,14 @@ async fn run(dir: &Path, backup_bin: &Path, moto_bin: &Path) -> Result<String> {
             .spawn()?,
     );
     let deadline = Instant::now() + Duration::from_secs(60);
-    while http_status(moto_port, "GET", "/moto-api/") != Some(200) {
+    while peers::http(moto_port, "GET", "/moto-api/").map(|(code, _)| code) != Some(200) {
         anyhow::ensure!(Instant::now() < deadline, "moto not ready");
         std::thread::sleep(Duration::from_millis(200));
     }
-    anyhow::ensure!(http_status(moto_port, "PUT", "/bench") == Some(200), "failed to create the bucket");
+    anyhow::ensure!(
+        peers::http(moto_port, "PUT", "/bench").map(|(code, _)| code) == Some(200),
+        "failed to create the bucket"
+    );
     let s3_config = dir.join("s3.yaml");
     std::fs::write(
         &s3_config,

@@ -2,11 +2,13 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod peers;
+pub use peers::{find_moto, http};
 
 use etcd_backup::restore::RestoreOptions;
 use etcd_client::{Client, GetOptions};
@@ -165,37 +167,6 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn find_moto() -> Option<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Some(venv) = std::env::var_os("MOTO_VENV") {
-        candidates.push(PathBuf::from(venv).join("bin/moto_server"));
-    }
-    let tools = std::env::var_os("GARDEN_TOOLS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/garden-tools")));
-    if let Some(tools) = tools {
-        candidates.push(tools.join("moto-venv/bin/moto_server"));
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|p| p.join("moto_server")));
-    }
-    candidates.into_iter().find(|p| p.is_file())
-}
-
-/// A bodyless HTTP/1.1 request; the status code and body, or `None` when nothing answers.
-pub fn http(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        .ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf);
-    let code = text.split_whitespace().nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    Some((code, body))
 }
 
 /// [`http`] off the async runtime's worker threads.

@@ -237,6 +237,32 @@ fn pair(mut v: Vec<String>) -> CertPair {
     CertPair { cert, key }
 }
 
+impl ControlPlaneSecrets {
+    /// The material from its parts: the cluster, client and etcd CAs; the API server's serving pair and etcd's
+    /// server and client pairs; the service-account key.
+    fn assemble(
+        [ca, client_ca, etcd_ca]: [CertPair; 3],
+        [server, etcd_server, etcd_client]: [CertPair; 3],
+        service_account_key: String,
+    ) -> Self {
+        ControlPlaneSecrets {
+            ca_cert: ca.cert,
+            ca_key: ca.key,
+            client_ca_cert: client_ca.cert,
+            client_ca_key: client_ca.key,
+            etcd_ca_cert: etcd_ca.cert,
+            etcd_ca_key: etcd_ca.key,
+            server_cert: server.cert,
+            server_key: server.key,
+            etcd_server_cert: etcd_server.cert,
+            etcd_server_key: etcd_server.key,
+            etcd_client_cert: etcd_client.cert,
+            etcd_client_key: etcd_client.key,
+            service_account_key,
+        }
+    }
+}
+
 fn to_vec(p: CertPair) -> Vec<String> {
     vec![p.cert, p.key]
 }
@@ -255,21 +281,8 @@ pub fn test_secrets(hosts: &[&str]) -> ControlPlaneSecrets {
     let server = sign_server(&ca, &hosts).unwrap();
     let etcd_server = sign_server(&etcd_ca, &hosts).unwrap();
     let etcd_client = sign_client(&etcd_ca, "etcd-client", &[], 365).unwrap();
-    ControlPlaneSecrets {
-        ca_cert: ca.cert,
-        ca_key: ca.key,
-        client_ca_cert: client_ca.cert,
-        client_ca_key: client_ca.key,
-        etcd_ca_cert: etcd_ca.cert,
-        etcd_ca_key: etcd_ca.key,
-        server_cert: server.cert,
-        server_key: server.key,
-        etcd_server_cert: etcd_server.cert,
-        etcd_server_key: etcd_server.key,
-        etcd_client_cert: etcd_client.cert,
-        etcd_client_key: etcd_client.key,
-        service_account_key: generate_service_account_key().unwrap(),
-    }
+    let cas = [ca, client_ca, etcd_ca];
+    ControlPlaneSecrets::assemble(cas, [server, etcd_server, etcd_client], generate_service_account_key().unwrap())
 }
 
 /// Ensures the control-plane Secrets in `seed_namespace` exist (creating what is missing, reusing what
@@ -306,21 +319,8 @@ pub async fn ensure_secrets(
         generate_service_account_key().map(|k| vec![k])
     })
     .await?;
-    Ok(ControlPlaneSecrets {
-        ca_cert: ca.cert,
-        ca_key: ca.key,
-        client_ca_cert: client_ca.cert,
-        client_ca_key: client_ca.key,
-        etcd_ca_cert: etcd_ca.cert,
-        etcd_ca_key: etcd_ca.key,
-        server_cert: server.cert,
-        server_key: server.key,
-        etcd_server_cert: etcd_server.cert,
-        etcd_server_key: etcd_server.key,
-        etcd_client_cert: etcd_client.cert,
-        etcd_client_key: etcd_client.key,
-        service_account_key: sa.pop().unwrap_or_default(),
-    })
+    let cas = [ca, client_ca, etcd_ca];
+    Ok(ControlPlaneSecrets::assemble(cas, [server, etcd_server, etcd_client], sa.pop().unwrap_or_default()))
 }
 
 #[cfg(test)]
