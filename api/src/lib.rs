@@ -7,6 +7,7 @@ pub mod core;
 pub mod cron;
 pub mod extensions;
 pub mod field;
+pub mod machine;
 mod macros;
 pub mod names;
 pub mod rbac;

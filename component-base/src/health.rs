@@ -1,5 +1,6 @@
 //! A tiny plain-HTTP health endpoint: `GET /healthz` and `/livez` answer `ok` while the process
-//! runs, `/readyz` answers `ok` once the component says it is ready (503 with its reason otherwise).
+//! runs, `/readyz` answers `ok` once the component says it is ready (503 with its reason otherwise), and
+//! `/metrics` the component's Prometheus text exposition when it has one ([`serve_with_metrics`]).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,14 +16,28 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
+/// Renders the Prometheus text exposition of a component's metrics.
+pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// Serves health requests on `listener` forever; `not_ready` is the `/readyz` body while `ready` is false.
 pub async fn serve(listener: TcpListener, ready: Arc<AtomicBool>, not_ready: &'static str) {
+    serve_with_metrics(listener, ready, not_ready, None).await
+}
+
+/// [`serve`], plus `GET /metrics` answered by `metrics`.
+pub async fn serve_with_metrics(
+    listener: TcpListener,
+    ready: Arc<AtomicBool>,
+    not_ready: &'static str,
+    metrics: Option<MetricsRenderer>,
+) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                let ready = ready.clone();
+                let (ready, metrics) = (ready.clone(), metrics.clone());
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(10), handle(stream, ready, not_ready)).await;
+                    let served = handle(stream, ready, not_ready, metrics);
+                    let _ = tokio::time::timeout(Duration::from_secs(10), served).await;
                 });
             }
             Err(err) => {
@@ -47,7 +62,12 @@ pub fn respond(method: &str, path: &str, ready: bool, not_ready: &'static str) -
     }
 }
 
-async fn handle(mut stream: TcpStream, ready: Arc<AtomicBool>, not_ready: &'static str) -> std::io::Result<()> {
+async fn handle(
+    mut stream: TcpStream,
+    ready: Arc<AtomicBool>,
+    not_ready: &'static str,
+    metrics: Option<MetricsRenderer>,
+) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     // Read the request head (bodies are not expected).
@@ -61,10 +81,19 @@ async fn handle(mut stream: TcpStream, ready: Arc<AtomicBool>, not_ready: &'stat
     let head = String::from_utf8_lossy(&buf);
     let mut parts = head.lines().next().unwrap_or_default().split_whitespace();
     let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-    let (status, body) = respond(method, path, ready.load(Ordering::SeqCst), not_ready);
+    let rendered;
+    let (status, body) = match (&metrics, path.split('?').next()) {
+        (Some(render), Some("/metrics")) if method == "GET" || method == "HEAD" => {
+            rendered = render();
+            ("200 OK", rendered.as_str())
+        }
+        _ => respond(method, path, ready.load(Ordering::SeqCst), not_ready),
+    };
     let body = if method == "HEAD" { "" } else { body };
+    let content_type =
+        if path.starts_with("/metrics") { "text/plain; version=0.0.4" } else { "text/plain; charset=utf-8" };
     let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nX-Content-Type-Options: nosniff\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;
@@ -91,7 +120,8 @@ mod tests {
         let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let ready = Arc::new(AtomicBool::new(false));
-        tokio::spawn(serve(listener, ready.clone(), "not ready"));
+        let metrics: MetricsRenderer = Arc::new(|| "up 1\n".to_string());
+        tokio::spawn(serve_with_metrics(listener, ready.clone(), "not ready", Some(metrics)));
         let get = |path: &'static str| async move {
             let mut s = TcpStream::connect(addr).await.unwrap();
             s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
@@ -104,5 +134,6 @@ mod tests {
         assert!(get("/readyz").await.starts_with("HTTP/1.1 503"));
         ready.store(true, Ordering::SeqCst);
         assert!(get("/readyz").await.ends_with("ok"));
+        assert!(get("/metrics").await.ends_with("\r\n\r\nup 1\n"));
     }
 }

@@ -1,9 +1,11 @@
 //! What every garden component process shares (kube's component-base): the health endpoint, logging setup,
-//! the kube client from a kubeconfig path list, the shutdown signal, small kube-rs call helpers (`api`) and
+//! the kube client from a kubeconfig path list, the shutdown signal, small kube-rs call helpers (`api`), Events
+//! (`events`), Prometheus text exposition on the health port (`health`) and
 //! finding processes by command line (`procfs`).
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod events;
 pub mod health;
 pub mod procfs;
 

@@ -27,6 +27,21 @@ pub fn processes_with(marker: &str) -> Vec<(u32, Vec<String>)> {
         .collect()
 }
 
+/// Sends signal `sig` (a `kill` argument such as `-TERM`, `-KILL`, or `-TERM` with a negative PID for a
+/// process group) to `pid` with the system's `kill`; a process that is gone already is not an error.
+pub fn signal(sig: &str, pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// Whether `pid` is alive and not a zombie (a zombie's command line is empty).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| !c.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,12 @@
-//! Authentication: a chain of authenticators (x509 client certificates, static tokens); anonymous only when enabled.
+//! Authentication: a chain of authenticators (x509 client certificates, static tokens, bootstrap tokens, service
+//! account tokens); anonymous only when enabled.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
+use serde_json::Value;
 
 use crate::authz::UserInfo;
 use crate::error::ApiError;
@@ -75,21 +78,35 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    /// Who is calling: the client certificate wins, then a bearer token (static, or a service account token
-    /// whose account still exists with the same uid, per `sa_uid(namespace, name)`); otherwise anonymous (if
-    /// enabled) or 401.
+    /// Who is calling: the client certificate wins, then a bearer token (static; a bootstrap token
+    /// `<id>.<secret>` whose Secret `kube-system/bootstrap-token-<id>`, per `secret(namespace, name)`, allows it;
+    /// or a service account token whose account still exists with the same uid, per `sa_uid(namespace, name)`);
+    /// otherwise anonymous (if enabled) or 401.
     pub fn authenticate(
         &self,
         cert_user: Option<&UserInfo>,
         authorization: Option<&str>,
         sa_uid: impl Fn(&str, &str) -> Option<String>,
+        secret: impl Fn(&str, &str) -> Option<Arc<Value>>,
     ) -> Result<UserInfo, ApiError> {
         let mut user = if let Some(u) = cert_user {
             u.clone()
         } else if let Some(token) = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) {
             match self.tokens.tokens.get(token) {
                 Some(u) => u.clone(),
-                None => self.service_account(token, sa_uid).ok_or_else(ApiError::unauthorized)?,
+                None => match parse_bootstrap_token(token) {
+                    Some((id, token_secret)) => {
+                        let stored = secret(BOOTSTRAP_TOKEN_NAMESPACE, &format!("{BOOTSTRAP_TOKEN_SECRET_PREFIX}{id}"));
+                        bootstrap_token_user(id, token_secret, stored.as_deref(), jiff::Timestamp::now()).map_err(
+                            |reason| {
+                                // The token id is the public half of the token; the secret never reaches a log.
+                                tracing::debug!(token_id = id, reason, "bootstrap token refused");
+                                ApiError::unauthorized()
+                            },
+                        )?
+                    }
+                    None => self.service_account(token, sa_uid).ok_or_else(ApiError::unauthorized)?,
+                },
             }
         } else if self.anonymous {
             return Ok(UserInfo {
@@ -113,6 +130,104 @@ impl Authenticator {
     }
 }
 
+/// Where bootstrap token Secrets live.
+pub const BOOTSTRAP_TOKEN_NAMESPACE: &str = "kube-system";
+/// A bootstrap token Secret is named this plus the token id.
+pub const BOOTSTRAP_TOKEN_SECRET_PREFIX: &str = "bootstrap-token-";
+/// The `type` of bootstrap token Secrets.
+pub const BOOTSTRAP_TOKEN_SECRET_TYPE: &str = "bootstrap.kubernetes.io/token";
+/// The group every bootstrap token user is in; extra groups must start with it plus `:`.
+pub const BOOTSTRAPPERS_GROUP: &str = "system:bootstrappers";
+/// User names of bootstrap tokens are this plus the token id.
+pub const BOOTSTRAP_USER_PREFIX: &str = "system:bootstrap:";
+
+/// `<token-id>.<token-secret>` with the id `[a-z0-9]{6}` and the secret `[a-z0-9]{16}`, split; None for any other
+/// token (which then is not a bootstrap token at all).
+pub fn parse_bootstrap_token(token: &str) -> Option<(&str, &str)> {
+    let (id, secret) = token.split_once('.')?;
+    let ok = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    (ok(id, 6) && ok(secret, 16)).then_some((id, secret))
+}
+
+/// Byte strings equal, in time independent of where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// kube's bootstrap group name rule: `system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]`.
+fn valid_bootstrap_group(group: &str) -> bool {
+    let Some(rest) = group.strip_prefix("system:bootstrappers:") else { return false };
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b':' || b == b'-';
+    !rest.is_empty()
+        && rest.len() <= 256
+        && rest.bytes().all(allowed)
+        && rest.bytes().last().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// kube's bootstrap token authenticator for a well-formed token `id.token_secret` and the stored Secret
+/// `kube-system/bootstrap-token-<id>` (None: absent): the Secret must not be deleting, be of type
+/// `bootstrap.kubernetes.io/token`, hold the same `token-id` and `token-secret` (compared in constant time),
+/// `usage-bootstrap-authentication: "true"`, and an `expiration` (RFC 3339) not before `now` (absent: no expiry;
+/// unparseable: expired); `auth-extra-groups` (comma separated) must all match kube's bootstrap group rule.
+/// The user is `system:bootstrap:<id>` in `system:bootstrappers` plus the extra groups (sorted, deduplicated).
+/// Err: why the token is refused (never containing the secret).
+pub fn bootstrap_token_user(
+    id: &str,
+    token_secret: &str,
+    secret: Option<&Value>,
+    now: jiff::Timestamp,
+) -> Result<UserInfo, &'static str> {
+    use base64::Engine;
+    let secret = secret.ok_or("no bootstrap token secret")?;
+    if secret.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
+        return Err("the bootstrap token secret is being deleted");
+    }
+    if secret.get("type").and_then(Value::as_str) != Some(BOOTSTRAP_TOKEN_SECRET_TYPE) {
+        return Err("the secret is not of type bootstrap.kubernetes.io/token");
+    }
+    let data = |key: &str| -> Option<Vec<u8>> {
+        let b64 = secret.get("data")?.get(key)?.as_str()?;
+        base64::engine::general_purpose::STANDARD.decode(b64).ok()
+    };
+    let stored_secret = data("token-secret").unwrap_or_default();
+    if !constant_time_eq(&stored_secret, token_secret.as_bytes()) {
+        return Err("the token secret does not match");
+    }
+    if data("token-id").as_deref() != Some(id.as_bytes()) {
+        return Err("the token id does not match");
+    }
+    if let Some(expiration) = data("expiration").filter(|e| !e.is_empty()) {
+        let at = std::str::from_utf8(&expiration).ok().and_then(|e| e.parse::<jiff::Timestamp>().ok());
+        match at {
+            Some(at) if at > now => {}
+            Some(_) => return Err("the token has expired"),
+            None => return Err("the token's expiration is unparseable (treated as expired)"),
+        }
+    }
+    if data("usage-bootstrap-authentication").as_deref() != Some(b"true") {
+        return Err("the token is not for authentication (usage-bootstrap-authentication)");
+    }
+    let mut groups = BTreeSet::from([BOOTSTRAPPERS_GROUP.to_string()]);
+    let extra = data("auth-extra-groups").unwrap_or_default();
+    let extra = std::str::from_utf8(&extra).map_err(|_| "auth-extra-groups is not UTF-8")?;
+    if !extra.is_empty() {
+        for group in extra.split(',') {
+            if !valid_bootstrap_group(group) {
+                return Err("auth-extra-groups has a group not starting with system:bootstrappers:");
+            }
+            groups.insert(group.to_string());
+        }
+    }
+    Ok(UserInfo {
+        name: format!("{BOOTSTRAP_USER_PREFIX}{id}"),
+        uid: String::new(),
+        groups: groups.into_iter().collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,17 +236,17 @@ mod tests {
     fn token_file_parses_quoted_groups() {
         let f = TokenFile::parse("t1,alice,uid1,\"dev,ops\"\nt2,bob,uid2\n").unwrap();
         let a = Authenticator { tokens: f, service_accounts: None, anonymous: false };
-        let alice = a.authenticate(None, Some("Bearer t1"), |_, _| None).unwrap();
+        let alice = a.authenticate(None, Some("Bearer t1"), |_, _| None, |_, _| None).unwrap();
         assert_eq!(alice.name, "alice");
         assert_eq!(alice.groups, vec!["dev", "ops", "system:authenticated"]);
-        assert_eq!(a.authenticate(None, Some("Bearer nope"), |_, _| None).unwrap_err().code, 401);
-        assert_eq!(a.authenticate(None, None, |_, _| None).unwrap_err().code, 401);
+        assert_eq!(a.authenticate(None, Some("Bearer nope"), |_, _| None, |_, _| None).unwrap_err().code, 401);
+        assert_eq!(a.authenticate(None, None, |_, _| None, |_, _| None).unwrap_err().code, 401);
     }
 
     #[test]
     fn anonymous_only_when_enabled() {
         let a = Authenticator { tokens: TokenFile::default(), service_accounts: None, anonymous: true };
-        assert_eq!(a.authenticate(None, None, |_, _| None).unwrap().name, "system:anonymous");
+        assert_eq!(a.authenticate(None, None, |_, _| None, |_, _| None).unwrap().name, "system:anonymous");
     }
 
     #[test]
@@ -140,10 +255,138 @@ mod tests {
         let now = jiff::Timestamp::now().as_second();
         let token = format!("Bearer {}", issuer.issue("ns", "robot", "uid-1", &[], now, 600));
         let a = Authenticator { tokens: TokenFile::default(), service_accounts: Some(issuer), anonymous: false };
-        let u = a.authenticate(None, Some(&token), |_, _| Some("uid-1".into())).unwrap();
+        let u = a.authenticate(None, Some(&token), |_, _| Some("uid-1".into()), |_, _| None).unwrap();
         assert_eq!(u.name, "system:serviceaccount:ns:robot");
         // Deleted (or recreated with another uid) accounts no longer authenticate.
-        assert_eq!(a.authenticate(None, Some(&token), |_, _| None).unwrap_err().code, 401);
-        assert_eq!(a.authenticate(None, Some(&token), |_, _| Some("uid-2".into())).unwrap_err().code, 401);
+        assert_eq!(a.authenticate(None, Some(&token), |_, _| None, |_, _| None).unwrap_err().code, 401);
+        assert_eq!(a.authenticate(None, Some(&token), |_, _| Some("uid-2".into()), |_, _| None).unwrap_err().code, 401);
+    }
+
+    fn token_secret(extra: serde_json::Map<String, Value>) -> Value {
+        use base64::Engine;
+        let b64 = |s: &str| Value::String(base64::engine::general_purpose::STANDARD.encode(s));
+        let mut data = serde_json::Map::new();
+        for (k, v) in [
+            ("token-id", "abcdef"),
+            ("token-secret", "0123456789abcdef"),
+            ("usage-bootstrap-authentication", "true"),
+            ("expiration", "2030-01-01T00:00:00Z"),
+            ("auth-extra-groups", "system:bootstrappers:machine-controller"),
+        ] {
+            data.insert(k.into(), b64(v));
+        }
+        for (k, v) in extra {
+            match v {
+                Value::Null => data.remove(&k),
+                Value::String(s) => data.insert(k, b64(&s)),
+                other => data.insert(k, other),
+            };
+        }
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "bootstrap-token-abcdef", "namespace": "kube-system"},
+            "type": "bootstrap.kubernetes.io/token",
+            "data": data,
+        })
+    }
+
+    fn with(pairs: &[(&str, Value)]) -> Value {
+        token_secret(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    fn now() -> jiff::Timestamp {
+        "2026-06-01T00:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn bootstrap_tokens_are_recognised_by_their_shape() {
+        assert_eq!(parse_bootstrap_token("abcdef.0123456789abcdef"), Some(("abcdef", "0123456789abcdef")));
+        for t in [
+            "abcdef.0123456789abcde",
+            "abcdef.0123456789abcdefg",
+            "abcde.0123456789abcdef",
+            "ABCDEF.0123456789abcdef",
+            "abcdef-0123456789abcdef",
+            "abcdef.0123456789abcdeF",
+            "a.b.c",
+            "",
+        ] {
+            assert_eq!(parse_bootstrap_token(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn a_valid_bootstrap_token_authenticates_with_its_groups() {
+        let u = bootstrap_token_user("abcdef", "0123456789abcdef", Some(&with(&[])), now()).unwrap();
+        assert_eq!(u.name, "system:bootstrap:abcdef");
+        assert_eq!(u.groups, vec!["system:bootstrappers", "system:bootstrappers:machine-controller"]);
+        // Several extra groups, sorted and deduplicated; none at all.
+        let s = with(&[(
+            "auth-extra-groups",
+            "system:bootstrappers:b,system:bootstrappers:a-1,system:bootstrappers:b".into(),
+        )]);
+        let u = bootstrap_token_user("abcdef", "0123456789abcdef", Some(&s), now()).unwrap();
+        assert_eq!(u.groups, vec!["system:bootstrappers", "system:bootstrappers:a-1", "system:bootstrappers:b"]);
+        let s = with(&[("auth-extra-groups", Value::Null)]);
+        assert_eq!(
+            bootstrap_token_user("abcdef", "0123456789abcdef", Some(&s), now()).unwrap().groups,
+            vec!["system:bootstrappers"]
+        );
+        // Without an expiration the token does not expire (kube).
+        let s = with(&[("expiration", Value::Null)]);
+        assert!(bootstrap_token_user("abcdef", "0123456789abcdef", Some(&s), now()).is_ok());
+    }
+
+    #[test]
+    fn bootstrap_tokens_are_refused_unless_the_secret_allows_them() {
+        let refused =
+            |s: Option<&Value>, token_secret: &str| bootstrap_token_user("abcdef", token_secret, s, now()).is_err();
+        let good = "0123456789abcdef";
+        assert!(refused(None, good), "no secret");
+        assert!(refused(Some(&with(&[])), "0123456789abcdee"), "wrong secret");
+        assert!(refused(Some(&with(&[("token-id", "abcdeg".into())])), good), "another token id");
+        assert!(refused(Some(&with(&[("token-secret", Value::Null)])), good), "no token-secret");
+        assert!(refused(Some(&with(&[("expiration", "2026-05-31T23:59:59Z".into())])), good), "expired");
+        assert!(refused(Some(&with(&[("expiration", "2026-06-01T00:00:00Z".into())])), good), "expires now");
+        assert!(refused(Some(&with(&[("expiration", "tomorrow".into())])), good), "unparseable expiration");
+        assert!(refused(Some(&with(&[("usage-bootstrap-authentication", "false".into())])), good), "usage");
+        assert!(refused(Some(&with(&[("usage-bootstrap-authentication", Value::Null)])), good), "no usage");
+        for bad in ["system:masters", "system:bootstrappers", "system:bootstrappers:", "system:bootstrappers:A"] {
+            let s = with(&[("auth-extra-groups", format!("system:bootstrappers:ok,{bad}").into())]);
+            assert!(refused(Some(&s), good), "extra group {bad}");
+        }
+        let mut s = with(&[]);
+        s["type"] = "Opaque".into();
+        assert!(refused(Some(&s), good), "type");
+        let mut s = with(&[]);
+        s["metadata"]["deletionTimestamp"] = "2026-05-01T00:00:00Z".into();
+        assert!(refused(Some(&s), good), "deleting");
+        assert!(!refused(Some(&with(&[("expiration", "2026-06-01T00:00:01Z".into())])), good));
+    }
+
+    #[test]
+    fn the_chain_reads_the_bootstrap_token_secret_from_kube_system() {
+        let a = Authenticator { tokens: TokenFile::default(), service_accounts: None, anonymous: false };
+        let secret = Arc::new(with(&[("expiration", "2999-01-01T00:00:00Z".into())]));
+        let lookup =
+            |ns: &str, name: &str| (ns == "kube-system" && name == "bootstrap-token-abcdef").then(|| secret.clone());
+        let u = a.authenticate(None, Some("Bearer abcdef.0123456789abcdef"), |_, _| None, lookup).unwrap();
+        assert_eq!(u.name, "system:bootstrap:abcdef");
+        assert_eq!(
+            u.groups,
+            vec!["system:bootstrappers", "system:bootstrappers:machine-controller", "system:authenticated"]
+        );
+        let wrong = a.authenticate(None, Some("Bearer abcdef.0123456789abcdee"), |_, _| None, lookup);
+        assert_eq!(wrong.unwrap_err().code, 401);
+        let unknown = a.authenticate(None, Some("Bearer zzzzzz.0123456789abcdef"), |_, _| None, lookup);
+        assert_eq!(unknown.unwrap_err().code, 401);
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(constant_time_eq(b"", b""));
     }
 }

@@ -53,18 +53,21 @@ fn resource_list(registry: &Registry, group: &str, version: &str) -> Value {
     for rt in registry.all().iter().filter(|rt| rt.group == group && rt.version == version) {
         resources.push(resource(rt));
         for sub in rt.subresources {
-            resources.push(json!({
+            let (g, v, kind) = subresource_gvk(rt, sub);
+            let mut r = json!({
                 "name": format!("{}/{sub}", rt.plural), "singularName": "", "namespaced": rt.namespaced,
-                "kind": subresource_kind(rt, sub), "verbs": subresource_verbs(sub),
-            }));
+                "kind": kind, "verbs": subresource_verbs(sub),
+            });
+            // Like kube (`deployments/scale`: group autoscaling, version v1), only when it differs.
+            if (g, v) != (rt.group, rt.version) {
+                r["group"] = json!(g);
+                r["version"] = json!(v);
+            }
+            resources.push(r);
         }
     }
     let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
-}
-
-fn subresource_kind(rt: &ResourceType, sub: &str) -> &'static str {
-    subresource_gvk(rt, sub).2
 }
 
 /// Group, version and kind a subresource takes and returns.
@@ -75,13 +78,14 @@ fn subresource_gvk(rt: &ResourceType, sub: &str) -> (&'static str, &'static str,
             ("authentication.gardener.cloud", "v1alpha1", "AdminKubeconfigRequest")
         }
         "token" => ("authentication.k8s.io", "v1", "TokenRequest"),
+        "scale" => ("autoscaling", "v1", "Scale"),
         _ => (rt.group, rt.version, rt.kind),
     }
 }
 
 fn subresource_verbs(sub: &str) -> &'static [&'static str] {
     match sub {
-        "status" => &["get", "patch", "update"],
+        "status" | "scale" => &["get", "patch", "update"],
         "finalize" => &["update"],
         _ => &["create"],
     }

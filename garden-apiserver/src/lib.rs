@@ -117,7 +117,12 @@ async fn bootstrap(srv: &ApiServer, profile: config::ApiProfile) -> anyhow::Resu
         srv.registry.all().iter().find(|rt| rt.group == g && rt.plural == p).cloned().context("type not registered")
     };
     let cr = find("rbac.authorization.k8s.io", "clusterroles")?;
-    for role in authz::bootstrap::cluster_roles() {
+    let (mut roles, mut bindings) = (authz::bootstrap::cluster_roles(), authz::bootstrap::cluster_role_bindings());
+    if profile == config::ApiProfile::Shoot {
+        roles.extend(authz::bootstrap::shoot_cluster_roles());
+        bindings.extend(authz::bootstrap::shoot_cluster_role_bindings());
+    }
+    for role in roles {
         let desired = role.clone();
         let reconcile = move |existing: &serde_json::Value| {
             let existing = serde_json::from_value(existing.clone()).ok()?;
@@ -126,7 +131,7 @@ async fn bootstrap(srv: &ApiServer, profile: config::ApiProfile) -> anyhow::Resu
         srv.ensure_reconciled(&cr, "", serde_json::to_value(role)?, reconcile).await?;
     }
     let crb = find("rbac.authorization.k8s.io", "clusterrolebindings")?;
-    for b in authz::bootstrap::cluster_role_bindings() {
+    for b in bindings {
         srv.ensure(&crb, "", serde_json::to_value(b)?).await?;
     }
     if profile == config::ApiProfile::Shoot {

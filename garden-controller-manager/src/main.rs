@@ -4,7 +4,6 @@
 
 mod clusterroleaggregation;
 mod error;
-mod events;
 mod hibernation;
 mod project;
 mod scheduler;

@@ -45,7 +45,6 @@ impl Retry {
     pub const NONE: Retry = Retry { attempts: 1, initial_backoff: Duration::ZERO, max_backoff: Duration::ZERO };
 
     /// Retry until the task's deadline (Gardener's `RetryUntilTimeout`).
-    #[allow(dead_code)] // engine API, exercised by the tests; flows with deadlines come with hibernation
     pub fn until_deadline(initial_backoff: Duration, max_backoff: Duration) -> Self {
         Retry { attempts: u32::MAX, initial_backoff, max_backoff }
     }

@@ -151,6 +151,12 @@ pub struct TestGarden {
     controller_manager: Option<Child>,
     /// Running gardenlets by seed name.
     gardenlets: Vec<(String, Child)>,
+    /// The local seed's machine layer: machine-controller (with its flags and health/metrics port) and the
+    /// provider-local extension.
+    machine_controller: Option<Child>,
+    machine_controller_args: Vec<String>,
+    machine_controller_port: u16,
+    provider_local: Option<Child>,
     watchdog: Option<Child>,
     /// Keep the directory on drop (a start that failed: its error names the logs).
     keep_dir: bool,
@@ -214,6 +220,10 @@ impl TestGarden {
             apiserver: None,
             controller_manager: None,
             gardenlets: Vec::new(),
+            machine_controller: None,
+            machine_controller_args: Vec::new(),
+            machine_controller_port: 0,
+            provider_local: None,
             watchdog: None,
             keep_dir: false,
         };
@@ -365,6 +375,20 @@ impl TestGarden {
         path
     }
 
+    /// Writes a kubeconfig that authenticates with bearer `token` (CA: the garden's) and returns its path.
+    pub fn token_kubeconfig(&self, name: &str, token: &str) -> PathBuf {
+        let kubeconfig = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: garden\n  cluster:\n    server: {}\n    \
+             certificate-authority: {}\nusers:\n- name: {name}\n  user:\n    token: {token}\ncontexts:\n- name: \
+             {name}\n  context: {{cluster: garden, user: {name}}}\ncurrent-context: {name}\n",
+            self.server_url(),
+            self.cert_dir().join("ca.crt").display(),
+        );
+        let path = self.dir.join(format!("token-{name}.kubeconfig"));
+        fs::write(&path, kubeconfig).unwrap_or_else(|e| panic!("failed to write {}: {e}", path.display()));
+        path
+    }
+
     /// A kube-rs client authenticated as the admin.
     pub async fn client(&self) -> Result<kube::Client> {
         self.client_for(&self.kubeconfig()).await
@@ -407,6 +431,48 @@ impl TestGarden {
         Ok(())
     }
 
+    /// Starts the local seed's machine layer: `gardener-extension-provider-local` (Worker actuator) and
+    /// `machine-controller` with the local driver (node agents' files under `<state_dir>/machines`), with the
+    /// timeouts of [`MACHINE_CONTROLLER_TEST_ARGS`] and then `extra_args` (later flags win).
+    pub fn start_machine_layer(&mut self, state_dir: &Path, extra_args: &[&str]) -> Result<()> {
+        let mut cmd = Command::new(self.bin_dir.join("gardener-extension-provider-local"));
+        cmd.arg("--kubeconfig").arg(self.kubeconfig()).arg("--health-bind-address=127.0.0.1:0");
+        let child = self.spawn("provider-local", cmd)?;
+        self.provider_local = Some(child);
+        let mut args = vec![format!("--local-state-dir={}", state_dir.join("machines").display())];
+        args.extend(MACHINE_CONTROLLER_TEST_ARGS.iter().map(|a| a.to_string()));
+        args.extend(extra_args.iter().map(|a| a.to_string()));
+        self.machine_controller_args = args;
+        self.machine_controller_port = free_port();
+        self.start_machine_controller()
+    }
+
+    /// (Re)starts machine-controller with the flags of [`TestGarden::start_machine_layer`].
+    pub fn start_machine_controller(&mut self) -> Result<()> {
+        let mut cmd = Command::new(self.bin_dir.join("machine-controller"));
+        cmd.arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .arg(format!("--health-bind-address=127.0.0.1:{}", self.machine_controller_port))
+            .args(&self.machine_controller_args);
+        let child = self.spawn("machine-controller", cmd)?;
+        self.machine_controller = Some(child);
+        Ok(())
+    }
+
+    /// Kills machine-controller with SIGKILL (a crash).
+    pub fn kill_machine_controller(&mut self) {
+        if let Some(child) = self.machine_controller.take() {
+            self.stop_child("machine-controller", child, Duration::ZERO);
+        }
+    }
+
+    /// machine-controller's `/metrics` text (empty when it does not answer).
+    pub fn machine_controller_metrics(&self) -> String {
+        let url = format!("http://127.0.0.1:{}/metrics", self.machine_controller_port);
+        let out = Command::new("curl").args(["-sf", "--max-time", "5", &url]).output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+    }
+
     /// The local seed's GardenletConfiguration (`hack/config/gardenlet-local.yaml`) with its `stateDir` inside this
     /// garden's directory, and that state directory.
     pub fn local_seed_config(&self) -> (String, PathBuf) {
@@ -428,6 +494,7 @@ impl TestGarden {
     pub fn start_local_seed_with_dev_project(&mut self) -> Result<PathBuf> {
         let (config, state_dir) = self.local_seed_config();
         self.start_gardenlet("local", &config)?;
+        self.start_machine_layer(&state_dir, &[])?;
         self.apply_dev_project()?;
         Ok(state_dir)
     }
@@ -672,7 +739,7 @@ impl Drop for TestGarden {
         let failed = std::thread::panicking();
         if failed {
             eprintln!("[garden-e2e] test failed; garden directory kept: {}", self.dir.display());
-            for name in ["etcd", "apiserver", "controller-manager"] {
+            for name in ["etcd", "apiserver", "controller-manager", "machine-controller", "provider-local"] {
                 let path = self.log_path(name);
                 if path.exists() {
                     eprintln!("----- last lines of {} -----\n{}", path.display(), tail(&path, 40));
@@ -680,6 +747,13 @@ impl Drop for TestGarden {
             }
         }
         // Clients first, etcd last, so the apiserver can shut down cleanly.
+        for (name, child) in
+            [("machine-controller", self.machine_controller.take()), ("provider-local", self.provider_local.take())]
+        {
+            if let Some(child) = child {
+                self.stop_child(name, child, Duration::from_secs(5));
+            }
+        }
         for (seed, child) in std::mem::take(&mut self.gardenlets) {
             self.stop_child(&format!("gardenlet-{seed}"), child, Duration::from_secs(5));
         }
@@ -706,6 +780,28 @@ impl Drop for TestGarden {
         }
     }
 }
+
+/// The Secret `kube-system/bootstrap-token-<id>` of bootstrap token `<id>.<secret>` (kube's format), valid for
+/// authentication until `expiration` (RFC 3339), with `auth-extra-groups` `extra_groups` (comma separated, may be
+/// empty), as YAML for `kubectl apply -f -`.
+pub fn bootstrap_token_secret(id: &str, secret: &str, expiration: &str, extra_groups: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bootstrap-token-{id}\n  namespace: kube-system\n\
+         type: bootstrap.kubernetes.io/token\nstringData:\n  token-id: \"{id}\"\n  token-secret: \"{secret}\"\n  \
+         expiration: \"{expiration}\"\n  usage-bootstrap-authentication: \"true\"\n  \
+         auth-extra-groups: \"{extra_groups}\"\n"
+    )
+}
+
+/// machine-controller flags for tests: short periods, so that health changes, retries and orphan collection
+/// happen in seconds (the health and creation timeouts stay long unless a test shortens them).
+pub const MACHINE_CONTROLLER_TEST_ARGS: &[&str] = &[
+    "--machine-resync-period=1s",
+    "--machine-safety-orphan-vms-period=2s",
+    "--retry-period=1s",
+    "--node-monitor-grace-period=8s",
+    "--local-node-heartbeat-interval=2s",
+];
 
 /// Returns stdout of a successful run; panics with the command, status and stderr otherwise.
 fn expect_success(what: &str, args: &[&str], out: &Output) -> String {

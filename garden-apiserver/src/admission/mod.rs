@@ -123,6 +123,7 @@ impl Chain {
 }
 
 pub mod deletion_confirmation;
+pub mod machine_class_reference;
 pub mod namespace_lifecycle;
 pub mod project_mutator;
 pub mod resource_reference_manager;
@@ -143,6 +144,7 @@ pub fn standard_chain() -> Chain {
         Box::new(seed_validator::SeedValidator),
         Box::new(project_mutator::ProjectMutator),
         Box::new(deletion_confirmation::DeletionConfirmation),
+        Box::new(machine_class_reference::MachineClassReference),
     ])
 }
 

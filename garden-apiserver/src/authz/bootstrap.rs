@@ -386,6 +386,32 @@ pub fn cluster_role_bindings() -> Vec<ClusterRoleBinding> {
     ]
 }
 
+/// The ClusterRole of node agents that authenticate with a bootstrap token (shoot profile only: only shoot API
+/// servers serve nodes). Gardener's nodes get their own identities after bootstrapping; the local provider's
+/// node agents keep the bootstrap token, so the role grants what a kubelet's node heartbeats need.
+pub const NODE_BOOTSTRAPPER_ROLE: &str = "gardener.cloud:system:node-bootstrapper";
+/// The bootstrap token group of the tokens the machine controller hands its machines.
+pub const MACHINE_CONTROLLER_BOOTSTRAPPERS: &str = "system:bootstrappers:machine-controller";
+
+/// ClusterRoles only a shoot cluster's API server has (beside [`cluster_roles`]).
+pub fn shoot_cluster_roles() -> Vec<ClusterRole> {
+    vec![cluster_role(
+        NODE_BOOTSTRAPPER_ROLE,
+        vec![
+            rule(&[""], &["nodes"], &["create", "get", "list", "watch", "update", "patch"]),
+            rule(&[""], &["nodes/status"], &["patch", "update"]),
+            rule(&["coordination.k8s.io"], &["leases"], &["create", "get", "update", "patch"]),
+            rule(&[""], &["events"], &["create", "patch"]),
+            rule(&["events.k8s.io"], &["events"], &["create", "patch"]),
+        ],
+    )]
+}
+
+/// ClusterRoleBindings only a shoot cluster's API server has (beside [`cluster_role_bindings`]).
+pub fn shoot_cluster_role_bindings() -> Vec<ClusterRoleBinding> {
+    vec![binding(NODE_BOOTSTRAPPER_ROLE, NODE_BOOTSTRAPPER_ROLE, &[MACHINE_CONTROLLER_BOOTSTRAPPERS])]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,5 +568,35 @@ mod tests {
         );
         assert!(can(&a, &adm, "create", RBAC_GROUP, "rolebindings", "", "ns"));
         assert!(can(&a, &adm, "delete", "coordination.k8s.io", "leases", "", "ns"));
+    }
+
+    #[test]
+    fn machine_controller_bootstrap_tokens_run_node_agents_in_shoots() {
+        let mut src = bootstrap_source();
+        for r in shoot_cluster_roles() {
+            src.cluster_roles.insert(r.metadata.name.clone().unwrap_or_default(), r);
+        }
+        src.crbs.extend(shoot_cluster_role_bindings());
+        for b in shoot_cluster_role_bindings() {
+            assert!(src.cluster_roles.contains_key(&b.role_ref.name), "{}", b.role_ref.name);
+        }
+        let a = RbacAuthorizer::new(src);
+        let node = user("system:bootstrap:abcdef", &["system:bootstrappers", MACHINE_CONTROLLER_BOOTSTRAPPERS]);
+        for verb in ["create", "get", "list", "watch", "update", "patch"] {
+            assert!(can(&a, &node, verb, "", "nodes", "", ""), "{verb} nodes");
+        }
+        assert!(
+            can(&a, &node, "patch", "", "nodes", "status", "") && can(&a, &node, "update", "", "nodes", "status", "")
+        );
+        for verb in ["create", "get", "update", "patch"] {
+            assert!(can(&a, &node, verb, "coordination.k8s.io", "leases", "", "kube-node-lease"), "{verb} leases");
+        }
+        assert!(can(&a, &node, "create", "", "events", "", "default"));
+        assert!(!can(&a, &node, "delete", "", "nodes", "", ""));
+        assert!(!can(&a, &node, "get", "", "secrets", "", "kube-system"));
+        assert!(!can(&a, &node, "delete", "coordination.k8s.io", "leases", "", "kube-node-lease"));
+        // Other bootstrap tokens get nothing of it.
+        let other = user("system:bootstrap:zzzzzz", &["system:bootstrappers"]);
+        assert!(!can(&a, &other, "create", "", "nodes", "", ""));
     }
 }

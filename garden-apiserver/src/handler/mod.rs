@@ -2,6 +2,7 @@
 
 mod read;
 mod review;
+mod scale;
 mod watch;
 mod write;
 
@@ -121,7 +122,9 @@ async fn route(
         crate::admission::Lookup::get(srv.as_ref(), "", "serviceaccounts", ns, name)
             .and_then(|sa| sa.pointer("/metadata/uid").and_then(serde_json::Value::as_str).map(str::to_string))
     };
-    let user = match srv.authn.authenticate(cert_user.as_deref(), authorization.as_deref(), sa_uid) {
+    // Bootstrap token Secrets (`kube-system/bootstrap-token-<id>`), read from the watch cache.
+    let secret = |ns: &str, name: &str| crate::admission::Lookup::get(srv.as_ref(), "", "secrets", ns, name);
+    let user = match srv.authn.authenticate(cert_user.as_deref(), authorization.as_deref(), sa_uid, secret) {
         Ok(u) => u,
         Err(e) => return (error_response(&e), "".into(), "".into()),
     };
@@ -299,6 +302,9 @@ async fn resource_request(c: &ReqCtx, body: &[u8]) -> ApiResult<Response<Body>> 
     let sub = c.info.subresource.as_str();
     match (c.info.verb.as_str(), sub) {
         ("get", "" | "status") => read::get(c, &rt).await,
+        ("get", "scale") => scale::get(c, &rt).await,
+        ("update", "scale") => scale::update(c, &rt, body).await,
+        ("patch", "scale") => scale::patch(c, &rt, body).await,
         ("list", "") => read::list(c, &rt).await,
         ("watch", "") => watch::watch(c, &rt).await,
         ("create", "") => write::create(c, &rt, body).await,

@@ -30,6 +30,7 @@ fn rt(
         categories: &[],
         subresources: &[],
         create_only: false,
+        scale: None,
         codec,
         strategy,
     }

@@ -41,6 +41,7 @@ fn rt(
         categories: &[],
         subresources,
         create_only: false,
+        scale: None,
         codec,
         strategy,
     }
@@ -192,6 +193,18 @@ pub fn types() -> Vec<ResourceType> {
             &["status"],
             TypedCodec::<extensions::Worker>::boxed(),
             Box::new(ExtensionStrategy),
+        ),
+        rt(
+            EXTENSIONS,
+            "v1alpha1",
+            "Cluster",
+            "clusters",
+            "cluster",
+            false,
+            &[],
+            &[],
+            TypedCodec::<extensions::Cluster>::boxed(),
+            Box::new(super::Plain),
         ),
     ]
 }

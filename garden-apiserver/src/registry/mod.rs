@@ -3,6 +3,7 @@
 pub mod codec;
 pub mod core;
 pub mod gardener;
+pub mod machine;
 pub mod table;
 
 use std::collections::HashMap;
@@ -66,8 +67,33 @@ pub struct ResourceType {
     pub subresources: &'static [&'static str],
     /// Only `create` (reviews): nothing is stored.
     pub create_only: bool,
+    /// Where the `scale` subresource (listed in `subresources`) finds its values, like a CRD's
+    /// `subresources.scale`.
+    pub scale: Option<ScalePaths>,
     pub codec: Box<dyn Codec>,
     pub strategy: Box<dyn Strategy>,
+}
+
+/// The `scale` subresource of a kind (kube's `CustomResourceSubresourceScale`, with JSON pointers): an
+/// `autoscaling/v1` `Scale` whose `spec.replicas` is read from and written to `spec_replicas`, whose
+/// `status.replicas` is read from `status_replicas` (0 when absent) and whose `status.selector` is the value at
+/// `label_selector`: a selector string as a CRD's `labelSelectorPath` names, or a `LabelSelector` object (as
+/// Deployments' `spec.selector`), formatted as a string the way kube does for the built-in workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScalePaths {
+    pub spec_replicas: &'static str,
+    pub status_replicas: &'static str,
+    pub label_selector: Option<&'static str>,
+}
+
+impl ScalePaths {
+    /// `spec.replicas`, `status.replicas` and `spec.selector`: the shape of Deployments, ReplicaSets,
+    /// StatefulSets and MCM's MachineDeployments and MachineSets.
+    pub const REPLICAS: ScalePaths = ScalePaths {
+        spec_replicas: "/spec/replicas",
+        status_replicas: "/status/replicas",
+        label_selector: Some("/spec/selector"),
+    };
 }
 
 impl ResourceType {
@@ -114,10 +140,11 @@ impl Registry {
         Self { types, by_resource, by_kind }
     }
 
-    /// The standard set: core kube subset + Gardener groups.
+    /// The standard set: core kube subset + Gardener groups + MCM's `machine.sapcloud.io`.
     pub fn standard() -> Self {
         let mut types = core::types();
         types.extend(gardener::types());
+        types.extend(machine::types());
         Self::new(types)
     }
 

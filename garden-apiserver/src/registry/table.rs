@@ -21,6 +21,21 @@ impl Column {
     pub const fn wide(name: &'static str, description: &'static str) -> Self {
         Self { name, type_: "string", description, priority: 1 }
     }
+    /// An integer column (kube's `type: integer` printer column).
+    pub const fn integer(name: &'static str, description: &'static str) -> Self {
+        Self { name, type_: "integer", description, priority: 0 }
+    }
+    /// A timestamp column (`type: date`): the strategy's cell is an RFC 3339 timestamp, printed as its age like
+    /// kube prints a CRD's date columns. A strategy column named `Age` replaces the implicit last one, so kinds
+    /// whose CRDs print Age elsewhere (MCM's Machine: Status, Age, Node) keep their order.
+    pub const fn date(name: &'static str, description: &'static str) -> Self {
+        Self { name, type_: "date", description, priority: 0 }
+    }
+}
+
+/// Whether the kind prints its own `Age` column (then no implicit one is added at the end).
+fn own_age(columns: &[Column]) -> bool {
+    columns.iter().any(|c| c.name == "Age")
 }
 
 /// What each row carries besides its cells (`includeObject`).
@@ -44,24 +59,40 @@ impl IncludeObject {
 pub fn column_definitions(rt: &ResourceType) -> Value {
     let mut cols = vec![json!({"name": "Name", "type": "string", "format": "name",
         "description": "Name must be unique within a namespace.", "priority": 0})];
-    for c in rt.strategy.columns() {
+    let columns = rt.strategy.columns();
+    for c in &columns {
         cols.push(json!({"name": c.name, "type": c.type_, "format": "", "description": c.description, "priority": c.priority}));
     }
-    cols.push(json!({"name": "Age", "type": "string", "format": "",
-        "description": "Time since the object was created (metadata.creationTimestamp).", "priority": 0}));
+    if !own_age(&columns) {
+        cols.push(json!({"name": "Age", "type": "string", "format": "",
+            "description": "Time since the object was created (metadata.creationTimestamp).", "priority": 0}));
+    }
     Value::Array(cols)
 }
 
-pub fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: jiff::Timestamp) -> Value {
-    let mut cells = vec![obj.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
-    cells.extend(rt.strategy.cells(obj));
-    let age = obj
-        .pointer("/metadata/creationTimestamp")
+/// `now - t` as kubectl prints ages, `<unknown>` when `t` is not a timestamp.
+fn age(t: Option<&Value>, now: jiff::Timestamp) -> Value {
+    let age = t
         .and_then(Value::as_str)
         .and_then(|t| t.parse::<jiff::Timestamp>().ok())
         .map(|t| human_duration(now.as_second() - t.as_second()))
         .unwrap_or_else(|| "<unknown>".into());
-    cells.push(Value::String(age));
+    Value::String(age)
+}
+
+pub fn row(rt: &ResourceType, obj: &Value, include: IncludeObject, now: jiff::Timestamp) -> Value {
+    let mut cells = vec![obj.pointer("/metadata/name").cloned().unwrap_or(Value::Null)];
+    let columns = rt.strategy.columns();
+    let own = rt.strategy.cells(obj);
+    for (i, cell) in own.into_iter().enumerate() {
+        match columns.get(i) {
+            Some(c) if c.type_ == "date" => cells.push(if cell.is_null() { cell } else { age(Some(&cell), now) }),
+            _ => cells.push(cell),
+        }
+    }
+    if !own_age(&columns) {
+        cells.push(age(obj.pointer("/metadata/creationTimestamp"), now));
+    }
     let mut r = Map::new();
     r.insert("cells".into(), Value::Array(cells));
     match include {

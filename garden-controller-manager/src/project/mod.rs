@@ -85,8 +85,8 @@ impl Context {
 
     /// Records a core/v1 Event about `project` (best effort: failures are logged).
     async fn event(&self, project: &Project, type_: &str, reason: &str, action: &str, message: &str) {
-        let e = crate::events::EventRecord { type_, reason, action, message, component: CONTROLLER_NAME };
-        crate::events::record(&self.client, project, EVENT_NAMESPACE, e).await;
+        let e = component_base::events::EventRecord { type_, reason, action, message, component: CONTROLLER_NAME };
+        component_base::events::record(&self.client, project, EVENT_NAMESPACE, e).await;
     }
 
     /// Patches `status.phase` and `status.observedGeneration` unless they already have these values.

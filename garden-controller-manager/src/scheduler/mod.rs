@@ -94,8 +94,14 @@ impl Context {
 
     /// Records a core/v1 Event about `shoot` in its namespace (best effort: failures are logged).
     async fn event(&self, shoot: &Shoot, type_: &str, reason: &str, message: &str) {
-        let e = crate::events::EventRecord { type_, reason, action: "Scheduling", message, component: CONTROLLER_NAME };
-        crate::events::record(&self.client, shoot, &shoot.namespace().unwrap_or_default(), e).await;
+        let e = component_base::events::EventRecord {
+            type_,
+            reason,
+            action: "Scheduling",
+            message,
+            component: CONTROLLER_NAME,
+        };
+        component_base::events::record(&self.client, shoot, &shoot.namespace().unwrap_or_default(), e).await;
     }
 }
 

@@ -141,18 +141,35 @@ fn meta(name: &str, namespace: &str, app: &str) -> Value {
 
 /// A kubeconfig (YAML) for `server` trusting `ca` with a client certificate.
 pub fn kubeconfig_yaml(server: &str, ca: &str, client: &CertPair) -> String {
+    kubeconfig_for_user(
+        server,
+        ca,
+        json!({ "client-certificate-data": b64(&client.cert), "client-key-data": b64(&client.key) }),
+    )
+}
+
+/// A kubeconfig (YAML) for `server` trusting `ca` with a bearer token.
+pub fn token_kubeconfig_yaml(server: &str, ca: &str, token: &str) -> String {
+    kubeconfig_for_user(server, ca, json!({ "token": token }))
+}
+
+fn kubeconfig_for_user(server: &str, ca: &str, user: Value) -> String {
     let kc = json!({
         "apiVersion": "v1",
         "kind": "Config",
         "current-context": "default",
         "clusters": [{ "name": "default", "cluster": { "server": server, "certificate-authority-data": b64(ca) } }],
-        "users": [{ "name": "default", "user": {
-            "client-certificate-data": b64(&client.cert),
-            "client-key-data": b64(&client.key),
-        } }],
+        "users": [{ "name": "default", "user": user }],
         "contexts": [{ "name": "default", "context": { "cluster": "default", "user": "default" } }],
     });
     serde_yaml::to_string(&kc).unwrap_or_default()
+}
+
+/// The server URL and CA certificate of a kubeconfig rendered here.
+pub fn kubeconfig_cluster(yaml: &str) -> Option<(String, String)> {
+    let kc: Value = serde_yaml::from_str(yaml).ok()?;
+    let cluster = kc.pointer("/clusters/0/cluster")?;
+    Some((cluster.get("server")?.as_str()?.to_string(), unb64(cluster.get("certificate-authority-data")?)?))
 }
 
 /// The client certificate and key of a kubeconfig rendered by [`kubeconfig_yaml`].

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use component_base::procfs::{cmdline_matches, processes_with};
+use component_base::procfs::{cmdline_matches, processes_with, signal};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
@@ -739,14 +739,6 @@ async fn wait_for_port(port: u16, timeout: Duration) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn signal(sig: &str, pid: u32) {
-    let _ = std::process::Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
 }
 
 /// SIGTERM, up to [`STOP_GRACE`] for it to exit, then SIGKILL.

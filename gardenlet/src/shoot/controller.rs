@@ -39,6 +39,8 @@ const STATUS_LABEL: &str = "shoot.gardener.cloud/status";
 const OPERATION_ANNOTATION: &str = "gardener.cloud/operation";
 /// Pause between a failed reconcile and the next attempt (unless the spec changes or `retry` is requested).
 const ERROR_RETRY_BACKOFF: Duration = Duration::from_secs(10);
+/// How long a flow waits for worker pools to get or lose their machines.
+const WORKER_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const HEALTH_CONDITIONS: [&str; 4] =
     ["APIServerAvailable", "ControlPlaneHealthy", "EveryNodeReady", "SystemComponentsHealthy"];
 
@@ -362,10 +364,51 @@ async fn reconcile_flow(
         .retry(quick);
     }
     let url = Arc::new(std::sync::Mutex::new(String::new()));
+    // How long worker pools may take to get (or lose) their machines.
+    let machines_wait = |flow: &mut Flow, task: &'static str, deps: &[&str], hibernated: bool| {
+        let (client, id, desired, shoots) =
+            (ctx.client.clone(), technical_id.to_string(), Arc::new(shoot.clone()), api.clone());
+        flow.add(task, deps, move || {
+            let (client, id, desired, shoots) = (client.clone(), id.clone(), desired.clone(), shoots.clone());
+            async move {
+                crate::shoot::worker::ensure_worker(&client, &desired, &id, hibernated).await?;
+                let result = crate::shoot::worker::wait_worker_ready(&client, &id, &desired.name_any()).await;
+                if let Err(e) = &result {
+                    // The Worker's own progress ("2/3 machines Running") in the shoot's description meanwhile.
+                    let detail = format!("{e:#}");
+                    let detail = detail.rsplit(": ").next().unwrap_or_default();
+                    let patch = json!({"status": {"lastOperation": {"description": format!("{task} ({detail})")}}});
+                    let _ =
+                        shoots.patch_status(&desired.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await;
+                }
+                result
+            }
+        })
+        .retry(Retry::until_deadline(Duration::from_millis(250), Duration::from_secs(2)))
+        .timeout(WORKER_TIMEOUT);
+    };
+    if workers > 0 {
+        let (client, id, desired, seed) =
+            (ctx.client.clone(), technical_id.to_string(), Arc::new(shoot.clone()), ctx.seed.clone());
+        flow.add("Deploying cluster resource and credentials", &["Deploying seed namespace"], move || {
+            let (client, id, desired, seed) = (client.clone(), id.clone(), desired.clone(), seed.clone());
+            async move {
+                crate::shoot::worker::ensure_cluster(&client, &desired, &id, &seed).await?;
+                crate::shoot::worker::ensure_cloud_provider_secret(&client, &desired, &id).await
+            }
+        })
+        .retry(quick);
+    }
     if hibernate {
+        let mut control_plane_after = vec!["Deploying control plane secrets"];
+        if workers > 0 {
+            // The machines go first, while the shoot API can still drain and delete their nodes.
+            machines_wait(&mut flow, "Hibernating worker pools", &["Deploying cluster resource and credentials"], true);
+            control_plane_after.push("Hibernating worker pools");
+        }
         // Gardener scales the control plane to zero and keeps etcd's data; here: stop the processes.
         let (runtime, id) = (ctx.runtime.clone(), technical_id.to_string());
-        flow.add("Hibernating control plane", &["Deploying control plane secrets"], move || {
+        flow.add("Hibernating control plane", &control_plane_after, move || {
             let (runtime, id) = (runtime.clone(), id.clone());
             async move { runtime.stop(&id).await.map_err(anyhow::Error::from) }
         })
@@ -414,24 +457,31 @@ async fn reconcile_flow(
             });
         }
         if workers > 0 {
-            // The Worker extension resource goes to the provider extension / machine controller of the seed;
-            // the shoot is ready once it reports the pools reconciled.
-            let (client, id, desired) = (ctx.client.clone(), technical_id.to_string(), Arc::new(shoot.clone()));
-            flow.add("Deploying worker pools", &["Waiting until the kube-apiserver is ready"], move || {
-                let (client, id, desired) = (client.clone(), id.clone(), desired.clone());
-                async move { crate::shoot::worker::ensure_worker(&client, &desired, &id).await }
-            })
+            // The Worker goes to the seed's provider extension, whose machine controller reaches the shoot
+            // through its access kubeconfig and hands the pools' user data to every machine; the shoot is
+            // ready once the Worker reports every machine available.
+            let (client, id, secrets, url) =
+                (ctx.client.clone(), technical_id.to_string(), secrets.clone(), url.clone());
+            flow.add(
+                "Deploying machine controller access",
+                &["Waiting until the kube-apiserver is ready"],
+                move || {
+                    let (client, id, secrets, url) = (client.clone(), id.clone(), secrets.clone(), url.clone());
+                    async move {
+                        let secrets =
+                            secrets.get().ok_or_else(|| anyhow::anyhow!("control plane secrets are missing"))?.clone();
+                        let url = url.lock().map(|u| u.clone()).unwrap_or_default();
+                        crate::shoot::worker::ensure_node_access(&client, &id, &secrets, &url).await
+                    }
+                },
+            )
             .retry(quick);
-            let (client, id, worker) = (ctx.client.clone(), technical_id.to_string(), name.clone());
-            flow.add("Waiting until worker pools are ready", &["Deploying worker pools"], move || {
-                let (client, id, worker) = (client.clone(), id.clone(), worker.clone());
-                async move { crate::shoot::worker::wait_worker_ready(&client, &id, &worker).await }
-            })
-            .retry(Retry {
-                attempts: 8,
-                initial_backoff: Duration::from_millis(250),
-                max_backoff: Duration::from_secs(1),
-            });
+            machines_wait(
+                &mut flow,
+                "Waiting until worker pools are ready",
+                &["Deploying machine controller access", "Deploying cluster resource and credentials"],
+                false,
+            );
         }
     }
     let graph = flow.build().map_err(|e| failed("build flow", &name, e))?;
@@ -452,7 +502,7 @@ async fn reconcile_flow(
                 // Hibernated: the address stays the one the control plane had (and gets again on wake-up).
                 url = ctx.runtime.probe(technical_id).await.map(|s| s.api_server_url).unwrap_or_default();
             }
-            write_success(api, shoot, technical_id, kind, generation, &url, hibernate).await?;
+            write_success(&ctx.client, api, shoot, technical_id, kind, generation, &url, hibernate).await?;
             if kind == "Restore" {
                 let ns = shoot.namespace().unwrap_or_default();
                 if let Err(e) = crate::shoot::state::delete(&ctx.client, &ns, &name).await {
@@ -513,9 +563,11 @@ async fn ensure_namespace(client: Client, name: String) -> anyhow::Result<()> {
     }
 }
 
-fn conditions(shoot: &Shoot, healthy: bool, message: &str) -> Vec<Condition> {
+/// The shoot's health conditions; `nodes` is (ready, all) of the shoot's Nodes when they could be listed.
+fn conditions(shoot: &Shoot, healthy: bool, message: &str, nodes: Option<(usize, usize)>) -> Vec<Condition> {
     let old: Vec<Condition> = shoot.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let workers = shoot.spec.provider.workers.len();
+    let minimum: usize = shoot.spec.provider.workers.iter().map(|w| usize::try_from(w.minimum).unwrap_or(0)).sum();
     HEALTH_CONDITIONS
         .iter()
         .map(|ty| {
@@ -524,11 +576,7 @@ fn conditions(shoot: &Shoot, healthy: bool, message: &str) -> Vec<Condition> {
                 ("EveryNodeReady", _) if workers == 0 => {
                     ("True", "NoWorkers", "The shoot has no worker pools.".to_string())
                 }
-                ("EveryNodeReady", _) => (
-                    "False",
-                    "MachinesNotProvisioned",
-                    "No machine controller provisions the worker pools yet.".to_string(),
-                ),
+                ("EveryNodeReady", _) => every_node_ready(nodes, minimum),
                 (_, true) => ("True", "HealthCheckSucceeded", message.to_string()),
                 (_, false) => ("False", "HealthCheckFailed", message.to_string()),
             };
@@ -539,7 +587,23 @@ fn conditions(shoot: &Shoot, healthy: bool, message: &str) -> Vec<Condition> {
         .collect()
 }
 
+/// `EveryNodeReady` from the shoot's Nodes: all of them Ready, and at least the pools' minimum.
+fn every_node_ready(nodes: Option<(usize, usize)>, minimum: usize) -> (&'static str, &'static str, String) {
+    match nodes {
+        None => ("Unknown", "NodesUnknown", "The shoot's nodes cannot be listed.".to_string()),
+        Some((ready, all)) if ready < all => {
+            ("False", "NodesNotReady", format!("{} of {all} nodes are not ready.", all - ready))
+        }
+        Some((ready, _)) if ready < minimum => {
+            ("False", "MissingNodes", format!("{ready} nodes are ready, the worker pools ask for at least {minimum}."))
+        }
+        Some((ready, _)) => ("True", "EveryNodeReady", format!("All {ready} nodes are ready.")),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn write_success(
+    client: &Client,
     api: &Api<Shoot>,
     shoot: &Shoot,
     technical_id: &str,
@@ -553,7 +617,12 @@ async fn write_success(
         let old = shoot.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
         hibernation::conditions(&old, &HEALTH_CONDITIONS, now())
     } else {
-        conditions(shoot, true, "The kube-apiserver answers /readyz.")
+        let nodes = if shoot.spec.provider.workers.is_empty() {
+            None
+        } else {
+            crate::shoot::worker::node_readiness(client, technical_id).await
+        };
+        conditions(shoot, true, "The kube-apiserver answers /readyz.", nodes)
     };
     let addresses = if url.is_empty() { Value::Null } else { json!([{"name": "external", "url": url}]) };
     let done = match kind {
@@ -631,12 +700,18 @@ async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &st
         tracing::debug!(shoot = %name, error = %format!("{e:#}"), "reporting the backup state failed");
     }
     let was = old.iter().find(|c| c.type_ == "APIServerAvailable").map(|c| c.status == "True");
-    if was == Some(ready) {
+    let has_workers = !shoot.spec.provider.workers.is_empty();
+    let nodes =
+        if has_workers && ready { crate::shoot::worker::node_readiness(&ctx.client, technical_id).await } else { None };
+    let minimum: usize = shoot.spec.provider.workers.iter().map(|w| usize::try_from(w.minimum).unwrap_or(0)).sum();
+    let nodes_were = old.iter().find(|c| c.type_ == "EveryNodeReady").map(|c| c.status.clone());
+    let nodes_changed = has_workers && nodes_were.as_deref() != Some(every_node_ready(nodes, minimum).0);
+    if was == Some(ready) && !nodes_changed {
         return Ok(requeue);
     }
     let message =
         if ready { "The kube-apiserver answers /readyz." } else { "The kube-apiserver does not answer /readyz." };
-    let patch = json!({"status": {"conditions": conditions(shoot, ready, message)}});
+    let patch = json!({"status": {"conditions": conditions(shoot, ready, message, nodes)}});
     api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(|e| failed("write conditions", &name, e))?;
@@ -752,9 +827,26 @@ async fn backup_spec(ctx: &Ctx, shoot: &Shoot, technical_id: &str) -> anyhow::Re
 async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> Result<(), Error> {
     let name = shoot.name_any();
     let mut flow = Flow::new(format!("Delete Shoot {name}"));
+    // Machines go before the control plane: their nodes are drained and deleted through the shoot API.
+    {
+        let (client, id, worker) = (ctx.client.clone(), technical_id.to_string(), name.clone());
+        flow.add("Deleting worker pools", &[], move || {
+            let (client, id, worker) = (client.clone(), id.clone(), worker.clone());
+            async move { crate::shoot::worker::delete_worker(&client, &id, &worker).await }
+        })
+        .retry(Retry::until_deadline(Duration::from_millis(250), Duration::from_secs(2)))
+        .timeout(WORKER_TIMEOUT);
+    }
+    {
+        let (client, id) = (ctx.client.clone(), technical_id.to_string());
+        flow.add("Deleting cluster resource", &["Deleting worker pools"], move || {
+            let (client, id) = (client.clone(), id.clone());
+            async move { crate::shoot::worker::delete_cluster(&client, &id).await }
+        });
+    }
     {
         let (runtime, id) = (ctx.runtime.clone(), technical_id.to_string());
-        flow.add("Destroying etcd and kube-apiserver", &[], move || {
+        flow.add("Destroying etcd and kube-apiserver", &["Deleting worker pools"], move || {
             let (runtime, id) = (runtime.clone(), id.clone());
             async move { runtime.destroy(&id).await.map_err(anyhow::Error::from) }
         });

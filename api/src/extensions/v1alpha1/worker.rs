@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{SecretReference, Taint};
+use k8s_openapi::api::core::v1::{SecretKeySelector, SecretReference, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use schemars::JsonSchema;
@@ -118,6 +118,32 @@ pub struct WorkerPool {
     /// Kubernetes version of the pool's kubelets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes_version: Option<String>,
+    /// The Secret key holding the machines' user data (placeholders `<<BOOTSTRAP_TOKEN>>` and
+    /// `<<MACHINE_NAME>>` are filled in per machine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_data_secret_ref: Option<SecretKeySelector>,
+    /// Machine controller settings of the pool (timeouts, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "machineControllerManager")]
+    pub machine_controller_manager: Option<MachineControllerManagerSettings>,
+}
+
+/// Gardener's per-pool machine controller settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineControllerManagerSettings {
+    /// Unknown longer than this: replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_health_timeout: Option<String>,
+    /// Pending longer than this: replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_creation_timeout: Option<String>,
+    /// How long a node is drained before its machine goes anyway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_drain_timeout: Option<String>,
+    /// How often eviction of a pod is retried while draining.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_evict_retries: Option<i32>,
 }
 
 /// A machine image reference.

@@ -1,4 +1,4 @@
-//! Recording core/v1 Events about objects (the one event recorder of the controller-manager's controllers).
+//! Recording core/v1 Events about objects (the one event recorder of every controller).
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};

@@ -1,0 +1,3 @@
+//! `machine.sapcloud.io`: the machine-controller-manager's (MCM) API group, wire-compatible with MCM's CRDs.
+
+pub mod v1alpha1;

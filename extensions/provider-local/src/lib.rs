@@ -1,0 +1,5 @@
+//! The local provider extension.
+#![forbid(unsafe_code)]
+pub mod driver;
+pub mod node_agent;
+pub mod worker;

@@ -1,0 +1,180 @@
+//! The machine controller: MCM's MachineDeployment -> MachineSet -> Machine semantics for every shoot of a
+//! seed in one process. It reads and writes machine objects in the seed API, reaches each shoot's API through
+//! the kubeconfig Secret in the shoot's seed namespace, and knows VMs only through the
+//! [`machine_driver::Driver`] trait.
+//!
+//! - [`deployment`]: rollouts (RollingUpdate, Recreate), rollback, pause, scaling, status.
+//! - [`machineset`]: keeps a set's machine count, replaces Failed machines, deletes in MCM's order.
+//! - [`machine`]: one machine's lifecycle (create through the driver, Pending -> Running -> Unknown ->
+//!   Failed from its Node, drain and delete), meltdown protection.
+//! - [`safety`]: orphan VM collection.
+#![forbid(unsafe_code)]
+
+pub mod bootstrap;
+pub mod config;
+pub mod deployment;
+pub mod health;
+pub mod machine;
+pub mod machineset;
+pub mod metrics;
+pub mod order;
+pub mod rollout;
+pub mod safety;
+pub mod shoots;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use garden_api::machine::v1alpha1::MachineClass;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Client, Resource, ResourceExt};
+use machine_driver::Driver;
+use serde_json::json;
+
+use crate::config::{Periods, Timeouts};
+use crate::metrics::Metrics;
+use crate::shoots::ShootConnections;
+
+/// The finalizer the controller keeps on every object it must clean up after.
+pub const FINALIZER: &str = "machine.sapcloud.io/machine-controller";
+/// The component name in Events.
+pub const COMPONENT: &str = "machine-controller";
+
+/// A reconcile failure (the object is retried).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An API call to the seed or a shoot failed.
+    #[error("API call failed: {0}")]
+    Kube(#[from] kube::Error),
+    /// Anything else, with its explanation.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What every controller of the process shares.
+pub struct Ctx {
+    pub seed: Client,
+    pub driver: Arc<dyn Driver>,
+    pub timeouts: Timeouts,
+    pub periods: Periods,
+    pub shoots: ShootConnections,
+    pub metrics: Arc<Metrics>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Ctx {
+    pub fn new(
+        seed: Client,
+        driver: Arc<dyn Driver>,
+        timeouts: Timeouts,
+        periods: Periods,
+        shoots: ShootConnections,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Ctx { seed, driver, timeouts, periods, shoots, metrics, locks: Mutex::new(HashMap::new()) }
+    }
+
+    /// Serializes the decisions that count machines across objects of one namespace (set sizes, meltdown
+    /// budgets), so two reconciles never both act on the same count.
+    pub async fn lock_namespace(&self, namespace: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock =
+            self.locks.lock().unwrap_or_else(|e| e.into_inner()).entry(namespace.to_string()).or_default().clone();
+        lock.lock_owned().await
+    }
+
+    /// The data of a class's secrets: `secretRef` (user data) and `credentialsSecretRef` (cloud
+    /// credentials), the latter winning on equal keys.
+    pub async fn class_secret(&self, class: &MachineClass) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+        let mut out = BTreeMap::new();
+        let default_ns = class.namespace().unwrap_or_default();
+        for r in [&class.secret_ref, &class.credentials_secret_ref].into_iter().flatten() {
+            let ns = r.namespace.clone().unwrap_or_else(|| default_ns.clone());
+            let name = r.name.clone().unwrap_or_default();
+            let api: Api<Secret> = Api::namespaced(self.seed.clone(), &ns);
+            let secret = api.get_opt(&name).await?.ok_or_else(|| {
+                Error::Other(format!("secret {ns}/{name} of machine class {} does not exist", class.name_any()))
+            })?;
+            for (k, v) in secret.data.unwrap_or_default() {
+                out.insert(k, v.0);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Now, as an API timestamp.
+pub fn now() -> Time {
+    Time(jiff::Timestamp::now())
+}
+
+/// Whether `obj` carries [`FINALIZER`].
+pub fn has_finalizer<K: Resource>(obj: &K) -> bool {
+    obj.meta().finalizers.as_ref().is_some_and(|f| f.iter().any(|x| x == FINALIZER))
+}
+
+/// Adds [`FINALIZER`] (a JSON patch guarded by the resourceVersion, so a concurrent change is not lost).
+pub async fn add_finalizer<K>(api: &Api<K>, obj: &K) -> Result<(), kube::Error>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut finalizers = obj.meta().finalizers.clone().unwrap_or_default();
+    finalizers.push(FINALIZER.to_string());
+    let patch = json!({"metadata": {"finalizers": finalizers, "resourceVersion": obj.resource_version()}});
+    api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await.map(|_| ())
+}
+
+/// Removes [`FINALIZER`]; an object already gone is fine.
+pub async fn remove_finalizer<K>(api: &Api<K>, obj: &K) -> Result<(), kube::Error>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let finalizers: Vec<String> =
+        obj.meta().finalizers.clone().unwrap_or_default().into_iter().filter(|f| f != FINALIZER).collect();
+    let patch = json!({"metadata": {"finalizers": finalizers, "resourceVersion": obj.resource_version()}});
+    match api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await {
+        Ok(_) => Ok(()),
+        Err(e) if component_base::api::is_status(&e, 404) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The controller owner reference pointing at `owner`.
+pub fn controller_ref<K: Resource<DynamicType = ()>>(owner: &K) -> OwnerReference {
+    OwnerReference {
+        api_version: K::api_version(&()).into_owned(),
+        kind: K::kind(&()).into_owned(),
+        name: owner.name_any(),
+        uid: owner.meta().uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// Whether `obj`'s controller is the object with `uid`.
+pub fn controlled_by<K: Resource>(obj: &K, uid: &str) -> bool {
+    obj.meta()
+        .owner_references
+        .as_ref()
+        .is_some_and(|refs| refs.iter().any(|r| r.controller == Some(true) && r.uid == uid))
+}
+
+/// The name of `obj`'s controller of kind `kind`.
+pub fn controller_name<K: Resource>(obj: &K, kind: &str) -> Option<String> {
+    obj.meta()
+        .owner_references
+        .as_ref()?
+        .iter()
+        .find(|r| r.controller == Some(true) && r.kind == kind)
+        .map(|r| r.name.clone())
+}
+
+/// Records an Event about `obj` (best effort).
+pub async fn event<K>(ctx: &Ctx, obj: &K, type_: &str, reason: &str, message: &str)
+where
+    K: Resource<DynamicType = ()>,
+{
+    let record = component_base::events::EventRecord { type_, reason, action: reason, message, component: COMPONENT };
+    component_base::events::record(&ctx.seed, obj, &obj.namespace().unwrap_or_default(), record).await;
+}
