@@ -195,6 +195,10 @@ pub async fn reconcile(md: Arc<MachineDeployment>, ctx: Arc<Ctx>) -> Result<Acti
 
 /// Requeue on errors.
 pub fn error_policy(md: Arc<MachineDeployment>, err: &Error, ctx: Arc<Ctx>) -> Action {
+    if err.is_conflict() {
+        // Someone wrote the object meanwhile: its new version comes with the next event.
+        return Action::requeue(std::time::Duration::from_millis(200));
+    }
     warn!(deployment = %md.name_any(), namespace = %md.namespace().unwrap_or_default(), error = %err, "machine deployment reconcile failed");
     Action::requeue(ctx.periods.retry_short)
 }

@@ -53,6 +53,13 @@ pub enum Error {
     Other(String),
 }
 
+impl Error {
+    /// A write lost a race with another writer (HTTP 409): retried at once, not worth a warning.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Kube(e) if component_base::api::is_status(e, 409))
+    }
+}
+
 /// What every controller of the process shares.
 pub struct Ctx {
     pub seed: Client,

@@ -64,6 +64,10 @@ pub async fn reconcile(machine: Arc<Machine>, ctx: Arc<Ctx>) -> Result<Action, E
 
 /// Requeue on errors.
 pub fn error_policy(machine: Arc<Machine>, err: &Error, ctx: Arc<Ctx>) -> Action {
+    if err.is_conflict() {
+        // Someone wrote the object meanwhile: its new version comes with the next event.
+        return Action::requeue(std::time::Duration::from_millis(200));
+    }
     warn!(machine = %machine.name_any(), namespace = %machine.namespace().unwrap_or_default(), error = %err, "machine reconcile failed");
     Action::requeue(ctx.periods.retry_short)
 }

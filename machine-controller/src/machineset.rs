@@ -77,6 +77,10 @@ pub async fn reconcile(set: Arc<MachineSet>, ctx: Arc<Ctx>) -> Result<Action, Er
 
 /// Requeue on errors.
 pub fn error_policy(set: Arc<MachineSet>, err: &Error, ctx: Arc<Ctx>) -> Action {
+    if err.is_conflict() {
+        // Someone wrote the object meanwhile: its new version comes with the next event.
+        return Action::requeue(std::time::Duration::from_millis(200));
+    }
     warn!(set = %set.name_any(), namespace = %set.namespace().unwrap_or_default(), error = %err, "machine set reconcile failed");
     Action::requeue(ctx.periods.retry_short)
 }
