@@ -92,10 +92,6 @@ impl Shoot {
         agents_under(&self.state_dir)
     }
 
-    fn running_machines(&self) -> usize {
-        self.phases().values().filter(|p| *p == "Running").count()
-    }
-
     /// Sets the pool's minimum and maximum (and, when given, its machine type) through the shoot.
     fn set_pool(&self, minimum: i32, maximum: i32, machine_type: Option<&str>) {
         let mut ops = vec![

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use garden_e2e::shoot::{self, request_kubeconfig};
-use garden_e2e::{assert_eventually, repo_path, GardenOptions, TestGarden};
+use garden_e2e::{assert_eventually, GardenOptions, TestGarden};
 use serde_json::Value;
 
 /// A kubeconfig for the shoot whose client certificate (signed by the shoot's `ca-client`, read from the seed

@@ -55,7 +55,7 @@ impl LocalDriver {
         let shoot_tag = format!("{TAG}shoot={namespace}");
         processes_with(&shoot_tag)
             .into_iter()
-            .filter(|(_, args)| args.iter().any(|a| *a == owner_tag) && args.iter().any(|a| *a == shoot_tag))
+            .filter(|(_, args)| args.contains(&owner_tag) && args.contains(&shoot_tag))
             .filter_map(|(pid, args)| {
                 let name = args.iter().find_map(|a| a.strip_prefix(TAG)?.strip_prefix("machine="))?.to_string();
                 machine.is_none_or(|m| m == name).then_some((pid, name))
