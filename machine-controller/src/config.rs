@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use garden_api::machine::v1alpha1::validation::parse_duration;
 use garden_api::machine::v1alpha1::MachineConfiguration;
 
 /// How long the controller waits for machines before it acts.
@@ -33,7 +34,9 @@ impl Timeouts {
     /// These timeouts with the machine's own overrides applied (unparsable values keep the default; the API
     /// server refuses them on write).
     pub fn for_machine(&self, config: &MachineConfiguration) -> Timeouts {
-        let pick = |v: &Option<String>, default: Duration| v.as_deref().and_then(parse_duration).unwrap_or(default);
+        let pick = |v: &Option<String>, default: Duration| {
+            v.as_deref().and_then(|d| parse_duration(d).ok()).unwrap_or(default)
+        };
         Timeouts {
             creation: pick(&config.creation_timeout, self.creation),
             health: pick(&config.health_timeout, self.health),
@@ -79,55 +82,9 @@ impl Periods {
     }
 }
 
-/// A Go duration (`1h30m`, `10m`, `90s`, `500ms`, `0`): what MCM's `metav1.Duration` fields hold.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
-    let mut rest = s;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        if digits == 0 {
-            return None;
-        }
-        let value: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let seconds = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "us" | "µs" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        total += value * seconds;
-        rest = &rest[unit_len..];
-    }
-    Some(Duration::from_secs_f64(total))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_durations_parse() {
-        assert_eq!(parse_duration("10m"), Some(Duration::from_secs(600)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
-        assert_eq!(parse_duration("10"), None);
-        assert_eq!(parse_duration("m"), None);
-        assert_eq!(parse_duration("5d"), None);
-    }
 
     #[test]
     fn machine_overrides_win() {

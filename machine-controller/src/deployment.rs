@@ -93,6 +93,7 @@ pub async fn reconcile(md: Arc<MachineDeployment>, ctx: Arc<Ctx>) -> Result<Acti
     );
     let recreate = md.spec.strategy.type_.as_deref() == Some(strategy::RECREATE);
     let old_desired: i32 = olds.iter().map(|s| s.spec.replicas).sum();
+    let mut wait_for_old = false;
 
     if md.spec.paused {
         // Paused: no rollout, only scaling of what exists.
@@ -138,7 +139,8 @@ pub async fn reconcile(md: Arc<MachineDeployment>, ctx: Arc<Ctx>) -> Result<Acti
                     scale_set(&sets, s, 0).await?;
                 }
             } else if !old_machines_gone(&ctx, &ns, &olds).await? {
-                // Wait until the old machines are deleted.
+                // The old machines are still being deleted; their sets' status no longer changes, so look again.
+                wait_for_old = true;
             } else {
                 scale_set(&sets, new, replicas).await?;
             }
@@ -190,6 +192,11 @@ pub async fn reconcile(md: Arc<MachineDeployment>, ctx: Arc<Ctx>) -> Result<Acti
         let patch = json!({"metadata": {"annotations": {REVISION_ANNOTATION: revision}}});
         mds.patch(&md.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
     }
+    let recheck = if wait_for_old {
+        Some(recheck.map_or(ctx.periods.retry_short, |r| r.min(ctx.periods.retry_short)))
+    } else {
+        recheck
+    };
     Ok(recheck.map(Action::requeue).unwrap_or_else(Action::await_change))
 }
 

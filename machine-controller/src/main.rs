@@ -10,11 +10,12 @@ use std::time::Duration;
 use clap::Parser;
 use component_base::{health, LogFormat};
 use futures::StreamExt;
+use garden_api::machine::v1alpha1::validation::parse_duration;
 use garden_api::machine::v1alpha1::{Machine, MachineDeployment, MachineSet};
 use kube::api::Api;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{watcher, Controller};
-use machine_controller::config::{parse_duration, Periods, Timeouts};
+use machine_controller::config::{Periods, Timeouts};
 use machine_controller::metrics::{InstrumentedDriver, Metrics};
 use machine_controller::shoots::ShootConnections;
 use machine_controller::{deployment, machine, machineset, safety, Ctx};
@@ -22,7 +23,7 @@ use machine_driver::Driver;
 use tracing::{error, info};
 
 fn duration(s: &str) -> Result<Duration, String> {
-    parse_duration(s).ok_or_else(|| format!("invalid duration {s:?} (want e.g. 20m, 90s, 1h30m)"))
+    parse_duration(s)
 }
 
 /// Reconciles MachineDeployments, MachineSets and Machines of every shoot on a seed (MCM's semantics) and

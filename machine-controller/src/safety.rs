@@ -38,6 +38,13 @@ pub async fn collect_orphans(ctx: &Ctx) -> Result<usize, Error> {
         let creds = class.credentials_secret_ref.as_ref().and_then(|r| r.name.clone()).unwrap_or_default();
         by_scope.entry((ns, creds)).or_insert(class);
     }
+    // Connections to shoots whose seed namespace has no machine class any more (deleted shoots) are dropped.
+    let with_classes: BTreeSet<&String> = by_scope.keys().map(|(ns, _)| ns).collect();
+    for ns in ctx.shoots.namespaces() {
+        if !with_classes.contains(&ns) {
+            ctx.shoots.forget(&ns);
+        }
+    }
     let mut deleted = 0;
     for ((ns, _), class) in by_scope {
         let secret = match ctx.class_secret(&class).await {

@@ -67,10 +67,11 @@ fn lost_etcd_data_is_restored_from_full_and_delta_snapshots() {
     garden.kubectl_as_ok(&admin, &["create", "configmap", "gone", "--from-literal=a=x"]);
     garden.kubectl_as_ok(&admin, &["patch", "configmap", "changed", "-p", r#"{"data":{"a":"new"}}"#]);
     garden.kubectl_as_ok(&admin, &["delete", "configmap", "gone"]);
-    let rv: i64 = garden
-        .kubectl_as_ok(&admin, &["get", "configmap", "changed", "-o", "jsonpath={.metadata.resourceVersion}"])
-        .parse()
-        .unwrap();
+    // The list's resourceVersion is etcd's revision now, which covers the delete (the last write).
+    let list: serde_json::Value =
+        serde_json::from_str(&garden.kubectl_as_ok(&admin, &["get", "--raw", "/api/v1/namespaces/default/configmaps"]))
+            .unwrap();
+    let rv: i64 = list["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
     assert_eventually!(
         Duration::from_secs(30),
         || snapshots(&store).iter().any(|(k, end)| k == "Incr" && *end >= rv),

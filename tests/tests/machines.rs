@@ -367,21 +367,9 @@ fn lost_vms_are_replaced_a_bounded_number_at_a_time_and_orphans_are_collected() 
 
 #[test]
 fn killing_the_machine_controller_during_scale_and_roll_cycles_converges_without_duplicates_or_leaks() {
-    let mut s = shoot_with_workers(
-        &[],
-        Some(
-            r#"{"spec":{"provider":{"workers":[{"name":"local","minimum":0,"maximum":6,"machine":{"type":"local","image":{"name":"local","version":"1.1.0"},"architecture":"amd64"},"cri":{"name":"containerd"},"zones":["0"]}]}}}"#,
-        ),
-    );
+    let mut s = shoot_with_workers(&[], Some(ELASTIC_POOL));
     let md = format!("{NS}-local-z1");
-    // The Worker actuator keeps replicas within [0, 6] and would reset template edits: take it out, so the
-    // test drives the MachineDeployment directly.
-    let provider = component_base::procfs::processes_with("gardener-extension-provider-local");
-    for (pid, args) in provider {
-        if args.iter().any(|a| a.contains(&s.garden.dir().display().to_string())) {
-            component_base::procfs::signal("-KILL", pid);
-        }
-    }
+    stop_provider_local(&s.garden);
     let mut rng_state: u64 = 0x9e3779b97f4a7c15 ^ u64::from(std::process::id());
     let mut rand = move |n: u64| {
         rng_state ^= rng_state << 13;
@@ -444,4 +432,133 @@ fn killing_the_machine_controller_during_scale_and_roll_cycles_converges_without
     for node in s.nodes() {
         assert_eq!(node["metadata"]["labels"]["cycle"], "c17", "every node from the last template");
     }
+}
+
+/// Takes the Worker actuator away, so a test can drive the shoot's MachineDeployment directly (the actuator
+/// keeps replicas within the pool's bounds and resets the template).
+fn stop_provider_local(garden: &TestGarden) {
+    let mine = garden.dir().display().to_string();
+    for (pid, args) in component_base::procfs::processes_with("gardener-extension-provider-local") {
+        if args.iter().any(|a| a.contains(&mine)) {
+            component_base::procfs::signal("-KILL", pid);
+        }
+    }
+}
+
+const ELASTIC_POOL: &str = r#"{"spec":{"provider":{"workers":[{"name":"local","minimum":0,"maximum":6,"machine":{"type":"local","image":{"name":"local","version":"1.1.0"},"architecture":"amd64"},"cri":{"name":"containerd"},"zones":["0"]}]}}}"#;
+
+#[test]
+fn machine_deployments_recreate_roll_back_and_pause() {
+    let s = shoot_with_workers(&[], Some(ELASTIC_POOL));
+    let g = &s.garden;
+    stop_provider_local(g);
+    let md = format!("{NS}-local-z1");
+    let md_json = || -> Value {
+        serde_json::from_str(&g.kubectl_ok(&[
+            "-n",
+            NS,
+            "get",
+            "machinedeployments.machine.sapcloud.io",
+            &md,
+            "-o",
+            "json",
+        ]))
+        .unwrap()
+    };
+    let patch = |p: &str| {
+        g.kubectl_ok(&["-n", NS, "patch", "machinedeployments.machine.sapcloud.io", &md, "--type", "merge", "-p", p]);
+    };
+    let label = |v: &str| {
+        format!(
+            r#"{{"spec":{{"template":{{"spec":{{"nodeTemplate":{{"metadata":{{"labels":{{"rev":"{v}"}}}}}}}}}}}}}}"#
+        )
+    };
+    let node_labels = || -> Vec<String> {
+        s.nodes().iter().map(|n| n["metadata"]["labels"]["rev"].as_str().unwrap_or_default().to_string()).collect()
+    };
+    g.kubectl_ok(&["-n", NS, "scale", "machinedeployments.machine.sapcloud.io", &md, "--replicas=2"]);
+    s.wait_settled(2, Duration::from_secs(60));
+
+    // Recreate: every old machine is gone before a new one is created.
+    patch(r#"{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null}}}"#);
+    patch(&label("a"));
+    let old: Vec<String> = s.phases().keys().cloned().collect();
+    let mut mixed = false;
+    assert_eventually!(
+        Duration::from_secs(60),
+        || {
+            let now = s.phases();
+            let olds = now.keys().filter(|m| old.contains(m)).count();
+            mixed |= olds > 0 && olds < now.len();
+            olds == 0 && now.len() == 2 && now.values().all(|p| p == "Running")
+        },
+        "{:?}",
+        s.phases()
+    );
+    assert!(!mixed, "Recreate never runs old and new machines side by side");
+    s.wait_settled(2, Duration::from_secs(30));
+    assert_eq!(node_labels(), ["a", "a"]);
+
+    // Roll back to the previous revision (the template without the label).
+    patch(r#"{"spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1,"maxUnavailable":0}}}}"#);
+    patch(&label("b"));
+    assert_eventually!(
+        Duration::from_secs(60),
+        || node_labels() == ["b", "b"] && s.phases().len() == 2,
+        "{:?}",
+        node_labels()
+    );
+    patch(r#"{"spec":{"rollbackTo":{"revision":0}}}"#);
+    assert_eventually!(
+        Duration::from_secs(60),
+        || node_labels() == ["a", "a"] && s.phases().len() == 2,
+        "{:?}",
+        node_labels()
+    );
+    assert!(md_json()["spec"]["rollbackTo"].is_null(), "rollbackTo is cleared");
+    s.wait_settled(2, Duration::from_secs(30));
+
+    // Paused: a template change does not roll, scaling still works; resuming rolls.
+    patch(r#"{"spec":{"paused":true}}"#);
+    patch(&label("c"));
+    g.kubectl_ok(&["-n", NS, "scale", "machinedeployments.machine.sapcloud.io", &md, "--replicas=3"]);
+    s.wait_settled(3, Duration::from_secs(60));
+    assert_eq!(node_labels(), ["a", "a", "a"]);
+    patch(r#"{"spec":{"paused":false}}"#);
+    assert_eventually!(
+        Duration::from_secs(60),
+        || node_labels() == ["c", "c", "c"] && s.phases().len() == 3,
+        "{:?}",
+        node_labels()
+    );
+    let revision = md_json()["metadata"]["annotations"]["deployment.kubernetes.io/revision"].clone();
+    assert_eq!(revision, "5", "revisions a, b, a again (4), c");
+}
+
+#[test]
+fn machines_are_frozen_while_the_shoot_api_cannot_be_reached() {
+    let mut s = shoot_with_workers(&["--machine-health-timeout=10s"], None);
+    s.set_pool(2, 2, None);
+    s.wait_reconciled(Duration::from_secs(120));
+    s.wait_settled(2, Duration::from_secs(60));
+    let before = s.phases();
+
+    // Without its gardenlet nobody restarts the shoot API server: kill it and stay blind for longer than the
+    // grace period plus the health timeout.
+    s.garden.stop_gardenlet("local");
+    let plane = s.state_dir.join(NS);
+    let api = shoot::pid_of(&plane, "apiserver").expect("shoot API server pid");
+    component_base::procfs::signal("-KILL", api);
+    let until = std::time::Instant::now() + Duration::from_secs(25);
+    while std::time::Instant::now() < until {
+        let now = s.phases();
+        assert_eq!(now, before, "machines changed while the shoot API could not be reached");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // The gardenlet comes back and restarts the API server: the same machines are Running.
+    let (config, _) = s.garden.local_seed_config();
+    s.garden.start_gardenlet("local", &config).unwrap();
+    s.wait_settled(2, Duration::from_secs(90));
+    assert_eq!(s.phases().keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
 }

@@ -130,15 +130,28 @@ pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Resp
         return Err(ApiError::bad_request("PATCH /apply requires fieldManager to be set"));
     }
     let mut warnings = Vec::new();
+    // Only a patch that names a resourceVersion is a precondition (kube's rule); otherwise the patch is applied
+    // again to the newer object when another write came first, instead of answering 409.
+    let pins_rv = match &doc {
+        Value::Array(ops) => {
+            ops.iter().any(|op| op.get("path").and_then(Value::as_str) == Some("/metadata/resourceVersion"))
+        }
+        other => other.pointer("/metadata/resourceVersion").is_some_and(|v| !v.is_null()),
+    };
     let result = c
         .srv
         .update(&ctx, rt, &c.info.namespace, &c.info.name, &c.info.subresource, |cur| {
-            let patched = match kind {
+            let mut patched = match kind {
                 PatchType::Apply => {
                     patch::server_side_apply(Some(cur), &doc, &ctx.field_manager, &api_version, &now, force)?
                 }
                 other => patch::apply_patch(other, cur, &doc)?,
             };
+            if !pins_rv {
+                if let Some(meta) = patched.get_mut("metadata").and_then(Value::as_object_mut) {
+                    meta.remove("resourceVersion");
+                }
+            }
             let mut w = Vec::new();
             let out = decode_body(rt, patched, mode, &mut w)?;
             warnings = w;
