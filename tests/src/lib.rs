@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+use serde_json::Value;
 
 /// The admin user the apiserver writes into `--admin-kubeconfig` (O=system:masters).
 pub const ADMIN_USER: &str = "garden-admin";
@@ -387,6 +388,37 @@ impl TestGarden {
         let path = self.dir.join(format!("token-{name}.kubeconfig"));
         fs::write(&path, kubeconfig).unwrap_or_else(|e| panic!("failed to write {}: {e}", path.display()));
         path
+    }
+
+    /// POSTs raw `body` to `path` with curl (HTTP/1.1) and the admin's client certificate; (HTTP code, body).
+    pub fn post_as_admin(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+        let kc: Value = serde_yaml::from_str(&fs::read_to_string(self.kubeconfig()).unwrap()).unwrap();
+        let user = &kc["users"][0]["user"];
+        let decode = |k: &str| {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(user[k].as_str().unwrap_or_default()).unwrap();
+            let p = self.dir.join(format!("admin-{k}"));
+            fs::write(&p, bytes).unwrap();
+            p
+        };
+        let (cert, key) = (decode("client-certificate-data"), decode("client-key-data"));
+        let file = self.dir.join("post-body.bin");
+        fs::write(&file, body).unwrap();
+        let out = Command::new("curl")
+            .args(["-sk", "--http1.1", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-H"])
+            .arg(format!("Content-Type: {content_type}"))
+            .arg("--cert")
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .arg("--data-binary")
+            .arg(format!("@{}", file.display()))
+            .arg(format!("{}{path}", self.server_url()))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, code) = text.rsplit_once('\n').unwrap();
+        (code.trim().parse().unwrap(), serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
     /// A kube-rs client authenticated as the admin.

@@ -3,45 +3,8 @@
 use garden_e2e::TestGarden;
 use serde_json::Value;
 
-/// POST raw bytes with curl using the admin client certificate; returns (code, body).
 fn post(garden: &TestGarden, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
-    let file = garden.dir().join("body.bin");
-    std::fs::write(&file, body).unwrap();
-    let kc: Value = serde_yaml::from_str(&std::fs::read_to_string(garden.kubeconfig()).unwrap()).unwrap();
-    let user = &kc["users"][0]["user"];
-    let decode = |k: &str| {
-        use std::io::Write;
-        let b = std::process::Command::new("base64")
-            .arg("-d")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                c.stdin.take().unwrap().write_all(user[k].as_str().unwrap().as_bytes())?;
-                c.wait_with_output()
-            })
-            .unwrap()
-            .stdout;
-        let p = garden.dir().join(k);
-        std::fs::write(&p, b).unwrap();
-        p
-    };
-    let (cert, key) = (decode("client-certificate-data"), decode("client-key-data"));
-    let out = std::process::Command::new("curl")
-        .args(["-sk", "--http1.1", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-H"])
-        .arg(format!("Content-Type: {content_type}"))
-        .arg("--cert")
-        .arg(&cert)
-        .arg("--key")
-        .arg(&key)
-        .arg("--data-binary")
-        .arg(format!("@{}", file.display()))
-        .arg(format!("{}{path}", garden.server_url()))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let (body, code) = text.rsplit_once('\n').unwrap();
-    (code.trim().parse().unwrap(), serde_json::from_str(body).unwrap_or(Value::Null))
+    garden.post_as_admin(path, content_type, body)
 }
 
 fn assert_status(code: u16, body: &Value, want: u16, needle: &str) {

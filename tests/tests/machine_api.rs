@@ -291,38 +291,7 @@ fn kubectl_scale_uses_the_scale_subresource() {
 
 /// POST a JSON body as the admin (client certificate) with curl; returns (code, Status or object).
 fn post(garden: &TestGarden, path: &str, body: &str) -> (u16, Value) {
-    let kc: Value = serde_yaml::from_str(&std::fs::read_to_string(garden.kubeconfig()).unwrap()).unwrap();
-    let user = &kc["users"][0]["user"];
-    let decode = |k: &str| {
-        use std::io::Write;
-        let mut child = std::process::Command::new("base64")
-            .arg("-d")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(user[k].as_str().unwrap().as_bytes()).unwrap();
-        let p = garden.dir().join(k);
-        std::fs::write(&p, child.wait_with_output().unwrap().stdout).unwrap();
-        p
-    };
-    let (cert, key) = (decode("client-certificate-data"), decode("client-key-data"));
-    let file = garden.dir().join("body.json");
-    std::fs::write(&file, body).unwrap();
-    let out = std::process::Command::new("curl")
-        .args(["-sk", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: application/json"])
-        .arg("--cert")
-        .arg(&cert)
-        .arg("--key")
-        .arg(&key)
-        .arg("--data-binary")
-        .arg(format!("@{}", file.display()))
-        .arg(format!("{}{path}", garden.server_url()))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let (body, code) = text.rsplit_once('\n').unwrap();
-    (code.trim().parse().unwrap(), serde_json::from_str(body).unwrap_or(Value::Null))
+    garden.post_as_admin(path, "application/json", body.as_bytes())
 }
 
 /// A 422 Invalid Status whose causes name `field`.
