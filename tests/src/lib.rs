@@ -421,6 +421,17 @@ impl TestGarden {
         (code.trim().parse().unwrap(), serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
+    /// HTTP status code of `GET path` with bearer `token` (curl, as text).
+    pub fn curl_code(&self, token: &str, path: &str) -> String {
+        let out = Command::new("curl")
+            .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .arg(format!("{}{path}", self.server_url()))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
     /// A kube-rs client authenticated as the admin.
     pub async fn client(&self) -> Result<kube::Client> {
         self.client_for(&self.kubeconfig()).await

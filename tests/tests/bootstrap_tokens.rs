@@ -13,17 +13,6 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
-/// HTTP status of `GET path` with bearer `token`.
-fn curl_code(garden: &TestGarden, token: &str, path: &str) -> String {
-    let out = std::process::Command::new("curl")
-        .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
-        .arg(format!("Authorization: Bearer {token}"))
-        .arg(format!("{}{path}", garden.server_url()))
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
 fn apply(garden: &TestGarden, yaml: &str) {
     let out = garden.kubectl_stdin(&["apply", "-f", "-"], yaml);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -43,7 +32,7 @@ fn bootstrap_tokens_authenticate_while_their_secret_allows_it() {
         let denied = garden.kubectl_as(&kubeconfig, &["-n", "default", "get", "configmaps"]);
         stderr(&denied).contains(r#"User "system:bootstrap:abcdef" cannot list resource "configmaps""#)
     });
-    assert_eq!(curl_code(&garden, token, "/api/v1/namespaces/default/configmaps"), "403");
+    assert_eq!(garden.curl_code(token, "/api/v1/namespaces/default/configmaps"), "403");
 
     // Its groups: the extra group and system:bootstrappers get what is bound to them.
     garden.kubectl_ok(&[
@@ -79,7 +68,7 @@ fn bootstrap_tokens_authenticate_while_their_secret_allows_it() {
     for bad in
         ["abcdef.0123456789abcdee", "expird.0123456789abcdef", "badgrp.0123456789abcdef", "zzzzzz.0123456789abcdef"]
     {
-        assert_eq!(curl_code(&garden, bad, "/api/v1/namespaces/default/configmaps"), "401", "{bad}");
+        assert_eq!(garden.curl_code(bad, "/api/v1/namespaces/default/configmaps"), "401", "{bad}");
     }
     let wrong = garden.token_kubeconfig("wrong", "abcdef.0123456789abcdee");
     let out = garden.kubectl_as(&wrong, &["-n", "default", "get", "configmaps"]);
@@ -90,7 +79,7 @@ fn bootstrap_tokens_authenticate_while_their_secret_allows_it() {
 
     // Deleting the Secret revokes the token.
     garden.kubectl_ok(&["-n", "kube-system", "delete", "secret", "bootstrap-token-abcdef"]);
-    assert_eventually!(Duration::from_secs(30), || curl_code(&garden, token, "/api/v1/namespaces/default/configmaps")
+    assert_eventually!(Duration::from_secs(30), || garden.curl_code(token, "/api/v1/namespaces/default/configmaps")
         == "401");
 }
 

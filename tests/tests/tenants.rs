@@ -122,16 +122,6 @@ fn anonymous_requests_are_unauthorized_and_tokens_authenticate() {
     assert!(text.contains("\"NamespaceList\""));
 }
 
-fn curl_code(garden: &TestGarden, token: &str, path: &str) -> String {
-    let out = std::process::Command::new("curl")
-        .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
-        .arg(format!("Authorization: Bearer {token}"))
-        .arg(format!("{}{path}", garden.server_url()))
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
 #[test]
 fn service_account_tokens_authenticate_until_the_account_is_deleted() {
     let garden = TestGarden::start().unwrap();
@@ -147,13 +137,13 @@ fn service_account_tokens_authenticate_until_the_account_is_deleted() {
     ]);
     let token = garden.kubectl_ok(&["-n", "default", "create", "token", "robot", "--duration=10m"]).trim().to_string();
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
-    assert_eq!(curl_code(&garden, &token, "/api/v1/namespaces/default/configmaps"), "200");
+    assert_eq!(garden.curl_code(&token, "/api/v1/namespaces/default/configmaps"), "200");
     // view does not include secrets.
-    assert_eq!(curl_code(&garden, &token, "/api/v1/namespaces/default/secrets"), "403");
+    assert_eq!(garden.curl_code(&token, "/api/v1/namespaces/default/secrets"), "403");
     let too_short = garden.kubectl(&["-n", "default", "create", "token", "robot", "--duration=1m"]);
     assert!(!too_short.status.success());
     garden.kubectl_ok(&["-n", "default", "delete", "serviceaccount", "robot"]);
-    assert_eq!(curl_code(&garden, &token, "/api/v1/namespaces/default/configmaps"), "401");
+    assert_eq!(garden.curl_code(&token, "/api/v1/namespaces/default/configmaps"), "401");
 }
 
 #[test]
