@@ -4,9 +4,12 @@
 #   hack/local-seed.sh local-2
 #   kubectl -n garden-dev patch shoot local-workerless --type merge -p '{"spec":{"seedName":"local-2"}}'
 # hack/local-down.sh stops it with the rest (its PID file is $GARDEN_HOME/gardenlet-NAME.pid).
+# It starts no provider-local and no machine-controller of its own: both watch every namespace of the seed API, and
+# local seeds share the garden API as their seed API, so exactly one of each runs per garden (hack/local-up.sh's)
+# and it serves the worker pools of shoots on every local seed.
 set -euo pipefail
 case "${1:-}" in
-  -h | --help | "") sed -n 2,6p "$0"; [[ -n "${1:-}" ]]; exit $? ;;
+  -h | --help | "") sed -n 2,9p "$0"; [[ -n "${1:-}" ]]; exit $? ;;
 esac
 SEED="$1"
 [[ "$SEED" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$ ]] || { echo "seed name $SEED is not a DNS label" >&2; exit 2; }

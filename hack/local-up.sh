@@ -6,15 +6,19 @@ usage() {
   cat <<'EOF'
 Usage: hack/local-up.sh [--help]
 
-Installs what is missing (etcd, protoc, curl, python3, kubectl), builds the
-workspace, and starts a local garden in the background:
+Installs what is missing (etcd, protoc and libprotobuf-dev, curl, python3, gcc,
+kubectl), builds the workspace, and starts a local garden in the background:
 
   etcd                       data in $GARDEN_HOME/etcd
   garden-apiserver           certs in $GARDEN_HOME/certs, admin kubeconfig at $GARDEN_HOME/kubeconfig
   garden-controller-manager  talks to the apiserver with that kubeconfig
   gardenlet                  registers seed "local" (hack/config/gardenlet-local.yaml) and heartbeats
+  provider-local             the local provider extension: Workers -> MachineClasses + MachineDeployments
+  machine-controller         machines of every shoot on the seed; a machine is a detached local-node
+                             process, its files in $GARDEN_HOME/seeds/local/machines
 
-waits until the API server is ready, writes PID files ($GARDEN_HOME/*.pid),
+waits until each component is up (etcd /health, the API server's /readyz, the
+others' /healthz where they have one), writes PID files ($GARDEN_HOME/*.pid),
 prints what to do next and exits 0. Running it again while the garden is up
 only prints its status. etcd data and certificates are kept across restarts
 (hack/local-down.sh --purge deletes them).
@@ -24,6 +28,8 @@ Environment:
   GARDEN_APISERVER_PORT    API server port (default: last one used, else a free port)
   ETCD_CLIENT_PORT         etcd client port (default: last one used, else a free port)
   ETCD_PEER_PORT           etcd peer port   (default: last one used, else a free port)
+  PROVIDER_LOCAL_HEALTH_PORT      provider-local's /healthz port (default: last one used, else a free port)
+  MACHINE_CONTROLLER_HEALTH_PORT  machine-controller's /healthz and /metrics port (same default)
   GARDEN_READY_TIMEOUT     seconds to wait for each component (default: 120)
   CARGO_TARGET_DIR         honoured as by cargo
   GARDEN_SKIP_BUILD=1      use the binaries already built
@@ -46,8 +52,12 @@ LOG_DIR="$GARDEN_HOME/logs"
 CERT_DIR="$GARDEN_HOME/certs"
 KUBECONFIG_PATH="$GARDEN_HOME/kubeconfig"
 STATE_FILE="$GARDEN_HOME/local.env"
+# The local seed's state directory (gardenlet's stateDir) and, under it, the machine controller's.
+SEED_STATE_DIR="$GARDEN_HOME/seeds/local"
+# Normalized (no "//", "..", trailing "/"): machine-controller tags its agents with it as given.
+MACHINES_DIR="$(realpath -ms -- "$SEED_STATE_DIR/machines")"
 # Start order; local-down.sh stops in reverse.
-COMPONENTS=(etcd apiserver controller-manager gardenlet)
+COMPONENTS=(etcd apiserver controller-manager gardenlet provider-local machine-controller)
 
 # --- prerequisites and build -------------------------------------------------
 
@@ -63,7 +73,13 @@ fi
 APISERVER_BIN="$BIN_DIR/garden-apiserver"
 CONTROLLER_MANAGER_BIN="$BIN_DIR/garden-controller-manager"
 GARDENLET_BIN="$BIN_DIR/gardenlet"
-for bin in "$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN" "$GARDENLET_BIN"; do
+PROVIDER_LOCAL_BIN="$BIN_DIR/gardener-extension-provider-local"
+MACHINE_CONTROLLER_BIN="$BIN_DIR/machine-controller"
+# machine-controller starts the local-node agents ("VMs") from next to its own binary.
+LOCAL_NODE_BIN="$BIN_DIR/local-node"
+BINARIES=("$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN" "$GARDENLET_BIN" "$PROVIDER_LOCAL_BIN" "$MACHINE_CONTROLLER_BIN"
+  "$LOCAL_NODE_BIN")
+for bin in "${BINARIES[@]}"; do
   [[ -x "$bin" ]] || garden::die "binary not found: $bin (did the build succeed?)"
 done
 
@@ -84,6 +100,16 @@ display_path() {
   esac
 }
 
+# The local-node agents ("VMs") of this garden's machine controller: their command line has
+# --tag=owner=$MACHINES_DIR (hack/local-down.sh stops every agent tagged with an owner under $GARDEN_HOME).
+count_agents() {
+  local f n=0
+  for f in /proc/[0-9]*/cmdline; do
+    if tr '\0' '\n' 2>/dev/null <"$f" | grep -xF -- "--tag=owner=$MACHINES_DIR" >/dev/null; then n=$((n + 1)); fi
+  done
+  printf '%s\n' "$n"
+}
+
 print_status() {
   local port
   port="$(state_get GARDEN_APISERVER_PORT)"
@@ -97,6 +123,9 @@ print_status() {
   done
   echo "  API server:          https://127.0.0.1:${port}"
   echo "  etcd:                http://127.0.0.1:$(state_get ETCD_CLIENT_PORT)"
+  echo "  provider-local:      http://127.0.0.1:$(state_get PROVIDER_LOCAL_HEALTH_PORT)/healthz"
+  echo "  machine-controller:  http://127.0.0.1:$(state_get MACHINE_CONTROLLER_HEALTH_PORT)/metrics"
+  echo "  machines:            $(count_agents) local-node agent(s), files in $(display_path "$MACHINES_DIR")/"
   echo "  logs:                $(display_path "$LOG_DIR")/"
   echo
   local ex="examples"
@@ -110,6 +139,9 @@ Next steps:
   kubectl apply -f $ex/cloudprofile-local.yaml -f $ex/project-dev.yaml
   kubectl -n garden-dev apply -f $ex/shoot-local.yaml
   kubectl -n garden-dev get shoots -o wide -w
+  $hack/shoot-kubeconfig.sh garden-dev local > shoot.kubeconfig
+  kubectl --kubeconfig shoot.kubeconfig get nodes
+  kubectl -n shoot--dev--local get machinedeployments,machinesets,machines
   kubectl explain shoot.spec.provider.workers
   $hack/kubeconfig-for-user.sh alice > alice.kubeconfig
   $hack/local-down.sh            # stop (add --purge to delete all state)
@@ -133,7 +165,7 @@ any_alive() {
 
 if all_alive; then
   garden::log "local garden already running"
-  for bin in "$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN" "$GARDENLET_BIN"; do
+  for bin in "${BINARIES[@]}"; do
     if [[ "$bin" -nt "$GARDEN_HOME/apiserver.pid" ]]; then
       garden::log "note: $(basename "$bin") was rebuilt after the garden started;" \
         "run hack/local-down.sh && hack/local-up.sh to use the new build"
@@ -145,8 +177,8 @@ if all_alive; then
 fi
 
 if any_alive; then
-  garden::log "local garden is only partly running: restarting it"
-  "$GARDEN_REPO_ROOT/hack/local-down.sh"
+  garden::log "local garden is only partly running: restarting it (local-node agents keep running)"
+  GARDEN_KEEP_AGENTS=1 "$GARDEN_REPO_ROOT/hack/local-down.sh"
 fi
 
 # --- ports -------------------------------------------------------------------
@@ -174,7 +206,19 @@ APISERVER_PORT="$(pick_port "${GARDEN_APISERVER_PORT:-}" GARDEN_APISERVER_PORT)"
 while [[ "$APISERVER_PORT" == "$ETCD_CLIENT_PORT" || "$APISERVER_PORT" == "$ETCD_PEER_PORT" ]]; do
   APISERVER_PORT="$(garden::free_port)"
 done
-for p in "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT"; do
+# The health ports: same rules, and distinct from every port picked before.
+PORTS=("$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT")
+pick_distinct_port() {
+  local port
+  port="$(pick_port "$1" "$2")"
+  while [[ " ${PORTS[*]} " == *" $port "* ]]; do port="$(garden::free_port)"; done
+  printf '%s\n' "$port"
+}
+PROVIDER_LOCAL_HEALTH_PORT="$(pick_distinct_port "${PROVIDER_LOCAL_HEALTH_PORT:-}" PROVIDER_LOCAL_HEALTH_PORT)"
+PORTS+=("$PROVIDER_LOCAL_HEALTH_PORT")
+MACHINE_CONTROLLER_HEALTH_PORT="$(pick_distinct_port "${MACHINE_CONTROLLER_HEALTH_PORT:-}" MACHINE_CONTROLLER_HEALTH_PORT)"
+PORTS+=("$MACHINE_CONTROLLER_HEALTH_PORT")
+for p in "${PORTS[@]}"; do
   garden::port_is_free "$p" || garden::die "port $p on 127.0.0.1 is in use"
 done
 
@@ -186,6 +230,8 @@ cat >"$STATE_FILE" <<EOF
 GARDEN_APISERVER_PORT=$APISERVER_PORT
 ETCD_CLIENT_PORT=$ETCD_CLIENT_PORT
 ETCD_PEER_PORT=$ETCD_PEER_PORT
+PROVIDER_LOCAL_HEALTH_PORT=$PROVIDER_LOCAL_HEALTH_PORT
+MACHINE_CONTROLLER_HEALTH_PORT=$MACHINE_CONTROLLER_HEALTH_PORT
 GARDEN_BIN_DIR=$BIN_DIR
 EOF
 
@@ -257,6 +303,14 @@ apiserver_ready() {
   [[ "$(curl -sk --max-time 2 "$SERVER_URL/readyz" 2>/dev/null)" == "ok" ]] && [[ -s "$KUBECONFIG_PATH" ]]
 }
 
+provider_local_healthy() {
+  [[ "$(curl -s --max-time 2 "http://127.0.0.1:${PROVIDER_LOCAL_HEALTH_PORT}/healthz" 2>/dev/null)" == "ok" ]]
+}
+
+machine_controller_healthy() {
+  [[ "$(curl -s --max-time 2 "http://127.0.0.1:${MACHINE_CONTROLLER_HEALTH_PORT}/healthz" 2>/dev/null)" == "ok" ]]
+}
+
 PEER_URL="http://127.0.0.1:${ETCD_PEER_PORT}"
 start_component etcd etcd \
   --name garden \
@@ -283,12 +337,26 @@ start_component controller-manager "$CONTROLLER_MANAGER_BIN" --kubeconfig "$KUBE
 sleep 2
 check_running controller-manager || garden::die "garden-controller-manager did not start"
 
-# The seed's control planes live under $GARDEN_HOME/seeds/local.
+# The seed's control planes live under $SEED_STATE_DIR.
 GARDENLET_CONFIG="$GARDEN_HOME/gardenlet-local.yaml"
-{ cat "$GARDEN_REPO_ROOT/hack/config/gardenlet-local.yaml"; echo "stateDir: $GARDEN_HOME/seeds/local"; } >"$GARDENLET_CONFIG"
+{ cat "$GARDEN_REPO_ROOT/hack/config/gardenlet-local.yaml"; echo "stateDir: $SEED_STATE_DIR"; } >"$GARDENLET_CONFIG"
 start_component gardenlet "$GARDENLET_BIN" --kubeconfig "$KUBECONFIG_PATH" --config "$GARDENLET_CONFIG"
 sleep 1
 check_running gardenlet || garden::die "gardenlet did not start"
+
+# The seed's machine layer. Both watch every namespace of the seed API, which for local seeds is the garden API
+# itself: exactly one of each per garden (hack/local-seed.sh starts none). Default timeouts (machine health 10m,
+# creation 20m, node monitor grace period 40s). machine-controller's agents ("VMs") are detached and outlive it;
+# they carry --tag=owner=$MACHINES_DIR and a restarted machine-controller finds them again.
+start_component provider-local "$PROVIDER_LOCAL_BIN" \
+  --kubeconfig "$KUBECONFIG_PATH" \
+  --health-bind-address "127.0.0.1:$PROVIDER_LOCAL_HEALTH_PORT"
+wait_healthy provider-local provider_local_healthy
+start_component machine-controller "$MACHINE_CONTROLLER_BIN" \
+  --kubeconfig "$KUBECONFIG_PATH" \
+  --local-state-dir "$MACHINES_DIR" \
+  --health-bind-address "127.0.0.1:$MACHINE_CONTROLLER_HEALTH_PORT"
+wait_healthy machine-controller machine_controller_healthy
 
 kubectl --kubeconfig "$KUBECONFIG_PATH" get namespaces >/dev/null 2>&1 ||
   garden::log "warning: 'kubectl get namespaces' with the admin kubeconfig failed"

@@ -3,7 +3,8 @@
 //! `--tag=owner=<state dir>` (which machine controller's VMs these are: several gardens may share a host),
 //! `--tag=shoot=<seed namespace>` and `--tag=machine=<machine name>`. Listing the VMs is one scan of `/proc`.
 //!
-//! The machine's user data (the class secret's `userData`, placeholders replaced) is the agent's kubeconfig.
+//! Each machine's files (its kubeconfig, the agent's log) live in `<state dir>/<namespace>/<machine>/`. The
+//! machine's user data (the class secret's `userData`, placeholders replaced) is the agent's kubeconfig.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,7 +47,7 @@ impl LocalDriver {
     }
 
     fn machine_dir(&self, namespace: &str, machine: &str) -> PathBuf {
-        self.state_dir.join("machines").join(namespace).join(machine)
+        self.state_dir.join(namespace).join(machine)
     }
 
     /// Agents of this owner in `namespace` (all of them when `machine` is None): (pid, machine name).

@@ -715,7 +715,9 @@ async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &st
     api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(|e| failed("write conditions", &name, e))?;
-    let label = json!({"metadata": {"labels": {STATUS_LABEL: if ready { "healthy" } else { "unhealthy" }}}});
+    let nodes_ready = !has_workers || every_node_ready(nodes, minimum).0 == "True";
+    let healthy = ready && nodes_ready;
+    let label = json!({"metadata": {"labels": {STATUS_LABEL: if healthy { "healthy" } else { "unhealthy" }}}});
     api.patch(&name, &PatchParams::default(), &Patch::Merge(&label))
         .await
         .map_err(|e| failed("write status label", &name, e))?;
