@@ -53,8 +53,10 @@ pub async fn reconcile(machine: Arc<Machine>, ctx: Arc<Ctx>) -> Result<Action, E
         set_status(&api, &machine, None, operation::CREATE, state::FAILED, &msg, None).await?;
         return Ok(Action::requeue(ctx.periods.retry_medium));
     };
+    // A recorded provider ID means the VM was created: only health checks from here on (a machine whose phase
+    // is not written yet counts as Pending), so the driver is not asked again.
     let no_vm_yet = machine.spec.provider_id.as_deref().unwrap_or_default().is_empty()
-        || matches!(phase_of(&machine), "" | phase::CRASH_LOOP_BACK_OFF);
+        || phase_of(&machine) == phase::CRASH_LOOP_BACK_OFF;
     if no_vm_yet {
         create(&machine, &class, &api, &ctx).await
     } else {
@@ -194,6 +196,7 @@ async fn check_health(machine: &Machine, api: &Api<Machine>, ctx: &Ctx) -> Resul
     if current == phase::FAILED {
         return Ok(Action::await_change());
     }
+    let current = if current.is_empty() { phase::PENDING.to_string() } else { current };
     let resync = ctx.periods.machine_resync;
     let Some(shoot) = ctx.shoots.get(&ns).await? else {
         return Ok(Action::requeue(ctx.periods.retry_short));
@@ -230,6 +233,11 @@ async fn check_health(machine: &Machine, api: &Api<Machine>, ctx: &Ctx) -> Resul
             Ok(Action::requeue(resync))
         }
         (phase::PENDING | phase::AVAILABLE, _) => {
+            if phase_of(machine).is_empty() {
+                // Killed between recording the VM and its phase.
+                let msg = "Creating machine on cloud provider";
+                set_status(api, machine, Some(phase::PENDING), operation::CREATE, state::PROCESSING, msg, None).await?;
+            }
             if since > timeouts.creation {
                 if !shoot.reachable().await {
                     return Ok(Action::requeue(ctx.periods.retry_short));

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use garden_api::machine::v1alpha1::{phase, Machine, MachineSet, MachineSummary};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
@@ -16,6 +17,9 @@ use crate::order::{phase_of, pick_for_deletion};
 use crate::{
     add_finalizer, controlled_by, controller_ref, event, has_finalizer, remove_finalizer, Ctx, Error, FINALIZER,
 };
+
+/// Machine creates or deletes of one set in flight at once (kube's ReplicaSet batches them too).
+const PARALLEL_WRITES: usize = 32;
 
 /// Reconciles one MachineSet.
 pub async fn reconcile(set: Arc<MachineSet>, ctx: Arc<Ctx>) -> Result<Action, Error> {
@@ -30,7 +34,7 @@ pub async fn reconcile(set: Arc<MachineSet>, ctx: Arc<Ctx>) -> Result<Action, Er
 
     if set.metadata.deletion_timestamp.is_some() {
         for m in owned.iter().filter(|m| m.metadata.deletion_timestamp.is_none()) {
-            delete_machine(&machines, m).await?;
+            delete_machine(&machines, &m.name_any()).await?;
         }
         if owned.is_empty() && has_finalizer(&*set) {
             remove_finalizer(&sets, &set).await?;
@@ -48,22 +52,37 @@ pub async fn reconcile(set: Arc<MachineSet>, ctx: Arc<Ctx>) -> Result<Action, Er
         info!(namespace = %ns, machine = %m.name_any(), "replacing failed machine");
         event(&ctx, &*set, "Normal", "ReplacingFailedMachine", &format!("deleting failed machine {}", m.name_any()))
             .await;
-        delete_machine(&machines, m).await?;
+        delete_machine(&machines, &m.name_any()).await?;
     }
     let want = usize::try_from(set.spec.replicas.max(0)).unwrap_or(0);
     if alive.len() < want {
         let n = want - alive.len();
-        for _ in 0..n {
-            machines.create(&PostParams::default(), &new_machine(&set)).await?;
-        }
-        info!(namespace = %ns, set = %set.name_any(), created = n, "scaled up");
+        let (template, params) = (new_machine(&set), PostParams::default());
+        let created: Vec<Result<Machine, kube::Error>> = futures::stream::iter(0..n)
+            .map(|_| {
+                let (machines, params, template) = (machines.clone(), params.clone(), template.clone());
+                async move { machines.create(&params, &template).await }
+            })
+            .buffer_unordered(PARALLEL_WRITES)
+            .collect()
+            .await;
+        let done = created.iter().filter(|r| r.is_ok()).count();
+        info!(namespace = %ns, set = %set.name_any(), created = done, "scaled up");
+        created.into_iter().find_map(Result::err).map_or(Ok(()), Err)?;
     } else if alive.len() > want {
         let alive_owned: Vec<Machine> = alive.iter().map(|m| (*m).clone()).collect();
         let victims = pick_for_deletion(&alive_owned, alive.len() - want);
-        for m in &victims {
-            delete_machine(&machines, m).await?;
-        }
+        let names: Vec<String> = victims.iter().map(|m| m.name_any()).collect();
+        let deleted: Vec<Result<(), kube::Error>> = futures::stream::iter(names)
+            .map(|name| {
+                let machines = machines.clone();
+                async move { delete_machine(&machines, &name).await }
+            })
+            .buffer_unordered(PARALLEL_WRITES)
+            .collect()
+            .await;
         info!(namespace = %ns, set = %set.name_any(), deleted = victims.len(), "scaled down");
+        deleted.into_iter().find_map(Result::err).map_or(Ok(()), Err)?;
     }
 
     let (status, recheck) = status_of(&set, &owned);
@@ -85,8 +104,8 @@ pub fn error_policy(set: Arc<MachineSet>, err: &Error, ctx: Arc<Ctx>) -> Action 
     Action::requeue(ctx.periods.retry_short)
 }
 
-async fn delete_machine(api: &Api<Machine>, m: &Machine) -> Result<(), kube::Error> {
-    match api.delete(&m.name_any(), &DeleteParams::default()).await {
+async fn delete_machine(api: &Api<Machine>, name: &str) -> Result<(), kube::Error> {
+    match api.delete(name, &DeleteParams::default()).await {
         Ok(_) => Ok(()),
         Err(e) if component_base::api::is_status(&e, 404) => Ok(()),
         Err(e) => Err(e),
