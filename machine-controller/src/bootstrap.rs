@@ -45,9 +45,7 @@ fn token_of(secret: &Secret) -> Option<String> {
 pub async fn ensure(shoot: &Client, namespace: &str, machine: &str) -> Result<String, kube::Error> {
     let api: Api<Secret> = Api::namespaced(shoot.clone(), NAMESPACE);
     let id = token_id(namespace, machine);
-    if let Some(token) = api.get_opt(&secret_name(&id)).await?.as_ref().and_then(token_of) {
-        return Ok(token);
-    }
+    // Created first (a new machine's token does not exist yet); an existing one is read on the conflict.
     let token_secret = random_secret();
     let data: BTreeMap<String, String> = [
         ("token-id", id.as_str()),

@@ -69,7 +69,15 @@ pub struct Ctx {
     pub shoots: ShootConnections,
     pub metrics: Arc<Metrics>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Class secrets read in the last [`SECRET_CACHE_TTL`], by (namespace, class): a scale-up of many machines
+    /// reads them once, not once per machine.
+    secrets: Mutex<HashMap<(String, String), (std::time::Instant, SecretData)>>,
 }
+
+type SecretData = BTreeMap<String, Vec<u8>>;
+
+/// How long a class's secret data is reused.
+const SECRET_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Ctx {
     pub fn new(
@@ -80,7 +88,16 @@ impl Ctx {
         shoots: ShootConnections,
         metrics: Arc<Metrics>,
     ) -> Self {
-        Ctx { seed, driver, timeouts, periods, shoots, metrics, locks: Mutex::new(HashMap::new()) }
+        Ctx {
+            seed,
+            driver,
+            timeouts,
+            periods,
+            shoots,
+            metrics,
+            locks: Mutex::new(HashMap::new()),
+            secrets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Serializes the decisions that count machines across objects of one namespace (set sizes, meltdown
@@ -94,8 +111,16 @@ impl Ctx {
     /// The data of a class's secrets: `secretRef` (user data) and `credentialsSecretRef` (cloud
     /// credentials), the latter winning on equal keys.
     pub async fn class_secret(&self, class: &MachineClass) -> Result<BTreeMap<String, Vec<u8>>, Error> {
-        let mut out = BTreeMap::new();
         let default_ns = class.namespace().unwrap_or_default();
+        let key = (default_ns.clone(), class.name_any());
+        {
+            let mut cache = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
+            cache.retain(|_, (at, _)| at.elapsed() < SECRET_CACHE_TTL);
+            if let Some((_, data)) = cache.get(&key) {
+                return Ok(data.clone());
+            }
+        }
+        let mut out = BTreeMap::new();
         for r in [&class.secret_ref, &class.credentials_secret_ref].into_iter().flatten() {
             let ns = r.namespace.clone().unwrap_or_else(|| default_ns.clone());
             let name = r.name.clone().unwrap_or_default();
@@ -107,6 +132,8 @@ impl Ctx {
                 out.insert(k, v.0);
             }
         }
+        let now = std::time::Instant::now();
+        self.secrets.lock().unwrap_or_else(|e| e.into_inner()).insert(key, (now, out.clone()));
         Ok(out)
     }
 }

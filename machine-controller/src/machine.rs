@@ -217,7 +217,10 @@ async fn check_health(machine: &Machine, api: &Api<Machine>, ctx: &Ctx) -> Resul
             return Ok(Action::requeue(ctx.periods.retry_short));
         }
     }
-    if let Some(n) = &node_obj {
+    // The node's conditions go into the machine's status (with a phase change, in the same write).
+    let ready_now = matches!(health, NodeHealth::Ready);
+    let phase_moves = ready_now && matches!(current.as_str(), phase::PENDING | phase::AVAILABLE | phase::UNKNOWN);
+    if let (Some(n), false) = (&node_obj, phase_moves) {
         sync_conditions(api, machine, n).await?;
     }
     let since = elapsed_since(phase_since(machine));
@@ -228,7 +231,13 @@ async fn check_health(machine: &Machine, api: &Api<Machine>, ctx: &Ctx) -> Resul
             } else {
                 (operation::CREATE, format!("Machine {name} successfully joined the cluster"))
             };
-            set_status(api, machine, Some(phase::RUNNING), op, state::SUCCESSFUL, &msg, None).await?;
+            let conditions = node_obj.as_ref().and_then(|n| n.status.as_ref()).and_then(|s| s.conditions.clone());
+            let patch = json!({"status": {
+                "currentStatus": {"phase": phase::RUNNING, "timeoutActive": false, "lastUpdateTime": now()},
+                "lastOperation": {"type": op, "state": state::SUCCESSFUL, "description": msg, "errorCode": null, "lastUpdateTime": now()},
+                "conditions": conditions.unwrap_or_default(),
+            }});
+            api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
             event(ctx, machine, "Normal", "Running", &msg).await;
             Ok(Action::requeue(resync))
         }

@@ -91,7 +91,8 @@ pub fn proportional(desired: &[i32], new_total: i32) -> Vec<i32> {
     let mut out: Vec<i32> =
         desired.iter().map(|d| ((i64::from(*d) * i64::from(new_total)) / i64::from(current)) as i32).collect();
     let leftover = new_total - out.iter().sum::<i32>();
-    if let Some((i, _)) = desired.iter().enumerate().max_by_key(|(_, d)| **d) {
+    // The first of the largest (callers put the new set first).
+    if let Some((i, _)) = desired.iter().enumerate().rev().max_by_key(|(_, d)| **d) {
         out[i] = (out[i] + leftover).max(0);
     }
     out

@@ -3,7 +3,7 @@
 //! `--tag=owner=<state dir>` (which machine controller's VMs these are: several gardens may share a host),
 //! `--tag=shoot=<seed namespace>` and `--tag=machine=<machine name>`. Listing the VMs is one scan of `/proc`.
 //!
-//! Each machine's files (its kubeconfig, the agent's log) live in `<state dir>/<namespace>/<machine>/`. The
+//! Each machine's files (its kubeconfig, the agent's PID file and log) live in `<state dir>/<namespace>/<machine>/`. The
 //! machine's user data (the class secret's `userData`, placeholders replaced) is the agent's kubeconfig.
 
 use std::collections::BTreeMap;
@@ -20,6 +20,8 @@ use tracing::{info, warn};
 pub const PROVIDER: &str = "local";
 
 const TAG: &str = "--tag=";
+/// The agent's PID, in its machine directory.
+const PID_FILE: &str = "local-node.pid";
 
 /// How long an agent gets to exit on SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -64,6 +66,26 @@ impl LocalDriver {
             .collect()
     }
 
+    /// The agent of one machine, cheaply: an agent is only ever started after its machine directory exists, so
+    /// without one there is none; with one, the PID file written after the start names it unless a crash came
+    /// in between, when the full scan decides.
+    fn find_agent(&self, namespace: &str, machine: &str) -> Option<u32> {
+        let dir = self.machine_dir(namespace, machine);
+        if !dir.exists() {
+            return None;
+        }
+        let recorded = std::fs::read_to_string(dir.join(PID_FILE)).ok().and_then(|p| p.trim().parse::<u32>().ok());
+        if let Some(pid) = recorded {
+            let args = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let args: Vec<&[u8]> = args.split(|b| *b == 0).collect();
+            let has = |a: &str| args.contains(&a.as_bytes());
+            if has(&format!("{TAG}owner={}", self.owner)) && has(&format!("{TAG}machine={machine}")) {
+                return Some(pid);
+            }
+        }
+        self.agents(namespace, Some(machine)).first().map(|(pid, _)| *pid)
+    }
+
     fn identity(namespace: &str, machine: &str) -> MachineIdentity {
         MachineIdentity { provider_id: provider_id(namespace, machine), node_name: machine.to_string() }
     }
@@ -87,6 +109,8 @@ impl LocalDriver {
             DriverError::new(Code::Internal, format!("failed to start {}: {e}", self.node_binary.display()))
         })?;
         let pid = child.id();
+        write_private(&dir.join(PID_FILE), pid.to_string().as_bytes())
+            .map_err(|e| io("write the agent's PID file", e))?;
         // Reap it whenever it exits, so a stopped agent leaves no zombie behind in this process.
         std::thread::spawn(move || {
             let mut child = child;
@@ -158,7 +182,7 @@ fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
 impl Driver for LocalDriver {
     async fn create_machine(&self, req: &MachineRequest<'_>) -> Result<MachineIdentity, DriverError> {
         let (namespace, name) = (req.machine.namespace().unwrap_or_default(), req.machine.name_any());
-        if self.agents(&namespace, Some(&name)).is_empty() {
+        if self.find_agent(&namespace, &name).is_none() {
             let user_data = req
                 .secret
                 .get(USER_DATA_KEY)
@@ -198,7 +222,7 @@ impl Driver for LocalDriver {
 
     async fn get_machine_status(&self, req: &MachineRequest<'_>) -> Result<MachineIdentity, DriverError> {
         let (namespace, name) = (req.machine.namespace().unwrap_or_default(), req.machine.name_any());
-        if self.agents(&namespace, Some(&name)).is_empty() {
+        if self.find_agent(&namespace, &name).is_none() {
             return Err(DriverError::not_found(format!("no local node agent runs for machine {name}")));
         }
         Ok(Self::identity(&namespace, &name))
@@ -281,7 +305,7 @@ mod tests {
         assert!(found, "the agent is found by its tags");
         driver.create_machine(&req).await.unwrap();
         assert_eq!(driver.list_machines(&c, &secret).await.unwrap().len(), 1, "created once");
-        let kubeconfig = dir.path().join("state/machines/shoot--dev--a/shoot--dev--a-pool-z1-abc12/kubeconfig");
+        let kubeconfig = dir.path().join("state/shoot--dev--a/shoot--dev--a-pool-z1-abc12/kubeconfig");
         assert_eq!(std::fs::read(&kubeconfig).unwrap(), b"kubeconfig");
         driver.delete_machine(&req).await.unwrap();
         assert!(driver.list_machines(&c, &secret).await.unwrap().is_empty());
