@@ -72,11 +72,14 @@ pub struct Ctx {
     /// Class secrets read in the last [`SECRET_CACHE_TTL`], by (namespace, class): a scale-up of many machines
     /// reads them once, not once per machine.
     secrets: Mutex<HashMap<(String, String), (std::time::Instant, SecretData)>>,
+    /// MachineClasses read in the last [`SECRET_CACHE_TTL`] (an edited class reaches new machines at most that
+    /// late; provider-local names a changed pool's class anew anyway).
+    classes: Mutex<HashMap<(String, String), (std::time::Instant, MachineClass)>>,
 }
 
 type SecretData = BTreeMap<String, Vec<u8>>;
 
-/// How long a class's secret data is reused.
+/// How long a class and its secret data are reused.
 const SECRET_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Ctx {
@@ -97,6 +100,7 @@ impl Ctx {
             metrics,
             locks: Mutex::new(HashMap::new()),
             secrets: Mutex::new(HashMap::new()),
+            classes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -106,6 +110,26 @@ impl Ctx {
         let lock =
             self.locks.lock().unwrap_or_else(|e| e.into_inner()).entry(namespace.to_string()).or_default().clone();
         lock.lock_owned().await
+    }
+
+    /// The MachineClass `name` of `namespace`; one read in the last [`SECRET_CACHE_TTL`] serves every machine of
+    /// a scale-up.
+    pub async fn class(&self, namespace: &str, name: &str) -> Result<Option<MachineClass>, Error> {
+        let key = (namespace.to_string(), name.to_string());
+        {
+            let mut cache = self.classes.lock().unwrap_or_else(|e| e.into_inner());
+            cache.retain(|_, (at, _)| at.elapsed() < SECRET_CACHE_TTL);
+            if let Some((_, class)) = cache.get(&key) {
+                return Ok(Some(class.clone()));
+            }
+        }
+        let api: Api<MachineClass> = Api::namespaced(self.seed.clone(), namespace);
+        let class = api.get_opt(name).await?;
+        if let Some(c) = &class {
+            let now = std::time::Instant::now();
+            self.classes.lock().unwrap_or_else(|e| e.into_inner()).insert(key, (now, c.clone()));
+        }
+        Ok(class)
     }
 
     /// The data of a class's secrets: `secretRef` (user data) and `credentialsSecretRef` (cloud

@@ -46,9 +46,8 @@ pub async fn reconcile(machine: Arc<Machine>, ctx: Arc<Ctx>) -> Result<Action, E
         add_finalizer(&api, &machine).await?;
         return Ok(Action::await_change());
     }
-    let classes: Api<MachineClass> = Api::namespaced(ctx.seed.clone(), &ns);
     let class_name = &machine.spec.class.name;
-    let Some(class) = classes.get_opt(class_name).await? else {
+    let Some(class) = ctx.class(&ns, class_name).await? else {
         let msg = format!("machine class {class_name} does not exist");
         set_status(&api, &machine, None, operation::CREATE, state::FAILED, &msg, None).await?;
         return Ok(Action::requeue(ctx.periods.retry_medium));
@@ -442,8 +441,7 @@ async fn delete(machine: &Machine, api: &Api<Machine>, ctx: &Ctx) -> Result<Acti
     // Always asked, even for a machine without a provider ID: a controller killed right after starting the VM
     // never recorded it.
     {
-        let classes: Api<MachineClass> = Api::namespaced(ctx.seed.clone(), &ns);
-        let class = classes.get_opt(&machine.spec.class.name).await?.unwrap_or_else(|| {
+        let class = ctx.class(&ns, &machine.spec.class.name).await?.unwrap_or_else(|| {
             // The class is gone: the driver still deletes by the machine's tags.
             let mut c = MachineClass::default();
             c.metadata.namespace = Some(ns.clone());
