@@ -75,6 +75,10 @@ pub struct Ctx {
     /// MachineClasses read in the last [`SECRET_CACHE_TTL`] (an edited class reaches new machines at most that
     /// late; provider-local names a changed pool's class anew anyway).
     classes: Mutex<HashMap<(String, String), (std::time::Instant, MachineClass)>>,
+    /// Machines this process recorded a VM for in the last seconds: a reconcile that still sees such a machine
+    /// without its provider ID (the watch lags behind the write) waits for the watch instead of asking the
+    /// driver again. Lost on a restart, when the driver is asked as usual.
+    pub recently_created: Mutex<HashMap<(String, String), std::time::Instant>>,
 }
 
 type SecretData = BTreeMap<String, Vec<u8>>;
@@ -101,6 +105,7 @@ impl Ctx {
             locks: Mutex::new(HashMap::new()),
             secrets: Mutex::new(HashMap::new()),
             classes: Mutex::new(HashMap::new()),
+            recently_created: Mutex::new(HashMap::new()),
         }
     }
 

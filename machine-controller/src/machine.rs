@@ -124,8 +124,19 @@ fn node_name(machine: &Machine) -> String {
     machine.labels().get(NODE_LABEL_KEY).cloned().unwrap_or_else(|| machine.name_any())
 }
 
+/// How long a machine this process created counts as recently created (see `Ctx::recently_created`).
+const WATCH_LAG: Duration = Duration::from_secs(10);
+
 async fn create(machine: &Machine, class: &MachineClass, api: &Api<Machine>, ctx: &Ctx) -> Result<Action, Error> {
     let (ns, name) = (machine.namespace().unwrap_or_default(), machine.name_any());
+    let key = (ns.clone(), name.clone());
+    {
+        let mut recent = ctx.recently_created.lock().unwrap_or_else(|e| e.into_inner());
+        recent.retain(|_, at| at.elapsed() < WATCH_LAG);
+        if recent.contains_key(&key) && phase_of(machine) != phase::CRASH_LOOP_BACK_OFF {
+            return Ok(Action::requeue(Duration::from_millis(500)));
+        }
+    }
     let timeouts = ctx.timeouts.for_machine(&machine.spec.machine_configuration);
     if elapsed_since(phase_since(machine)) > timeouts.creation && !phase_of(machine).is_empty() {
         // Creation kept failing for the whole creation timeout.
@@ -182,6 +193,7 @@ async fn create(machine: &Machine, class: &MachineClass, api: &Api<Machine>, ctx
         "spec": {"providerID": identity.provider_id},
     });
     api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    ctx.recently_created.lock().unwrap_or_else(|e| e.into_inner()).insert(key, std::time::Instant::now());
     let msg = "Creating machine on cloud provider";
     set_status(api, machine, Some(phase::PENDING), operation::CREATE, state::PROCESSING, msg, None).await?;
     info!(namespace = %ns, machine = %name, provider_id = %identity.provider_id, "machine created");
