@@ -836,6 +836,20 @@ pub fn bootstrap_token_secret(id: &str, secret: &str, expiration: &str, extra_gr
     )
 }
 
+/// Live `local-node` agents the machine controller of [`TestGarden::start_machine_layer`] started for the seed
+/// with state directory `state_dir` (found by their owner tag): (pid, machine name).
+pub fn local_node_agents(state_dir: &Path) -> Vec<(u32, String)> {
+    let owner = format!("--tag=owner={}", state_dir.join("machines").display());
+    component_base::procfs::processes_with(&owner)
+        .into_iter()
+        .filter(|(_, args)| args.first().is_some_and(|a| a.ends_with("local-node")))
+        .filter_map(|(pid, args)| {
+            let name = args.iter().find_map(|a| a.strip_prefix("--tag=machine="))?.to_string();
+            Some((pid, name))
+        })
+        .collect()
+}
+
 /// machine-controller flags for tests: short periods, so that health changes, retries and orphan collection
 /// happen in seconds (the health and creation timeouts stay long unless a test shortens them).
 pub const MACHINE_CONTROLLER_TEST_ARGS: &[&str] = &[

@@ -3,7 +3,7 @@
 //! machine type change, lost VMs, meltdown protection, orphan collection, hibernation and deletion.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use garden_e2e::shoot::{self, KillPlaneOnDrop};
@@ -89,7 +89,7 @@ impl Shoot {
 
     /// Live node agents of this garden's machine controller: (pid, machine name).
     fn agents(&self) -> Vec<(u32, String)> {
-        agents_under(&self.state_dir)
+        garden_e2e::local_node_agents(&self.state_dir)
     }
 
     /// Sets the pool's minimum and maximum (and, when given, its machine type) through the shoot.
@@ -139,18 +139,6 @@ impl Shoot {
             self.ready_nodes()
         );
     }
-}
-
-fn agents_under(state_dir: &Path) -> Vec<(u32, String)> {
-    let owner = format!("--tag=owner={}", state_dir.join("machines").display());
-    component_base::procfs::processes_with(&owner)
-        .into_iter()
-        .filter(|(_, args)| args.first().is_some_and(|a| a.ends_with("local-node")))
-        .filter_map(|(pid, args)| {
-            let name = args.iter().find_map(|a| a.strip_prefix("--tag=machine="))?.to_string();
-            Some((pid, name))
-        })
-        .collect()
 }
 
 #[test]

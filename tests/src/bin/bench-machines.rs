@@ -132,19 +132,6 @@ fn machine_controller_pid(state_dir: &Path) -> Result<u32> {
         .context("machine-controller is not running")
 }
 
-/// Live node agents machine-controller started for this garden: (pid, machine name).
-fn agents_under(state_dir: &Path) -> Vec<(u32, String)> {
-    let owner = format!("--tag=owner={}", state_dir.join("machines").display());
-    component_base::procfs::processes_with(&owner)
-        .into_iter()
-        .filter(|(_, args)| args.first().is_some_and(|a| a.ends_with("local-node")))
-        .filter_map(|(pid, args)| {
-            let name = args.iter().find_map(|a| a.strip_prefix("--tag=machine="))?.to_string();
-            Some((pid, name))
-        })
-        .collect()
-}
-
 /// Mean VmRSS and mean Pss (MiB) of `pids`.
 fn memory_of(pids: &[u32]) -> (f64, f64) {
     let rss: Vec<f64> = pids.iter().filter_map(|p| proc_mib(*p, "status", "VmRSS")).collect();
@@ -460,7 +447,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path, n: usize) -> Result<Figu
     let nodes: Api<Node> = Api::all(shoot.clone());
     let (_, before) = count_nodes(&nodes, POOL_SELECTOR).await;
     let machines_before = machine_phases(&machines).await;
-    if before != 0 || !machines_before.is_empty() || !agents_under(state_dir).is_empty() {
+    if before != 0 || !machines_before.is_empty() || !garden_e2e::local_node_agents(state_dir).is_empty() {
         bail!("the shoot should start with no machine: {before} Nodes, machines {machines_before:?}");
     }
 
@@ -490,7 +477,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path, n: usize) -> Result<Figu
         Err(e) => bail!(
             "{e:#}; machines by phase: {:?}; agents running: {}",
             machine_phases(&machines).await,
-            agents_under(state_dir).len()
+            garden_e2e::local_node_agents(state_dir).len()
         ),
     };
     eprintln!(
@@ -512,7 +499,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path, n: usize) -> Result<Figu
     let cpu_after = cpu_ticks(mc).context("machine-controller exited during the scale-up")?;
     let calls_after = driver_calls(&metrics_now(garden)?);
     let controller_rss_mib = proc_mib(mc, "status", "VmRSS").context("machine-controller's VmRSS")?;
-    let agents = agents_under(state_dir);
+    let agents = garden_e2e::local_node_agents(state_dir);
     eprintln!("[bench-machines] scale-up: {n} machines Running after {settled_s:.2} s; {} agents", agents.len());
     if agents.len() != n {
         bail!("{n} Nodes are Ready but {} node agents run (one per machine expected): {agents:?}", agents.len());
@@ -550,7 +537,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path, n: usize) -> Result<Figu
     deployments.patch(DEPLOYMENT, &PatchParams::default(), &Patch::Merge(&zero)).await?;
     let delete_s = loop {
         let phases = machine_phases(&machines).await;
-        let agents = agents_under(state_dir).len();
+        let agents = garden_e2e::local_node_agents(state_dir).len();
         if phases.is_empty() && agents == 0 {
             break start.elapsed().as_secs_f64();
         }
