@@ -59,19 +59,29 @@ fn gvk(rt: &ResourceType) -> Value {
     json!({"group": rt.group, "version": rt.version, "kind": rt.kind})
 }
 
-fn group_version_doc(types: &[&ResourceType]) -> Value {
+/// The OpenAPI v3 schemas (`components.schemas`, refs as `#/components/schemas/<name>`) of `types` and of
+/// everything they reference, carrying the `x-kubernetes-*` extensions; and the schema name of each type, in the
+/// order of `types`. The documents are built from these, and so is the schema information of server-side apply and
+/// strategic merge patch.
+pub fn definitions(types: &[&ResourceType]) -> (Map<String, Value>, Vec<String>) {
     let mut generator = SchemaSettings::openapi3().into_generator();
-    let mut refs = Vec::new();
+    let mut names = Vec::new();
     for rt in types {
         rt.codec.schema(&mut generator);
-        refs.push((rt, rt.codec.schema_name()));
+        names.push(rt.codec.schema_name());
     }
     let mut schemas = generator.take_definitions(true);
-    for (rt, name) in &refs {
+    for (rt, name) in types.iter().zip(&names) {
         if let Some(Value::Object(s)) = schemas.get_mut(name) {
             s.insert("x-kubernetes-group-version-kind".into(), json!([gvk(rt)]));
         }
     }
+    (schemas, names)
+}
+
+fn group_version_doc(types: &[&ResourceType]) -> Value {
+    let (schemas, names) = definitions(types);
+    let refs: Vec<(&&ResourceType, &String)> = types.iter().zip(&names).collect();
     let mut paths = Map::new();
     for (rt, name) in &refs {
         add_paths(&mut paths, rt, name);
