@@ -126,15 +126,24 @@ impl ApiServer {
 
     /// The rules that apply to `user` in `namespace` (SelfSubjectRulesReview status).
     pub fn rules_review(&self, user: &UserInfo, namespace: &str) -> Value {
-        let rules = RbacAuthorizer::new(RbacView(self)).rules_for(user, namespace);
         let mut resource_rules = Vec::new();
         let mut non_resource_rules = Vec::new();
-        for r in rules {
+        // Every authorizer of the chain contributes its rules, as kube's union authorizer does: the privileged
+        // group may do anything, anywhere.
+        if user.in_group(crate::authz::SYSTEM_MASTERS) {
+            resource_rules.push(json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}));
+            non_resource_rules.push(json!({"verbs": ["*"], "nonResourceURLs": ["*"]}));
+        }
+        for r in RbacAuthorizer::new(RbacView(self)).rules_for(user, namespace) {
             if r.non_resource_urls.as_ref().is_some_and(|u| !u.is_empty()) {
                 non_resource_rules.push(json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}));
             } else {
-                resource_rules.push(json!({"verbs": r.verbs, "apiGroups": r.api_groups.unwrap_or_default(),
-                    "resources": r.resources.unwrap_or_default(), "resourceNames": r.resource_names.unwrap_or_default()}));
+                let mut rule = json!({"verbs": r.verbs, "apiGroups": r.api_groups.unwrap_or_default(),
+                    "resources": r.resources.unwrap_or_default()});
+                if let Some(names) = r.resource_names.filter(|n| !n.is_empty()) {
+                    rule["resourceNames"] = json!(names);
+                }
+                resource_rules.push(rule);
             }
         }
         json!({"resourceRules": resource_rules, "nonResourceRules": non_resource_rules, "incomplete": false})

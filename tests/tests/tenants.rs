@@ -80,6 +80,15 @@ fn tenants_are_isolated_by_project_rbac() {
     assert_eq!(String::from_utf8_lossy(&can.stdout).trim(), "no");
     let can = garden.kubectl_as(&carol, &["-n", "garden-alpha", "auth", "can-i", "list", "shoots.core.gardener.cloud"]);
     assert_eq!(String::from_utf8_lossy(&can.stdout).trim(), "yes");
+    // `can-i --list` (SelfSubjectRulesReview): the privileged group may do anything; a viewer may not.
+    let all_rules =
+        |out: &str| out.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["*.*", "[]", "[]", "[*]"]);
+    let admin = garden.kubectl_ok(&["-n", "garden-alpha", "auth", "can-i", "--list"]);
+    assert!(all_rules(&admin), "{admin}");
+    assert!(admin.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["[*]", "[]", "[*]"]), "{admin}");
+    let viewer = garden.kubectl_as_ok(&carol, &["-n", "garden-alpha", "auth", "can-i", "--list"]);
+    assert!(!all_rules(&viewer), "{viewer}");
+    assert!(viewer.contains("shoots.core.gardener.cloud"), "{viewer}");
 
     // Nobody grants themselves more than they have.
     let escalate = garden.kubectl_as(
