@@ -314,3 +314,18 @@ garden::ensure_moto() {
   MOTO_VENV="$venv"
   export MOTO_VENV
 }
+
+GARDEN_CARGO_FUZZ_VERSION="0.13.2"
+
+# Puts cargo-fuzz (crates.io) on PATH, installing the pinned version with
+# `cargo install --locked` when it is missing. Its targets are built with the
+# machine's stable toolchain (RUSTC_BOOTSTRAP=1 lets it pass -Z flags) and
+# without a sanitizer: the code under test forbids `unsafe`.
+garden::ensure_cargo_fuzz() {
+  garden::ensure_rust
+  if [[ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $GARDEN_CARGO_FUZZ_VERSION" ]]; then
+    garden::log "installing cargo-fuzz $GARDEN_CARGO_FUZZ_VERSION"
+    cargo install --locked --quiet cargo-fuzz --version "$GARDEN_CARGO_FUZZ_VERSION" ||
+      garden::die "cargo install cargo-fuzz $GARDEN_CARGO_FUZZ_VERSION failed"
+  fi
+}

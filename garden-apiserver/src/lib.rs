@@ -9,6 +9,7 @@ pub mod certs;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod fuzzing;
 pub mod handler;
 pub mod metrics;
 pub mod openapi;
