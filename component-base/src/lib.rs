@@ -9,7 +9,9 @@ pub mod events;
 pub mod health;
 pub mod procfs;
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -65,5 +67,27 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = term.recv() => info!("received SIGTERM, shutting down"),
         _ = tokio::signal::ctrl_c() => info!("received SIGINT, shutting down"),
+    }
+}
+
+/// How long a component keeps winding down after SIGTERM or SIGINT before it exits regardless of what it waits for.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Runs `work` to completion unless SIGTERM or SIGINT arrives first. Then `work` (whose parts watch
+/// [`shutdown_signal`] themselves and wind down) gets [`SHUTDOWN_GRACE`] to finish; past that the process exits
+/// with status 0, so that a stop never waits on a peer (a request retried against an API that answers 503, an
+/// in-flight reconcile, a blocking task the runtime would wait for on drop).
+pub async fn run_until_signalled<F: Future>(work: F) -> F::Output {
+    tokio::pin!(work);
+    tokio::select! {
+        out = &mut work => return out,
+        () = shutdown_signal() => {}
+    }
+    match tokio::time::timeout(SHUTDOWN_GRACE, work).await {
+        Ok(out) => out,
+        Err(_) => {
+            warn!(grace = ?SHUTDOWN_GRACE, "still winding down after the shutdown grace period, exiting now");
+            std::process::exit(0)
+        }
     }
 }

@@ -87,39 +87,44 @@ async fn main() -> anyhow::Result<()> {
     let ready = Arc::new(AtomicBool::new(false));
     tokio::spawn(health::serve(listener, ready.clone(), "not ready: caches not synced"));
 
-    let scheduler = tokio::spawn(scheduler::run(
-        client.clone(),
-        flags.scheduler_strategy,
-        CONCURRENT_SCHEDULES,
-        component_base::shutdown_signal(),
-    ));
-    let lifecycle_config = seedlifecycle::Config {
-        monitor_period: flags.seed_monitor_period,
-        seed_grace_period: flags.seed_grace_period,
-        shoot_grace_period: flags.shoot_monitor_grace_period,
-    };
-    let lifecycle =
-        tokio::spawn(seedlifecycle::run(client.clone(), lifecycle_config, component_base::shutdown_signal()));
-    let hibernation = tokio::spawn(hibernation::run(
-        client.clone(),
-        flags.hibernation_sync_period,
-        component_base::shutdown_signal(),
-    ));
-    let aggregation = tokio::spawn(clusterroleaggregation::run(client.clone(), component_base::shutdown_signal()));
-    info!(kubeconfig = %flags.kubeconfig, "starting project controller");
-    project::run(client, flags.concurrent_project_syncs, ready, component_base::shutdown_signal()).await;
-    if let Err(err) = scheduler.await {
-        warn!(error = %err, "scheduler task failed");
-    }
-    if let Err(err) = lifecycle.await {
-        warn!(error = %err, "seed lifecycle task failed");
-    }
-    if let Err(err) = hibernation.await {
-        warn!(error = %err, "hibernation schedule task failed");
-    }
-    if let Err(err) = aggregation.await {
-        warn!(error = %err, "clusterrole aggregation task failed");
-    }
+    // Every controller watches the signal and winds down; the whole gets a bounded grace period, so that a
+    // garden API answering 503 (requests retried, reconciles in flight) never holds up a stop.
+    component_base::run_until_signalled(async move {
+        let scheduler = tokio::spawn(scheduler::run(
+            client.clone(),
+            flags.scheduler_strategy,
+            CONCURRENT_SCHEDULES,
+            component_base::shutdown_signal(),
+        ));
+        let lifecycle_config = seedlifecycle::Config {
+            monitor_period: flags.seed_monitor_period,
+            seed_grace_period: flags.seed_grace_period,
+            shoot_grace_period: flags.shoot_monitor_grace_period,
+        };
+        let lifecycle =
+            tokio::spawn(seedlifecycle::run(client.clone(), lifecycle_config, component_base::shutdown_signal()));
+        let hibernation = tokio::spawn(hibernation::run(
+            client.clone(),
+            flags.hibernation_sync_period,
+            component_base::shutdown_signal(),
+        ));
+        let aggregation = tokio::spawn(clusterroleaggregation::run(client.clone(), component_base::shutdown_signal()));
+        info!(kubeconfig = %flags.kubeconfig, "starting project controller");
+        project::run(client, flags.concurrent_project_syncs, ready, component_base::shutdown_signal()).await;
+        if let Err(err) = scheduler.await {
+            warn!(error = %err, "scheduler task failed");
+        }
+        if let Err(err) = lifecycle.await {
+            warn!(error = %err, "seed lifecycle task failed");
+        }
+        if let Err(err) = hibernation.await {
+            warn!(error = %err, "hibernation schedule task failed");
+        }
+        if let Err(err) = aggregation.await {
+            warn!(error = %err, "clusterrole aggregation task failed");
+        }
+    })
+    .await;
     info!("stopped");
     Ok(())
 }

@@ -182,7 +182,8 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error + Send + Sync
     }
     let safety = tokio::spawn(safety::run(ctx.clone()));
     info!(provider = %flags.provider, "machine-controller started");
-    tokio::join!(machine_run, set_run, deployment_run);
+    // Bounded: in-flight reconciles against an unreachable API must not hold up a stop.
+    component_base::run_until_signalled(async { tokio::join!(machine_run, set_run, deployment_run) }).await;
     safety.abort();
     info!("machine-controller stopped");
     Ok(())

@@ -554,12 +554,12 @@ impl TestGarden {
         Ok(())
     }
 
-    /// Stops the gardenlet of `seed` (SIGTERM, then SIGKILL).
-    pub fn stop_gardenlet(&mut self, seed: &str) {
-        if let Some(i) = self.gardenlets.iter().position(|(s, _)| s == seed) {
-            let (name, child) = self.gardenlets.remove(i);
-            self.stop_child(&format!("gardenlet-{name}"), child, Duration::from_secs(10));
-        }
+    /// Stops the gardenlet of `seed` (SIGTERM, then SIGKILL after 10 s). Returns how long it took to exit after
+    /// SIGTERM (None when it was not running or had to be killed).
+    pub fn stop_gardenlet(&mut self, seed: &str) -> Option<Duration> {
+        let i = self.gardenlets.iter().position(|(s, _)| s == seed)?;
+        let (name, child) = self.gardenlets.remove(i);
+        self.stop_child(&format!("gardenlet-{name}"), child, Duration::from_secs(10))
     }
 
     /// Kills the gardenlet of `seed` with SIGKILL (a crash: no shutdown code runs).
@@ -570,11 +570,24 @@ impl TestGarden {
         }
     }
 
-    /// Stops garden-controller-manager (SIGTERM, then SIGKILL).
-    pub fn stop_controller_manager(&mut self) {
-        if let Some(child) = self.controller_manager.take() {
-            self.stop_child("controller-manager", child, Duration::from_secs(10));
+    /// Stops garden-controller-manager (SIGTERM, then SIGKILL after 10 s). Returns how long it took to exit after
+    /// SIGTERM (None when it was not running or had to be killed).
+    pub fn stop_controller_manager(&mut self) -> Option<Duration> {
+        let child = self.controller_manager.take()?;
+        self.stop_child("controller-manager", child, Duration::from_secs(10))
+    }
+
+    /// Stops the local seed's machine layer (machine-controller and provider-local: SIGTERM, then SIGKILL after
+    /// 10 s). Returns each component's name and how long it took to exit after SIGTERM (None: it had to be killed).
+    pub fn stop_machine_layer(&mut self) -> Vec<(&'static str, Option<Duration>)> {
+        let mut stopped = Vec::new();
+        if let Some(child) = self.machine_controller.take() {
+            stopped.push(("machine-controller", self.stop_child("machine-controller", child, Duration::from_secs(10))));
         }
+        if let Some(child) = self.provider_local.take() {
+            stopped.push(("provider-local", self.stop_child("provider-local", child, Duration::from_secs(10))));
+        }
+        stopped
     }
 
     /// Stops garden-apiserver with SIGTERM (SIGKILL after 10 s), starts it again on the same
@@ -719,8 +732,11 @@ impl TestGarden {
     }
 
     /// SIGTERM (through `kill(1)`: this crate forbids unsafe code), then SIGKILL after `grace`.
-    fn stop_child(&self, name: &str, mut child: Child, grace: Duration) {
+    /// Stops a child: SIGTERM, up to `grace` for it to exit, then SIGKILL (at once when `grace` is zero).
+    /// Returns how long it took to exit after SIGTERM, or None when it had to be killed.
+    fn stop_child(&self, name: &str, mut child: Child, grace: Duration) -> Option<Duration> {
         let pid = child.id();
+        let mut exited_after = None;
         if matches!(child.try_wait(), Ok(None)) && !grace.is_zero() {
             let _ = Command::new("kill")
                 .arg("-TERM")
@@ -728,9 +744,12 @@ impl TestGarden {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
-            let deadline = Instant::now() + grace;
-            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            let start = Instant::now();
+            while matches!(child.try_wait(), Ok(None)) && start.elapsed() < grace {
                 std::thread::sleep(Duration::from_millis(50));
+            }
+            if !matches!(child.try_wait(), Ok(None)) {
+                exited_after = Some(start.elapsed());
             }
         }
         if matches!(child.try_wait(), Ok(None)) {
@@ -741,6 +760,7 @@ impl TestGarden {
         }
         let _ = child.wait();
         self.record_pid(pid, false);
+        exited_after
     }
 
     /// A shell that SIGKILLs every process listed in `<dir>/pids` once this test process

@@ -56,11 +56,12 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error + Send + Sync
         }
     });
     info!("provider-local started");
-    controller
+    let run = controller
         .shutdown_on_signal()
         .run(reconcile, error_policy, Arc::new(Ctx { client }))
-        .for_each(|_| futures::future::ready(()))
-        .await;
+        .for_each(|_| futures::future::ready(()));
+    // Bounded: in-flight reconciles against an unreachable API must not hold up a stop.
+    component_base::run_until_signalled(run).await;
     info!("provider-local stopped");
     Ok(())
 }
