@@ -214,3 +214,40 @@ fn namespace_deletion_removes_content_and_refuses_new_content() {
     // System namespaces stay.
     assert!(!garden.kubectl(&["delete", "namespace", "default", "--wait=false"]).status.success());
 }
+
+/// Patches without a resourceVersion are retried against the newest object, never answered with 409: 20
+/// parallel `kubectl label` and 20 parallel `kubectl patch --type merge` on one ConfigMap all succeed and all
+/// their keys are there afterwards.
+#[test]
+fn concurrent_patches_without_resource_version_all_succeed() {
+    let garden = TestGarden::start().unwrap();
+    garden.kubectl_ok(&["create", "configmap", "race", "-n", "default"]);
+    std::thread::scope(|s| {
+        let labels: Vec<_> = (0..20)
+            .map(|i| {
+                let garden = &garden;
+                s.spawn(move || {
+                    garden.kubectl(&["label", "--overwrite", "configmap", "race", "-n", "default", &format!("k{i}=v")])
+                })
+            })
+            .collect();
+        let patches: Vec<_> = (0..20)
+            .map(|i| {
+                let garden = &garden;
+                let body = format!(r#"{{"data":{{"d{i}":"v"}}}}"#);
+                s.spawn(move || {
+                    garden.kubectl(&["patch", "configmap", "race", "-n", "default", "--type", "merge", "-p", &body])
+                })
+            })
+            .collect();
+        for (i, h) in labels.into_iter().chain(patches).enumerate() {
+            let out = h.join().unwrap();
+            assert!(out.status.success(), "write {i} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    });
+    let cm = json(&garden, &["get", "configmap", "race", "-n", "default", "-o", "json"]);
+    for i in 0..20 {
+        assert_eq!(cm["metadata"]["labels"][format!("k{i}")], "v", "label k{i} lost: {cm}");
+        assert_eq!(cm["data"][format!("d{i}")], "v", "data key d{i} lost: {cm}");
+    }
+}
