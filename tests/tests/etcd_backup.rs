@@ -1,6 +1,7 @@
 //! etcd backups of a shoot on the local seed: the seed backs up into its embedded default store (a local
 //! directory), the shoot gets a BackupEntry, deltas follow writes, and a control plane whose etcd lost its data
-//! directory comes back from the backups with every key. Deleting the shoot deletes its entry and snapshots.
+//! directory comes back from the backups with every key. The entry of a living shoot cannot be deleted; deleting
+//! the shoot deletes its entry and snapshots.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -76,6 +77,28 @@ fn lost_etcd_data_is_restored_from_full_and_delta_snapshots() {
         Duration::from_secs(30),
         || snapshots(&store).iter().any(|(k, end)| k == "Incr" && *end >= rv),
         "no delta snapshot reaches revision {rv}: {:?}",
+        snapshots(&store)
+    );
+
+    // The entry of a living shoot is the shoot's: deleting it is refused and its snapshots stay.
+    let before = snapshots(&store);
+    let out = garden.kubectl(&["-n", "garden-dev", "delete", "backupentry", &entry, "--wait=false"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("Forbidden"), "delete of a living shoot's entry: {stderr}");
+    assert!(stderr.contains("holds the etcd backups of shoot garden-dev/local-workerless"), "{stderr}");
+    let deleting = garden.kubectl_ok(&[
+        "-n",
+        "garden-dev",
+        "get",
+        "backupentry",
+        &entry,
+        "-o",
+        "jsonpath={.metadata.deletionTimestamp}",
+    ]);
+    assert!(deleting.is_empty(), "the entry got a deletionTimestamp: {deleting}");
+    assert!(
+        before.iter().all(|s| snapshots(&store).contains(s)),
+        "snapshots went: {before:?} -> {:?}",
         snapshots(&store)
     );
 

@@ -122,6 +122,7 @@ impl Chain {
     }
 }
 
+pub mod backup_entry_protection;
 pub mod deletion_confirmation;
 pub mod machine_class_reference;
 pub mod namespace_lifecycle;
@@ -144,6 +145,7 @@ pub fn standard_chain() -> Chain {
         Box::new(seed_validator::SeedValidator),
         Box::new(project_mutator::ProjectMutator),
         Box::new(deletion_confirmation::DeletionConfirmation),
+        Box::new(backup_entry_protection::BackupEntryProtection),
         Box::new(machine_class_reference::MachineClassReference),
     ])
 }
