@@ -5,6 +5,8 @@
 //! nothing as long as etcd has not compacted that revision. A full snapshot is taken instead when there is no
 //! chain, the revision is compacted, etcd is behind the chain (it was replaced), or a scheduled full was missed.
 //! When etcd or the store fails, the loop records the error and starts over from the store after a backoff.
+//! At every delta period it checks that the latest full snapshot is still in the store; when it was deleted
+//! behind its back, the status stops naming it and a new full snapshot is taken at once.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -257,11 +259,11 @@ impl Snapshotter {
         let snapshots = layout::list(self.store.as_ref(), &self.prefix).await?;
         let chain = layout::latest_chain(&snapshots);
         let current = full::current_revision(&mut self.client).await?;
-        let mut last_full_unix;
+        let mut latest_full;
         let from = match &chain {
             Some(chain) if current >= chain.end_revision() => {
                 self.note_existing(&chain.full, chain.deltas.last());
-                last_full_unix = chain.full.created_unix;
+                latest_full = chain.full.clone();
                 chain.end_revision() + 1
             }
             other => {
@@ -275,17 +277,17 @@ impl Snapshotter {
                     info!("no full snapshot in the store yet: taking one");
                 }
                 let full = self.take_full().await?;
-                last_full_unix = full.snapshot.created_unix;
+                latest_full = full.snapshot.clone();
                 full.snapshot.end_revision + 1
             }
         };
         let (mut recorder, full) = self.start_recorder(from).await?;
         if let Some(full) = full {
-            last_full_unix = full.snapshot.created_unix;
+            latest_full = full.snapshot;
         }
         info!(from = recorder.last_revision() + 1, "watching etcd for delta snapshots");
 
-        let mut next_full = self.config.full_schedule.next_after(last_full_unix);
+        let mut next_full = self.config.full_schedule.next_after(latest_full.created_unix);
         let mut delta_tick = tokio::time::interval(self.config.delta_period.max(Duration::from_millis(100)));
         delta_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -313,18 +315,26 @@ impl Snapshotter {
                     Err(Error::Compacted { wanted, compact_revision }) => {
                         warn!(wanted, compact_revision, "watch revision is compacted: taking a full snapshot");
                         let full = self.take_full().await?;
-                        last_full_unix = full.snapshot.created_unix;
-                        next_full = self.config.full_schedule.next_after(last_full_unix);
+                        next_full = self.config.full_schedule.next_after(full.snapshot.created_unix);
                         recorder = DeltaRecorder::start(&self.client, full.snapshot.end_revision + 1).await?;
+                        latest_full = full.snapshot;
                     }
                     Err(e) => return Err(e),
                 },
-                _ = delta_tick.tick() => self.flush(&mut recorder).await?,
+                _ = delta_tick.tick() => {
+                    self.flush(&mut recorder).await?;
+                    if !self.still_stored(&latest_full).await {
+                        // Deleted behind our back: the chain is broken, so a restore needs a new full snapshot now.
+                        let full = self.take_full().await?;
+                        next_full = self.config.full_schedule.next_after(full.snapshot.created_unix);
+                        latest_full = full.snapshot;
+                    }
+                }
                 _ = full_due => {
                     match self.take_full().await {
                         Ok(full) => {
-                            last_full_unix = full.snapshot.created_unix;
-                            next_full = self.config.full_schedule.next_after(last_full_unix);
+                            next_full = self.config.full_schedule.next_after(full.snapshot.created_unix);
+                            latest_full = full.snapshot;
                         }
                         // Retry soon, not in a tight loop.
                         Err(_) => next_full = Some(now_unix() + 30),
@@ -335,8 +345,8 @@ impl Snapshotter {
                     self.flush(&mut recorder).await?;
                     let result = self.take_full().await;
                     if let Ok(full) = &result {
-                        last_full_unix = full.snapshot.created_unix;
-                        next_full = self.config.full_schedule.next_after(last_full_unix);
+                        next_full = self.config.full_schedule.next_after(full.snapshot.created_unix);
+                        latest_full = full.snapshot.clone();
                     }
                     let _ = reply.send(result);
                 }
@@ -361,6 +371,26 @@ impl Snapshotter {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// Whether the latest full snapshot is still in the store (checked, not remembered). When it is gone, the status
+    /// forgets it and the snapshots after it, so that nobody is told backups are fine until a new full one exists.
+    /// A store that cannot answer counts as "still there": its failure shows in the next upload.
+    async fn still_stored(&self, full: &Snapshot) -> bool {
+        match self.store.head(&full.path(&self.prefix)).await {
+            Err(object_store::Error::NotFound { .. }) => {
+                warn!(snapshot = %full.name(), "the latest full snapshot is gone from the store: taking a new one");
+                let mut status = self.shared.status.lock().expect("status lock");
+                status.last_full = None;
+                status.last_delta = None;
+                false
+            }
+            Err(e) => {
+                warn!(snapshot = %full.name(), error = %e, "cannot check the latest full snapshot");
+                true
+            }
+            Ok(_) => true,
         }
     }
 

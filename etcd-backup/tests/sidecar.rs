@@ -147,3 +147,42 @@ async fn sidecar_takes_deltas_a_final_full_on_request_and_resumes_after_restart(
     let restored = TestEtcd::start(&data_dir, "main").await;
     assert_eq!(dump(&mut restored.client().await).await.0, expected);
 }
+
+/// The whole backup directory is deleted behind the snapshotter's back (an operator mistake): the status stops
+/// naming the vanished full snapshot, a new one is taken at once, and a restore from what is stored brings every
+/// key back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_full_snapshot_is_noticed_and_replaced_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = StoreConfig::local(tmp.path().join("store"), PREFIX).open().unwrap();
+    let etcd = TestEtcd::start(&tmp.path().join("etcd"), "main").await;
+    let mut c = etcd.client().await;
+    put(&mut c, "/before", "0").await;
+    let running = start(&etcd, &store).await;
+    let h = running.handle.clone();
+    eventually("the first full snapshot", Duration::from_secs(20), || {
+        let status = h.status();
+        async move { status.last_full.map(|_| ()) }
+    })
+    .await;
+    let first = h.status().last_full.unwrap();
+    let last = put(&mut c, "/kept", "1").await;
+    running.wait_for_delta(last).await;
+
+    std::fs::remove_dir_all(tmp.path().join("store")).unwrap();
+    eventually("a new full snapshot", Duration::from_secs(20), || {
+        let status = h.status();
+        let first = first.name.clone();
+        async move { status.last_full.filter(|f| f.name != first && f.revision >= last).map(|_| ()) }
+    })
+    .await;
+    assert_eq!(count_fulls(store.as_ref()).await, 1, "{:?}", layout::list(store.as_ref(), PREFIX).await);
+    running.stop().await;
+
+    let (expected, _) = dump(&mut c).await;
+    let data_dir = tmp.path().join("restored");
+    let outcome = restore::prepare_data_dir(&restore_options(&data_dir, "main"), store.as_ref(), PREFIX).await.unwrap();
+    assert!(matches!(outcome, Outcome::Restored { .. }), "{outcome:?}");
+    let restored = TestEtcd::start(&data_dir, "main").await;
+    assert_eq!(dump(&mut restored.client().await).await.0, expected);
+}
