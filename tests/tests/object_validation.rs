@@ -101,8 +101,7 @@ fn the_findings_metadata_and_key_cases_are_refused_as_kube_does() {
     // The examples are valid (the project controller writes the project's namespace and RBAC on the way).
     garden.apply_dev_project().unwrap();
     for example in ["examples/shoot-local.yaml", "examples/shoot-local-workerless.yaml"] {
-        let path = repo_path(example).display().to_string();
-        garden.kubectl_ok(&["apply", "--dry-run=server", "-f", &path]);
+        garden.kubectl_ok(&["apply", "-f", &repo_path(example).display().to_string()]);
     }
 
     // 1. A Namespace with the label key `bad key!`.
@@ -119,7 +118,13 @@ fn the_findings_metadata_and_key_cases_are_refused_as_kube_does() {
     shoot["metadata"]["name"] = json!("empty-annotation");
     shoot["metadata"]["annotations"] = json!({"": "x"});
     let shoots = "/apis/core.gardener.cloud/v1beta1/namespaces/garden-dev/shoots";
-    assert_create_refused(&garden, shoots, shoot, "metadata.annotations", "Invalid value: \"\": name part must be non-empty");
+    assert_create_refused(
+        &garden,
+        shoots,
+        shoot,
+        "metadata.annotations",
+        "Invalid value: \"\": name part must be non-empty",
+    );
     // 3. A label value of 100 characters.
     let long = "v".repeat(100);
     let mut cm = config_map("long-value");
@@ -149,10 +154,22 @@ fn the_findings_metadata_and_key_cases_are_refused_as_kube_does() {
     assert_create_refused(&garden, cms, cm, "metadata.annotations", "Too long: may not be more than 262144 bytes");
     let mut cm = config_map("bad-finalizer");
     cm["metadata"]["finalizers"] = json!(["example.com/ok", "not ok"]);
-    assert_create_refused(&garden, cms, cm, "metadata.finalizers", &format!("Invalid value: \"not ok\": {NAME_PART_MSG}"));
+    assert_create_refused(
+        &garden,
+        cms,
+        cm,
+        "metadata.finalizers",
+        &format!("Invalid value: \"not ok\": {NAME_PART_MSG}"),
+    );
     let mut cm = config_map("bad-owner");
     cm["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner"}]);
-    assert_create_refused(&garden, cms, cm, "metadata.ownerReferences.uid", "Invalid value: \"\": uid must not be empty");
+    assert_create_refused(
+        &garden,
+        cms,
+        cm,
+        "metadata.ownerReferences.uid",
+        "Invalid value: \"\": uid must not be empty",
+    );
     let mut cm = config_map("two-controllers");
     cm["metadata"]["ownerReferences"] = json!([
         {"apiVersion": "v1", "kind": "ConfigMap", "name": "a", "uid": "1", "controller": true},
@@ -382,9 +399,18 @@ fn shoot_profile_workloads_and_networking_are_validated_as_kube_does() {
     );
     let mut d = deployment("negative");
     d["spec"]["replicas"] = json!(-1);
-    assert_create_refused(&garden, deployments, d, "spec.replicas", "Invalid value: -1: must be greater than or equal to 0");
+    assert_create_refused(
+        &garden,
+        deployments,
+        d,
+        "spec.replicas",
+        "Invalid value: -1: must be greater than or equal to 0",
+    );
     let mut d = deployment("twins");
-    d["spec"]["template"]["spec"]["containers"].as_array_mut().unwrap().push(json!({"name": "nginx", "image": "nginx"}));
+    d["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "nginx", "image": "nginx"}));
     assert_create_refused(
         &garden,
         deployments,
@@ -492,10 +518,11 @@ fn shoot_profile_workloads_and_networking_are_validated_as_kube_does() {
         "metadata.labels",
         &format!("Invalid value: \"bad key!\": {NAME_PART_MSG}"),
     );
-    // Valid workloads and services applied with kubectl pass, and so does a scale.
+    // Valid workloads, services and policies applied with kubectl pass, and so do their updates.
     let out = garden.kubectl_stdin(&["apply", "-f", "-"], VALID_MANIFESTS);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    garden.kubectl_ok(&["-n", "default", "scale", "deployment", "gen", "--replicas=3"]);
+    garden.kubectl_ok(&["-n", "default", "patch", "deployment", "gen", "-p", r#"{"spec":{"replicas":3}}"#]);
+    garden.kubectl_ok(&["-n", "default", "label", "service", "gen", "tier=web"]);
 }
 
 const VALID_MANIFESTS: &str = r#"
