@@ -202,13 +202,36 @@ fn the_findings_metadata_and_key_cases_are_refused_as_kube_does() {
         "metadata.labels",
         &format!("Invalid value: \"-x\": {NAME_PART_MSG}"),
     );
-    assert_update_refused(
-        &garden,
-        "/api/v1/namespaces/default/configmaps/upper-annotation",
-        |cm| cm["metadata"]["uid"] = json!("6d1c5b2e-0000-0000-0000-000000000000"),
-        "metadata.uid",
-        "Invalid value: \"6d1c5b2e-0000-0000-0000-000000000000\": field is immutable",
+    // The uid of a PUT is a precondition (409), a patch may not change it (422), as in kube.
+    let path = "/api/v1/namespaces/default/configmaps/upper-annotation";
+    let before = get(&garden, path);
+    let mut changed = before.clone();
+    changed["metadata"]["uid"] = json!("6d1c5b2e-0000-0000-0000-000000000000");
+    let (code, body) = request(&garden, "PUT", path, &changed);
+    assert_eq!(code, 409, "{body}");
+    assert!(
+        body["message"].as_str().unwrap_or_default().ends_with(&format!(
+            "Precondition failed: UID in precondition: 6d1c5b2e-0000-0000-0000-000000000000, UID in object meta: {}",
+            before["metadata"]["uid"].as_str().unwrap()
+        )),
+        "{body}"
     );
+    let out = garden.kubectl(&[
+        "-n",
+        "default",
+        "patch",
+        "configmap",
+        "upper-annotation",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"uid":"6d1c5b2e-0000-0000-0000-000000000000"}}"#,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("metadata.uid: Invalid value: \"6d1c5b2e-0000-0000-0000-000000000000\": field is immutable"),
+        "{err}"
+    );
+    assert_eq!(get(&garden, path), before);
 }
 
 #[test]
