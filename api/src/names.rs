@@ -48,6 +48,21 @@ pub fn is_dns1123_subdomain(value: &str) -> Vec<String> {
     errs
 }
 
+/// kube's message for an invalid DNS-1035 label (Service names).
+pub const DNS1035_LABEL_ERROR_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+
+/// Problems of `value` as a DNS-1035 label: a DNS-1123 label starting with a letter.
+pub fn is_dns1035_label(value: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if value.len() > DNS1123_LABEL_MAX_LENGTH {
+        errs.push(max_len_msg(DNS1123_LABEL_MAX_LENGTH));
+    }
+    if !label_syntax_ok(value) || !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+        errs.push(DNS1035_LABEL_ERROR_MSG.to_string());
+    }
+    errs
+}
+
 /// Field errors for `value` at `field` not being a DNS-1123 label.
 pub fn validate_dns1123_label(value: &str, field: &str) -> Vec<FieldError> {
     is_dns1123_label(value).iter().map(|m| FieldError::invalid(field, &Value::from(value), m)).collect()
@@ -110,7 +125,8 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
     } else if name.len() > 63 {
         errs.push(format!("name part {}", max_len_msg(63)));
     }
-    if !name.is_empty() && !qualified_name_part_ok(name) {
+    // kube reports an empty name part both as empty and as not matching the pattern.
+    if !qualified_name_part_ok(name) {
         errs.push(format!("name part {QUALIFIED_NAME_ERROR_MSG}"));
     }
     errs
@@ -128,16 +144,121 @@ pub fn is_valid_label_value(value: &str) -> Vec<String> {
     errs
 }
 
-/// Validates a label map at `field` (keys at `field`, values at `field[key]`).
-pub fn validate_labels<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>, field: &str) -> Vec<FieldError> {
+/// Validates a label map at `field`: kube reports bad keys and bad values alike at the map's path, with the
+/// offending key or value as the invalid value.
+pub fn validate_labels<K: AsRef<str>, V: AsRef<str>>(
+    labels: impl IntoIterator<Item = (K, V)>,
+    field: &str,
+) -> Vec<FieldError> {
     let mut errs = Vec::new();
     for (k, v) in labels {
+        let (k, v) = (k.as_ref(), v.as_ref());
         for m in is_qualified_name(k) {
-            errs.push(FieldError::invalid(field, &Value::from(k.as_str()), &m));
+            errs.push(FieldError::invalid(field, &Value::from(k), &m));
         }
         for m in is_valid_label_value(v) {
-            errs.push(FieldError::invalid(format!("{field}[{k}]"), &Value::from(v.as_str()), &m));
+            errs.push(FieldError::invalid(field, &Value::from(v), &m));
         }
+    }
+    errs
+}
+
+/// kube's limit on the total size of an object's annotations (keys plus values), in bytes.
+pub const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
+
+/// Validates an annotation map at `field`: keys are qualified names compared case-insensitively (kube lowercases
+/// them first), and keys plus values add up to at most [`TOTAL_ANNOTATION_SIZE_LIMIT`] bytes.
+pub fn validate_annotations<K: AsRef<str>, V: AsRef<str>>(
+    annotations: impl IntoIterator<Item = (K, V)>,
+    field: &str,
+) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let mut total = 0;
+    for (k, v) in annotations {
+        let (k, v) = (k.as_ref(), v.as_ref());
+        let lower;
+        let key = if k.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = k.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            k
+        };
+        for m in is_qualified_name(key) {
+            errs.push(FieldError::invalid(field, &Value::from(k), &m));
+        }
+        total += k.len() + v.len();
+    }
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+        errs.push(FieldError::too_long(field, TOTAL_ANNOTATION_SIZE_LIMIT));
+    }
+    errs
+}
+
+/// Field errors for `value` at `field` not being a qualified name (finalizers, label keys in selectors).
+pub fn validate_qualified_name(value: &str, field: &str) -> Vec<FieldError> {
+    is_qualified_name(value).iter().map(|m| FieldError::invalid(field, &Value::from(value), m)).collect()
+}
+
+/// kube's `IsValidPathSegmentName`: the name rule of RBAC objects and of kinds without a stricter one. With
+/// `prefix` (a `generateName`), only the characters are checked.
+pub fn is_path_segment_name(name: &str, prefix: bool) -> Vec<String> {
+    if !prefix {
+        if let Some(bad) = [".", ".."].into_iter().find(|b| *b == name) {
+            return vec![format!("may not be '{bad}'")];
+        }
+    }
+    ["/", "%"].iter().filter(|c| name.contains(*c)).map(|c| format!("may not contain '{c}'")).collect()
+}
+
+/// A `generateName` is checked as a name whose last character before the trailing dash is an `a` and without the
+/// dash (kube's `maskTrailingDash`), since the random suffix follows it.
+pub fn mask_trailing_dash(prefix: &str) -> String {
+    let mut chars = prefix.chars();
+    if prefix.len() > 1 && chars.next_back() == Some('-') {
+        chars.next_back();
+        format!("{}a", chars.as_str())
+    } else {
+        prefix.to_string()
+    }
+}
+
+const CONFIG_MAP_KEY_ERROR_MSG: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+
+/// kube's `IsConfigMapKey`: the rule for keys of ConfigMap `data`/`binaryData` and Secret `data`.
+pub fn is_config_map_key(key: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if key.len() > DNS1123_SUBDOMAIN_MAX_LENGTH {
+        errs.push(max_len_msg(DNS1123_SUBDOMAIN_MAX_LENGTH));
+    }
+    if key.is_empty() || !key.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_')) {
+        errs.push(CONFIG_MAP_KEY_ERROR_MSG.to_string());
+    }
+    match key {
+        "." => errs.push("must not be '.'".to_string()),
+        ".." => errs.push("must not be '..'".to_string()),
+        k if k.starts_with("..") => errs.push("must not start with '..'".to_string()),
+        _ => {}
+    }
+    errs
+}
+
+/// kube's `IsValidPortName` (an IANA service name): container and service port names.
+pub fn is_valid_port_name(port: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if port.len() > 15 {
+        errs.push(max_len_msg(15));
+    }
+    if !port.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') {
+        errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string());
+    }
+    if !port.bytes().any(|c| c.is_ascii_lowercase()) {
+        errs.push("must contain at least one letter (a-z)".to_string());
+    }
+    if port.contains("--") {
+        errs.push("must not contain consecutive hyphens".to_string());
+    }
+    if port.starts_with('-') || port.ends_with('-') {
+        errs.push("must not begin or end with a hyphen".to_string());
     }
     errs
 }
@@ -177,5 +298,43 @@ mod tests {
         assert!(is_valid_label_value("").is_empty());
         assert!(is_valid_label_value("My_value.1").is_empty());
         assert!(!is_valid_label_value("-x").is_empty());
+        // The finding's cases: a space and a '!' in a key, an empty key, a value of 100 characters.
+        assert_eq!(is_qualified_name("bad key!"), vec![format!("name part {QUALIFIED_NAME_ERROR_MSG}")]);
+        assert_eq!(
+            is_qualified_name(""),
+            vec!["name part must be non-empty".to_string(), format!("name part {QUALIFIED_NAME_ERROR_MSG}")]
+        );
+        assert_eq!(is_valid_label_value(&"v".repeat(100)), vec!["must be no more than 63 characters".to_string()]);
+        assert_eq!(is_qualified_name(&format!("{}/x", "p".repeat(254))).len(), 1);
+        assert_eq!(is_qualified_name(&"n".repeat(64)).len(), 1);
+    }
+
+    #[test]
+    fn annotations_are_case_insensitive_and_bounded() {
+        let ok: std::collections::BTreeMap<String, String> =
+            [("Example.COM/Owner".to_string(), "x".to_string())].into_iter().collect();
+        assert!(validate_annotations(&ok, "metadata.annotations").is_empty());
+        let big: std::collections::BTreeMap<String, String> =
+            [("a".to_string(), "x".repeat(TOTAL_ANNOTATION_SIZE_LIMIT))].into_iter().collect();
+        let e = validate_annotations(&big, "metadata.annotations");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].line(), "metadata.annotations: Too long: may not be more than 262144 bytes");
+    }
+
+    #[test]
+    fn config_map_keys_path_segments_and_port_names() {
+        assert!(is_config_map_key("key.name").is_empty() && is_config_map_key("KEY_NAME").is_empty());
+        assert_eq!(is_config_map_key("bad/key"), vec![CONFIG_MAP_KEY_ERROR_MSG.to_string()]);
+        assert_eq!(is_config_map_key(".."), vec!["must not be '..'".to_string()]);
+        assert_eq!(is_config_map_key("..a"), vec!["must not start with '..'".to_string()]);
+        assert_eq!(is_path_segment_name("..", false), vec!["may not be '..'".to_string()]);
+        assert_eq!(is_path_segment_name("a/b%", false).len(), 2);
+        assert!(is_path_segment_name(".", true).is_empty());
+        assert_eq!(mask_trailing_dash("web-"), "wea");
+        assert_eq!(mask_trailing_dash("a-"), "a");
+        assert_eq!(mask_trailing_dash("-"), "-");
+        assert!(is_valid_port_name("http").is_empty());
+        assert_eq!(is_valid_port_name("8080").len(), 1);
+        assert_eq!(is_valid_port_name("a--b").len(), 1);
     }
 }

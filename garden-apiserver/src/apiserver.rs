@@ -267,7 +267,8 @@ impl ApiServer {
         let name = match meta.get("name").and_then(Value::as_str).filter(|s| !s.is_empty()) {
             Some(n) => n.to_string(),
             None => match meta.get("generateName").and_then(Value::as_str).filter(|s| !s.is_empty()) {
-                Some(base) => format!("{base}{}", random_suffix()),
+                // kube keeps at most 58 characters of the base, so that a valid prefix makes a valid name.
+                Some(base) => format!("{}{}", truncate(base, MAX_GENERATED_BASE), random_suffix()),
                 None => {
                     return Err(ApiError::invalid(
                         rt.group,
@@ -318,11 +319,7 @@ impl ApiServer {
 
     fn validate(&self, rt: &ResourceType, obj: &Value, old: Option<&Value>) -> ApiResult<()> {
         let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-        let mut errs = rt.strategy.validate_name(name);
-        errs.extend(rt.strategy.validate(obj));
-        if let Some(old) = old {
-            errs.extend(rt.strategy.validate_update(obj, old));
-        }
+        let errs = crate::validation::validate(rt, obj, old);
         if errs.is_empty() {
             Ok(())
         } else {
@@ -569,6 +566,17 @@ impl ApiServer {
     }
 }
 
+/// The longest `generateName` base kept: a DNS label (63) minus the random suffix (5).
+const MAX_GENERATED_BASE: usize = 58;
+
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 fn random_suffix() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -668,11 +676,23 @@ fn merge_system_metadata(
     let generation = old_meta.get("generation").and_then(Value::as_i64).unwrap_or(1);
     let bumped = if spec_part(new) != spec_part(old) { generation + 1 } else { generation };
     let meta = metadata_mut(new)?;
-    for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace", "name"] {
+    for k in ["creationTimestamp", "namespace", "name"] {
         match old_meta.get(k) {
             Some(v) => meta.insert(k.into(), v.clone()),
             None => meta.remove(k),
         };
+    }
+    // As kube: a uid left out is the stored one, and a deletion timestamp or grace period once set stays; any other
+    // change of them is refused by validation (field is immutable).
+    let sent_uid = meta.get("uid").and_then(Value::as_str).is_some_and(|u| !u.is_empty());
+    for (k, keep) in [
+        ("uid", !sent_uid),
+        ("deletionTimestamp", old_meta.get("deletionTimestamp").is_some()),
+        ("deletionGracePeriodSeconds", old_meta.get("deletionGracePeriodSeconds").is_some()),
+    ] {
+        if let (true, Some(v)) = (keep, old_meta.get(k)) {
+            meta.insert(k.into(), v.clone());
+        }
     }
     meta.insert("generation".into(), json!(bumped));
     meta.remove("selfLink");

@@ -21,6 +21,7 @@ pub mod selector;
 pub mod server;
 pub mod serviceaccount;
 pub mod storage;
+pub mod validation;
 
 use std::sync::Arc;
 use std::time::Duration;

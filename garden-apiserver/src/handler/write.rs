@@ -104,9 +104,28 @@ pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     check_namespace(c, rt, &obj)?;
     let updated = c
         .srv
-        .update(&write_ctx(c)?, rt, &c.info.namespace, &c.info.name, &c.info.subresource, |_| Ok(obj.clone()))
+        .update(&write_ctx(c)?, rt, &c.info.namespace, &c.info.name, &c.info.subresource, |cur| {
+            uid_precondition(rt, &c.info.name, &obj, cur)?;
+            Ok(obj.clone())
+        })
         .await?;
     Ok(written_response(200, &updated, &warnings))
+}
+
+/// kube takes the uid of a replacing object as a precondition: another uid is a 409 Conflict (a patch that changes
+/// the uid is refused by validation instead).
+fn uid_precondition(rt: &ResourceType, name: &str, sent: &Value, cur: &Value) -> ApiResult<()> {
+    let uid = |o: &Value| o.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default().to_string();
+    let (want, have) = (uid(sent), uid(cur));
+    if want.is_empty() || want == have {
+        return Ok(());
+    }
+    Err(ApiError::conflict(
+        rt.group,
+        rt.plural,
+        name,
+        &format!("Precondition failed: UID in precondition: {want}, UID in object meta: {have}"),
+    ))
 }
 
 pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {

@@ -210,6 +210,10 @@ impl Strategy for ConfigMapStrategy {
 
 struct EventStrategy;
 impl Strategy for EventStrategy {
+    /// kube checks only the path-segment rule for Event names.
+    fn validate_name(&self, name: &str) -> Vec<FieldError> {
+        super::validate_path_segment_name(name)
+    }
     fn columns(&self) -> Vec<Column> {
         vec![
             Column::new("Type", "Type of the event"),
@@ -264,36 +268,11 @@ impl Strategy for RoleStrategy {
 
 struct BindingStrategy;
 impl Strategy for BindingStrategy {
+    fn default(&self, obj: &mut Value) {
+        crate::validation::rbac::default_binding(obj);
+    }
     fn validate_name(&self, name: &str) -> Vec<FieldError> {
         super::validate_path_segment_name(name)
-    }
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        for (field, ptr) in [("roleRef.kind", "/roleRef/kind"), ("roleRef.name", "/roleRef/name")] {
-            if str_at(obj, ptr).unwrap_or_default().is_empty() {
-                errs.push(FieldError::required(field, ""));
-            }
-        }
-        if let Some(kind) = str_at(obj, "/roleRef/kind") {
-            if !["Role", "ClusterRole"].contains(&kind) {
-                errs.push(FieldError::not_supported(
-                    "roleRef.kind",
-                    &json!(kind),
-                    &["ClusterRole".into(), "Role".into()],
-                ));
-            }
-        }
-        errs
-    }
-    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        if new.get("roleRef") != old.get("roleRef") {
-            return vec![FieldError::invalid(
-                "roleRef",
-                new.get("roleRef").unwrap_or(&Value::Null),
-                "cannot change roleRef",
-            )];
-        }
-        Vec::new()
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -496,39 +475,6 @@ fn default_pod_spec(spec: &mut Value) {
     }
 }
 
-/// Containers need a name and an image; at least one container.
-fn validate_pod_spec(spec: Option<&Value>, path: &str) -> Vec<FieldError> {
-    let mut errs = Vec::new();
-    let containers = spec.and_then(|s| s.get("containers")).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
-    if containers.is_empty() {
-        errs.push(FieldError::required(format!("{path}.containers"), ""));
-    }
-    let mut names = std::collections::HashSet::new();
-    for (i, c) in containers.iter().enumerate() {
-        let name = str_at(c, "/name").unwrap_or_default();
-        if name.is_empty() {
-            errs.push(FieldError::required(format!("{path}.containers[{i}].name"), ""));
-        } else if !names.insert(name) {
-            errs.push(FieldError::duplicate(format!("{path}.containers[{i}].name"), &json!(name)));
-        } else {
-            errs.extend(garden_api::names::validate_dns1123_label(name, &format!("{path}.containers[{i}].name")));
-        }
-        if str_at(c, "/image").unwrap_or_default().trim().is_empty() {
-            errs.push(FieldError::required(format!("{path}.containers[{i}].image"), ""));
-        }
-    }
-    if let Some(policy) = spec.and_then(|s| str_at(s, "/restartPolicy")) {
-        if !["Always", "OnFailure", "Never"].contains(&policy) {
-            errs.push(FieldError::not_supported(
-                format!("{path}.restartPolicy"),
-                &json!(policy),
-                &["Always".into(), "Never".into(), "OnFailure".into()],
-            ));
-        }
-    }
-    errs
-}
-
 struct NodeStrategy;
 impl Strategy for NodeStrategy {
     fn columns(&self) -> Vec<Column> {
@@ -630,20 +576,6 @@ impl Strategy for PodStrategy {
             default_key(status, "phase", json!("Pending"));
         }
     }
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        validate_pod_spec(obj.get("spec"), "spec")
-    }
-    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        let node = |o: &Value| str_at(o, "/spec/nodeName").unwrap_or_default().to_string();
-        if !node(old).is_empty() && node(new) != node(old) {
-            return vec![FieldError::invalid(
-                "spec.nodeName",
-                &json!(node(new)),
-                "field is immutable once the pod is bound to a node",
-            )];
-        }
-        Vec::new()
-    }
     fn columns(&self) -> Vec<Column> {
         vec![
             Column::new("Ready", "The aggregate readiness state of this pod for accepting traffic"),
@@ -708,55 +640,13 @@ impl Strategy for ServiceStrategy {
     }
     /// Service names are DNS-1035 labels (start with a letter).
     fn validate_name(&self, name: &str) -> Vec<FieldError> {
-        let mut errs = garden_api::names::validate_object_name(name, "metadata.name", true);
-        if errs.is_empty() && !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-            errs.push(FieldError::invalid(
-                "metadata.name",
-                &json!(name),
-                "a DNS-1035 label must start with an alphabetic character",
-            ));
+        if name.is_empty() {
+            return vec![FieldError::required("metadata.name", "name or generateName is required")];
         }
-        errs
-    }
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        let ty = str_at(obj, "/spec/type").unwrap_or("ClusterIP");
-        let supported = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
-        if !supported.contains(&ty) {
-            errs.push(FieldError::not_supported(
-                "spec.type",
-                &json!(ty),
-                &supported.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-            ));
-        }
-        if ty == "ExternalName" && str_at(obj, "/spec/externalName").unwrap_or_default().is_empty() {
-            errs.push(FieldError::required("spec.externalName", ""));
-        }
-        let ports = array_at(obj, "/spec/ports");
-        if ports.is_empty() && ty != "ExternalName" && str_at(obj, "/spec/clusterIP") != Some("None") {
-            errs.push(FieldError::required("spec.ports", ""));
-        }
-        for (i, p) in ports.iter().enumerate() {
-            let port = int_at(p, "/port");
-            if !(1..=65535).contains(&port) {
-                errs.push(FieldError::invalid(
-                    format!("spec.ports[{i}].port"),
-                    p.get("port").unwrap_or(&Value::Null),
-                    "must be between 1 and 65535, inclusive",
-                ));
-            }
-            if ports.len() > 1 && str_at(p, "/name").unwrap_or_default().is_empty() {
-                errs.push(FieldError::required(format!("spec.ports[{i}].name"), "when there are multiple ports"));
-            }
-        }
-        errs
-    }
-    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        let ip = |o: &Value| str_at(o, "/spec/clusterIP").unwrap_or_default().to_string();
-        if !ip(old).is_empty() && ip(new) != ip(old) && str_at(new, "/spec/type") != Some("ExternalName") {
-            return vec![FieldError::invalid("spec.clusterIP", &json!(ip(new)), "field is immutable")];
-        }
-        Vec::new()
+        garden_api::names::is_dns1035_label(name)
+            .iter()
+            .map(|m| FieldError::invalid("metadata.name", &json!(name), m))
+            .collect()
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -856,15 +746,6 @@ enum Workload {
     ReplicaSet,
 }
 
-/// Does the `matchLabels` part of `selector` select `labels`? (matchExpressions are not evaluated here.)
-fn selector_matches(selector: &Value, labels: Option<&Value>) -> bool {
-    let labels = labels.and_then(Value::as_object);
-    selector
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .is_none_or(|want| want.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v)))
-}
-
 impl Strategy for Workload {
     fn default(&self, obj: &mut Value) {
         let kind = *self;
@@ -901,54 +782,14 @@ impl Strategy for Workload {
             }
             Workload::ReplicaSet => {}
         }
+        // A strategy given without a type is a rolling update (kube's defaults).
+        let strategy_key = if kind == Workload::Deployment { "strategy" } else { "updateStrategy" };
+        if let Some(strategy) = spec.get_mut(strategy_key).filter(|s| s.is_object()) {
+            default_key(strategy, "type", json!("RollingUpdate"));
+        }
         if let Some(pod_spec) = child(spec, "template").and_then(|t| child(t, "spec")) {
             default_pod_spec(pod_spec);
         }
-    }
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        let selector = obj.pointer("/spec/selector").filter(|s| {
-            s.as_object().is_some_and(|m| {
-                m.get("matchLabels").and_then(Value::as_object).is_some_and(|l| !l.is_empty())
-                    || m.get("matchExpressions").and_then(Value::as_array).is_some_and(|e| !e.is_empty())
-            })
-        });
-        match selector {
-            None => errs.push(FieldError::required("spec.selector", "")),
-            Some(sel) if !selector_matches(sel, obj.pointer("/spec/template/metadata/labels")) => {
-                errs.push(FieldError::invalid(
-                    "spec.template.metadata.labels",
-                    obj.pointer("/spec/template/metadata/labels").unwrap_or(&Value::Null),
-                    "`selector` does not match template `labels`",
-                ))
-            }
-            Some(_) => {}
-        }
-        if let Some(r) = obj.pointer("/spec/replicas").and_then(Value::as_i64).filter(|r| *r < 0) {
-            errs.push(FieldError::invalid("spec.replicas", &json!(r), "must be greater than or equal to 0"));
-        }
-        errs.extend(validate_pod_spec(obj.pointer("/spec/template/spec"), "spec.template.spec"));
-        if *self != Workload::StatefulSet {
-            if let Some(policy) = str_at(obj, "/spec/template/spec/restartPolicy").filter(|p| *p != "Always") {
-                errs.push(FieldError::not_supported(
-                    "spec.template.spec.restartPolicy",
-                    &json!(policy),
-                    &["Always".into()],
-                ));
-            }
-        }
-        errs
-    }
-    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        // apps/v1: the selector is immutable.
-        if new.pointer("/spec/selector") != old.pointer("/spec/selector") {
-            return vec![FieldError::invalid(
-                "spec.selector",
-                new.pointer("/spec/selector").unwrap_or(&Value::Null),
-                "field is immutable",
-            )];
-        }
-        Vec::new()
     }
     fn columns(&self) -> Vec<Column> {
         let mut cols = match self {
@@ -1042,12 +883,12 @@ mod tests {
         PodStrategy.default(&mut pod);
         assert_eq!(pod["status"]["phase"], "Pending");
         assert_eq!(pod["spec"]["containers"][0]["imagePullPolicy"], "Always");
-        assert!(PodStrategy.validate(&pod).is_empty());
+        assert!(crate::validation::core::pod(&pod, None).is_empty());
         assert_eq!(PodStrategy.cells(&pod)[..3], [json!("0/1"), json!("Pending"), json!(0)]);
         assert_eq!(PodStrategy.field(&pod, "spec.nodeName").as_deref(), Some("n1"));
         let mut moved = pod.clone();
         moved["spec"]["nodeName"] = json!("n2");
-        assert_eq!(PodStrategy.validate_update(&moved, &pod).len(), 1);
+        assert_eq!(crate::validation::core::pod(&moved, Some(&pod)).len(), 1);
 
         let mut svc = json!({"spec": {"ports": [{"port": 80}]}});
         ServiceStrategy.default(&mut svc);
@@ -1059,10 +900,11 @@ mod tests {
             "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}});
         Workload::Deployment.default(&mut d);
         assert_eq!(d["spec"]["replicas"], 1);
-        assert!(Workload::Deployment.validate(&d).is_empty());
+        let deployment = crate::validation::apps::Workload::Deployment;
+        assert!(crate::validation::apps::workload(deployment, &d, None).is_empty());
         assert_eq!(Workload::Deployment.cells(&d)[..3], [json!("0/1"), json!(0), json!(0)]);
         d["spec"]["template"]["metadata"]["labels"]["app"] = json!("b");
-        assert_eq!(Workload::Deployment.validate(&d).len(), 1);
+        assert_eq!(crate::validation::apps::workload(deployment, &d, None).len(), 1);
     }
 
     #[test]

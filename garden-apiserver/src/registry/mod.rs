@@ -182,16 +182,13 @@ pub fn str_at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a str> {
     obj.pointer(pointer).and_then(Value::as_str)
 }
 
-/// kube's path-segment name rule (RBAC objects): anything but `.`, `..`, and names with `/` or `%`.
+/// kube's path-segment name rule (RBAC objects, Events): anything but `.`, `..`, and names with `/` or `%`.
 pub fn validate_path_segment_name(name: &str) -> Vec<FieldError> {
-    let bad = if name.is_empty() {
+    if name.is_empty() {
         return vec![FieldError::required("metadata.name", "name or generateName is required")];
-    } else if name == "." || name == ".." {
-        Some(format!("may not be '{name}'"))
-    } else if name.contains('/') || name.contains('%') {
-        Some("may not contain '/' or '%'".to_string())
-    } else {
-        None
-    };
-    bad.map(|m| vec![FieldError::invalid("metadata.name", &Value::String(name.into()), &m)]).unwrap_or_default()
+    }
+    garden_api::names::is_path_segment_name(name, false)
+        .iter()
+        .map(|m| FieldError::invalid("metadata.name", &Value::String(name.into()), m))
+        .collect()
 }
