@@ -10,6 +10,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::registry::{Registry, ResourceType};
+
+mod kube_markers;
 use crate::request::{bytes_response, Body};
 
 /// Pre-rendered documents.
@@ -60,7 +62,8 @@ fn gvk(rt: &ResourceType) -> Value {
 }
 
 /// The OpenAPI v3 schemas (`components.schemas`, refs as `#/components/schemas/<name>`) of `types` and of
-/// everything they reference, carrying the `x-kubernetes-*` extensions; and the schema name of each type, in the
+/// everything they reference, carrying the `x-kubernetes-*` extensions (kube's list, map and patch markers on the
+/// built-in types, Gardener's on the Gardener types, and each kind's group-version-kind); and the schema name of each type, in the
 /// order of `types`. The documents are built from these, and so is the schema information of server-side apply and
 /// strategic merge patch.
 pub fn definitions(types: &[&ResourceType]) -> (Map<String, Value>, Vec<String>) {
@@ -71,6 +74,7 @@ pub fn definitions(types: &[&ResourceType]) -> (Map<String, Value>, Vec<String>)
         names.push(rt.codec.schema_name());
     }
     let mut schemas = generator.take_definitions(true);
+    kube_markers::apply(&mut schemas);
     for (rt, name) in types.iter().zip(&names) {
         if let Some(Value::Object(s)) = schemas.get_mut(name) {
             s.insert("x-kubernetes-group-version-kind".into(), json!([gvk(rt)]));
@@ -164,4 +168,86 @@ fn add_paths(paths: &mut Map<String, Value>, rt: &ResourceType, schema: &str) {
         paths.insert(item, Value::Object(i));
     }
     paths.insert(collection, Value::Object(coll));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Registry;
+
+    fn all_definitions(registry: &Registry) -> Map<String, Value> {
+        let types: Vec<&ResourceType> = registry.all().iter().map(|a| a.as_ref()).collect();
+        definitions(&types).0
+    }
+
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+
+    /// The schema a property's `$ref` (plain, or wrapped in `allOf` next to a description) points at.
+    fn deref<'a>(schemas: &'a Map<String, Value>, v: &'a Value) -> &'a Value {
+        let r = v.get("$ref").or_else(|| v.pointer("/allOf/0/$ref")).and_then(Value::as_str);
+        match r.and_then(|r| r.strip_prefix("#/components/schemas/")) {
+            Some(name) => schemas.get(name).unwrap_or_else(|| panic!("no schema {name}")),
+            None => v,
+        }
+    }
+
+    fn find<'a>(schemas: &'a Map<String, Value>, name: &str, path: &[&str]) -> &'a Value {
+        let mut v = schemas.get(name).unwrap_or_else(|| panic!("no schema {name}"));
+        for p in path {
+            v = &v[*p];
+        }
+        v
+    }
+
+    #[test]
+    fn definitions_carry_kube_and_gardener_markers() {
+        for registry in [Registry::standard(), Registry::shoot()] {
+            let schemas = all_definitions(&registry);
+            let mut all = Vec::new();
+            refs(&Value::Object(schemas.clone()), &mut all);
+            for r in all {
+                let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("foreign ref {r}"));
+                assert!(schemas.contains_key(name), "unresolvable ref {r}");
+            }
+            assert_eq!(kube_markers::unplaced(&schemas), Vec::<String>::new());
+            let owners =
+                find(&schemas, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", &["properties", "ownerReferences"]);
+            assert_eq!(owners["x-kubernetes-list-map-keys"], json!(["uid"]));
+            assert_eq!(owners["x-kubernetes-patch-merge-key"], "uid");
+            let finalizers =
+                find(&schemas, "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", &["properties", "finalizers"]);
+            assert_eq!(finalizers["x-kubernetes-list-type"], "set");
+        }
+        let shoot = all_definitions(&Registry::shoot());
+        let containers = find(&shoot, "io.k8s.api.core.v1.PodSpec", &["properties", "containers"]);
+        assert_eq!(containers["x-kubernetes-list-type"], "map");
+        assert_eq!(containers["x-kubernetes-list-map-keys"], json!(["name"]));
+        assert_eq!(containers["x-kubernetes-patch-strategy"], "merge");
+        let subjects = find(&shoot, "io.k8s.api.rbac.v1.RoleBinding", &["properties", "subjects"]);
+        assert_eq!(subjects["x-kubernetes-list-type"], "atomic");
+        let role_ref = find(&shoot, "io.k8s.api.rbac.v1.RoleRef", &[]);
+        assert_eq!(role_ref["x-kubernetes-map-type"], "atomic");
+
+        let garden = all_definitions(&Registry::standard());
+        let shoot_kind =
+            garden.iter().find(|(k, _)| *k == "Shoot" || k.ends_with(".Shoot")).map(|(_, v)| v).expect("Shoot schema");
+        let spec = deref(&garden, &shoot_kind["properties"]["spec"]);
+        let provider = deref(&garden, &spec["properties"]["provider"]);
+        let workers = &provider["properties"]["workers"];
+        assert_eq!(workers["x-kubernetes-list-type"], "map");
+        assert_eq!(workers["x-kubernetes-list-map-keys"], json!(["name"]));
+        assert_eq!(workers["x-kubernetes-patch-merge-key"], "name");
+        assert_eq!(workers["x-kubernetes-patch-strategy"], "merge");
+    }
 }
