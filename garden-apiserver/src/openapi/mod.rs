@@ -1,5 +1,5 @@
 //! OpenAPI v3 documents generated from the Rust types (schemars), one per group-version, with the
-//! `x-kubernetes-group-version-kind` extensions and `fieldValidation` parameter kubectl looks for.
+//! x-kubernetes extensions kubectl and server-side apply read, list kinds, and kube's operations (`paths`).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::registry::{Registry, ResourceType};
 
 mod kube_markers;
+mod paths;
 use crate::request::{bytes_response, Body};
 
 /// Pre-rendered documents.
@@ -83,12 +84,55 @@ pub fn definitions(types: &[&ResourceType]) -> (Map<String, Value>, Vec<String>)
     (schemas, names)
 }
 
+/// The list kind of a kind (`io.k8s.api.rbac.v1.RoleBindingList`), as kube publishes it.
+fn list_schema(rt: &ResourceType, item: &str) -> Value {
+    json!({
+        "description": format!("{}List is a list of {}.", rt.kind, rt.kind),
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "apiVersion": {"description": "The versioned schema of this representation of an object.", "type": "string"},
+            "kind": {"description": "The REST resource this object represents.", "type": "string"},
+            "metadata": {"$ref": format!("#/components/schemas/{}", paths::LIST_META)},
+            "items": {"description": format!("List of {}.", rt.plural), "type": "array",
+                "items": {"$ref": format!("#/components/schemas/{item}")}},
+        },
+        "x-kubernetes-group-version-kind": [{"group": rt.group, "version": rt.version, "kind": format!("{}List", rt.kind)}],
+    })
+}
+
+/// The meta/v1 (and subresource) schemas every document refers to.
+fn common_schemas() -> Map<String, Value> {
+    use k8s_openapi::api::{authentication::v1::TokenRequest, autoscaling::v1::Scale};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+    let mut generator = SchemaSettings::openapi3().into_generator();
+    generator.subschema_for::<meta::Status>();
+    generator.subschema_for::<meta::ListMeta>();
+    generator.subschema_for::<meta::ObjectMeta>();
+    generator.subschema_for::<meta::WatchEvent<Value>>();
+    generator.subschema_for::<meta::DeleteOptions>();
+    generator.subschema_for::<meta::Patch>();
+    generator.subschema_for::<Scale>();
+    generator.subschema_for::<TokenRequest>();
+    let mut schemas = generator.take_definitions(true);
+    kube_markers::apply(&mut schemas);
+    schemas
+}
+
 fn group_version_doc(types: &[&ResourceType]) -> Value {
-    let (schemas, names) = definitions(types);
-    let refs: Vec<(&&ResourceType, &String)> = types.iter().zip(&names).collect();
+    let (mut schemas, names) = definitions(types);
+    for (name, schema) in common_schemas() {
+        schemas.entry(name).or_insert(schema);
+    }
     let mut paths = Map::new();
-    for (rt, name) in &refs {
-        add_paths(&mut paths, rt, name);
+    for (rt, name) in types.iter().zip(&names) {
+        if rt.create_only {
+            paths::add(&mut paths, rt, name, "");
+            continue;
+        }
+        let list = format!("{name}List");
+        schemas.insert(list.clone(), list_schema(rt, name));
+        paths::add(&mut paths, rt, name, &list);
     }
     json!({
         "openapi": "3.0.0",
@@ -96,78 +140,6 @@ fn group_version_doc(types: &[&ResourceType]) -> Value {
         "paths": paths,
         "components": {"schemas": schemas},
     })
-}
-
-fn param(name: &str, location: &str, description: &str) -> Value {
-    let mut p = json!({"name": name, "in": location, "description": description, "schema": {"type": "string", "uniqueItems": true}});
-    if location == "path" {
-        p["required"] = json!(true);
-    }
-    p
-}
-
-fn add_paths(paths: &mut Map<String, Value>, rt: &ResourceType, schema: &str) {
-    let base =
-        if rt.group.is_empty() { format!("/api/{}", rt.version) } else { format!("/apis/{}/{}", rt.group, rt.version) };
-    let collection = if rt.namespaced {
-        format!("{base}/namespaces/{{namespace}}/{}", rt.plural)
-    } else {
-        format!("{base}/{}", rt.plural)
-    };
-    let item = format!("{collection}/{{name}}");
-    let obj_ref = json!({"$ref": format!("#/components/schemas/{schema}")});
-    let ok =
-        |code: &str| json!({code: {"description": "OK", "content": {"application/json": {"schema": obj_ref.clone()}}}});
-    let op = |action: &str, id: String, extra: Vec<Value>, code: &str| {
-        let mut params = vec![
-            param("dryRun", "query", "When present, indicates that modifications should not be persisted."),
-            param("fieldManager", "query", "Name of the actor making the change."),
-            param(
-                "fieldValidation",
-                "query",
-                "How to treat unknown or duplicate fields: Ignore, Warn (default) or Strict.",
-            ),
-        ];
-        if action == "get" || action == "list" || action == "delete" {
-            params.clear();
-        }
-        params.extend(extra);
-        json!({
-            "operationId": id,
-            "parameters": params,
-            "responses": ok(code),
-            "x-kubernetes-action": action,
-            "x-kubernetes-group-version-kind": gvk(rt),
-        })
-    };
-    let mut coll_params = vec![];
-    if rt.namespaced {
-        coll_params.push(param("namespace", "path", "object name and auth scope, such as for teams and projects"));
-    }
-    let mut item_params = coll_params.clone();
-    item_params.push(param("name", "path", format!("name of the {}", rt.kind).as_str()));
-    let mut coll = Map::new();
-    coll.insert("parameters".into(), Value::Array(coll_params));
-    coll.insert("post".into(), op("post", format!("create{}", rt.kind), vec![], "201"));
-    if !rt.create_only {
-        coll.insert("get".into(), op("list", format!("list{}", rt.kind), vec![], "200"));
-        let mut i = Map::new();
-        i.insert("parameters".into(), Value::Array(item_params));
-        i.insert("get".into(), op("get", format!("read{}", rt.kind), vec![], "200"));
-        i.insert("put".into(), op("put", format!("replace{}", rt.kind), vec![], "200"));
-        i.insert(
-            "patch".into(),
-            op(
-                "patch",
-                format!("patch{}", rt.kind),
-                vec![param("force", "query", "Force is going to \"force\" Apply requests.")],
-                "200",
-            ),
-        );
-        i.insert("delete".into(), op("delete", format!("delete{}", rt.kind), vec![], "200"));
-        paths.insert(item, Value::Object(i));
-    }
-    paths.insert(collection, Value::Object(coll));
 }
 
 #[cfg(test)]
@@ -249,5 +221,65 @@ mod tests {
         assert_eq!(workers["x-kubernetes-list-map-keys"], json!(["name"]));
         assert_eq!(workers["x-kubernetes-patch-merge-key"], "name");
         assert_eq!(workers["x-kubernetes-patch-strategy"], "merge");
+    }
+
+    #[test]
+    fn documents_publish_list_kinds_status_and_kube_operations() {
+        let registry = Registry::shoot();
+        let types: Vec<&ResourceType> =
+            registry.all().iter().filter(|rt| rt.group == "rbac.authorization.k8s.io").map(|a| a.as_ref()).collect();
+        let doc = group_version_doc(&types);
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for name in [paths::STATUS, paths::LIST_META, paths::WATCH_EVENT, paths::DELETE_OPTIONS, paths::PATCH] {
+            assert!(schemas.contains_key(name), "{name} missing");
+        }
+        let list = &schemas["io.k8s.api.rbac.v1.RoleBindingList"];
+        assert_eq!(list["properties"]["metadata"]["$ref"], format!("#/components/schemas/{}", paths::LIST_META));
+        assert_eq!(list["properties"]["items"]["items"]["$ref"], "#/components/schemas/io.k8s.api.rbac.v1.RoleBinding");
+        let coll = &doc["paths"]["/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings"];
+        assert_eq!(coll["get"]["operationId"], "listRbacAuthorizationV1NamespacedRoleBinding");
+        assert_eq!(
+            coll["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/io.k8s.api.rbac.v1.RoleBindingList"
+        );
+        assert_eq!(
+            coll["get"]["responses"]["200"]["content"]["application/json;stream=watch"]["schema"]["$ref"],
+            format!("#/components/schemas/{}", paths::WATCH_EVENT)
+        );
+        assert_eq!(coll["delete"]["operationId"], "deleteRbacAuthorizationV1CollectionNamespacedRoleBinding");
+        assert_eq!(
+            coll["delete"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{}", paths::STATUS)
+        );
+        let item = &doc["paths"]["/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/{name}"];
+        assert_eq!(
+            item["delete"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{}", paths::DELETE_OPTIONS)
+        );
+        assert!(doc["paths"]["/apis/rbac.authorization.k8s.io/v1/rolebindings"]["get"]["operationId"]
+            .as_str()
+            .is_some_and(|id| id == "listRbacAuthorizationV1RoleBindingForAllNamespaces"));
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        for r in all {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("foreign ref {r}"));
+            assert!(schemas.contains_key(name), "unresolvable ref {r}");
+        }
+    }
+
+    #[test]
+    fn subresources_are_published() {
+        let registry = Registry::standard();
+        let types: Vec<&ResourceType> =
+            registry.all().iter().filter(|rt| rt.group == "core.gardener.cloud").map(|a| a.as_ref()).collect();
+        let doc = group_version_doc(&types);
+        let shoots = "/apis/core.gardener.cloud/v1beta1/namespaces/{namespace}/shoots";
+        assert_eq!(doc["paths"][shoots]["post"]["operationId"], "createCoreGardenerCloudV1beta1NamespacedShoot");
+        assert_eq!(
+            doc["paths"][format!("{shoots}/{{name}}/status")]["put"]["operationId"],
+            "replaceCoreGardenerCloudV1beta1NamespacedShootStatus"
+        );
+        assert!(doc["paths"][format!("{shoots}/{{name}}/binding")]["post"].is_object());
+        assert!(doc["components"]["schemas"]["ShootList"].is_object());
     }
 }
