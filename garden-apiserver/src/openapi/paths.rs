@@ -125,7 +125,8 @@ fn response(description: &str, types: &[&str], schema: &Value) -> Value {
     json!({"description": description, "content": content(types, schema)})
 }
 
-/// Responses: the given successful ones, and a Status for every client error.
+/// Responses: the given successful ones, and a Status for any other code (`default`: kube-openapi's decoder, and
+/// so kubectl, reads no status-code ranges such as `4XX`).
 fn responses(ok: &[(&str, &Value)]) -> Value {
     let mut r = Map::new();
     for (code, schema) in ok {
@@ -136,7 +137,10 @@ fn responses(ok: &[(&str, &Value)]) -> Value {
         };
         r.insert(code.to_string(), response(desc, RESPONSE_TYPES, schema));
     }
-    r.insert("4XX".into(), response("The request failed; the Status says why.", RESPONSE_TYPES, &schema_ref(STATUS)));
+    r.insert(
+        "default".into(),
+        response("The request failed; the Status says why.", RESPONSE_TYPES, &schema_ref(STATUS)),
+    );
     Value::Object(r)
 }
 
