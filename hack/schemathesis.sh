@@ -20,7 +20,7 @@ fuzzed (they stream until their timeout: hack/schemathesis/hooks.py).
 
 Environment:
   SCHEMATHESIS_MAX_EXAMPLES  examples per operation (default 5; a longer hunt: 100)
-  SCHEMATHESIS_MAX_TIME      seconds per group-version document (default 20)
+  SCHEMATHESIS_MAX_TIME      seconds per group-version document (default 12; a longer hunt: 120)
   SCHEMATHESIS_PHASES        default fuzzing,stateful; a longer hunt: examples,coverage,fuzzing,stateful
   SCHEMATHESIS_SEED          a seed, to replay a run
   SCHEMATHESIS_KEEP          when set, keep the work dir (logs, documents) after a run
@@ -47,7 +47,7 @@ BIN_DIR="${GARDEN_BIN_DIR:-$(garden::bin_dir)}"
 [[ -x "$BIN_DIR/garden-apiserver" ]] || garden::die "no $BIN_DIR/garden-apiserver: run cargo build --workspace --bins"
 
 MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-5}"
-MAX_TIME="${SCHEMATHESIS_MAX_TIME:-20}"
+MAX_TIME="${SCHEMATHESIS_MAX_TIME:-12}"
 PHASES="${SCHEMATHESIS_PHASES:-fuzzing,stateful}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/garden-schemathesis.XXXXXX")"
 PIDS=()
