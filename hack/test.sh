@@ -14,10 +14,12 @@ Runs, stopping at the first failure:
   5. cargo test --workspace [CARGO_TEST_ARGS...]   (no --workspace when they name -p PKG)
      (end-to-end tests start their own etcd and garden-apiserver on free
      loopback ports, using the binaries in $GARDEN_BIN_DIR)
+  6. hack/schemathesis.sh: schemathesis against every OpenAPI v3 document of
+     both API profiles, a bounded run (a few minutes)
 
 Environment:
   CARGO_TARGET_DIR   honoured as by cargo (.ci/run puts it outside the clone)
-  GARDEN_TEST_SKIP   space-separated steps to skip: fmt clippy build test
+  GARDEN_TEST_SKIP   space-separated steps to skip: fmt clippy build test schemathesis
 USAGE
 }
 
@@ -68,6 +70,7 @@ garden::ensure_packages
 garden::ensure_rust_lint
 garden::ensure_kubectl
 garden::ensure_moto
+skipped schemathesis || garden::ensure_schemathesis
 
 GARDEN_BIN_DIR="$(garden::bin_dir)"
 export GARDEN_BIN_DIR
@@ -85,6 +88,7 @@ for arg in "${TEST_ARGS[@]}"; do
   esac
 done
 step test cargo test "${SCOPE[@]}" "${TEST_ARGS[@]}"
+step schemathesis "$GARDEN_REPO_ROOT/hack/schemathesis.sh"
 
 CURRENT_STEP="done"
 echo

@@ -9,6 +9,7 @@ pub mod extensions;
 pub mod field;
 pub mod machine;
 mod macros;
+pub mod markers;
 pub mod names;
 pub mod rbac;
 pub mod security;

@@ -191,6 +191,7 @@ impl_resource!(
 pub struct ShootStateSpec {
     /// Data the gardenlet itself generated (certificate authorities, keys).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub gardener: Vec<GardenerResourceData>,
 }
 

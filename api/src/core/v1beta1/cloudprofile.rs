@@ -65,15 +65,18 @@ pub struct CloudProfileSpec {
     pub kubernetes: KubernetesSettings,
     /// Offered machine images.
     #[serde(default)]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub machine_images: Vec<MachineImage>,
     /// Offered machine types.
     #[serde(default)]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub machine_types: Vec<MachineType>,
     /// Provider-specific configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_config: Option<serde_json::Value>,
     /// Offered regions.
     #[serde(default)]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub regions: Vec<Region>,
     /// Seeds eligible for shoots of this profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +86,7 @@ pub struct CloudProfileSpec {
     pub type_: String,
     /// Offered volume types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub volume_types: Vec<VolumeType>,
     /// Bastion settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,6 +129,7 @@ pub struct CapabilityDefinition {
 pub struct KubernetesSettings {
     /// Versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_version)]
     pub versions: Vec<ExpirableVersion>,
 }
 
@@ -167,6 +172,7 @@ pub struct MachineImage {
     pub name: String,
     /// Image versions.
     #[serde(default)]
+    #[schemars(transform = crate::markers::list_map_by_version)]
     pub versions: Vec<MachineImageVersion>,
     /// `patch`, `minor` or `major`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -287,6 +293,7 @@ pub struct Region {
     pub name: String,
     /// Availability zones.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub zones: Vec<AvailabilityZone>,
     /// Region labels.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -458,12 +465,15 @@ pub struct NamespacedCloudProfileSpec {
     pub kubernetes: Option<KubernetesSettings>,
     /// Additional/overridden machine images.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub machine_images: Vec<MachineImage>,
     /// Additional machine types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub machine_types: Vec<MachineType>,
     /// Additional volume types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub volume_types: Vec<VolumeType>,
     /// The parent CloudProfile.
     #[serde(default)]

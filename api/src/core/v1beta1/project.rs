@@ -143,9 +143,11 @@ impl ProjectMember {
 pub struct ProjectTolerations {
     /// Added to every shoot.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_key)]
     pub defaults: Vec<Toleration>,
     /// Allowed tolerations.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_key)]
     pub whitelist: Vec<Toleration>,
 }
 
@@ -185,5 +187,6 @@ pub struct ProjectStatus {
     pub last_activity_timestamp: Option<Time>,
     /// Conditions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_type)]
     pub conditions: Vec<Condition>,
 }

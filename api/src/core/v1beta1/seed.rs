@@ -254,6 +254,7 @@ pub struct SeedVolume {
     pub minimum_size: Option<Quantity>,
     /// Volume providers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub providers: Vec<SeedVolumeProvider>,
 }
 
@@ -281,6 +282,7 @@ pub struct SeedStatus {
     pub kubernetes_version: Option<String>,
     /// Conditions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_type)]
     pub conditions: Vec<Condition>,
     /// Most recent observed generation.
     #[serde(default, skip_serializing_if = "super::shoot::is_zero_i64")]

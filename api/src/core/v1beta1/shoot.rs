@@ -107,6 +107,7 @@ pub struct ShootSpec {
     pub resources: Vec<NamedResourceReference>,
     /// Tolerations of seed taints.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_key)]
     pub tolerations: Vec<Toleration>,
     /// ExposureClass for the API server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -305,6 +306,7 @@ pub struct KubeApiServerConfig {
     pub feature_gates: BTreeMap<String, bool>,
     /// Admission plugins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub admission_plugins: Vec<AdmissionPlugin>,
     /// API audiences.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -641,6 +643,7 @@ pub struct Provider {
     pub infrastructure_config: Option<serde_json::Value>,
     /// Worker pools.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub workers: Vec<Worker>,
     /// Settings for all workers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -920,9 +923,11 @@ pub struct NodeLocalDns {
 pub struct ShootStatus {
     /// Health conditions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_type)]
     pub conditions: Vec<Condition>,
     /// Constraints (e.g. HibernationPossible).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_type)]
     pub constraints: Vec<Condition>,
     /// Gardener instance that last reconciled.
     #[serde(default)]
@@ -956,6 +961,7 @@ pub struct ShootStatus {
     pub cluster_identity: Option<String>,
     /// Advertised API server addresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub advertised_addresses: Vec<ShootAdvertisedAddress>,
     /// Start of a control plane migration.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -66,6 +66,7 @@ pub struct WorkerSpec {
     pub ssh_public_key: Option<String>,
     /// The pools.
     #[serde(default)]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub pools: Vec<WorkerPool>,
 }
 
@@ -191,6 +192,7 @@ pub struct WorkerStatus {
     pub observed_generation: i64,
     /// Machine deployments created for the pools.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(transform = crate::markers::list_map_by_name)]
     pub machine_deployments: Vec<MachineDeployment>,
 }
 
