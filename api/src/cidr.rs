@@ -58,6 +58,18 @@ impl Cidr {
         let p = self.prefix.min(other.prefix);
         self.network(p) == other.network(p)
     }
+
+    /// Whether every address of `other` is in this network (false for different families).
+    pub fn contains(&self, other: &Cidr) -> bool {
+        self.is_ipv4() == other.is_ipv4()
+            && self.prefix <= other.prefix
+            && self.network(self.prefix) == other.network(self.prefix)
+    }
+
+    /// Whether the address is the network address, i.e. no host bits are set (`10.0.0.0/16`, not `10.0.0.1/16`).
+    pub fn is_canonical(&self) -> bool {
+        self.network(self.prefix) == self.bits().0
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +87,24 @@ mod tests {
         assert!(Cidr::parse("10.0.0.0").is_err());
         assert!(Cidr::parse("fd00::/8").unwrap().overlaps(&Cidr::parse("fd00:1::/64").unwrap()));
         assert!(Cidr::parse("0.0.0.0/0").unwrap().overlaps(&a));
+    }
+
+    #[test]
+    fn containment_and_canonical_form() {
+        let vpc = Cidr::parse("10.250.0.0/16").unwrap();
+        let workers = Cidr::parse("10.250.0.0/19").unwrap();
+        assert!(vpc.contains(&workers) && !workers.contains(&vpc));
+        assert!(vpc.contains(&vpc));
+        assert!(!vpc.contains(&Cidr::parse("10.251.0.0/24").unwrap()));
+        // Overlapping but sticking out is not contained.
+        assert!(!workers.contains(&Cidr::parse("10.250.0.0/18").unwrap()));
+        assert!(!vpc.contains(&Cidr::parse("fd00::/64").unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(&vpc));
+        assert!(Cidr::parse("::/0").unwrap().contains(&Cidr::parse("fd00::/64").unwrap()));
+        assert!(vpc.is_canonical() && Cidr::parse("0.0.0.0/0").unwrap().is_canonical());
+        assert!(!Cidr::parse("10.250.0.1/16").unwrap().is_canonical());
+        assert!(Cidr::parse("10.250.0.1/32").unwrap().is_canonical());
+        assert!(Cidr::parse("fd00:1::/64").unwrap().is_canonical());
+        assert!(!Cidr::parse("fd00::1/64").unwrap().is_canonical());
     }
 }

@@ -11,6 +11,8 @@ pub mod machine;
 mod macros;
 pub mod markers;
 pub mod names;
+pub mod provider;
+pub mod quantity;
 pub mod rbac;
 pub mod security;
 pub mod semver;

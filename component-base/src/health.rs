@@ -16,6 +16,16 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
+/// Binds the health endpoint on `addr`, serves it in the background (`not_ready` as in [`serve`]) and logs
+/// where; returns the bound address.
+pub async fn start(addr: SocketAddr, ready: Arc<AtomicBool>, not_ready: &'static str) -> std::io::Result<SocketAddr> {
+    let listener = bind(addr).await?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, "serving /healthz and /readyz");
+    tokio::spawn(serve(listener, ready, not_ready));
+    Ok(local)
+}
+
 /// Renders the Prometheus text exposition of a component's metrics.
 pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
 

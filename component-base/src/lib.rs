@@ -51,7 +51,20 @@ pub async fn kube_client(kubeconfig: &str) -> Result<Client, Box<dyn std::error:
     }
     let kc = merged.ok_or("empty kubeconfig path")?;
     let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?;
-    Ok(Client::try_from(config)?)
+    Ok(client_from_config(config)?)
+}
+
+/// A kube client from a loaded config. Every kube client of the workspace is built here: rustls cannot choose a
+/// crypto provider by itself once one build enables two (aws-sdk-ec2 brings aws-lc-rs, the rest of the
+/// workspace uses ring), so this selects ring for the process first.
+pub fn client_from_config(config: Config) -> Result<Client, kube::Error> {
+    install_tls_provider();
+    Client::try_from(config)
+}
+
+/// Makes ring the process's rustls crypto provider (no-op when one is already installed).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Completes on SIGTERM or SIGINT.

@@ -28,6 +28,8 @@ pub struct ApiServer {
     pub authn: Authenticator,
     pub admission: admission::Chain,
     pub openapi: OpenApi,
+    /// The kinds' schemas, for strategic merge patch and server-side apply.
+    pub schemas: crate::patch::Schemas,
     pub max_request_bytes: usize,
 }
 
@@ -59,11 +61,14 @@ pub struct WriteCtx<'a> {
     /// Run admission plugins (false for the server's own housekeeping writes).
     pub admission: bool,
     pub field_manager: String,
+    /// The write is a server-side apply: the object's managedFields already hold the apply's entry, so the write is
+    /// not recorded as an Update of the field manager.
+    pub apply: bool,
 }
 
 impl<'a> WriteCtx<'a> {
     pub fn internal(user: &'a UserInfo) -> Self {
-        Self { user, dry_run: false, admission: false, field_manager: "garden-apiserver".into() }
+        Self { user, dry_run: false, admission: false, field_manager: "garden-apiserver".into(), apply: false }
     }
 }
 
@@ -105,7 +110,14 @@ impl ApiServer {
             caches.insert((rt.group.to_string(), rt.plural.to_string()), cache);
         }
         let openapi = OpenApi::build(&registry);
-        Self { registry, store, prefix, caches, authn, admission, openapi, max_request_bytes }
+        let types: Vec<&ResourceType> = registry.all().iter().map(|rt| rt.as_ref()).collect();
+        let schemas = crate::patch::Schemas::build(&types);
+        Self { registry, store, prefix, caches, authn, admission, openapi, schemas, max_request_bytes }
+    }
+
+    /// The schema of `rt`'s kind.
+    pub fn schema(&self, rt: &ResourceType) -> crate::patch::Node<'_> {
+        self.schemas.root(rt.group, rt.kind)
     }
 
     pub fn cache(&self, rt: &ResourceType) -> Option<&Arc<WatchCache>> {
@@ -296,14 +308,17 @@ impl ApiServer {
         }
         rt.strategy.default(&mut obj);
         self.admit_and_validate(ctx, Operation::Create, rt, "", ns, &name, Some(&mut obj), None)?;
-        crate::patch::record_update_manager(
-            &mut obj,
-            None,
-            &ctx.field_manager,
-            "Update",
-            &rt.api_version(),
-            &now_rfc3339(),
-        );
+        if !ctx.apply {
+            crate::patch::record_update_manager(
+                &mut obj,
+                None,
+                self.schema(rt),
+                &ctx.field_manager,
+                "Update",
+                &rt.api_version(),
+                &now_rfc3339(),
+            );
+        }
         if ctx.dry_run {
             return Ok(Written::unstored(obj));
         }
@@ -352,18 +367,21 @@ impl ApiServer {
                 rt.strategy.default(&mut new);
             }
             self.admit_and_validate(ctx, Operation::Update, rt, subresource, ns, name, Some(&mut new), Some(&old))?;
-            if same_ignoring_rv(&new, &old) {
+            if same_ignoring_rv(&new, &old, !ctx.apply) {
                 // Stored bytes from another writer may carry a resourceVersion: encode the decoded object instead.
                 return Ok(Written::unstored(old));
             }
-            crate::patch::record_update_manager(
-                &mut new,
-                Some(&old),
-                &ctx.field_manager,
-                "Update",
-                &rt.api_version(),
-                &now_rfc3339(),
-            );
+            if !ctx.apply {
+                crate::patch::record_update_manager(
+                    &mut new,
+                    Some(&old),
+                    self.schema(rt),
+                    &ctx.field_manager,
+                    "Update",
+                    &rt.api_version(),
+                    &now_rfc3339(),
+                );
+            }
             if ctx.dry_run {
                 return Ok(Written::unstored(new));
             }
@@ -607,12 +625,16 @@ pub fn has_finalizers(obj: &Value) -> bool {
         || non_empty("/spec/finalizers") && obj.get("kind").and_then(Value::as_str) == Some("Namespace")
 }
 
-fn same_ignoring_rv(a: &Value, b: &Value) -> bool {
+/// Whether a write changes nothing; `ignore_managed`: managedFields are left out (they are recorded after this
+/// check, except for an apply, where a change of ownership alone is a change).
+fn same_ignoring_rv(a: &Value, b: &Value, ignore_managed: bool) -> bool {
     let strip = |v: &Value| {
         let mut v = v.clone();
         if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
             m.remove("resourceVersion");
-            m.remove("managedFields");
+            if ignore_managed {
+                m.remove("managedFields");
+            }
         }
         v
     };

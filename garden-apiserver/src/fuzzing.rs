@@ -147,6 +147,75 @@ pub fn shoot_admission(data: &[u8]) -> bool {
     chain.mutate(&mut attrs, lookup).is_ok() && chain.validate(&attrs, lookup).is_ok()
 }
 
+/// The schemas the patch target merges by: those of every kind the garden serves.
+fn schemas() -> &'static crate::patch::Schemas {
+    static SCHEMAS: OnceLock<crate::patch::Schemas> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let types: Vec<&ResourceType> = registry().all().iter().map(|rt| rt.as_ref()).collect();
+        crate::patch::Schemas::build(&types)
+    })
+}
+
+/// A PATCH of a live object: the first byte picks the patch type (JSON patch, merge patch, strategic merge patch,
+/// server-side apply as manager `fuzzer`, with or without `force`); the rest is the live object (JSON, naming its
+/// kind) and the patch (JSON, or YAML for apply), split at the first NUL byte. The result is decoded, defaulted and
+/// validated as the kind's codec and strategy do after a patch.
+///
+/// Invariants checked (a violation panics, so the fuzzer reports it): the managedFields an apply writes survive
+/// their FieldsV1 encoding unchanged, and applying the same configuration again at once changes nothing.
+pub fn patch(data: &[u8]) -> bool {
+    use crate::patch::{apply_patch, server_side_apply, ApplyRequest, PatchType};
+    let Some((&selector, rest)) = data.split_first() else {
+        return false;
+    };
+    let (live, doc) = match rest.iter().position(|b| *b == 0) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &b""[..]),
+    };
+    let Ok(live) = serde_json::from_slice::<Value>(live) else {
+        return false;
+    };
+    let Some(rt) = kind_of(&live) else {
+        return false;
+    };
+    let schema = schemas().root(rt.group, rt.kind);
+    let kind = [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge, PatchType::Apply][selector as usize % 4];
+    let content_type = if kind == PatchType::Apply { "application/yaml" } else { "application/json" };
+    let Ok(doc) = crate::request::parse_body(content_type, doc) else {
+        return false;
+    };
+    let patched = if kind == PatchType::Apply {
+        let api_version = rt.api_version();
+        let req = ApplyRequest {
+            schema,
+            field_manager: "fuzzer",
+            api_version: &api_version,
+            now: "2026-01-01T00:00:00Z",
+            force: selector & 0x10 != 0,
+        };
+        let Ok(applied) = server_side_apply(&req, Some(&live), &doc) else {
+            return false;
+        };
+        for entry in crate::patch::managed::read_managed(Some(&applied)) {
+            let encoded = crate::patch::fieldpath::encode_fields_v1(&entry.fields);
+            assert_eq!(crate::patch::fieldpath::decode_fields_v1(&encoded), entry.fields, "FieldsV1 round trip");
+        }
+        let again = server_side_apply(&req, Some(&applied), &doc).expect("the same apply again succeeds");
+        assert_eq!(again, applied, "applying the same configuration twice changes nothing");
+        applied
+    } else {
+        match apply_patch(kind, schema, &live, &doc) {
+            Ok(v) => v,
+            Err(_) => return false,
+        }
+    };
+    let Ok((mut obj, _unknown)) = rt.codec.decode(patched) else {
+        return false;
+    };
+    rt.strategy.default(&mut obj);
+    rt.strategy.validate(&obj).is_empty()
+}
+
 /// Replays every input kept under `fuzz/regressions/<target>/` (inputs a fuzzer once crashed on, and seeds).
 #[cfg(test)]
 mod tests {
@@ -168,6 +237,7 @@ mod tests {
         assert!(replay("decode_request", super::decode_request) > 0);
         assert!(replay("selectors", super::selectors) > 0);
         assert!(replay("shoot_admission", super::shoot_admission) > 0);
+        assert!(replay("patch", super::patch) > 0);
     }
 
     #[test]
@@ -180,5 +250,18 @@ mod tests {
         assert!(!super::shoot_admission(&serde_json::to_vec(&broken).unwrap()));
         assert!(super::selectors(b"app=web,tier in (front)\nmetadata.name=web"));
         assert!(!super::selectors(b"app=web,tier notin (front)\n"));
+    }
+
+    /// The patch seeds are patches that apply (so the fuzzer starts from inputs that go all the way through).
+    #[test]
+    fn the_patch_seeds_apply() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/patch");
+        for seed in ["seed-json-patch", "seed-merge-patch", "seed-strategic", "seed-apply", "seed-apply-force"] {
+            assert!(super::patch(&std::fs::read(dir.join(seed)).unwrap()), "{seed}");
+        }
+        // alice owns data.a: a non-forced apply of another value is a conflict, a forced one takes it over.
+        let mut conflicting = std::fs::read(dir.join("seed-apply-force")).unwrap();
+        conflicting[0] = 3;
+        assert!(!super::patch(&conflicting));
     }
 }

@@ -75,6 +75,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     ));
     wait_synced(&srv).await?;
     bootstrap(&srv, opts.api_profile).await?;
+    tokio::spawn(keep_bootstrapped(srv.clone(), opts.api_profile));
 
     let addr = format!("{}:{}", opts.bind_address, opts.secure_port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("failed to listen on {addr}"))?;
@@ -113,7 +114,25 @@ async fn wait_synced(srv: &ApiServer) -> anyhow::Result<()> {
     anyhow::bail!("watch caches did not sync from etcd within 15 s")
 }
 
-/// Objects every garden has: bootstrap RBAC policy and the system namespaces.
+/// How often the bootstrap objects are checked after the start (kube-apiserver reconciles its bootstrap policy
+/// only at start; here a deletion at runtime is undone within this period).
+const BOOTSTRAP_RECHECK: Duration = Duration::from_secs(5);
+
+/// Re-creates bootstrap objects deleted while the server runs (an existing object costs one etcd read).
+async fn keep_bootstrapped(srv: Arc<ApiServer>, profile: config::ApiProfile) {
+    let mut tick = tokio::time::interval(BOOTSTRAP_RECHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = bootstrap(&srv, profile).await {
+            tracing::warn!(error = %format!("{e:#}"), "re-checking the bootstrap objects failed");
+        }
+    }
+}
+
+/// Objects every garden has: bootstrap RBAC policy and the system namespaces. Idempotent: creates what is
+/// missing and reconciles the bootstrap ClusterRoles, writes nothing when all is in place.
 async fn bootstrap(srv: &ApiServer, profile: config::ApiProfile) -> anyhow::Result<()> {
     let find = |g: &str, p: &str| {
         srv.registry.all().iter().find(|rt| rt.group == g && rt.plural == p).cloned().context("type not registered")

@@ -10,6 +10,7 @@ mod error;
 mod flow;
 mod runtime;
 mod seed;
+mod seed_objects;
 mod shoot;
 
 use std::net::SocketAddr;
@@ -97,6 +98,8 @@ async fn run(
     };
     let grace =
         std::time::Duration::from_secs(u64::from(config.controllers.backup_entry.deletion_grace_period_hours) * 3600);
+    // From now on the lease namespace and the BackupBucket are re-created whenever they are deleted.
+    tokio::spawn(seed_objects::run(client.clone(), config.seed_name().into()));
     tokio::spawn(backup::entry::run_deletions(client.clone(), config.seed_name().into(), grace));
     let ctx = Arc::new(shoot::controller::Ctx {
         client: client.clone(),

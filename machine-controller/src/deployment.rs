@@ -56,6 +56,9 @@ pub async fn reconcile(md: Arc<MachineDeployment>, ctx: Arc<Ctx>) -> Result<Acti
     let ns = md.namespace().unwrap_or_default();
     let mds: Api<MachineDeployment> = Api::namespaced(ctx.seed.clone(), &ns);
     let sets: Api<MachineSet> = Api::namespaced(ctx.seed.clone(), &ns);
+    if !ctx.handles(&ns, &md.spec.template.spec.class.name).await? {
+        return Ok(Action::await_change());
+    }
     let _guard = ctx.lock_namespace(&ns).await;
     let uid = md.uid().unwrap_or_default();
     let owned: Vec<MachineSet> =

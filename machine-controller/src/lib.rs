@@ -79,6 +79,10 @@ pub struct Ctx {
     /// without its provider ID (the watch lags behind the write) waits for the watch instead of asking the
     /// driver again. Lost on a restart, when the driver is asked as usual.
     pub recently_created: Mutex<HashMap<(String, String), std::time::Instant>>,
+    /// The MachineClass `provider` this process's driver serves (`local`, `AWS`); machine objects of classes of
+    /// another provider are left to that provider's controller (seeds whose API several providers share). None:
+    /// every class.
+    pub class_provider: Option<String>,
 }
 
 type SecretData = BTreeMap<String, Vec<u8>>;
@@ -106,6 +110,24 @@ impl Ctx {
             secrets: Mutex::new(HashMap::new()),
             classes: Mutex::new(HashMap::new()),
             recently_created: Mutex::new(HashMap::new()),
+            class_provider: None,
+        }
+    }
+
+    /// Whether machine objects of class `name` in `namespace` are this process's: a class of another provider
+    /// is not (a missing class or one naming no provider is).
+    pub async fn handles(&self, namespace: &str, name: &str) -> Result<bool, Error> {
+        if self.class_provider.is_none() {
+            return Ok(true);
+        }
+        Ok(self.class(namespace, name).await?.is_none_or(|c| self.serves(&c)))
+    }
+
+    /// Whether `class` is of this process's provider (or names none).
+    pub fn serves(&self, class: &MachineClass) -> bool {
+        match (&self.class_provider, class.provider.as_deref().filter(|p| !p.is_empty())) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => true,
         }
     }
 

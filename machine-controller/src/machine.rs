@@ -39,6 +39,9 @@ pub async fn reconcile(machine: Arc<Machine>, ctx: Arc<Ctx>) -> Result<Action, E
     let _timer = ctx.metrics.time("machine");
     let ns = machine.namespace().unwrap_or_default();
     let api: Api<Machine> = Api::namespaced(ctx.seed.clone(), &ns);
+    if !ctx.handles(&ns, &machine.spec.class.name).await? {
+        return Ok(Action::await_change());
+    }
     if machine.metadata.deletion_timestamp.is_some() {
         return delete(&machine, &api, &ctx).await;
     }

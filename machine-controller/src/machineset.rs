@@ -27,6 +27,9 @@ pub async fn reconcile(set: Arc<MachineSet>, ctx: Arc<Ctx>) -> Result<Action, Er
     let ns = set.namespace().unwrap_or_default();
     let sets: Api<MachineSet> = Api::namespaced(ctx.seed.clone(), &ns);
     let machines: Api<Machine> = Api::namespaced(ctx.seed.clone(), &ns);
+    if !ctx.handles(&ns, &set.spec.template.spec.class.name).await? {
+        return Ok(Action::await_change());
+    }
     let _guard = ctx.lock_namespace(&ns).await;
     let uid = set.uid().unwrap_or_default();
     let owned: Vec<Machine> =

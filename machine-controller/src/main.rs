@@ -34,9 +34,12 @@ struct Flags {
     /// Kubeconfig of the seed API (where the machine objects and shoot access Secrets live).
     #[arg(long, env = "KUBECONFIG")]
     kubeconfig: String,
-    /// The machine driver: `local` (node-agent processes on this host).
+    /// The machine driver: `local` (node-agent processes on this host) or `aws` (EC2 instances).
     #[arg(long, default_value = "local")]
     provider: String,
+    /// aws: an EC2 endpoint other than AWS's (an operator setting of the seed, e.g. moto in tests).
+    #[arg(long)]
+    aws_endpoint: Option<String>,
     /// local: the node agent binary (default: `local-node` next to this binary).
     #[arg(long)]
     local_node_binary: Option<PathBuf>,
@@ -91,7 +94,16 @@ fn driver(flags: &Flags) -> Result<Arc<dyn Driver>, String> {
                 std::path::absolute(&flags.local_state_dir).map_err(|e| format!("bad --local-state-dir: {e}"))?;
             Ok(Arc::new(provider_local::driver::LocalDriver::new(binary, state, flags.local_node_heartbeat_interval)))
         }
-        other => Err(format!("unknown --provider {other:?} (known: local)")),
+        "aws" => Ok(Arc::new(provider_aws::driver::AwsDriver::new(flags.aws_endpoint.clone()))),
+        other => Err(format!("unknown --provider {other:?} (known: local, aws)")),
+    }
+}
+
+/// The MachineClass `provider` of the classes the driver serves.
+fn class_provider(driver: &str) -> &'static str {
+    match driver {
+        "aws" => provider_aws::worker::CLASS_PROVIDER,
+        _ => provider_local::driver::PROVIDER,
     }
 }
 
@@ -124,7 +136,9 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error + Send + Sync
     };
     let (node_tx, node_rx) = tokio::sync::mpsc::unbounded_channel();
     let shoots = ShootConnections::new(seed.clone(), node_tx);
-    let ctx = Arc::new(Ctx::new(seed.clone(), driver, timeouts, periods, shoots, metrics.clone()));
+    let mut ctx = Ctx::new(seed.clone(), driver, timeouts, periods, shoots, metrics.clone());
+    ctx.class_provider = Some(class_provider(&flags.provider).to_string());
+    let ctx = Arc::new(ctx);
 
     let machines: Api<Machine> = Api::all(seed.clone());
     let sets: Api<MachineSet> = Api::all(seed.clone());

@@ -34,6 +34,9 @@ pub async fn collect_orphans(ctx: &Ctx) -> Result<usize, Error> {
     // One listing per namespace and credentials: that is what a driver's list is scoped by.
     let mut by_scope: BTreeMap<(String, String), MachineClass> = BTreeMap::new();
     for class in classes.list(&ListParams::default()).await?.items {
+        if !ctx.serves(&class) {
+            continue;
+        }
         let ns = class.namespace().unwrap_or_default();
         let creds = class.credentials_secret_ref.as_ref().and_then(|r| r.name.clone()).unwrap_or_default();
         by_scope.entry((ns, creds)).or_insert(class);

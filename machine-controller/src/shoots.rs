@@ -169,7 +169,7 @@ impl ShootConnections {
         let kc = Kubeconfig::from_yaml(kubeconfig)?;
         let mut config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?;
         config.connect_timeout = Some(Duration::from_secs(5));
-        let client = Client::try_from(config)?;
+        let client = component_base::client_from_config(config)?;
         let reach = Arc::new(Mutex::new(Reach::default()));
         let (nodes, node_writer) = reflector::store();
         let (leases, lease_writer) = reflector::store();

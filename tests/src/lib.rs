@@ -25,6 +25,7 @@
 //! `#[tokio::test(flavor = "multi_thread")]`.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod shoot;
 
 use std::ffi::OsString;
@@ -158,6 +159,8 @@ pub struct TestGarden {
     machine_controller_args: Vec<String>,
     machine_controller_port: u16,
     provider_local: Option<Child>,
+    /// The AWS seed's extension and (tests only) its node simulator, by log name.
+    aws_layer: Vec<(&'static str, Child)>,
     watchdog: Option<Child>,
     /// Keep the directory on drop (a start that failed: its error names the logs).
     keep_dir: bool,
@@ -225,6 +228,7 @@ impl TestGarden {
             machine_controller_args: Vec::new(),
             machine_controller_port: 0,
             provider_local: None,
+            aws_layer: Vec::new(),
             watchdog: None,
             keep_dir: false,
         };
@@ -392,6 +396,12 @@ impl TestGarden {
 
     /// POSTs raw `body` to `path` with curl (HTTP/1.1) and the admin's client certificate; (HTTP code, body).
     pub fn post_as_admin(&self, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+        self.request_as_admin("POST", path, content_type, body)
+    }
+
+    /// Sends raw `body` with `method` to `path` with curl (HTTP/1.1) and the admin's client certificate; (HTTP
+    /// code, body).
+    pub fn request_as_admin(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
         let kc: Value = serde_yaml::from_str(&fs::read_to_string(self.kubeconfig()).unwrap()).unwrap();
         let user = &kc["users"][0]["user"];
         let decode = |k: &str| {
@@ -405,7 +415,7 @@ impl TestGarden {
         let file = self.dir.join("post-body.bin");
         fs::write(&file, body).unwrap();
         let out = Command::new("curl")
-            .args(["-sk", "--http1.1", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "-H"])
+            .args(["-sk", "--http1.1", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H"])
             .arg(format!("Content-Type: {content_type}"))
             .arg("--cert")
             .arg(&cert)
@@ -444,7 +454,7 @@ impl TestGarden {
         let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
             .await
             .context("failed to load kubeconfig")?;
-        kube::Client::try_from(config).context("failed to build kube client")
+        component_base::client_from_config(config).context("failed to build kube client")
     }
 
     /// Starts garden-controller-manager against the admin kubeconfig (no-op if running).
@@ -490,6 +500,60 @@ impl TestGarden {
         self.start_machine_controller()
     }
 
+    /// Starts an AWS seed's machine layer against the EC2/IAM endpoint `aws_endpoint` (moto):
+    /// `gardener-extension-provider-aws` (Infrastructure and Worker actuators), `machine-controller --provider aws`
+    /// with the timeouts of [`MACHINE_CONTROLLER_TEST_ARGS`] and `extra_args`, and `aws-node-simulator` (a Node
+    /// for each instance, as moto's never boot).
+    pub fn start_aws_machine_layer(&mut self, aws_endpoint: &str, extra_args: &[&str]) -> Result<()> {
+        self.start_aws_machine_layer_with(aws_endpoint, aws_endpoint, extra_args)
+    }
+
+    /// [`TestGarden::start_aws_machine_layer`], with machine-controller alone talking to `machine_controller_endpoint`
+    /// (the benchmarks put a counting proxy in front of moto there; provider-aws and the node simulator keep
+    /// `aws_endpoint`).
+    pub fn start_aws_machine_layer_with(
+        &mut self,
+        aws_endpoint: &str,
+        machine_controller_endpoint: &str,
+        extra_args: &[&str],
+    ) -> Result<()> {
+        let endpoint = format!("--aws-endpoint={aws_endpoint}");
+        let mut cmd = Command::new(self.bin_dir.join("gardener-extension-provider-aws"));
+        cmd.arg("--kubeconfig").arg(self.kubeconfig()).arg("--health-bind-address=127.0.0.1:0").arg(&endpoint);
+        let child = self.spawn("provider-aws", cmd)?;
+        self.aws_layer.push(("provider-aws", child));
+        let mut cmd = Command::new(self.bin_dir.join("aws-node-simulator"));
+        cmd.arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .arg(&endpoint)
+            .arg(format!("--state-dir={}", self.dir.join("aws-node-simulator").display()))
+            .arg("--heartbeat-interval=2");
+        let child = self.spawn("aws-node-simulator", cmd)?;
+        self.aws_layer.push(("aws-node-simulator", child));
+        let mut args = vec!["--provider=aws".to_string(), format!("--aws-endpoint={machine_controller_endpoint}")];
+        args.extend(MACHINE_CONTROLLER_TEST_ARGS.iter().map(|a| a.to_string()));
+        args.extend(extra_args.iter().map(|a| a.to_string()));
+        self.machine_controller_args = args;
+        self.machine_controller_port = free_port();
+        self.start_machine_controller()
+    }
+
+    /// Kills the AWS extension with SIGKILL (a crash) and starts it again with the same flags.
+    pub fn crash_restart_aws_extension(&mut self, aws_endpoint: &str) -> Result<()> {
+        if let Some(i) = self.aws_layer.iter().position(|(n, _)| *n == "provider-aws") {
+            let (name, child) = self.aws_layer.remove(i);
+            self.stop_child(name, child, Duration::ZERO);
+        }
+        let mut cmd = Command::new(self.bin_dir.join("gardener-extension-provider-aws"));
+        cmd.arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .arg("--health-bind-address=127.0.0.1:0")
+            .arg(format!("--aws-endpoint={aws_endpoint}"));
+        let child = self.spawn("provider-aws", cmd)?;
+        self.aws_layer.push(("provider-aws", child));
+        Ok(())
+    }
+
     /// (Re)starts machine-controller with the flags of [`TestGarden::start_machine_layer`].
     pub fn start_machine_controller(&mut self) -> Result<()> {
         let mut cmd = Command::new(self.bin_dir.join("machine-controller"));
@@ -530,6 +594,16 @@ impl TestGarden {
         let base = base.replacen("    name: local\n", &format!("    name: {seed}\n"), 1);
         let state_dir = self.dir.join(format!("seed-{seed}"));
         (format!("{base}\nstateDir: {}\n{extra_yaml}\n", state_dir.display()), state_dir)
+    }
+
+    /// An AWS seed's GardenletConfiguration (`hack/config/gardenlet-aws.yaml`, renamed to `seed`, its `stateDir`
+    /// inside this garden's directory) and that state directory.
+    pub fn aws_seed_config(&self, seed: &str) -> (String, PathBuf) {
+        let base = fs::read_to_string(repo_path("hack/config/gardenlet-aws.yaml"))
+            .unwrap_or_else(|e| panic!("failed to read the AWS seed's gardenlet config: {e}"));
+        let base = base.replacen("    name: aws\n", &format!("    name: {seed}\n"), 1);
+        let state_dir = self.dir.join(format!("seed-{seed}"));
+        (format!("{base}\nstateDir: {}\n", state_dir.display()), state_dir)
     }
 
     /// The common shoot setup: the local seed's gardenlet, `examples/cloudprofile-local.yaml` and
@@ -605,6 +679,23 @@ impl TestGarden {
             self.stop_child("apiserver", child, Duration::ZERO);
         }
         self.start_apiserver()
+    }
+
+    /// Kills the garden's etcd with SIGKILL (a crash: its data directory stays), then starts it again and waits
+    /// until it is healthy.
+    pub fn crash_restart_etcd(&mut self) -> Result<()> {
+        if let Some(child) = self.etcd.take() {
+            self.stop_child("etcd", child, Duration::ZERO);
+        }
+        self.start_etcd()
+    }
+
+    /// Kills garden-controller-manager with SIGKILL (a crash), then starts it again.
+    pub fn crash_restart_controller_manager(&mut self) -> Result<()> {
+        if let Some(child) = self.controller_manager.take() {
+            self.stop_child("controller-manager", child, Duration::ZERO);
+        }
+        self.start_controller_manager()
     }
 
     /// PID of the running garden-apiserver.
@@ -802,7 +893,9 @@ impl Drop for TestGarden {
         let failed = std::thread::panicking();
         if failed {
             eprintln!("[garden-e2e] test failed; garden directory kept: {}", self.dir.display());
-            for name in ["etcd", "apiserver", "controller-manager", "machine-controller", "provider-local"] {
+            for name in
+                ["etcd", "apiserver", "controller-manager", "machine-controller", "provider-local", "provider-aws"]
+            {
                 let path = self.log_path(name);
                 if path.exists() {
                     eprintln!("----- last lines of {} -----\n{}", path.display(), tail(&path, 40));
@@ -816,6 +909,9 @@ impl Drop for TestGarden {
             if let Some(child) = child {
                 self.stop_child(name, child, Duration::from_secs(5));
             }
+        }
+        for (name, child) in std::mem::take(&mut self.aws_layer) {
+            self.stop_child(name, child, Duration::from_secs(5));
         }
         for (seed, child) in std::mem::take(&mut self.gardenlets) {
             self.stop_child(&format!("gardenlet-{seed}"), child, Duration::from_secs(5));

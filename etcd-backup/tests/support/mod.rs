@@ -2,20 +2,16 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod peers;
-pub use peers::{find_moto, http};
+#[allow(unused_imports)] // each test binary uses a different part
+pub use peers::{find_moto, free_port, http, Moto};
 
 use etcd_backup::restore::RestoreOptions;
 use etcd_client::{Client, GetOptions};
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// A single-member etcd on `data_dir` (new or existing), output in `<data_dir>.log`.
 pub struct TestEtcd {
@@ -114,61 +110,6 @@ pub fn restore_options(data_dir: &Path, name: &str) -> RestoreOptions {
     opts
 }
 
-/// A moto S3 server (`moto_server` from `$MOTO_VENV/bin`, `~/.cache/garden-tools/moto-venv/bin`, or PATH).
-pub struct Moto {
-    pub port: u16,
-    child: Child,
-}
-
-impl Moto {
-    pub fn start(log_dir: &Path) -> Moto {
-        let bin = find_moto().unwrap_or_else(|| {
-            panic!(
-                "moto_server not found (looked in $MOTO_VENV/bin, ~/.cache/garden-tools/moto-venv/bin and PATH): \
-                 run hack/test.sh, which installs it (garden::ensure_moto), or \
-                 `python3 -m venv ~/.cache/garden-tools/moto-venv && \
-                 ~/.cache/garden-tools/moto-venv/bin/pip install 'moto[server]==5.2.5'`"
-            )
-        });
-        let port = free_port();
-        let log = std::fs::File::create(log_dir.join("moto.log")).unwrap();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap_or_else(|e| panic!("failed to start {}: {e}", bin.display()));
-        let mut moto = Moto { port, child };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while http(port, "GET", "/moto-api/").is_none_or(|(code, _)| code != 200) {
-            if let Some(status) = moto.child.try_wait().unwrap() {
-                panic!("moto_server exited with {status}: {}", read(&log_dir.join("moto.log")));
-            }
-            assert!(Instant::now() < deadline, "moto not ready: {}", read(&log_dir.join("moto.log")));
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        moto
-    }
-
-    pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Creates a bucket (object_store cannot): an unsigned path-style PUT, which moto accepts.
-    pub fn create_bucket(&self, bucket: &str) {
-        let (code, _) = http(self.port, "PUT", &format!("/{bucket}")).expect("moto answers");
-        assert_eq!(code, 200, "creating bucket {bucket}");
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// [`http`] off the async runtime's worker threads.
 pub async fn http_async(port: u16, method: &'static str, path: &'static str) -> (u16, String) {
     tokio::task::spawn_blocking(move || http(port, method, path)).await.unwrap().expect("server answers")
@@ -188,8 +129,4 @@ where
         assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
 }

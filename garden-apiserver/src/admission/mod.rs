@@ -127,6 +127,7 @@ pub mod deletion_confirmation;
 pub mod machine_class_reference;
 pub mod namespace_lifecycle;
 pub mod project_mutator;
+pub mod provider_aws_validator;
 pub mod resource_reference_manager;
 pub mod seed_validator;
 pub mod shoot_mutator;
@@ -142,6 +143,7 @@ pub fn standard_chain() -> Chain {
         Box::new(shoot_quota_validator::ShootQuotaValidator),
         Box::new(shoot_mutator::ShootMutator),
         Box::new(shoot_validator::ShootValidator),
+        Box::new(provider_aws_validator::ProviderAwsValidator),
         Box::new(seed_validator::SeedValidator),
         Box::new(project_mutator::ProjectMutator),
         Box::new(deletion_confirmation::DeletionConfirmation),

@@ -79,7 +79,7 @@ impl Plugin for ShootQuotaValidator {
                 .filter_map(|m| {
                     let q = quota.pointer("/spec/metrics")?.get(*m)?;
                     let q = q.as_str().map(str::to_string).unwrap_or_else(|| q.to_string());
-                    Some((*m, parse_quantity(&q)?))
+                    Some((*m, garden_api::quantity::parse(&q)?))
                 })
                 .collect();
             if limits.is_empty() {
@@ -229,7 +229,7 @@ fn worker_resources(shoot: &Shoot, profile: &CloudProfileSpec) -> Vec<(&'static 
         let Some(mt) = profile.machine_types.iter().find(|t| t.name == w.machine.type_) else { continue };
         let max = f64::from(w.maximum.max(0));
         for (metric, q) in [("cpu", &mt.cpu), ("gpu", &mt.gpu), ("memory", &mt.memory)] {
-            out.push((metric, parse_quantity(&q.0).unwrap_or(0.0) * max));
+            out.push((metric, garden_api::quantity::parse(&q.0).unwrap_or(0.0) * max));
         }
         let (size, class) = match &w.volume {
             Some(v) => {
@@ -241,10 +241,10 @@ fn worker_resources(shoot: &Shoot, profile: &CloudProfileSpec) -> Vec<(&'static 
                         .find(|t| v.type_.as_deref() == Some(t.name.as_str()))
                         .map(|t| t.class.clone()),
                 };
-                (parse_quantity(&v.size), class)
+                (garden_api::quantity::parse(&v.size), class)
             }
             None => match &mt.storage {
-                Some(s) => (s.size.as_ref().and_then(|q| parse_quantity(&q.0)), Some(s.class.clone())),
+                Some(s) => (s.size.as_ref().and_then(|q| garden_api::quantity::parse(&q.0)), Some(s.class.clone())),
                 None => (None, None),
             },
         };
@@ -255,36 +255,6 @@ fn worker_resources(shoot: &Shoot, profile: &CloudProfileSpec) -> Vec<(&'static 
         }
     }
     out
-}
-
-/// A Kubernetes quantity (`2`, `500m`, `8Gi`, `1.5G`, `1e3`) as a number.
-pub fn parse_quantity(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '+' | '-'))).unwrap_or(s.len());
-    let (number, suffix) = s.split_at(split);
-    let n: f64 = number.parse().ok()?;
-    let binary = |p: i32| 1024f64.powi(p);
-    let factor = match suffix {
-        "" => 1.0,
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => binary(1),
-        "Mi" => binary(2),
-        "Gi" => binary(3),
-        "Ti" => binary(4),
-        "Pi" => binary(5),
-        "Ei" => binary(6),
-        e if e.len() > 1 && (e.starts_with('e') || e.starts_with('E')) => 10f64.powi(e[1..].parse().ok()?),
-        _ => return None,
-    };
-    Some(n * factor)
 }
 
 #[cfg(test)]
@@ -338,16 +308,6 @@ mod tests {
 
     fn create(l: &FakeLookup, obj: Value) -> Result<Option<Value>, ApiError> {
         admit(&ShootQuotaValidator, l, Operation::Create, CORE, "shoots", "", Some(obj), None)
-    }
-
-    #[test]
-    fn quantities() {
-        assert_eq!(parse_quantity("500m"), Some(0.5));
-        assert_eq!(parse_quantity("8Gi"), Some(8.0 * 1024.0 * 1024.0 * 1024.0));
-        assert_eq!(parse_quantity("1.5k"), Some(1500.0));
-        assert_eq!(parse_quantity("1e3"), Some(1000.0));
-        assert_eq!(parse_quantity("3"), Some(3.0));
-        assert_eq!(parse_quantity("x"), None);
     }
 
     #[test]

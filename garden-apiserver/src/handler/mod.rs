@@ -29,19 +29,29 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Negotiated {
     Json,
+    /// `application/vnd.kubernetes.protobuf`, for a kind that has a protobuf form.
+    Protobuf,
     Table,
     PartialObjectMetadata,
 }
 
-fn negotiate(accept: &str) -> Negotiated {
+/// The response representation for `accept`; protobuf only where the kind has a protobuf form (`proto`), as kube
+/// answers JSON for kinds without one when the client accepts JSON too.
+fn negotiate(accept: &str, proto: bool) -> Negotiated {
     // The first acceptable entry wins, as in kube's negotiation.
     for entry in accept.split(',') {
         let params: Vec<&str> = entry.split(';').map(str::trim).collect();
         let media = params.first().copied().unwrap_or_default();
+        let get = |k: &str| params.iter().find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')));
+        if crate::protobuf::is_protobuf(media) {
+            if proto && get("as").is_none() {
+                return Negotiated::Protobuf;
+            }
+            continue;
+        }
         if media != "application/json" && media != "*/*" {
             continue;
         }
-        let get = |k: &str| params.iter().find_map(|p| p.strip_prefix(k).and_then(|r| r.strip_prefix('=')));
         match (get("as"), get("g"), get("v")) {
             (None, _, _) => return Negotiated::Json,
             (Some("Table"), Some("meta.k8s.io"), Some("v1")) => return Negotiated::Table,
@@ -66,6 +76,36 @@ pub struct ReqCtx {
 }
 
 impl ReqCtx {
+    /// A response body given as JSON (an object, a Status, or a list), in the negotiated representation.
+    pub fn respond(&self, code: u16, json: Vec<u8>, warnings: &[String]) -> Response<Body> {
+        if self.negotiated == Negotiated::Protobuf {
+            match crate::protobuf::encode_json(&json) {
+                Some(Ok(pb)) => return bytes_response(code, crate::protobuf::CONTENT_TYPE, Bytes::from(pb), warnings),
+                Some(Err(e)) => return self.error(&ApiError::internal(format!("protobuf encoding failed: {e}"))),
+                // A kind without a protobuf form (a list kind, say): JSON, which every client accepts too.
+                None => {}
+            }
+        }
+        bytes_response(code, "application/json", Bytes::from(json), warnings)
+    }
+
+    /// The same for a JSON value.
+    pub fn respond_value(&self, code: u16, json: &serde_json::Value, warnings: &[String]) -> Response<Body> {
+        if self.negotiated == Negotiated::Protobuf {
+            match crate::protobuf::encode_value(json) {
+                Some(Ok(pb)) => return bytes_response(code, crate::protobuf::CONTENT_TYPE, Bytes::from(pb), warnings),
+                Some(Err(e)) => return self.error(&ApiError::internal(format!("protobuf encoding failed: {e}"))),
+                None => {}
+            }
+        }
+        json_response(code, json, warnings)
+    }
+
+    /// An error Status in the negotiated representation.
+    pub fn error(&self, e: &ApiError) -> Response<Body> {
+        error_response_as(e, self.negotiated == Negotiated::Protobuf)
+    }
+
     /// `fieldManager`, or kube's default derived from the user agent (`kubectl-client-side-apply` etc.).
     pub fn field_manager(&self) -> String {
         if let Some(m) = self.query.get("fieldManager") {
@@ -153,15 +193,17 @@ async fn route(
         &info.namespace,
         &info.name,
     );
-    if let Err(e) = authorize(&srv, &attrs) {
-        return (error_response(&e), verb, resource);
-    }
     let header_str =
         |h: header::HeaderName| req.headers().get(h).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let proto = proto_kind(&srv, &info);
+    if let Err(e) = authorize(&srv, &attrs) {
+        let protobuf = negotiate(&header_str(header::ACCEPT), proto) == Negotiated::Protobuf;
+        return (error_response_as(&e, protobuf), verb, resource);
+    }
     let ctx = ReqCtx {
         srv: srv.clone(),
         user,
-        negotiated: negotiate(&header_str(header::ACCEPT)),
+        negotiated: negotiate(&header_str(header::ACCEPT), proto),
         content_type: header_str(header::CONTENT_TYPE),
         user_agent: header_str(header::USER_AGENT),
         info,
@@ -177,12 +219,12 @@ async fn route(
             "the request body is larger than the limit of {} bytes",
             srv.max_request_bytes
         ));
-        return (error_response(&e), verb, resource);
+        return (ctx.error(&e), verb, resource);
     }
     let body = if matches!(method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
         match read_body(req.into_body(), srv.max_request_bytes).await {
             Ok(b) => b,
-            Err(e) => return (error_response(&e), verb, resource),
+            Err(e) => return (ctx.error(&e), verb, resource),
         }
     } else {
         Bytes::new()
@@ -195,7 +237,26 @@ async fn route(
             Err(_) => Err(ApiError::timeout("the request did not complete within the allowed duration")),
         }
     };
-    (resp.unwrap_or_else(|e| error_response(&e)), verb, resource)
+    (resp.unwrap_or_else(|e| ctx.error(&e)), verb, resource)
+}
+
+/// Whether the kind a request is about has a protobuf form (the scale subresource answers Scale).
+fn proto_kind(srv: &ApiServer, info: &RequestInfo) -> bool {
+    if info.subresource == "scale" {
+        return true;
+    }
+    srv.registry
+        .lookup(&info.group, &info.version, &info.resource)
+        .is_some_and(|rt| crate::protobuf::lookup(&rt.api_version(), rt.kind).is_some())
+}
+
+/// An error Status as protobuf or JSON.
+fn error_response_as(e: &ApiError, protobuf: bool) -> Response<Body> {
+    if protobuf {
+        let body = crate::protobuf::encode_status(&e.to_status());
+        return bytes_response(e.code, crate::protobuf::CONTENT_TYPE, Bytes::from(body), &[]);
+    }
+    error_response(e)
 }
 
 fn authorize(srv: &ApiServer, attrs: &RequestAttributes) -> ApiResult<()> {
@@ -330,13 +391,24 @@ mod tests {
     #[test]
     fn negotiates_like_kubectl() {
         let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-        assert_eq!(negotiate(kubectl), Negotiated::Table);
-        assert_eq!(negotiate("application/json"), Negotiated::Json);
-        assert_eq!(negotiate("application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"), Negotiated::Json);
+        assert_eq!(negotiate(kubectl, true), Negotiated::Table);
+        assert_eq!(negotiate("application/json", true), Negotiated::Json);
         assert_eq!(
-            negotiate("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"),
+            negotiate("application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json", true),
+            Negotiated::Json
+        );
+        assert_eq!(
+            negotiate("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1", true),
             Negotiated::PartialObjectMetadata
         );
-        assert_eq!(negotiate(""), Negotiated::Json);
+        assert_eq!(negotiate("", true), Negotiated::Json);
+        // client-go's protobuf clients.
+        let client_go = "application/vnd.kubernetes.protobuf,application/json";
+        assert_eq!(negotiate(client_go, true), Negotiated::Protobuf);
+        assert_eq!(negotiate(client_go, false), Negotiated::Json, "kinds without a protobuf form answer JSON");
+        assert_eq!(
+            negotiate("application/vnd.kubernetes.protobuf;as=Table;g=meta.k8s.io;v=v1,application/json", true),
+            Negotiated::Json
+        );
     }
 }

@@ -71,6 +71,7 @@ pub async fn get(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
             json_response(200, &table::table(rt, &[&obj], include, json!({"resourceVersion": rv})), &[])
         }
         Negotiated::PartialObjectMetadata => json_response(200, &partial_metadata(&obj), &[]),
+        Negotiated::Protobuf => c.respond_value(200, &obj, &[]),
         Negotiated::Json => json_response(200, &obj, &[]),
     })
 }
@@ -119,8 +120,26 @@ pub async fn list(c: &ReqCtx, rt: &ResourceType) -> ApiResult<Response<Body>> {
                 &[],
             )
         }
+        Negotiated::Protobuf => match encode_proto_list(rt, &list_meta, &items) {
+            Ok(body) => bytes_response(200, crate::protobuf::CONTENT_TYPE, body, &[]),
+            Err(e) => return Err(ApiError::internal(format!("protobuf encoding failed: {e}"))),
+        },
         Negotiated::Json => bytes_response(200, "application/json", encode_list(rt, &list_meta, &items), &[]),
     })
+}
+
+/// The `<Kind>List` protobuf message from the items' cached protobuf bytes.
+fn encode_proto_list(rt: &ResourceType, list_meta: &Value, items: &[Arc<CachedObject>]) -> Result<Bytes, String> {
+    let kind = crate::protobuf::lookup(&rt.api_version(), rt.kind)
+        .ok_or_else(|| format!("{} has no protobuf form", rt.kind))?;
+    let encoded = items.iter().map(|o| o.proto(kind)).collect::<Result<Vec<Bytes>, String>>()?;
+    let body = crate::protobuf::encode_list(
+        &rt.api_version(),
+        &format!("{}List", rt.kind),
+        list_meta,
+        encoded.iter().map(|b| b.as_ref()),
+    )?;
+    Ok(Bytes::from(body))
 }
 
 /// `{"kind":"ShootList",...,"items":[...]}` written straight from the shared objects (no copies).

@@ -8,14 +8,31 @@ use super::ReqCtx;
 use crate::authz::{Decision, RequestAttributes};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::ResourceType;
-use crate::request::{json_response, parse_body, Body, FieldValidation};
+use crate::request::{parse_body, Body, FieldValidation};
 
 pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
     let mut warnings = Vec::new();
     let mut obj =
         decode_body(rt, parse_body(&c.content_type, body)?, FieldValidation::from_query(&c.query)?, &mut warnings)?;
+    // managedFields mean nothing on an object that is never stored; kube ignores them here.
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
     match rt.kind {
         "SelfSubjectAccessReview" => {
+            let meta = obj.get("metadata").and_then(Value::as_object);
+            if !meta.is_none_or(|m| m.values().all(is_zero)) {
+                return Err(ApiError::invalid(
+                    rt.group,
+                    rt.kind,
+                    "",
+                    &[crate::error::FieldError::invalid(
+                        "metadata",
+                        &Value::Object(meta.cloned().unwrap_or_default()),
+                        "must be empty",
+                    )],
+                ));
+            }
             let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
             let s = |p: &str| spec.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
             let attrs = if spec.get("resourceAttributes").is_some() {
@@ -52,9 +69,28 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
             };
         }
         _ => {
+            // As kube: the answer is a new object, not the request echoed back.
             let ns = obj.pointer("/spec/namespace").and_then(Value::as_str).unwrap_or_default().to_string();
-            obj["status"] = c.srv.rules_review(&c.user, &ns);
+            obj = json!({
+                "apiVersion": obj.get("apiVersion").cloned().unwrap_or(Value::Null),
+                "kind": rt.kind,
+                "metadata": {},
+                "spec": {"namespace": ns},
+                "status": c.srv.rules_review(&c.user, &ns),
+            });
         }
     }
-    Ok(json_response(201, &obj, &warnings))
+    Ok(c.respond_value(201, &obj, &warnings))
+}
+
+/// Go's zero value of a field as JSON: what `ObjectMeta{}` compares equal to.
+fn is_zero(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
 }

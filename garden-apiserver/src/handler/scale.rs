@@ -98,7 +98,7 @@ fn table(scale: &Value) -> Value {
 fn respond(c: &ReqCtx, scale: &Value) -> Response<Body> {
     match c.negotiated {
         Negotiated::Table => json_response(200, &table(scale), &[]),
-        _ => json_response(200, scale, &[]),
+        _ => c.respond_value(200, scale, &[]),
     }
 }
 
@@ -156,8 +156,13 @@ async fn write(
     paths: ScalePaths,
     make_scale: impl Fn(&Value) -> ApiResult<Value>,
 ) -> ApiResult<Response<Body>> {
-    let ctx =
-        WriteCtx { user: &c.user, dry_run: c.query.dry_run()?, admission: true, field_manager: c.field_manager() };
+    let ctx = WriteCtx {
+        user: &c.user,
+        dry_run: c.query.dry_run()?,
+        admission: true,
+        field_manager: c.field_manager(),
+        apply: false,
+    };
     let written = c
         .srv
         .update(&ctx, rt, &c.info.namespace, &c.info.name, "scale", |cur| {
@@ -202,7 +207,7 @@ pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Resp
         if let Some(meta) = current.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("resourceVersion");
         }
-        patch::apply_patch(kind, &current, &doc)
+        patch::apply_patch(kind, patch::Node::NONE, &current, &doc)
     })
     .await
 }

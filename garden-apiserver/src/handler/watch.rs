@@ -17,6 +17,7 @@ use crate::metrics::METRICS;
 use crate::registry::{table, ResourceType};
 use crate::request::Body;
 use crate::storage::cache::{object_watch_line, watch_line, CacheEvent, EventKind, WatchCache};
+use crate::storage::object::CachedObject;
 
 const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
 
@@ -36,14 +37,14 @@ pub async fn watch(c: &ReqCtx, rt: &Arc<ResourceType>) -> ApiResult<Response<Bod
         Some(rv) => {
             // Resuming: the revision must still exist in etcd (410 once compacted), and in our event window.
             if !c.srv.store.revision_available(rv).await? {
-                return Ok(expired(&ApiError::gone(format!("too old resource version: {rv}"))));
+                return Ok(expired(c.negotiated, &ApiError::gone(format!("too old resource version: {rv}"))));
             }
             if rv > cache.rv() && !cache.wait_for_rv(rv, Duration::from_secs(3)).await {
                 return Err(ApiError::timeout(format!("Too large resource version: {rv}, current: {}", cache.rv())));
             }
             match cache.watch(Some(rv), &key_prefix) {
                 Ok(start) => start,
-                Err(e) if e.code == 410 => return Ok(expired(&e)),
+                Err(e) if e.code == 410 => return Ok(expired(c.negotiated, &e)),
                 Err(e) => return Err(e),
             }
         }
@@ -72,7 +73,7 @@ pub async fn watch(c: &ReqCtx, rt: &Arc<ResourceType>) -> ApiResult<Response<Bod
         }
         METRICS.watchers.with_label_values(&[resource]).dec();
     });
-    let content_type = "application/json";
+    let content_type = content_type(c.negotiated);
     let body = StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx)).boxed();
     Response::builder()
         .status(200)
@@ -82,10 +83,25 @@ pub async fn watch(c: &ReqCtx, rt: &Arc<ResourceType>) -> ApiResult<Response<Bod
         .map_err(|e| ApiError::internal(e.to_string()))
 }
 
+fn content_type(negotiated: Negotiated) -> &'static str {
+    match negotiated {
+        Negotiated::Protobuf => crate::protobuf::WATCH_CONTENT_TYPE,
+        _ => "application/json",
+    }
+}
+
 /// A watch that cannot start from the requested revision: 200 with one ERROR event carrying a 410 Status,
 /// as kube-apiserver answers (clients then relist).
-fn expired(e: &ApiError) -> Response<Body> {
-    crate::request::bytes_response(200, "application/json", watch_line("ERROR", &e.to_status()), &[])
+fn expired(negotiated: Negotiated, e: &ApiError) -> Response<Body> {
+    crate::request::bytes_response(200, content_type(negotiated), error_event(negotiated, e), &[])
+}
+
+/// An ERROR event carrying the error's Status.
+fn error_event(negotiated: Negotiated, e: &ApiError) -> Bytes {
+    match negotiated {
+        Negotiated::Protobuf => crate::protobuf::watch_frame("ERROR", crate::protobuf::encode_status(&e.to_status())),
+        _ => watch_line("ERROR", &e.to_status()),
+    }
 }
 
 struct Watcher {
@@ -126,7 +142,7 @@ impl Watcher {
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         let e = ApiError::gone("the watcher fell too far behind; please re-list");
-                        let _ = tx.send(Ok(Frame::data(watch_line("ERROR", &e.to_status())))).await;
+                        let _ = tx.send(Ok(Frame::data(error_event(self.negotiated, &e)))).await;
                         return;
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
@@ -164,6 +180,15 @@ impl Watcher {
         let line = match self.negotiated {
             Negotiated::Json if kind == ev.kind => ev.json_line(),
             Negotiated::Json => object_watch_line(kind.as_str(), &ev.obj),
+            Negotiated::Protobuf => match self.proto_object(&ev.obj) {
+                Ok(object) => crate::protobuf::watch_frame(kind.as_str(), object),
+                Err(e) => {
+                    // Tell the client and end the stream rather than skip an event silently.
+                    let e = ApiError::internal(format!("protobuf encoding failed: {e}"));
+                    let _ = tx.send(Ok(Frame::data(error_event(self.negotiated, &e)))).await;
+                    return false;
+                }
+            },
             Negotiated::PartialObjectMetadata => {
                 let obj = ev.obj.parse();
                 let meta = obj.get("metadata").cloned().unwrap_or(Value::Null);
@@ -187,6 +212,21 @@ impl Watcher {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
         let obj = json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": meta});
-        tx.send(Ok(Frame::data(watch_line("BOOKMARK", &obj)))).await.is_ok()
+        let frame = match self.negotiated {
+            Negotiated::Protobuf => match crate::protobuf::encode_value(&obj) {
+                Some(Ok(object)) => crate::protobuf::watch_frame("BOOKMARK", object),
+                _ => return false,
+            },
+            _ => watch_line("BOOKMARK", &obj),
+        };
+        tx.send(Ok(Frame::data(frame))).await.is_ok()
+    }
+
+    /// The enveloped protobuf object of an event (its message bytes cached on the object).
+    fn proto_object(&self, obj: &CachedObject) -> Result<Vec<u8>, String> {
+        let api_version = self.rt.api_version();
+        let kind = crate::protobuf::lookup(&api_version, self.rt.kind)
+            .ok_or_else(|| format!("{} has no protobuf form", self.rt.kind))?;
+        Ok(crate::protobuf::envelope(&api_version, self.rt.kind, obj.proto(kind)?.to_vec()))
     }
 }

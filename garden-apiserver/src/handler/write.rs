@@ -11,7 +11,7 @@ use crate::apiserver::{DeleteOpts, WriteCtx, Written};
 use crate::error::{ApiError, ApiResult};
 use crate::patch::{self, PatchType};
 use crate::registry::ResourceType;
-use crate::request::{bytes_response, json_response, parse_body, Body, FieldValidation};
+use crate::request::{json_response, parse_body, Body, FieldValidation};
 
 /// Check apiVersion/kind against the URL (filling them in when absent), decode with the kind's type and apply
 /// the fieldValidation mode to unknown fields.
@@ -80,12 +80,18 @@ fn check_namespace(c: &ReqCtx, rt: &ResourceType, obj: &Value) -> ApiResult<()> 
     Ok(())
 }
 
-fn written_response(code: u16, written: &Written, warnings: &[String]) -> Response<Body> {
-    bytes_response(code, "application/json", written.to_json().into(), warnings)
+fn written_response(c: &ReqCtx, code: u16, written: &Written, warnings: &[String]) -> Response<Body> {
+    c.respond(code, written.to_json(), warnings)
 }
 
 fn write_ctx<'a>(c: &'a ReqCtx) -> ApiResult<WriteCtx<'a>> {
-    Ok(WriteCtx { user: &c.user, dry_run: c.query.dry_run()?, admission: true, field_manager: c.field_manager() })
+    Ok(WriteCtx {
+        user: &c.user,
+        dry_run: c.query.dry_run()?,
+        admission: true,
+        field_manager: c.field_manager(),
+        apply: false,
+    })
 }
 
 pub async fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
@@ -94,7 +100,7 @@ pub async fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     let obj = decode_body(rt, parse_body(&c.content_type, body)?, mode, &mut warnings)?;
     check_namespace(c, rt, &obj)?;
     let created = c.srv.create(&write_ctx(c)?, rt, &c.info.namespace, obj).await?;
-    Ok(written_response(201, &created, &warnings))
+    Ok(written_response(c, 201, &created, &warnings))
 }
 
 pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
@@ -109,7 +115,7 @@ pub async fn update(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
             Ok(obj.clone())
         })
         .await?;
-    Ok(written_response(200, &updated, &warnings))
+    Ok(written_response(c, 200, &updated, &warnings))
 }
 
 /// kube takes the uid of a replacing object as a precondition: another uid is a 409 Conflict (a patch that changes
@@ -141,10 +147,18 @@ pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Resp
         parse_body("application/json", body)?
     };
     let mode = FieldValidation::from_query(&c.query)?;
-    let ctx = write_ctx(c)?;
-    let force = c.query.flag("force");
+    let mut ctx = write_ctx(c)?;
+    ctx.apply = matches!(kind, PatchType::Apply);
     let api_version = rt.api_version();
     let now = crate::apiserver::now_rfc3339();
+    let schema = c.srv.schema(rt);
+    let apply = patch::ApplyRequest {
+        schema,
+        field_manager: &ctx.field_manager,
+        api_version: &api_version,
+        now: &now,
+        force: c.query.flag("force"),
+    };
     if matches!(kind, PatchType::Apply) && c.query.get("fieldManager").is_none() {
         return Err(ApiError::bad_request("PATCH /apply requires fieldManager to be set"));
     }
@@ -161,10 +175,8 @@ pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Resp
         .srv
         .update(&ctx, rt, &c.info.namespace, &c.info.name, &c.info.subresource, |cur| {
             let mut patched = match kind {
-                PatchType::Apply => {
-                    patch::server_side_apply(Some(cur), &doc, &ctx.field_manager, &api_version, &now, force)?
-                }
-                other => patch::apply_patch(other, cur, &doc)?,
+                PatchType::Apply => patch::server_side_apply(&apply, Some(cur), &doc)?,
+                other => patch::apply_patch(other, schema, cur, &doc)?,
             };
             if !pins_rv {
                 if let Some(meta) = patched.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -178,14 +190,14 @@ pub async fn patch(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Resp
         })
         .await;
     match result {
-        Ok(written) => Ok(written_response(200, &written, &warnings)),
+        Ok(written) => Ok(written_response(c, 200, &written, &warnings)),
         // Server-side apply creates what does not exist yet.
         Err(e) if e.code == 404 && matches!(kind, PatchType::Apply) && c.info.subresource.is_empty() => {
-            let applied = patch::server_side_apply(None, &doc, &ctx.field_manager, &api_version, &now, force)?;
+            let applied = patch::server_side_apply(&apply, None, &doc)?;
             let mut warnings = Vec::new();
             let obj = decode_body(rt, applied, mode, &mut warnings)?;
             let created = c.srv.create(&ctx, rt, &c.info.namespace, obj).await?;
-            Ok(written_response(201, &created, &warnings))
+            Ok(written_response(c, 201, &created, &warnings))
         }
         Err(e) => Err(e),
     }
@@ -228,7 +240,7 @@ pub async fn delete(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     let mut ctx = write_ctx(c)?;
     ctx.dry_run |= dry_run_in_body(body);
     let (obj, gone) = c.srv.delete(&ctx, rt, &c.info.namespace, &c.info.name, &opts).await?;
-    Ok(if gone { json_response(200, &success_status(rt, &obj), &[]) } else { json_response(200, &obj, &[]) })
+    Ok(if gone { c.respond_value(200, &success_status(rt, &obj), &[]) } else { c.respond_value(200, &obj, &[]) })
 }
 
 pub async fn delete_collection(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<Body>> {
@@ -247,7 +259,7 @@ pub async fn delete_collection(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> Ap
         }
     }
     let items: Vec<&Value> = deleted.iter().map(|a| a.as_ref()).collect();
-    Ok(json_response(
+    Ok(c.respond_value(
         200,
         &json!({"kind": format!("{}List", rt.kind), "apiVersion": rt.api_version(), "metadata": {}, "items": items}),
         &[],
@@ -279,7 +291,7 @@ pub async fn bind(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Respo
             Ok(next)
         })
         .await?;
-    Ok(written_response(201, &written, &[]))
+    Ok(written_response(c, 201, &written, &[]))
 }
 
 /// `POST serviceaccounts/{name}/token` (TokenRequest): a bound token for an existing service account.
@@ -323,7 +335,7 @@ pub async fn token_request(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiRes
     if let Some(b) = req.pointer("/spec/boundObjectRef") {
         out["spec"]["boundObjectRef"] = b.clone();
     }
-    Ok(json_response(201, &out, &[]))
+    Ok(c.respond_value(201, &out, &[]))
 }
 
 /// The group viewer kubeconfigs carry; shoot API servers bind it to the `view` ClusterRole (Gardener's name).

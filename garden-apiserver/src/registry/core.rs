@@ -442,6 +442,21 @@ fn default_key(obj: &mut Value, key: &str, value: Value) {
     }
 }
 
+/// kube's update strategy defaults, field by field (an empty `strategy: {}`, as kubectl sends it, is defaulted
+/// too): type RollingUpdate, and for that type each unset `rollingUpdate` field from `rolling`.
+fn default_strategy(spec: &mut Value, key: &str, rolling: Value) {
+    let Some(strategy) = child(spec, key) else { return };
+    default_key(strategy, "type", json!("RollingUpdate"));
+    if strategy["type"] != "RollingUpdate" {
+        return;
+    }
+    if let (Some(r), Value::Object(defaults)) = (child(strategy, "rollingUpdate"), rolling) {
+        for (k, v) in defaults {
+            default_key(r, &k, v);
+        }
+    }
+}
+
 /// The object at `obj[key]`, created when absent.
 fn child<'a>(obj: &'a mut Value, key: &str) -> Option<&'a mut Value> {
     default_key(obj, key, json!({}));
@@ -634,6 +649,10 @@ impl Strategy for ServiceStrategy {
             for p in ports {
                 default_key(p, "protocol", json!("TCP"));
                 let port = p.get("port").cloned().unwrap_or(Value::Null);
+                // 0 and "" are unset too (what a protobuf body carries for a targetPort not given).
+                if p.get("targetPort").is_some_and(|t| *t == json!(0) || *t == json!("")) {
+                    p["targetPort"] = port.clone();
+                }
                 default_key(p, "targetPort", port);
             }
         }
@@ -755,29 +774,17 @@ impl Strategy for Workload {
         }
         match kind {
             Workload::Deployment => {
-                default_key(
-                    spec,
-                    "strategy",
-                    json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}),
-                );
+                default_strategy(spec, "strategy", json!({"maxUnavailable": "25%", "maxSurge": "25%"}));
                 default_key(spec, "revisionHistoryLimit", json!(10));
                 default_key(spec, "progressDeadlineSeconds", json!(600));
             }
             Workload::StatefulSet => {
                 default_key(spec, "podManagementPolicy", json!("OrderedReady"));
-                default_key(
-                    spec,
-                    "updateStrategy",
-                    json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}),
-                );
+                default_strategy(spec, "updateStrategy", json!({"partition": 0}));
                 default_key(spec, "revisionHistoryLimit", json!(10));
             }
             Workload::DaemonSet => {
-                default_key(
-                    spec,
-                    "updateStrategy",
-                    json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}),
-                );
+                default_strategy(spec, "updateStrategy", json!({"maxUnavailable": 1, "maxSurge": 0}));
                 default_key(spec, "revisionHistoryLimit", json!(10));
             }
             Workload::ReplicaSet => {}

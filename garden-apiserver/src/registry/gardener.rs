@@ -197,6 +197,18 @@ pub fn types() -> Vec<ResourceType> {
         rt(
             EXTENSIONS,
             "v1alpha1",
+            "Infrastructure",
+            "infrastructures",
+            "infrastructure",
+            true,
+            &[],
+            &["status"],
+            TypedCodec::<extensions::Infrastructure>::boxed(),
+            Box::new(ExtensionStrategy),
+        ),
+        rt(
+            EXTENSIONS,
+            "v1alpha1",
             "Cluster",
             "clusters",
             "cluster",

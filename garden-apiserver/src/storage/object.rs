@@ -105,6 +105,9 @@ pub struct CachedObject {
     /// The parsed object, kept once something asked for it through `value()` (admission and authorization read
     /// the same few objects on every request).
     full: OnceLock<Arc<Value>>,
+    /// The object's protobuf message (no envelope), kept once a protobuf client asked for it: like the JSON bytes,
+    /// it is encoded once per resourceVersion however many lists and watches send it.
+    proto: OnceLock<Bytes>,
 }
 
 impl CachedObject {
@@ -126,12 +129,19 @@ impl CachedObject {
             raw
         };
         let meta_at = find_metadata(&raw);
-        Some(Self { raw, meta_at, rv, index, full: OnceLock::new() })
+        Some(Self { raw, meta_at, rv, index, full: OnceLock::new(), proto: OnceLock::new() })
     }
 
     /// The same object at another revision (a deletion's last state).
     pub fn at_rv(&self, rv: i64) -> Self {
-        Self { rv, raw: self.raw.clone(), meta_at: self.meta_at, index: self.index.clone(), full: OnceLock::new() }
+        Self {
+            rv,
+            raw: self.raw.clone(),
+            meta_at: self.meta_at,
+            index: self.index.clone(),
+            full: OnceLock::new(),
+            proto: OnceLock::new(),
+        }
     }
 
     /// The full object, parsed once and shared.
@@ -156,6 +166,15 @@ impl CachedObject {
         let mut buf = Vec::with_capacity(self.raw.len() + 32);
         self.write_json(&mut buf);
         Bytes::from(buf)
+    }
+
+    /// The object's protobuf message as `kind` encodes it (computed once, then shared).
+    pub fn proto(&self, kind: &dyn crate::protobuf::ProtoKind) -> Result<Bytes, String> {
+        if let Some(b) = self.proto.get() {
+            return Ok(b.clone());
+        }
+        let encoded = Bytes::from(kind.encode(&self.to_bytes())?);
+        Ok(self.proto.get_or_init(|| encoded).clone())
     }
 
     /// The full object (parsed on demand; not kept).

@@ -52,6 +52,13 @@ pub async fn ensure(client: &Client, seed: &Seed) -> anyhow::Result<Option<Strin
         Ok(()) => ("Succeeded", "The backup bucket exists.".to_string()),
         Err(e) => ("Error", format!("{e:#}")),
     };
+    // Unchanged outcome: no write (a status write is a watch event, which would reconcile again).
+    let last = current.status.as_ref().and_then(|s| s.last_operation.as_ref());
+    let observed = current.status.as_ref().and_then(|s| s.observed_generation);
+    if last.is_some_and(|o| o.state == state && o.description == description) && observed == current.metadata.generation
+    {
+        return outcome.map(|()| Some(name));
+    }
     let patch = json!({"status": {
         "lastOperation": {"type": "Reconcile", "state": state, "progress": if outcome.is_ok() { 100 } else { 0 },
             "description": description, "lastUpdateTime": crate::clock::now_rfc3339()},

@@ -112,7 +112,8 @@ pub async fn write_status(
 }
 
 /// Deletes the snapshots of this seed's entries marked for deletion once `grace` has passed since, then
-/// releases their finalizer. Runs until the process ends.
+/// releases their finalizer; an entry whose store cannot be reached keeps its finalizer until it can. Runs until
+/// the process ends.
 pub async fn run_deletions(client: Client, seed: Arc<str>, grace: Duration) {
     loop {
         if let Err(e) = delete_due(&client, &seed, grace).await {
@@ -142,8 +143,18 @@ async fn delete_due(client: &Client, seed: &str, grace: Duration) -> anyhow::Res
                 let removed = store::delete_prefix(&config).await?;
                 tracing::info!(entry = %entry_name, namespace = %ns, removed, "deleted the snapshots of a backup entry");
             }
-            // A bucket that no longer exists holds nothing to delete.
-            Err(e) => tracing::warn!(entry = %entry_name, error = %format!("{e:#}"), "backup entry without a store"),
+            // The bucket object is gone (deleted behind the gardenlet's back; the seed reconcile creates it again)
+            // or its store cannot be reached: the snapshots may still be there, so the finalizer stays and the
+            // deletion is tried again until they are gone.
+            Err(e) => {
+                let description = format!("Waiting to delete the snapshots: {e:#}");
+                let last = entry.status.as_ref().and_then(|s| s.last_operation.as_ref());
+                if last.is_none_or(|o| o.description != description) {
+                    tracing::warn!(entry = %entry_name, namespace = %ns, error = %format!("{e:#}"), "backup entry deletion waits for its store");
+                    write_status(client, &entry, seed, false, &description).await?;
+                }
+                continue;
+            }
         }
         let rest: Vec<String> = entry.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
         let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": entry.resource_version()}});

@@ -114,7 +114,8 @@ mod tests {
         }))
         .unwrap();
         // No credentials: no API call happens, any client works.
-        let client = Client::try_from(kube::Config::new("http://127.0.0.1:1".parse().unwrap())).unwrap();
+        let client =
+            component_base::client_from_config(kube::Config::new("http://127.0.0.1:1".parse().unwrap())).unwrap();
         let mut config = for_bucket(&client, &bucket).await.unwrap();
         assert_eq!(config.provider, Provider::Local);
         assert_eq!(config.container, root.join("b1").display().to_string());

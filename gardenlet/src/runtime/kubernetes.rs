@@ -40,7 +40,7 @@ use tracing::{debug, info};
 
 use super::{ControlPlaneRuntime, ControlPlaneSpec, ControlPlaneStatus};
 use crate::error::Error;
-use crate::shoot::secrets::{sign_client, CertPair, ControlPlaneSecrets, LEAF_VALIDITY_DAYS, MANAGED_BY_LABEL};
+use crate::shoot::secrets::{sign_client, CertPair, ControlPlaneSecrets, Roots, LEAF_VALIDITY_DAYS, MANAGED_BY_LABEL};
 
 /// Field manager of server-side apply.
 pub const FIELD_MANAGER: &str = "gardenlet";
@@ -531,7 +531,39 @@ pub fn render(spec: &ControlPlaneSpec, images: &Images, creds: &ComponentCredent
             "volumes": [secret_volume("kubeconfig", &kubeconfig_secret_name(KUBE_SCHEDULER), &[])],
         }),
     ));
+    annotate_secret_checksums(&mut out);
     out
+}
+
+/// The pod template annotation that carries [`annotate_secret_checksums`]'s fingerprint.
+const SECRETS_CHECKSUM: &str = "checksum/secrets";
+
+/// Gives every pod template a fingerprint (SHA-256) of the rendered Secrets its volumes mount, so that new
+/// certificates or kubeconfigs roll the workload out (its processes read them only at start).
+fn annotate_secret_checksums(objs: &mut [Value]) {
+    use sha2::{Digest, Sha256};
+    let secrets: std::collections::BTreeMap<String, String> = objs
+        .iter()
+        .filter(|o| o["kind"] == "Secret")
+        .filter_map(|o| Some((o["metadata"]["name"].as_str()?.to_string(), o["data"].to_string())))
+        .collect();
+    for obj in objs.iter_mut().filter(|o| matches!(o["kind"].as_str(), Some("Deployment" | "StatefulSet"))) {
+        let template = &mut obj["spec"]["template"];
+        let mut names: Vec<&str> = template["spec"]["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["secret"]["secretName"].as_str())
+            .collect();
+        names.sort();
+        let mut h = Sha256::new();
+        for name in names {
+            h.update(name.as_bytes());
+            h.update(secrets.get(name).map(String::as_str).unwrap_or_default().as_bytes());
+        }
+        let sum: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        template["metadata"]["annotations"][SECRETS_CHECKSUM] = Value::String(sum);
+    }
 }
 
 /// The API resource of a rendered object and whether it is namespaced.
@@ -568,6 +600,42 @@ impl KubernetesRuntime {
             .and_then(|d| d.get(KUBECONFIG_KEY).cloned())
             .and_then(|b| String::from_utf8(b.0).ok())
             .and_then(|y| kubeconfig_client(&y)))
+    }
+
+    /// The CAs and service-account key of the Secrets applied into the seed cluster (None unless all are there
+    /// and readable). With a seed cluster of its own these survive a deletion in the garden-side seed namespace;
+    /// where the seed cluster is the garden itself they are the same Secrets.
+    async fn kept_roots_impl(&self, technical_id: String) -> Result<Option<Roots>, Error> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), &technical_id);
+        // The values of `keys` in Secret `name`; None when it or one of them is missing or not UTF-8.
+        let read = |name: &'static str, keys: &'static [&'static str]| {
+            let api = api.clone();
+            let technical_id = technical_id.clone();
+            async move {
+                let secret = api
+                    .get_opt(name)
+                    .await
+                    .map_err(|e| Self::runtime_err(&technical_id, &format!("read secret {name}"), e))?;
+                let data = secret.and_then(|s| s.data).unwrap_or_default();
+                Ok::<_, Error>(
+                    keys.iter()
+                        .map(|k| data.get(*k).and_then(|v| String::from_utf8(v.0.clone()).ok()))
+                        .collect::<Option<Vec<String>>>(),
+                )
+            }
+        };
+        let ca_pair = |values: Option<Vec<String>>| {
+            values.map(|mut v| {
+                let key = v.pop().unwrap_or_default();
+                CertPair { cert: v.pop().unwrap_or_default(), key }
+            })
+        };
+        const CA_KEYS: &[&str] = &["ca.crt", "ca.key"];
+        let Some(ca) = ca_pair(read("ca", CA_KEYS).await?) else { return Ok(None) };
+        let Some(client_ca) = ca_pair(read("ca-client", CA_KEYS).await?) else { return Ok(None) };
+        let Some(etcd_ca) = ca_pair(read("ca-etcd", CA_KEYS).await?) else { return Ok(None) };
+        let Some(mut sa) = read("service-account-key", &["id_rsa"]).await? else { return Ok(None) };
+        Ok(Some(Roots { ca, client_ca, etcd_ca, service_account_key: sa.pop().unwrap_or_default() }))
     }
 
     /// The credentials in the existing kubeconfig Secrets, new ones where missing or unreadable.
@@ -660,6 +728,7 @@ impl KubernetesRuntime {
             etcd_url: etcd_url(id),
             running: true,
             ready: false,
+            not_ready: None,
         })
     }
 
@@ -681,11 +750,13 @@ impl KubernetesRuntime {
             && etcd.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) > 0;
         let ready = deploy.status.and_then(|s| s.ready_replicas).unwrap_or(0) >= 1
             && etcd.status.and_then(|s| s.ready_replicas).unwrap_or(0) >= 1;
+        let not_ready = (wanted && !ready).then(|| "its kube-apiserver or etcd has no ready replica".to_string());
         Ok(ControlPlaneStatus {
             api_server_url: api_server_url(id),
             etcd_url: etcd_url(id),
             running: wanted,
             ready: wanted && ready,
+            not_ready,
         })
     }
 
@@ -749,6 +820,9 @@ impl ControlPlaneRuntime for KubernetesRuntime {
     }
     fn backup_status(&self, _technical_id: &str) -> BoxFuture<'_, Result<Option<super::BackupStatus>, Error>> {
         Box::pin(async { Ok(None) })
+    }
+    fn kept_roots(&self, technical_id: &str) -> BoxFuture<'_, Result<Option<Roots>, Error>> {
+        Box::pin(self.kept_roots_impl(technical_id.to_string()))
     }
 }
 
@@ -929,6 +1003,29 @@ mod tests {
         }
     }
 
+    /// New certificates roll out exactly the workloads that mount them.
+    #[test]
+    fn pod_templates_carry_the_checksum_of_their_secrets() {
+        let spec = spec();
+        let creds = ComponentCredentials::sign(&spec.secrets).unwrap();
+        let checksum = |objs: &[Value], kind: &str, name: &str| {
+            find(objs, kind, name)["spec"]["template"]["metadata"]["annotations"][SECRETS_CHECKSUM]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let before = render(&spec, &Images::default(), &creds);
+        let again = render(&spec, &Images::default(), &creds);
+        assert_eq!(checksum(&before, "Deployment", KUBE_APISERVER), checksum(&again, "Deployment", KUBE_APISERVER));
+        let mut changed = spec.clone();
+        let other = crate::shoot::secrets::test_secrets(&["127.0.0.1"]);
+        changed.secrets.server_cert = other.server_cert.clone();
+        changed.secrets.server_key = other.server_key.clone();
+        let after = render(&changed, &Images::default(), &creds);
+        assert_ne!(checksum(&before, "Deployment", KUBE_APISERVER), checksum(&after, "Deployment", KUBE_APISERVER));
+        assert_eq!(checksum(&before, "StatefulSet", ETCD), checksum(&after, "StatefulSet", ETCD));
+    }
+
     #[test]
     fn images_and_versions() {
         let spec = ControlPlaneSpec { kubernetes_version: "v1.32.0".into(), ..spec() };
@@ -997,7 +1094,7 @@ mod tests {
         let kc = kube::config::Kubeconfig::from_yaml(&kubeconfig_yaml(&st.api_server_url, &secrets.ca_cert, &admin))
             .unwrap();
         let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
-        Some((seed, kube::Client::try_from(config).unwrap()))
+        Some((seed, component_base::client_from_config(config).unwrap()))
     }
 
     /// Applies a control plane into a seed served by our own API server, probes, stops, destroys.
@@ -1022,6 +1119,7 @@ mod tests {
                 etcd_url: "https://etcd-main-client.shoot--test--k8s.svc:2379".into(),
                 running: true,
                 ready: false,
+                not_ready: None,
             }
         );
         let secrets: Api<Secret> = Api::namespaced(client.clone(), ID);

@@ -12,7 +12,7 @@ pub mod process;
 use futures::future::BoxFuture;
 
 use crate::error::Error;
-use crate::shoot::secrets::ControlPlaneSecrets;
+use crate::shoot::secrets::{ControlPlaneSecrets, Roots};
 
 /// What one shoot control plane needs, independent of where it runs.
 #[derive(Clone, Debug)]
@@ -67,6 +67,17 @@ pub struct ControlPlaneStatus {
     pub running: bool,
     /// The API server answers `/readyz` with `ok`.
     pub ready: bool,
+    /// Why it is not ready, when the runtime knows (for example: the certificate it serves does not verify
+    /// against the cluster CA).
+    pub not_ready: Option<String>,
+}
+
+impl ControlPlaneStatus {
+    /// Records the outcome of a readiness probe.
+    pub fn set_readiness(&mut self, probe: Result<(), String>) {
+        self.ready = probe.is_ok();
+        self.not_ready = probe.err();
+    }
 }
 
 /// Where shoot control planes run. All methods are idempotent.
@@ -85,4 +96,8 @@ pub trait ControlPlaneRuntime: Send + Sync {
     fn final_snapshot(&self, technical_id: &str) -> BoxFuture<'_, Result<String, Error>>;
     /// What the snapshotter reports; None when the control plane runs without backups or is not running.
     fn backup_status(&self, technical_id: &str) -> BoxFuture<'_, Result<Option<BackupStatus>, Error>>;
+    /// The runtime's copy of the control plane's CAs and service-account key (as last ensured), so Secrets
+    /// deleted in the seed namespace come back with the same material; None when it keeps none (nothing
+    /// ensured yet, or destroyed).
+    fn kept_roots(&self, technical_id: &str) -> BoxFuture<'_, Result<Option<Roots>, Error>>;
 }

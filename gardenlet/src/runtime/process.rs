@@ -5,7 +5,10 @@
 //! - `etcd/`: etcd's data directory (kept by [`ControlPlaneRuntime::stop`], i.e. hibernation);
 //! - `certs/`: the material the processes need, written 0600 from the spec's secrets (`ca.crt`,
 //!   `client-ca.crt`, `apiserver.crt`/`.key`, `sa.key`, and the etcd certificates `etcd-ca.crt`,
-//!   `etcd-server.crt`/`.key`, `etcd-client.crt`/`.key`); the CA keys are never written;
+//!   `etcd-server.crt`/`.key`, `etcd-client.crt`/`.key`); the CA keys are not written there;
+//! - `pki/`: the control plane's copy of what cannot be derived (the three CAs with their keys and the
+//!   service-account key, 0600 in a 0700 directory that no process reads): when their Secrets are deleted in
+//!   the seed, the gardenlet restores them from here ([`ControlPlaneRuntime::kept_roots`]);
 //! - `ports.json`: etcd's client and peer port and the API server's port, chosen free once and
 //!   reused by every restart (so URLs stay stable);
 //! - `etcd.pid`, `apiserver.pid`, `etcd.log`, `apiserver.log`;
@@ -42,6 +45,7 @@ use tracing::{debug, info, warn};
 use super::backup_sidecar::{self, BackupFiles, Schedule};
 use super::{BackupStatus, ControlPlaneRuntime, ControlPlaneSpec, ControlPlaneStatus};
 use crate::error::Error;
+use crate::shoot::secrets::{CertPair, Roots};
 
 /// How long [`ControlPlaneRuntime::stop`] waits after SIGTERM before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -116,6 +120,10 @@ impl Plane {
     fn cert(&self, name: &str) -> PathBuf {
         self.certs().join(name)
     }
+    /// The fingerprint of what `c` was started with ([`Launcher::inputs`]).
+    fn inputs_file(&self, c: Component) -> PathBuf {
+        self.dir.join(format!("{}.inputs", c.name()))
+    }
     fn pid_file(&self, c: Component) -> PathBuf {
         self.dir.join(format!("{}.pid", c.name()))
     }
@@ -124,6 +132,9 @@ impl Plane {
     }
     fn ports_file(&self) -> PathBuf {
         self.dir.join("ports.json")
+    }
+    fn pki(&self) -> PathBuf {
+        self.dir.join("pki")
     }
     fn backup(&self) -> BackupFiles {
         BackupFiles::new(&self.dir)
@@ -298,13 +309,13 @@ impl ProcessRuntime {
 
     async fn ensure_impl(&self, spec: ControlPlaneSpec) -> Result<ControlPlaneStatus, Error> {
         let plane = self.plane(&spec.technical_id)?;
-        for d in [plane.dir.clone(), plane.dir.join("etcd"), plane.certs()] {
+        for d in [plane.dir.clone(), plane.dir.join("etcd"), plane.certs(), plane.pki()] {
             std::fs::create_dir_all(&d).map_err(plane.io_err(format!("create {}", d.display())))?;
         }
         {
             use std::os::unix::fs::PermissionsExt;
             let perm = std::fs::Permissions::from_mode(0o700);
-            for d in [plane.dir.join("etcd"), plane.certs()] {
+            for d in [plane.dir.join("etcd"), plane.certs(), plane.pki()] {
                 std::fs::set_permissions(&d, perm.clone()).map_err(plane.io_err("restrict permissions"))?;
             }
         }
@@ -327,6 +338,12 @@ impl ProcessRuntime {
                 write_private(&path, contents).map_err(plane.io_err(format!("write {name}")))?;
             }
         }
+        for (name, contents) in roots_files(&s.roots()) {
+            let path = plane.pki().join(name);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
+                write_private(&path, &contents).map_err(plane.io_err(format!("write pki/{name}")))?;
+            }
+        }
         let ports = load_or_choose_ports(&plane.ports_file()).map_err(plane.io_err("persist ports"))?;
         let launcher = Arc::new(self.launcher(&plane, ports));
         let files = plane.backup();
@@ -339,6 +356,10 @@ impl ProcessRuntime {
             }
         };
 
+        // A component started with other certificates or flags than it needs now is restarted with the new ones.
+        for c in [Component::Etcd, Component::ApiServer] {
+            launcher.stop_if_inputs_changed(c).await;
+        }
         launcher.start_etcd().await?;
         wait_for_port(launcher.ports().etcd_client, Duration::from_secs(10)).await;
         // A destroy that ran while etcd started (and maybe restored) wins: start nothing more.
@@ -376,7 +397,9 @@ impl ProcessRuntime {
         );
         let mut status = plane.status(Some(ports));
         status.running = plane.components().iter().all(|c| running_pid(&plane, *c).is_some());
-        status.ready = status.running && readyz(&plane.cert("ca.crt"), ports.apiserver).await;
+        if status.running {
+            status.set_readiness(readyz(&plane.cert("ca.crt"), ports.apiserver).await);
+        }
         Ok(status)
     }
 
@@ -403,13 +426,28 @@ impl ProcessRuntime {
         }
     }
 
+    async fn kept_roots_impl(&self, technical_id: String) -> Result<Option<Roots>, Error> {
+        let plane = self.plane(&technical_id)?;
+        let read = |name: &str| std::fs::read_to_string(plane.pki().join(name)).ok();
+        let pair =
+            |base: &str| Some(CertPair { cert: read(&format!("{base}.crt"))?, key: read(&format!("{base}.key"))? });
+        Ok((|| {
+            Some(Roots {
+                ca: pair("ca")?,
+                client_ca: pair("client-ca")?,
+                etcd_ca: pair("etcd-ca")?,
+                service_account_key: read("sa.key")?,
+            })
+        })())
+    }
+
     async fn probe_impl(&self, technical_id: String) -> Result<ControlPlaneStatus, Error> {
         let plane = self.plane(&technical_id)?;
         let ports = read_ports(&plane.ports_file());
         let mut status = plane.status(ports);
         status.running = ports.is_some() && plane.components().iter().all(|c| running_pid(&plane, *c).is_some());
         if let (true, Some(p)) = (status.running, ports) {
-            status.ready = readyz(&plane.cert("ca.crt"), p.apiserver).await;
+            status.set_readiness(readyz(&plane.cert("ca.crt"), p.apiserver).await);
         }
         Ok(status)
     }
@@ -478,6 +516,22 @@ impl ControlPlaneRuntime for ProcessRuntime {
     fn backup_status(&self, technical_id: &str) -> BoxFuture<'_, Result<Option<BackupStatus>, Error>> {
         Box::pin(self.backup_status_impl(technical_id.to_string()))
     }
+    fn kept_roots(&self, technical_id: &str) -> BoxFuture<'_, Result<Option<Roots>, Error>> {
+        Box::pin(self.kept_roots_impl(technical_id.to_string()))
+    }
+}
+
+/// The files of `pki/`.
+fn roots_files(r: &Roots) -> [(&'static str, String); 7] {
+    [
+        ("ca.crt", r.ca.cert.clone()),
+        ("ca.key", r.ca.key.clone()),
+        ("client-ca.crt", r.client_ca.cert.clone()),
+        ("client-ca.key", r.client_ca.key.clone()),
+        ("etcd-ca.crt", r.etcd_ca.cert.clone()),
+        ("etcd-ca.key", r.etcd_ca.key.clone()),
+        ("sa.key", r.service_account_key.clone()),
+    ]
 }
 
 /// Starts the processes of one plane. Shared by `ensure` and the supervisor; a per-plane lock (the
@@ -647,6 +701,44 @@ impl Launcher {
         self.ensure_running(Component::Etcd)
     }
 
+    /// A fingerprint (SHA-256, hex) of what `c` runs with: its binary, its flags and the files it reads
+    /// (the API server: everything in `certs/`). Recorded at start in `<component>.inputs`.
+    fn inputs(&self, c: Component) -> String {
+        use sha2::{Digest, Sha256};
+        let (bin, args) = self.args(c);
+        let mut h = Sha256::new();
+        h.update(bin.as_os_str().as_encoded_bytes());
+        for a in &args {
+            h.update([0]);
+            h.update(a.as_bytes());
+        }
+        if c == Component::ApiServer {
+            let mut files: Vec<PathBuf> =
+                std::fs::read_dir(self.plane.certs()).into_iter().flatten().flatten().map(|e| e.path()).collect();
+            files.sort();
+            for f in files {
+                h.update([1]);
+                h.update(f.as_os_str().as_encoded_bytes());
+                h.update(std::fs::read(&f).unwrap_or_default());
+            }
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Stops `c` when it runs with other inputs than it would be started with now (or with unrecorded ones),
+    /// so that the next start uses the new certificates and flags.
+    async fn stop_if_inputs_changed(&self, c: Component) {
+        let plane = &self.plane;
+        let Some(pid) = running_pid(plane, c) else { return };
+        let recorded = std::fs::read_to_string(plane.inputs_file(c)).unwrap_or_default();
+        if recorded == self.inputs(c) {
+            return;
+        }
+        info!(technical_id = %plane.technical_id, component = c.name(), pid, "certificates or flags changed, restarting");
+        // The supervisor or the next ensure starts it again; the PID file names a dead process meanwhile.
+        terminate(pid, &plane.marker()).await;
+    }
+
     /// Starts `c` unless a live process of it exists (adoption). Returns its PID.
     fn ensure_running(&self, c: Component) -> Result<u32, Error> {
         let lock = start_lock(&self.plane.dir);
@@ -683,6 +775,7 @@ impl Launcher {
             reason: format!("{} exited at once", c.name()),
         })?;
         write_private(&plane.pid_file(c), &format!("{pid}\n")).map_err(plane.io_err("write PID file"))?;
+        write_private(&plane.inputs_file(c), &self.inputs(c)).map_err(plane.io_err("write inputs file"))?;
         // Reap it when it exits (the supervisor notices through /proc).
         tokio::spawn(async move {
             let _ = child.wait().await;
@@ -823,29 +916,32 @@ fn tls_client(ca_file: &Path) -> Option<rustls::ClientConfig> {
 }
 
 /// Whether `https://127.0.0.1:<port>/readyz` answers 200 `ok` within 2 s.
-async fn readyz(ca_file: &Path, port: u16) -> bool {
+/// `GET /readyz` over TLS verified against the cluster CA in `ca_file`: Ok when it answers `ok`, else why not.
+async fn readyz(ca_file: &Path, port: u16) -> Result<(), String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Some(config) = tls_client(ca_file) else {
-        return false;
-    };
+    let config = tls_client(ca_file).ok_or("the cluster CA certificate cannot be read")?;
     let get = async {
-        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("it cannot be reached on port {port}: {e}"))?;
         let name = rustls::pki_types::ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
-        let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.ok()?;
-        tls.write_all(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.ok()?;
+        let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| {
+            format!("the certificate it serves does not verify against the cluster CA (Secret ca): {e}")
+        })?;
+        let request = b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        tls.write_all(request).await.map_err(|e| format!("the request failed: {e}"))?;
         let mut buf = Vec::new();
         // A server closing without close_notify is fine once we have the response.
         let _ = tls.read_to_end(&mut buf).await;
-        Some(String::from_utf8_lossy(&buf).into_owned())
+        Ok::<_, String>(String::from_utf8_lossy(&buf).into_owned())
     };
-    match tokio::time::timeout(Duration::from_secs(2), get).await {
-        Ok(Some(resp)) => {
-            let ok =
-                resp.starts_with("HTTP/1.1 200") && resp.split("\r\n\r\n").nth(1).is_some_and(|b| b.contains("ok"));
-            debug!(port, ok, "probed /readyz");
-            ok
-        }
-        _ => false,
+    let resp = tokio::time::timeout(Duration::from_secs(2), get).await.map_err(|_| "it did not answer within 2s")??;
+    let ok = resp.starts_with("HTTP/1.1 200") && resp.split("\r\n\r\n").nth(1).is_some_and(|b| b.contains("ok"));
+    debug!(port, ok, "probed /readyz");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("it answered {:?}", resp.lines().next().unwrap_or_default()))
     }
 }
 
@@ -871,6 +967,24 @@ mod tests {
         assert_eq!(json["apiserver"], p.apiserver);
         std::fs::write(&f, "garbage").unwrap();
         assert!(load_or_choose_ports(&f).is_err());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// The copy in `pki/` gives back exactly the roots written; an incomplete copy is no copy.
+    #[tokio::test]
+    async fn kept_roots_come_back_from_pki() {
+        let d = tmp("pki");
+        let rt = ProcessRuntime::new(&d, "etcd", "garden-apiserver");
+        assert!(rt.kept_roots("shoot--p--a").await.unwrap().is_none(), "nothing ensured yet");
+        let roots = crate::shoot::secrets::test_secrets(&["127.0.0.1"]).roots();
+        let plane = rt.plane("shoot--p--a").unwrap();
+        std::fs::create_dir_all(plane.pki()).unwrap();
+        for (name, contents) in roots_files(&roots) {
+            write_private(&plane.pki().join(name), &contents).unwrap();
+        }
+        assert!(rt.kept_roots("shoot--p--a").await.unwrap() == Some(roots));
+        std::fs::remove_file(plane.pki().join("sa.key")).unwrap();
+        assert!(rt.kept_roots("shoot--p--a").await.unwrap().is_none());
         std::fs::remove_dir_all(&d).unwrap();
     }
 
@@ -1073,6 +1187,29 @@ mod tests {
         }
         assert!(restarted.is_some(), "supervisor did not restart the API server");
         wait_ready(&rt, id).await;
+
+        // New certificates (a regenerated CA): the running API server is replaced, etcd (no inputs changed) kept.
+        let mut rotated = spec.clone();
+        rotated.secrets = crate::shoot::secrets::test_secrets(&["api.example.com", "127.0.0.1"]);
+        rt.ensure(&rotated).await.unwrap();
+        let api_now = running_pid(&rt.plane(id).unwrap(), Component::ApiServer);
+        assert!(api_now.is_some() && api_now != restarted, "API server not restarted with the new certificates");
+        assert_eq!(running_pid(&rt.plane(id).unwrap(), Component::Etcd), Some(etcd_pid));
+        wait_ready(&rt, id).await;
+        let spec = rotated;
+
+        // A server certificate of another CA than the cluster's is not ready, and the status says why.
+        let ca_file = dir.join("certs/ca.crt");
+        let ca = std::fs::read_to_string(&ca_file).unwrap();
+        std::fs::write(&ca_file, crate::shoot::secrets::test_secrets(&["127.0.0.1"]).ca_cert).unwrap();
+        let st = rt.probe(id).await.unwrap();
+        assert!(!st.ready, "{st:?}");
+        assert!(
+            st.not_ready.as_deref().is_some_and(|w| w.contains("does not verify against the cluster CA")),
+            "{st:?}"
+        );
+        std::fs::write(&ca_file, ca).unwrap();
+        assert!(rt.probe(id).await.unwrap().ready);
 
         // Stop: processes gone, data kept.
         rt.stop(id).await.unwrap();

@@ -10,7 +10,7 @@
 //! `status.hibernated: true`; waking up is the ordinary flow (ensure, wait for readiness) that then reports
 //! `status.hibernated: false`. The care loop leaves a hibernated control plane alone.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -18,9 +18,10 @@ use component_base::api::delete_if_exists;
 use futures::StreamExt;
 use garden_api::constants::ANNOTATION_FORCE_RESTORE;
 use garden_api::core::v1beta1::{helper::shoot_technical_id, Condition, Project, Shoot};
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
@@ -28,7 +29,7 @@ use tokio::sync::mpsc;
 
 use crate::clock::now_rfc3339;
 use crate::error::Error;
-use crate::flow::{Flow, Retry};
+use crate::flow::{Flow, Retry, Severe};
 use crate::runtime::{BackupStatus, ControlPlaneRuntime, ControlPlaneSpec, EtcdBackupSpec};
 use crate::seed::next_condition;
 use crate::shoot::hibernation;
@@ -41,6 +42,8 @@ const OPERATION_ANNOTATION: &str = "gardener.cloud/operation";
 const ERROR_RETRY_BACKOFF: Duration = Duration::from_secs(10);
 /// How long a flow waits for worker pools to get or lose their machines.
 const WORKER_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// Label (and value `shoot`) of the seed namespaces of shoots.
+const SEED_NAMESPACE_ROLE_LABEL: &str = "gardener.cloud/role";
 const HEALTH_CONDITIONS: [&str; 4] =
     ["APIServerAvailable", "ControlPlaneHealthy", "EveryNodeReady", "SystemComponentsHealthy"];
 
@@ -62,6 +65,27 @@ fn set_supervised(technical_id: &str, on: bool) {
 
 fn is_supervised(technical_id: &str) -> bool {
     supervised().lock().unwrap_or_else(|e| e.into_inner()).contains(technical_id)
+}
+
+/// The shoot behind each seed namespace (technical ID) this gardenlet manages: events of the namespace and
+/// of the Secrets in it lead back to the shoot.
+fn shoot_of_namespace() -> &'static Mutex<HashMap<String, ObjectRef<Shoot>>> {
+    static MAP: OnceLock<Mutex<HashMap<String, ObjectRef<Shoot>>>> = OnceLock::new();
+    MAP.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn remember_namespace(technical_id: &str, shoot: &Shoot) {
+    let mut map = shoot_of_namespace().lock().unwrap_or_else(|e| e.into_inner());
+    map.insert(technical_id.to_string(), ObjectRef::from_obj(shoot));
+}
+
+fn forget_namespace(technical_id: &str) {
+    shoot_of_namespace().lock().unwrap_or_else(|e| e.into_inner()).remove(technical_id);
+}
+
+fn shoot_in(namespace: Option<&str>) -> Option<ObjectRef<Shoot>> {
+    let map = shoot_of_namespace().lock().unwrap_or_else(|e| e.into_inner());
+    map.get(namespace?).cloned()
 }
 
 /// Technical IDs of shoots on other seeds this gardenlet already checked for a left-behind control plane
@@ -127,7 +151,18 @@ pub async fn run(ctx: Arc<Ctx>) {
     // Shoots scheduled here (spec.seedName) and shoots still running here (status.seedName, during a migration
     // away) both matter, and one field selector cannot say "or": watch all, `role` filters.
     let shoots: Api<Shoot> = Api::all(ctx.client.clone());
+    // Seed namespaces and the Secrets the gardenlet keeps in them: deleting one (by anyone) reconciles its
+    // shoot, whose care notices what is missing and re-creates it.
+    let seed_namespaces = watcher::Config::default().labels(&format!("{SEED_NAMESPACE_ROLE_LABEL}=shoot"));
+    let (label, value) = crate::shoot::secrets::MANAGED_BY_LABEL;
+    let kept_secrets = watcher::Config::default().labels(&format!("{label}={value}"));
     Controller::new(shoots, watcher::Config::default())
+        .watches(Api::<Namespace>::all(ctx.client.clone()), seed_namespaces, |ns: Namespace| {
+            shoot_in(ns.metadata.name.as_deref())
+        })
+        .watches(Api::<Secret>::all(ctx.client.clone()), kept_secrets, |s: Secret| {
+            shoot_in(s.metadata.namespace.as_deref())
+        })
         .run(reconcile, error_policy, ctx)
         .for_each(|r| async move {
             if let Err(e) = r {
@@ -172,6 +207,7 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
         return Ok(Action::await_change());
     }
     let technical_id = shoot_technical_id(&project_of(&ctx.client, &ns).await, &name);
+    remember_namespace(&technical_id, &shoot);
     let has_finalizer = shoot.finalizers().iter().any(|f| f == FINALIZER);
     let (op_type, op_state) = last_operation(&shoot);
     if let Some(wait) = error_backoff(&shoot) {
@@ -221,6 +257,7 @@ async fn reconcile(shoot: Arc<Shoot>, ctx: Arc<Ctx>) -> Result<Action, Error> {
         api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
             .map_err(|e| failed("remove finalizer", &name, e))?;
+        forget_namespace(&technical_id);
         return Ok(Action::await_change());
     }
     if !has_finalizer {
@@ -319,7 +356,11 @@ async fn reconcile_flow(
     let quick = Retry { attempts: 5, initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(2) };
     {
         let (client, id) = (ctx.client.clone(), technical_id.to_string());
-        flow.add("Deploying seed namespace", &[], move || ensure_namespace(client.clone(), id.clone())).retry(quick);
+        // A namespace deleted behind our back takes a moment to go away before it can be created again.
+        let until_gone =
+            Retry { attempts: 60, initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(1) };
+        flow.add("Deploying seed namespace", &[], move || ensure_namespace(client.clone(), id.clone()))
+            .retry(until_gone);
     }
     let mut secrets_after = vec!["Deploying seed namespace"];
     if kind == "Restore" {
@@ -352,11 +393,23 @@ async fn reconcile_flow(
     }
     let secrets = Arc::new(tokio::sync::OnceCell::new());
     {
-        let (client, id, secrets) = (ctx.client.clone(), technical_id.to_string(), secrets.clone());
+        let (client, id, secrets, runtime, desired) = (
+            ctx.client.clone(),
+            technical_id.to_string(),
+            secrets.clone(),
+            ctx.runtime.clone(),
+            Arc::new(shoot.clone()),
+        );
         flow.add("Deploying control plane secrets", &secrets_after, move || {
-            let (client, id, secrets) = (client.clone(), id.clone(), secrets.clone());
+            let (client, id, secrets, runtime, desired) =
+                (client.clone(), id.clone(), secrets.clone(), runtime.clone(), desired.clone());
             async move {
-                let s = crate::shoot::secrets::ensure_secrets(&client, &id, &api_server_hosts(&id)).await?;
+                let kept = runtime.kept_roots(&id).await?;
+                let (s, new_ca) =
+                    crate::shoot::secrets::ensure_secrets(&client, &id, &api_server_hosts(&id), kept.as_ref()).await?;
+                if new_ca && kind != "Create" {
+                    report_ca_regenerated(&client, &desired).await;
+                }
                 let _ = secrets.set(s);
                 Ok(())
             }
@@ -399,11 +452,30 @@ async fn reconcile_flow(
         })
         .retry(quick);
     }
+    // The pools' machines wait for the cluster resource, the credentials and (but for local) the infrastructure.
+    let mut workers_after = vec!["Deploying cluster resource and credentials"];
+    if crate::shoot::infrastructure::needed(shoot) {
+        let (client, id, desired) = (ctx.client.clone(), technical_id.to_string(), Arc::new(shoot.clone()));
+        // Errors the extension reports from this run on count (whole seconds: its timestamps have no more).
+        let since = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).unwrap_or_default();
+        flow.add("Deploying infrastructure", &["Deploying cluster resource and credentials"], move || {
+            let (client, id, desired) = (client.clone(), id.clone(), desired.clone());
+            async move {
+                crate::shoot::infrastructure::ensure(&client, &desired, &id).await?;
+                crate::shoot::infrastructure::provider_status(&client, &id, &desired.name_any(), since)
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .retry(Retry::until_deadline(Duration::from_millis(250), Duration::from_secs(2)))
+        .timeout(WORKER_TIMEOUT);
+        workers_after.push("Deploying infrastructure");
+    }
     if hibernate {
         let mut control_plane_after = vec!["Deploying control plane secrets"];
         if workers > 0 {
             // The machines go first, while the shoot API can still drain and delete their nodes.
-            machines_wait(&mut flow, "Hibernating worker pools", &["Deploying cluster resource and credentials"], true);
+            machines_wait(&mut flow, "Hibernating worker pools", &workers_after, true);
             control_plane_after.push("Hibernating worker pools");
         }
         // Gardener scales the control plane to zero and keeps etcd's data; here: stop the processes.
@@ -446,7 +518,8 @@ async fn reconcile_flow(
                 let (runtime, id) = (runtime.clone(), id.clone());
                 async move {
                     let s = runtime.probe(&id).await?;
-                    anyhow::ensure!(s.ready, "kube-apiserver is not ready yet");
+                    let why = s.not_ready.as_deref().map(|w| format!(": {w}")).unwrap_or_default();
+                    anyhow::ensure!(s.ready, "kube-apiserver is not ready yet{why}");
                     Ok(())
                 }
             })
@@ -460,28 +533,26 @@ async fn reconcile_flow(
             // The Worker goes to the seed's provider extension, whose machine controller reaches the shoot
             // through its access kubeconfig and hands the pools' user data to every machine; the shoot is
             // ready once the Worker reports every machine available.
-            let (client, id, secrets, url) =
-                (ctx.client.clone(), technical_id.to_string(), secrets.clone(), url.clone());
+            let (client, id, secrets, url, desired) =
+                (ctx.client.clone(), technical_id.to_string(), secrets.clone(), url.clone(), Arc::new(shoot.clone()));
             flow.add(
                 "Deploying machine controller access",
                 &["Waiting until the kube-apiserver is ready"],
                 move || {
-                    let (client, id, secrets, url) = (client.clone(), id.clone(), secrets.clone(), url.clone());
+                    let (client, id, secrets, url, desired) =
+                        (client.clone(), id.clone(), secrets.clone(), url.clone(), desired.clone());
                     async move {
                         let secrets =
                             secrets.get().ok_or_else(|| anyhow::anyhow!("control plane secrets are missing"))?.clone();
                         let url = url.lock().map(|u| u.clone()).unwrap_or_default();
-                        crate::shoot::worker::ensure_node_access(&client, &id, &secrets, &url).await
+                        crate::shoot::worker::ensure_node_access(&client, &id, &secrets, &url, &desired).await
                     }
                 },
             )
             .retry(quick);
-            machines_wait(
-                &mut flow,
-                "Waiting until worker pools are ready",
-                &["Deploying machine controller access", "Deploying cluster resource and credentials"],
-                false,
-            );
+            let mut after = workers_after.clone();
+            after.push("Deploying machine controller access");
+            machines_wait(&mut flow, "Waiting until worker pools are ready", &after, false);
         }
     }
     let graph = flow.build().map_err(|e| failed("build flow", &name, e))?;
@@ -536,9 +607,26 @@ async fn reconcile_flow(
 }
 
 /// Gardener's error codes for a task failure (`lastErrors[].codes`), from what the failure says.
+/// Gardener's error codes (`ErrorCode` of core.gardener.cloud).
+const KNOWN_ERROR_CODES: [&str; 11] = [
+    "ERR_INFRA_UNAUTHENTICATED",
+    "ERR_INFRA_UNAUTHORIZED",
+    "ERR_INFRA_QUOTA_EXCEEDED",
+    "ERR_INFRA_RATE_LIMITS_EXCEEDED",
+    "ERR_INFRA_DEPENDENCIES",
+    "ERR_RETRYABLE_INFRA_DEPENDENCIES",
+    "ERR_INFRA_RESOURCES_DEPLETED",
+    "ERR_CLEANUP_CLUSTER_RESOURCES",
+    "ERR_CONFIGURATION_PROBLEM",
+    "ERR_RETRYABLE_CONFIGURATION_PROBLEM",
+    "ERR_PROBLEMATIC_WEBHOOK",
+];
+
 fn error_codes(description: &str) -> Vec<&'static str> {
     let d = description.to_lowercase();
-    let mut codes = Vec::new();
+    // Codes an extension reported (`Infrastructure ... failed [ERR_INFRA_UNAUTHENTICATED]: ...`) carry over.
+    let words: Vec<&str> = description.split(|c: char| !(c.is_ascii_uppercase() || c == '_')).collect();
+    let mut codes: Vec<&'static str> = KNOWN_ERROR_CODES.iter().copied().filter(|c| words.contains(c)).collect();
     if d.contains("worker") && d.contains("not ready") {
         // Waiting for an extension / machine controller of the seed: an infrastructure dependency that may appear.
         codes.push("ERR_RETRYABLE_INFRA_DEPENDENCIES");
@@ -549,18 +637,49 @@ fn error_codes(description: &str) -> Vec<&'static str> {
     if d.contains("forbidden") || d.contains("unauthorized") {
         codes.push("ERR_INFRA_UNAUTHORIZED");
     }
+    let mut seen = std::collections::BTreeSet::new();
+    codes.retain(|c| seen.insert(*c));
     codes
 }
 
+/// Creates the seed namespace unless it exists. One that is being deleted (behind the gardenlet's back) is an
+/// error until it is gone, so the flow retries and creates it again.
 async fn ensure_namespace(client: Client, name: String) -> anyhow::Result<()> {
     let api: Api<Namespace> = Api::all(client);
     let ns: Namespace =
-        serde_json::from_value(json!({"metadata": {"name": name, "labels": {"gardener.cloud/role": "shoot"}}}))?;
+        serde_json::from_value(json!({"metadata": {"name": name, "labels": {SEED_NAMESPACE_ROLE_LABEL: "shoot"}}}))?;
     match api.create(&PostParams::default(), &ns).await {
         Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            let terminating = api.get_opt(&name).await?.is_some_and(|n| n.metadata.deletion_timestamp.is_some());
+            anyhow::ensure!(
+                !terminating,
+                "seed namespace {name} is being deleted; it is created again once it is gone"
+            );
+            Ok(())
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What the gardenlet keeps in the seed for this shoot and is missing (or being deleted), as `kind name`.
+async fn missing_objects(ctx: &Ctx, shoot: &Shoot, technical_id: &str) -> anyhow::Result<Vec<String>> {
+    let namespaces: Api<Namespace> = Api::all(ctx.client.clone());
+    let ns = namespaces.get_opt(technical_id).await?;
+    if ns.as_ref().is_none_or(|n| n.metadata.deletion_timestamp.is_some()) {
+        return Ok(vec![format!("namespace {technical_id}")]);
+    }
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), technical_id);
+    let present: HashSet<String> =
+        secrets.list(&ListParams::default()).await?.items.iter().map(|s| s.name_any()).collect();
+    let workers =
+        if shoot.spec.provider.workers.is_empty() { &[][..] } else { &crate::shoot::worker::WORKER_SECRETS[..] };
+    Ok(crate::shoot::secrets::CONTROL_PLANE_SECRETS
+        .iter()
+        .chain(workers)
+        .filter(|n| !present.contains(**n))
+        .map(|n| format!("secret {technical_id}/{n}"))
+        .collect())
 }
 
 /// The shoot's health conditions; `nodes` is (ready, all) of the shoot's Nodes when they could be listed.
@@ -663,6 +782,25 @@ async fn write_success(
 async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &str) -> Result<Action, Error> {
     let name = shoot.name_any();
     let old: Vec<Condition> = shoot.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    // Deleted seed objects come back first, also for a hibernated shoot (its flow keeps it hibernated).
+    match missing_objects(ctx, shoot, technical_id).await {
+        Ok(missing) if !missing.is_empty() => {
+            let message = format!("Missing in the seed: {}. Reconciling to create them again.", missing.join(", "));
+            tracing::warn!(shoot = %name, %message, "objects of the shoot were deleted");
+            let prev = old.iter().find(|c| c.type_ == "ControlPlaneHealthy");
+            let cond = next_condition("ControlPlaneHealthy", prev, "False", "ObjectsMissing", &message, now());
+            let patch = json!({"status": {"conditions": crate::seed::merge_condition(&old, cond)}});
+            // The flow's final conditions follow this one (so the transition back to True is recorded).
+            let shoot = api
+                .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(|e| failed("write conditions", &name, e))?;
+            let generation = shoot.metadata.generation.unwrap_or(0);
+            return reconcile_flow(ctx, api, &shoot, technical_id, "Reconcile", generation).await;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::debug!(shoot = %name, error = %format!("{e:#}"), "checking the shoot's seed objects failed"),
+    }
     if hibernation::leave_alone(shoot) {
         if !hibernation::conditions_current(&old, &HEALTH_CONDITIONS) {
             let patch = json!({"status": {"conditions": hibernation::conditions(&old, &HEALTH_CONDITIONS, now())}});
@@ -709,9 +847,12 @@ async fn care(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_id: &st
     if was == Some(ready) && !nodes_changed {
         return Ok(requeue);
     }
-    let message =
-        if ready { "The kube-apiserver answers /readyz." } else { "The kube-apiserver does not answer /readyz." };
-    let patch = json!({"status": {"conditions": conditions(shoot, ready, message, nodes)}});
+    let message = match probed.as_ref().and_then(|s| s.not_ready.as_deref()) {
+        _ if ready => "The kube-apiserver answers /readyz.".to_string(),
+        Some(why) => format!("The kube-apiserver does not answer /readyz: {why}."),
+        None => "The kube-apiserver does not answer /readyz.".to_string(),
+    };
+    let patch = json!({"status": {"conditions": conditions(shoot, ready, &message, nodes)}});
     api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(|e| failed("write conditions", &name, e))?;
@@ -799,10 +940,43 @@ fn backup_condition(st: &BackupStatus) -> (bool, &'static str, String) {
     }
 }
 
+/// A cluster CA generated anew for a shoot that had one (its Secret and the runtime's copy were both lost) is a
+/// CA rotation nobody asked for: kubeconfigs issued before stop working. Said in a Warning Event and in
+/// `status.credentials.rotation.certificateAuthorities`, as Gardener reports a completed rotation (best effort).
+async fn report_ca_regenerated(client: &Client, shoot: &Shoot) {
+    let now = now_rfc3339();
+    let message = "The cluster CA was lost (its Secret and the control plane's copy) and generated anew: \
+                   kubeconfigs and service account tokens issued before no longer verify; fetch new ones.";
+    tracing::warn!(shoot = %shoot.name_any(), namespace = %shoot.namespace().unwrap_or_default(), "{message}");
+    let e = component_base::events::EventRecord {
+        type_: "Warning",
+        reason: "CertificateAuthorityRegenerated",
+        action: "Reconcile",
+        message,
+        component: "gardenlet",
+    };
+    component_base::events::record(client, shoot, &shoot.namespace().unwrap_or_default(), e).await;
+    let api: Api<Shoot> = Api::namespaced(client.clone(), &shoot.namespace().unwrap_or_default());
+    let patch = json!({"status": {"credentials": {"rotation": {"certificateAuthorities": {
+        "phase": "Completed", "lastInitiationTime": now, "lastCompletionTime": now}}}}});
+    if let Err(e) = api.patch_status(&shoot.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await {
+        tracing::warn!(shoot = %shoot.name_any(), error = %e, "recording the CA rotation failed");
+    }
+}
+
 /// `ensure` outside a flow (care): adopts running processes, restarts dead ones, (re)starts the supervisor.
 async fn heal(ctx: &Arc<Ctx>, shoot: &Shoot, technical_id: &str) -> anyhow::Result<()> {
-    let secrets =
-        crate::shoot::secrets::ensure_secrets(&ctx.client, technical_id, &api_server_hosts(technical_id)).await?;
+    let kept = ctx.runtime.kept_roots(technical_id).await?;
+    let (secrets, new_ca) = crate::shoot::secrets::ensure_secrets(
+        &ctx.client,
+        technical_id,
+        &api_server_hosts(technical_id),
+        kept.as_ref(),
+    )
+    .await?;
+    if new_ca {
+        report_ca_regenerated(&ctx.client, shoot).await;
+    }
     let spec = ControlPlaneSpec {
         technical_id: technical_id.to_string(),
         secrets,
@@ -847,6 +1021,16 @@ async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_
         });
     }
     {
+        // After the machines: the network they lived in goes last (the extension deletes in reverse order).
+        let (client, id, name) = (ctx.client.clone(), technical_id.to_string(), name.clone());
+        flow.add("Deleting infrastructure", &["Deleting worker pools"], move || {
+            let (client, id, name) = (client.clone(), id.clone(), name.clone());
+            async move { crate::shoot::infrastructure::delete(&client, &id, &name).await }
+        })
+        .retry(Retry::until_deadline(Duration::from_millis(250), Duration::from_secs(2)))
+        .timeout(WORKER_TIMEOUT);
+    }
+    {
         let (runtime, id) = (ctx.runtime.clone(), technical_id.to_string());
         flow.add("Destroying etcd and kube-apiserver", &["Deleting worker pools"], move || {
             let (runtime, id) = (runtime.clone(), id.clone());
@@ -855,9 +1039,11 @@ async fn delete_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical_
     }
     {
         let (client, id) = (ctx.client.clone(), technical_id.to_string());
-        flow.add("Deleting seed namespace", &["Destroying etcd and kube-apiserver"], move || {
-            delete_namespace(client.clone(), id.clone())
-        });
+        flow.add(
+            "Deleting seed namespace",
+            &["Destroying etcd and kube-apiserver", "Deleting infrastructure"],
+            move || delete_namespace(client.clone(), id.clone()),
+        );
     }
     {
         // The seed of the entry deletes the snapshots once its grace period has passed.
@@ -908,9 +1094,26 @@ async fn migrate_flow(ctx: &Arc<Ctx>, api: &Api<Shoot>, shoot: &Shoot, technical
     let target = shoot.spec.seed_name.clone().unwrap_or_default();
     let mut flow = Flow::new(format!("Migrate Shoot {name}"));
     let quick = Retry { attempts: 5, initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(2) };
+    // Deleting the seed namespace would take the shoot's Infrastructure, and with it its cloud network, along:
+    // moving such a shoot needs the extension's migrate operation, which does not exist yet.
+    let mut snapshot_after = Vec::new();
+    if crate::shoot::infrastructure::needed(shoot) {
+        let provider = shoot.spec.provider.type_.clone();
+        snapshot_after.push("Checking that the shoot can move");
+        flow.add("Checking that the shoot can move", &[], move || {
+            let provider = provider.clone();
+            async move {
+                Err(Severe(format!(
+                    "shoots of provider type {provider} with workers cannot move between seeds yet (their \
+                     infrastructure would be deleted with the seed namespace)"
+                ))
+                .into())
+            }
+        });
+    }
     {
         let (ctx2, id, desired) = (ctx.clone(), technical_id.to_string(), Arc::new(shoot.clone()));
-        flow.add("Taking a final etcd snapshot", &[], move || {
+        flow.add("Taking a final etcd snapshot", &snapshot_after, move || {
             let (ctx, id, desired) = (ctx2.clone(), id.clone(), desired.clone());
             async move {
                 let (ns, name) = (desired.namespace().unwrap_or_default(), desired.name_any());
@@ -1025,5 +1228,9 @@ mod tests {
         );
         assert_eq!(error_codes("failed to listen: Address already in use"), ["ERR_INFRA_RESOURCES_DEPLETED"]);
         assert!(error_codes("kube-apiserver is not ready yet").is_empty());
+        assert_eq!(
+            error_codes("Infrastructure shoot--dev--a/a failed [ERR_INFRA_UNAUTHENTICATED]: Ensuring VPC: AuthFailure"),
+            ["ERR_INFRA_UNAUTHENTICATED"]
+        );
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod controller;
 pub mod hibernation;
+pub mod infrastructure;
 pub mod secrets;
 pub mod state;
+pub mod user_data;
 pub mod worker;

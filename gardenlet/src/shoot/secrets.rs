@@ -16,6 +16,11 @@
 //! certificates they sign, so a leaf is always signed by the CA that is stored. An existing serving
 //! certificate is reused as is, even if `hosts` changed since it was issued.
 //!
+//! A deleted Secret is created again. What cannot be derived (the three CAs and the service-account key,
+//! [`Roots`]) comes back from the copy the control plane's runtime keeps (see
+//! [`crate::runtime::ControlPlaneRuntime::kept_roots`]), so clients, nodes and tokens keep working; only
+//! when no copy exists is a new CA generated, and then every certificate it signs is issued again.
+//!
 //! Keys are ECDSA P-256 (rcgen with ring cannot generate RSA; `id_rsa` keeps Gardener's key name).
 //! Key material is never logged.
 
@@ -179,17 +184,74 @@ pub fn generate_service_account_key() -> Result<String, Error> {
     Ok(KeyPair::generate().map_err(cert_err("generate service account key"))?.serialize_pem())
 }
 
+/// The secret material of a control plane that cannot be derived from anything else: the cluster, client and
+/// etcd CAs (with their keys) and the service-account signing key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Roots {
+    /// Cluster CA.
+    pub ca: CertPair,
+    /// Client CA.
+    pub client_ca: CertPair,
+    /// etcd CA.
+    pub etcd_ca: CertPair,
+    /// Service-account signing key (PEM).
+    pub service_account_key: String,
+}
+
+impl std::fmt::Debug for Roots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Roots").finish_non_exhaustive()
+    }
+}
+
+impl ControlPlaneSecrets {
+    /// The part of the material that cannot be derived.
+    pub fn roots(&self) -> Roots {
+        Roots {
+            ca: CertPair { cert: self.ca_cert.clone(), key: self.ca_key.clone() },
+            client_ca: CertPair { cert: self.client_ca_cert.clone(), key: self.client_ca_key.clone() },
+            etcd_ca: CertPair { cert: self.etcd_ca_cert.clone(), key: self.etcd_ca_key.clone() },
+            service_account_key: self.service_account_key.clone(),
+        }
+    }
+}
+
+/// Names of the Secrets [`ensure_secrets`] keeps in a shoot's seed namespace.
+pub const CONTROL_PLANE_SECRETS: [&str; 7] =
+    ["ca", "ca-client", "ca-etcd", "kube-apiserver", "etcd-server-cert", "etcd-client-tls", "service-account-key"];
+
+/// What [`ensure_secret`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The Secret existed and was reused.
+    Reused,
+    /// The Secret was missing and created from `generate`.
+    Created,
+}
+
 /// Creates Secret `name` with `data` unless it exists; returns the stored data (the existing Secret's
-/// on conflict). `generate` runs only when the Secret is missing.
+/// on conflict) and whether it was created. `generate` runs when the Secret is missing, or when `renew` is set
+/// (an existing Secret is then replaced).
 async fn ensure_secret(
     api: &Api<Secret>,
     name: &str,
     type_: &str,
     keys: &[&str],
+    renew: bool,
     generate: impl FnOnce() -> Result<Vec<String>, Error>,
-) -> Result<Vec<String>, Error> {
+) -> Result<(Vec<String>, Outcome), Error> {
     let secret_err = |source| Error::EnsureSecret { namespace: api_namespace(api), name: name.to_string(), source };
     let existing = match api.get_opt(name).await.map_err(secret_err)? {
+        Some(s) if renew => {
+            let values = generate()?;
+            let mut next = s.clone();
+            next.data = Some(
+                keys.iter().zip(&values).map(|(k, v)| (k.to_string(), ByteString(v.clone().into_bytes()))).collect(),
+            );
+            api.replace(name, &PostParams::default(), &next).await.map_err(secret_err)?;
+            info!(namespace = %api_namespace(api), secret = name, "issued control-plane secret again (new CA)");
+            return Ok((values, Outcome::Created));
+        }
         Some(s) => s,
         None => {
             let values = generate()?;
@@ -208,7 +270,7 @@ async fn ensure_secret(
             match api.create(&PostParams::default(), &secret).await {
                 Ok(_) => {
                     info!(namespace = %api_namespace(api), secret = name, "created control-plane secret");
-                    return Ok(values);
+                    return Ok((values, Outcome::Created));
                 }
                 Err(kube::Error::Api(s)) if s.code == 409 => api.get(name).await.map_err(secret_err)?,
                 Err(e) => return Err(secret_err(e)),
@@ -216,7 +278,8 @@ async fn ensure_secret(
         }
     };
     let data = existing.data.unwrap_or_default();
-    keys.iter()
+    let values = keys
+        .iter()
         .map(|k| {
             data.get(*k).and_then(|v| String::from_utf8(v.0.clone()).ok()).ok_or_else(|| Error::InvalidSecret {
                 namespace: api_namespace(api),
@@ -224,7 +287,28 @@ async fn ensure_secret(
                 reason: format!("key {k} is missing or not UTF-8"),
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((values, Outcome::Reused))
+}
+
+/// A CA Secret: reused, else restored from `kept`, else generated (then `true`: a new CA, whose leaves must be
+/// issued again).
+async fn ensure_ca(
+    api: &Api<Secret>,
+    name: &str,
+    cn: &str,
+    kept: Option<&CertPair>,
+) -> Result<(CertPair, bool), Error> {
+    let (values, outcome) = ensure_secret(api, name, OPAQUE, CA_KEYS, false, || match kept {
+        Some(k) => {
+            info!(namespace = %api_namespace(api), secret = name, "restoring the CA from the control plane's copy");
+            Ok(to_vec(k.clone()))
+        }
+        None => generate_ca(cn).map(to_vec),
+    })
+    .await?;
+    let new_ca = outcome == Outcome::Created && kept.is_none();
+    Ok((pair(values), new_ca))
 }
 
 fn api_namespace(api: &Api<Secret>) -> String {
@@ -287,40 +371,49 @@ pub fn test_secrets(hosts: &[&str]) -> ControlPlaneSecrets {
 
 /// Ensures the control-plane Secrets in `seed_namespace` exist (creating what is missing, reusing what
 /// exists; safe to re-run after a crash) and returns their material. `hosts` are the DNS names and IP
-/// addresses of the API server's serving certificate (used only when it is created).
+/// addresses of the API server's serving certificate (used only when it is created). `kept` is the runtime's
+/// copy of the roots: a deleted CA or service-account key Secret is restored from it. The flag says whether the
+/// cluster CA was generated anew (no Secret and no copy): kubeconfigs issued before no longer verify.
 pub async fn ensure_secrets(
     client: &kube::Client,
     seed_namespace: &str,
     hosts: &[String],
-) -> Result<ControlPlaneSecrets, Error> {
+    kept: Option<&Roots>,
+) -> Result<(ControlPlaneSecrets, bool), Error> {
     let api: Api<Secret> = Api::namespaced(client.clone(), seed_namespace);
-    let ca = pair(ensure_secret(&api, "ca", OPAQUE, CA_KEYS, || generate_ca("kubernetes").map(to_vec)).await?);
-    let client_ca =
-        pair(ensure_secret(&api, "ca-client", OPAQUE, CA_KEYS, || generate_ca("kubernetes-client").map(to_vec)).await?);
-    let etcd_ca = pair(ensure_secret(&api, "ca-etcd", OPAQUE, CA_KEYS, || generate_ca("etcd").map(to_vec)).await?);
-    let server =
-        pair(ensure_secret(&api, "kube-apiserver", TLS, TLS_KEYS, || sign_server(&ca, hosts).map(to_vec)).await?);
+    let (ca, new_ca) = ensure_ca(&api, "ca", "kubernetes", kept.map(|k| &k.ca)).await?;
+    let (client_ca, _) = ensure_ca(&api, "ca-client", "kubernetes-client", kept.map(|k| &k.client_ca)).await?;
+    let (etcd_ca, new_etcd_ca) = ensure_ca(&api, "ca-etcd", "etcd", kept.map(|k| &k.etcd_ca)).await?;
+    let server = pair(
+        ensure_secret(&api, "kube-apiserver", TLS, TLS_KEYS, new_ca, || sign_server(&ca, hosts).map(to_vec)).await?.0,
+    );
     let etcd_hosts: Vec<String> = ["etcd-main-client", "etcd-main-local", "localhost", "127.0.0.1", "::1"]
         .iter()
         .map(|h| h.to_string())
         .chain(std::iter::once(format!("etcd-main-client.{seed_namespace}.svc")))
         .collect();
     let etcd_server = pair(
-        ensure_secret(&api, "etcd-server-cert", TLS, TLS_KEYS, || sign_server(&etcd_ca, &etcd_hosts).map(to_vec))
-            .await?,
+        ensure_secret(&api, "etcd-server-cert", TLS, TLS_KEYS, new_etcd_ca, || {
+            sign_server(&etcd_ca, &etcd_hosts).map(to_vec)
+        })
+        .await?
+        .0,
     );
     let etcd_client = pair(
-        ensure_secret(&api, "etcd-client-tls", TLS, TLS_KEYS, || {
+        ensure_secret(&api, "etcd-client-tls", TLS, TLS_KEYS, new_etcd_ca, || {
             sign_client(&etcd_ca, "etcd-client", &[], LEAF_VALIDITY_DAYS).map(to_vec)
         })
-        .await?,
+        .await?
+        .0,
     );
-    let mut sa = ensure_secret(&api, "service-account-key", OPAQUE, &["id_rsa"], || {
-        generate_service_account_key().map(|k| vec![k])
+    let (mut sa, _) = ensure_secret(&api, "service-account-key", OPAQUE, &["id_rsa"], false, || match kept {
+        Some(k) => Ok(vec![k.service_account_key.clone()]),
+        None => generate_service_account_key().map(|k| vec![k]),
     })
     .await?;
     let cas = [ca, client_ca, etcd_ca];
-    Ok(ControlPlaneSecrets::assemble(cas, [server, etcd_server, etcd_client], sa.pop().unwrap_or_default()))
+    let secrets = ControlPlaneSecrets::assemble(cas, [server, etcd_server, etcd_client], sa.pop().unwrap_or_default());
+    Ok((secrets, new_ca))
 }
 
 #[cfg(test)]

@@ -13,10 +13,9 @@ use k8s_openapi::api::core::v1::{Node, Secret, SecretKeySelector, SecretReferenc
 use k8s_openapi::ByteString;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
-use machine_driver::BOOTSTRAP_TOKEN_PLACEHOLDER;
 use serde_json::json;
 
-use crate::runtime::kubernetes::{kubeconfig_cluster, kubeconfig_yaml, token_kubeconfig_yaml, KUBECONFIG_KEY};
+use crate::runtime::kubernetes::{kubeconfig_cluster, kubeconfig_yaml, KUBECONFIG_KEY};
 use crate::shoot::secrets::{sign_client, CertPair, ControlPlaneSecrets};
 
 /// The Secret with the pools' user data (key [`USER_DATA_KEY`]).
@@ -30,8 +29,13 @@ const MACHINE_CONTROLLER_USER: &str = "system:machine-controller";
 const LEAF_VALIDITY_DAYS: i32 = 365;
 
 /// The Worker the shoot's pools ask for (named after the shoot, like Gardener's); `hibernated` keeps every
-/// pool at zero machines.
-pub fn desired_worker(shoot: &Shoot, technical_id: &str, hibernated: bool) -> Worker {
+/// pool at zero machines; `infrastructure` is the Infrastructure's `providerStatus` (none for `local`).
+pub fn desired_worker(
+    shoot: &Shoot,
+    technical_id: &str,
+    hibernated: bool,
+    infrastructure: Option<serde_json::Value>,
+) -> Worker {
     let pools = shoot
         .spec
         .provider
@@ -84,6 +88,7 @@ pub fn desired_worker(shoot: &Shoot, technical_id: &str, hibernated: bool) -> Wo
                 namespace: Some(technical_id.to_string()),
             },
             pools,
+            infrastructure_provider_status: infrastructure,
             ..Default::default()
         },
         ..Default::default()
@@ -95,7 +100,14 @@ pub fn desired_worker(shoot: &Shoot, technical_id: &str, hibernated: bool) -> Wo
 /// Create the Worker, or update its spec when the shoot's pools changed.
 pub async fn ensure_worker(client: &Client, shoot: &Shoot, technical_id: &str, hibernated: bool) -> anyhow::Result<()> {
     let api: Api<Worker> = Api::namespaced(client.clone(), technical_id);
-    let desired = desired_worker(shoot, technical_id, hibernated);
+    let infrastructure = if crate::shoot::infrastructure::needed(shoot) {
+        // Ready by now (the Worker waits for it): any error here is retried, never severe.
+        let never = jiff::Timestamp::MAX;
+        Some(crate::shoot::infrastructure::provider_status(client, technical_id, &shoot.name_any(), never).await?)
+    } else {
+        None
+    };
+    let desired = desired_worker(shoot, technical_id, hibernated, infrastructure);
     match api.get_opt(&shoot.name_any()).await? {
         None => {
             api.create(&PostParams::default(), &desired).await?;
@@ -206,7 +218,11 @@ pub async fn ensure_cloud_provider_secret(client: &Client, shoot: &Shoot, techni
         return Ok(());
     }
     let secret = Secret {
-        metadata: kube::api::ObjectMeta { name: Some(CLOUD_PROVIDER_SECRET.into()), ..Default::default() },
+        metadata: kube::api::ObjectMeta {
+            name: Some(CLOUD_PROVIDER_SECRET.into()),
+            labels: Some(managed_by()),
+            ..Default::default()
+        },
         type_: Some("Opaque".into()),
         data: Some(data),
         ..Default::default()
@@ -232,6 +248,7 @@ pub async fn ensure_node_access(
     technical_id: &str,
     secrets: &ControlPlaneSecrets,
     url: &str,
+    shoot: &Shoot,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(!url.is_empty(), "the shoot API server has no address yet");
     let api: Api<Secret> = Api::namespaced(client.clone(), technical_id);
@@ -248,17 +265,30 @@ pub async fn ensure_node_access(
         let kubeconfig = kubeconfig_yaml(url, &secrets.ca_cert, &cert);
         put_secret(&api, MACHINE_CONTROLLER_ACCESS_SECRET, KUBECONFIG_KEY, &kubeconfig).await?;
     }
-    let user_data = current(api.get_opt(USER_DATA_SECRET).await?, USER_DATA_KEY);
-    if !up_to_date(&user_data) {
-        let kubeconfig = token_kubeconfig_yaml(url, &secrets.ca_cert, BOOTSTRAP_TOKEN_PLACEHOLDER);
-        put_secret(&api, USER_DATA_SECRET, USER_DATA_KEY, &kubeconfig).await?;
+    let user_data = crate::shoot::user_data::user_data(
+        &shoot.spec.provider.type_,
+        url,
+        &secrets.ca_cert,
+        &shoot.spec.kubernetes.version,
+    );
+    if current(api.get_opt(USER_DATA_SECRET).await?, USER_DATA_KEY).as_deref() != Some(user_data.as_str()) {
+        put_secret(&api, USER_DATA_SECRET, USER_DATA_KEY, &user_data).await?;
     }
     Ok(())
 }
 
+/// The label of the Secrets the gardenlet keeps (its shoot controller watches them to re-create deleted ones).
+fn managed_by() -> std::collections::BTreeMap<String, String> {
+    let (k, v) = crate::shoot::secrets::MANAGED_BY_LABEL;
+    [(k.to_string(), v.to_string())].into()
+}
+
+/// Names of the Secrets the worker side keeps in the seed namespace of a shoot with worker pools.
+pub const WORKER_SECRETS: [&str; 3] = [CLOUD_PROVIDER_SECRET, MACHINE_CONTROLLER_ACCESS_SECRET, USER_DATA_SECRET];
+
 async fn put_secret(api: &Api<Secret>, name: &str, key: &str, value: &str) -> anyhow::Result<()> {
     let secret = Secret {
-        metadata: kube::api::ObjectMeta { name: Some(name.into()), ..Default::default() },
+        metadata: kube::api::ObjectMeta { name: Some(name.into()), labels: Some(managed_by()), ..Default::default() },
         type_: Some("Opaque".into()),
         data: Some([(key.to_string(), ByteString(value.as_bytes().to_vec()))].into()),
         ..Default::default()
@@ -284,7 +314,7 @@ pub async fn node_readiness(client: &Client, technical_id: &str) -> Option<(usiz
     let mut config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.ok()?;
     config.connect_timeout = Some(Duration::from_secs(3));
     config.read_timeout = Some(Duration::from_secs(5));
-    let shoot = Client::try_from(config).ok()?;
+    let shoot = component_base::client_from_config(config).ok()?;
     let nodes = Api::<Node>::all(shoot).list(&Default::default()).await.ok()?;
     let ready = nodes
         .items
@@ -316,7 +346,7 @@ mod tests {
 
     #[test]
     fn desired_worker_carries_every_pool() {
-        let w = desired_worker(&shoot(), "shoot--dev--s", false);
+        let w = desired_worker(&shoot(), "shoot--dev--s", false, None);
         assert_eq!(w.metadata.namespace.as_deref(), Some("shoot--dev--s"));
         assert_eq!(w.spec.type_, "local");
         assert_eq!(w.spec.pools.len(), 2);
@@ -329,7 +359,7 @@ mod tests {
 
     #[test]
     fn hibernation_keeps_pools_at_zero() {
-        let w = desired_worker(&shoot(), "shoot--dev--s", true);
+        let w = desired_worker(&shoot(), "shoot--dev--s", true, None);
         assert!(w.spec.pools.iter().all(|p| p.minimum == 0 && p.maximum == 0));
     }
 }

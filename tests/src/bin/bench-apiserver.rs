@@ -9,8 +9,14 @@
 //! - `list_5000_p50_ms`: consistent LIST of 5,000 shoots;
 //! - `watch_fanout_500_p99_ms`: time from an update until each of 500 watchers received it;
 //! - `rss_mib_5000_shoots`: server RSS holding 5,000 shoots;
+//! - `list_5000_configmaps_{json,protobuf}_ms` / `_bytes`: consistent LIST of 5,000 ConfigMaps answered as JSON
+//!   and as protobuf (client-go's `Accept`), medians of 10 each after a first request that fills the server's
+//!   per-object protobuf cache (`list_5000_configmaps_protobuf_cold_ms`), with `list_5000_configmaps_protobuf_vs_json`
+//!   the ratios (time and size); the client reads the whole body and decodes nothing;
 //! - `create_cpu_us` / `put_cpu_us` / `txn_cpu_us`: CPU microseconds per create / raw put / raw transaction, split into the API server, etcd
-//!   and this client (steadier than rates on a shared 2-core machine; they show where a create's cost goes).
+//!   and this client (steadier than rates on a shared 2-core machine; they show where a create's cost goes);
+//! - `apply_cpu_us`: the same split per server-side apply (`kubectl apply --server-side`'s request) of a ConfigMap
+//!   with ten data keys, each apply changing one value, 32 ConfigMaps applied concurrently.
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
@@ -29,6 +35,8 @@ const CREATE_SAMPLE: usize = 1_500;
 /// Baseline and API creates alternate in rounds (medians), so a noisy moment on the VM hits both.
 const ROUNDS: usize = 3;
 const WATCHERS: usize = 500;
+/// Server-side applies measured (spread over `CONCURRENCY` ConfigMaps).
+const APPLY_SAMPLE: usize = 3_200;
 
 fn shoot(name: &str) -> Value {
     json!({
@@ -116,6 +124,52 @@ async fn create_range(client: &kube::Client, from: usize, to: usize) -> Result<D
             let status = response.status();
             let text = response.into_body().collect().await.with_context(|| format!("read s{i:05}"))?.to_bytes();
             anyhow::ensure!(status == 201, "create s{i:05}: {status}: {}", String::from_utf8_lossy(&text));
+            Ok(())
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(start.elapsed())
+}
+
+/// A ConfigMap of ten keys as an apply configuration, `value` in one of them.
+fn applied_config_map(name: &str, value: usize) -> Value {
+    let mut data: serde_json::Map<String, Value> = (0..9)
+        .map(|k| (format!("key-{k}"), json!(format!("a configuration value of some length, number {k}"))))
+        .collect();
+    data.insert("changing".into(), json!(value.to_string()));
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "garden-bench"}, "data": data})
+}
+
+/// `count` server-side applies by field manager `bench`, spread over `CONCURRENCY` ConfigMaps (one apply at a time
+/// per ConfigMap, so none retries), each changing a value. Bodies are encoded before the clock starts.
+async fn apply_range(client: &kube::Client, round: usize, count: usize) -> Result<Duration> {
+    let bodies: Vec<(usize, Vec<Vec<u8>>)> = (0..CONCURRENCY)
+        .map(|c| {
+            let name = format!("apply-{c:02}");
+            let n = count / CONCURRENCY;
+            let docs = (0..n).map(|i| serde_json::to_vec(&applied_config_map(&name, round * n + i)));
+            Ok((c, docs.collect::<serde_json::Result<Vec<_>>>()?))
+        })
+        .collect::<Result<_>>()?;
+    let start = Instant::now();
+    stream::iter(bodies)
+        .map(|(c, docs)| async move {
+            for body in docs {
+                let request = http::Request::patch(format!(
+                    "/api/v1/namespaces/garden-bench/configmaps/apply-{c:02}?fieldManager=bench"
+                ))
+                .header(http::header::CONTENT_TYPE, "application/apply-patch+yaml")
+                .body(kube::client::Body::from(body))?;
+                let response = client.send(request).await.with_context(|| format!("apply apply-{c:02}"))?;
+                let status = response.status();
+                let text = response.into_body().collect().await.context("read apply response")?.to_bytes();
+                anyhow::ensure!(
+                    status == 200 || status == 201,
+                    "apply apply-{c:02}: {status}: {}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
             Ok(())
         })
         .buffer_unordered(CONCURRENCY)
@@ -221,6 +275,71 @@ async fn watch_fanout(garden: &TestGarden, api_resource: &ApiResource) -> Result
     Ok(latencies)
 }
 
+const CONFIGMAPS: usize = 5_000;
+
+/// GET `path` with `accept`, reading the whole body: (milliseconds, body).
+async fn timed_get(client: &kube::Client, path: &str, accept: &str) -> Result<(f64, Vec<u8>)> {
+    let request = http::Request::get(path).header(http::header::ACCEPT, accept).body(Vec::new())?;
+    let t = Instant::now();
+    let response = client.send(request.map(Into::into)).await?;
+    anyhow::ensure!(response.status() == 200, "GET {path}: {}", response.status());
+    let body = response.into_body().collect().await?.to_bytes();
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    Ok((ms, body.to_vec()))
+}
+
+/// 5,000 ConfigMaps listed as JSON and as protobuf: medians, sizes and ratios.
+async fn configmap_lists(garden: &TestGarden, client: &kube::Client) -> Result<Value> {
+    use prost::Message;
+    let ns = "bench-configmaps";
+    garden.kubectl_ok(&["create", "namespace", ns]);
+    let path = format!("/api/v1/namespaces/{ns}/configmaps");
+    stream::iter(0..CONFIGMAPS)
+        .map(|i| {
+            let body = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("cm-{i:05}"), "labels": {"app": "bench", "index": i.to_string()}},
+                "data": {"config.yaml": format!("replicas: {i}\nimage: nginx:1.27\nport: 8080\n"), "mode": "fast"}});
+            let request = http::Request::post(path.as_str())
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(&body).unwrap_or_default());
+            async move {
+                let response = client.send(request?.map(Into::into)).await?;
+                anyhow::ensure!(response.status() == 201, "create cm-{i:05}: {}", response.status());
+                Ok(())
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<_>>()
+        .await?;
+    let protobuf = "application/vnd.kubernetes.protobuf,application/json";
+    let (cold, body) = timed_get(client, &path, protobuf).await?;
+    let list = body.strip_prefix(b"k8s\0").context("protobuf list without the k8s\\0 prefix")?;
+    let envelope = k8s_pb::apimachinery::pkg::runtime::Unknown::decode(list)?;
+    let items = k8s_pb::api::core::v1::ConfigMapList::decode(envelope.raw.unwrap_or_default().as_slice())?.items;
+    anyhow::ensure!(items.len() == CONFIGMAPS, "protobuf list returned {} configmaps", items.len());
+    let (mut json_ms, mut proto_ms, mut json_bytes, mut proto_bytes) = (Vec::new(), Vec::new(), 0, 0);
+    for _ in 0..10 {
+        let (ms, body) = timed_get(client, &path, "application/json").await?;
+        json_ms.push(ms);
+        json_bytes = body.len();
+        let (ms, body) = timed_get(client, &path, protobuf).await?;
+        proto_ms.push(ms);
+        proto_bytes = body.len();
+    }
+    let (json_ms, proto_ms) = (percentile(&sorted(json_ms), 0.5), percentile(&sorted(proto_ms), 0.5));
+    Ok(json!({
+        "list_5000_configmaps_json_ms": round(json_ms),
+        "list_5000_configmaps_protobuf_ms": round(proto_ms),
+        "list_5000_configmaps_protobuf_cold_ms": round(cold),
+        "list_5000_configmaps_json_bytes": json_bytes,
+        "list_5000_configmaps_protobuf_bytes": proto_bytes,
+        "list_5000_configmaps_protobuf_vs_json": {
+            "ms": round(proto_ms / json_ms),
+            "bytes": round(proto_bytes as f64 / json_bytes as f64),
+        },
+    }))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let garden = TestGarden::start()?;
@@ -269,6 +388,16 @@ async fn main() -> Result<()> {
     let create_per_s = percentile(&sorted(create_rates), 0.5);
     create_range(&client, ROUNDS * CREATE_SAMPLE, SHOOTS).await?;
 
+    // Server-side applies: the first round creates the ConfigMaps and is not counted.
+    apply_range(&client, 0, CONCURRENCY).await?;
+    let mut apply_cpu = CpuSplit::default();
+    for round in 1..=ROUNDS {
+        let t0 = CpuSplit::snapshot(&pids);
+        apply_range(&client, round, APPLY_SAMPLE / ROUNDS).await?;
+        apply_cpu.add(t0, CpuSplit::snapshot(&pids));
+    }
+    let applies = ROUNDS * (APPLY_SAMPLE / ROUNDS / CONCURRENCY) * CONCURRENCY;
+
     let mut gets = Vec::new();
     for _ in 0..1000 {
         let t = Instant::now();
@@ -287,8 +416,9 @@ async fn main() -> Result<()> {
     let lists = sorted(lists);
     let rss = rss_mib(garden.apiserver_pid().context("apiserver pid")?);
     let fanout = sorted(watch_fanout(&garden, &ar).await?);
+    let configmaps = configmap_lists(&garden, &client).await?;
 
-    let result = json!({
+    let mut result = json!({
         "create_per_s": round(create_per_s),
         "etcd_put_per_s": round(etcd_put_per_s),
         "create_vs_etcd": round(create_per_s / etcd_put_per_s),
@@ -303,7 +433,11 @@ async fn main() -> Result<()> {
         "create_cpu_us": create_cpu.per_op_us(ROUNDS * CREATE_SAMPLE),
         "put_cpu_us": put_cpu.per_op_us(ROUNDS * CREATE_SAMPLE),
         "txn_cpu_us": txn_cpu.per_op_us(ROUNDS * CREATE_SAMPLE),
+        "apply_cpu_us": apply_cpu.per_op_us(applies),
     });
+    if let (Some(all), Value::Object(lists)) = (result.as_object_mut(), configmaps) {
+        all.extend(lists);
+    }
     println!("{result}");
     Ok(())
 }

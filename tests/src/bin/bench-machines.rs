@@ -32,18 +32,23 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use futures::{stream, StreamExt, TryStreamExt};
-use garden_e2e::{patient, repo_path, GardenOptions, TestGarden, MACHINE_CONTROLLER_TEST_ARGS};
+use garden_e2e::bench::{
+    self, all_running, clock_ticks_per_second, cpu_ticks, driver_calls, driver_calls_between, machine_phases,
+    machines_wanted, mean, metrics_now, proc_mib, round, ExampleShoot,
+};
+use garden_e2e::{patient, GardenOptions, TestGarden, MACHINE_CONTROLLER_TEST_ARGS};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, Secret};
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::Client;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The shoot's seed namespace (technical ID) and its pool's MachineDeployment.
 const NS: &str = "shoot--dev--local";
 const DEPLOYMENT: &str = "shoot--dev--local-local-z1";
 const PROJECT_NS: &str = "garden-dev";
 const SHOOT: &str = "local";
+const EXAMPLE: ExampleShoot = ExampleShoot { file: "shoot-local.yaml", namespace: PROJECT_NS, name: SHOOT };
 /// Nodes of the shoot's pool.
 const POOL_SELECTOR: &str = "worker.gardener.cloud/pool=local";
 /// Nodes (and token Secrets) of the baseline's agents.
@@ -57,15 +62,7 @@ const TOKEN_PLACEHOLDER: &str = "<<BOOTSTRAP_TOKEN>>";
 const BOOTSTRAP_GROUP: &str = "system:bootstrappers:machine-controller";
 
 const POLL: Duration = Duration::from_millis(250);
-const SHOOT_READY_TIMEOUT: Duration = Duration::from_secs(300);
 const NODES_TIMEOUT: Duration = Duration::from_secs(900);
-
-fn machines_wanted() -> Result<usize> {
-    match std::env::var("BENCH_MACHINES") {
-        Ok(v) => v.parse().ok().filter(|n| *n > 0).with_context(|| format!("BENCH_MACHINES={v:?}: want a count > 0")),
-        Err(_) => Ok(100),
-    }
-}
 
 /// The `--local-node-heartbeat-interval` the harness gives machine-controller (its agents' heartbeat).
 fn heartbeat_interval() -> Result<&'static str> {
@@ -75,61 +72,9 @@ fn heartbeat_interval() -> Result<&'static str> {
         .context("MACHINE_CONTROLLER_TEST_ARGS sets no --local-node-heartbeat-interval")
 }
 
-fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
-fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        0.0
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
-}
-
-fn ar(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
-    ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: format!("{group}/{version}"),
-        kind: kind.into(),
-        plural: plural.into(),
-    }
-}
-
-// ----- /proc -----
-
-/// A `kB` field of `/proc/<pid>/<file>` (`VmRSS` of `status`, `Pss` of `smaps_rollup`) in MiB.
-fn proc_mib(pid: u32, file: &str, field: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
-    let line = text.lines().find(|l| l.split(':').next() == Some(field))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-/// utime + stime of `pid` in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
-fn cpu_ticks(pid: u32) -> Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("no process {pid}"))?;
-    // The command name (field 2) may hold spaces: count from its closing parenthesis (field 3 is the state).
-    let rest = stat.rsplit_once(") ").context("malformed /proc/<pid>/stat")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| -> Result<u64> { fields.get(i).context("short /proc/<pid>/stat")?.parse().context("stat") };
-    Ok(field(11)? + field(12)?)
-}
-
-fn clock_ticks_per_second() -> Result<f64> {
-    let out = Command::new("getconf").arg("CLK_TCK").output().context("failed to run getconf CLK_TCK")?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().context("getconf CLK_TCK printed no number")
-}
-
 /// The machine-controller of this garden (found by its `--local-state-dir`).
 fn machine_controller_pid(state_dir: &Path) -> Result<u32> {
-    let marker = format!("--local-state-dir={}", state_dir.join("machines").display());
-    component_base::procfs::processes_with(&marker)
-        .into_iter()
-        .find(|(_, args)| args.first().is_some_and(|a| a.ends_with("machine-controller")))
-        .map(|(pid, _)| pid)
-        .context("machine-controller is not running")
+    bench::machine_controller_pid(&format!("--local-state-dir={}", state_dir.join("machines").display()))
 }
 
 /// Mean VmRSS and mean Pss (MiB) of `pids`.
@@ -137,31 +82,6 @@ fn memory_of(pids: &[u32]) -> (f64, f64) {
     let rss: Vec<f64> = pids.iter().filter_map(|p| proc_mib(*p, "status", "VmRSS")).collect();
     let pss: Vec<f64> = pids.iter().filter_map(|p| proc_mib(*p, "smaps_rollup", "Pss")).collect();
     (mean(&rss), mean(&pss))
-}
-
-// ----- machine-controller's /metrics -----
-
-/// `machine_controller_driver_calls_total` by (method, code).
-fn driver_calls(metrics: &str) -> BTreeMap<(String, String), f64> {
-    let mut calls = BTreeMap::new();
-    for line in metrics.lines() {
-        let Some(rest) = line.strip_prefix("machine_controller_driver_calls_total{") else { continue };
-        let Some((labels, value)) = rest.rsplit_once("} ") else { continue };
-        let label =
-            |name: &str| labels.split(',').find_map(|kv| kv.strip_prefix(name)?.strip_prefix("=\"")?.strip_suffix('"'));
-        if let (Some(method), Some(code), Ok(value)) = (label("method"), label("code"), value.trim().parse::<f64>()) {
-            *calls.entry((method.to_string(), code.to_string())).or_default() += value;
-        }
-    }
-    calls
-}
-
-fn metrics_now(garden: &TestGarden) -> Result<String> {
-    let text = garden.machine_controller_metrics();
-    if !text.contains("machine_controller_") {
-        bail!("machine-controller's /metrics did not answer");
-    }
-    Ok(text)
 }
 
 // ----- the shoot -----
@@ -208,83 +128,6 @@ async fn wait_nodes_ready(nodes: &Api<Node>, selector: &str, want: usize, start:
         }
         tokio::time::sleep(POLL).await;
     }
-}
-
-/// The documents of `examples/shoot-local.yaml`: the shoot and the rest (credentials and their binding).
-fn example_documents() -> Result<(Value, Vec<serde_yaml::Value>)> {
-    let path = repo_path("examples/shoot-local.yaml");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("failed to read {}", path.display()))?;
-    let mut shoot = None;
-    let mut rest = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(&text) {
-        let doc = <serde_yaml::Value as serde::Deserialize>::deserialize(doc)?;
-        if doc.get("kind").and_then(|k| k.as_str()) == Some("Shoot") {
-            shoot = Some(serde_json::to_value(&doc)?);
-        } else if !doc.is_null() {
-            rest.push(doc);
-        }
-    }
-    Ok((shoot.context("examples/shoot-local.yaml holds no Shoot")?, rest))
-}
-
-/// The shoot's worker pools (as stored, defaulted) with the first pool's minimum and maximum replaced.
-fn workers_scaled(shoot: &Value, minimum: i64, maximum: i64) -> Result<Value> {
-    let mut workers = shoot.pointer("/spec/provider/workers").cloned().context("the shoot has no worker pools")?;
-    let pool = workers.get_mut(0).context("the shoot has no worker pools")?;
-    pool["minimum"] = json!(minimum);
-    pool["maximum"] = json!(maximum);
-    Ok(workers)
-}
-
-/// A JSON merge patch of the shoot's pool to `minimum`/`maximum` (the list is replaced as a whole).
-async fn scale_pool(shoots: &Api<DynamicObject>, minimum: i64, maximum: i64) -> Result<()> {
-    let current = serde_json::to_value(shoots.get(SHOOT).await?)?;
-    let patch = json!({"spec": {"provider": {"workers": workers_scaled(&current, minimum, maximum)?}}});
-    shoots.patch(SHOOT, &PatchParams::default(), &Patch::Merge(&patch)).await.context("patching the shoot's pool")?;
-    Ok(())
-}
-
-async fn wait_shoot_ready(shoots: &Api<DynamicObject>) -> Result<()> {
-    let deadline = Instant::now() + patient(SHOOT_READY_TIMEOUT);
-    loop {
-        let op = shoots.get(SHOOT).await.map(|s| s.data["status"]["lastOperation"].clone()).unwrap_or_default();
-        if op["state"] == "Succeeded" && op["progress"].as_i64() == Some(100) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("shoot {SHOOT} not ready after {:?}: lastOperation {op}", patient(SHOOT_READY_TIMEOUT));
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Creates the shoot of `examples/shoot-local.yaml` at zero machines and waits until it is ready. Returns the
-/// pool's (minimum, maximum) it was created with.
-async fn create_shoot(garden: &TestGarden, shoots: &Api<DynamicObject>) -> Result<(i64, i64)> {
-    let (shoot, rest) = example_documents()?;
-    let manifests = rest.iter().map(serde_yaml::to_string).collect::<Result<Vec<_>, _>>()?.join("---\n");
-    let out = garden.kubectl_stdin(&["-n", PROJECT_NS, "apply", "-f", "-"], &manifests);
-    if !out.status.success() {
-        bail!("kubectl apply (credentials of examples/shoot-local.yaml): {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let with_pool = |minimum: i64, maximum: i64| -> Result<DynamicObject> {
-        let mut s = shoot.clone();
-        s["spec"]["provider"]["workers"] = workers_scaled(&shoot, minimum, maximum)?;
-        Ok(serde_json::from_value(s)?)
-    };
-    // Zero machines: maximum 0 first; Gardener's validation wants one pool with maximum > 0.
-    let pool = match shoots.create(&PostParams::default(), &with_pool(0, 0)?).await {
-        Ok(_) => (0, 0),
-        Err(e) if component_base::api::is_status(&e, 422) => {
-            eprintln!("[bench-machines] a pool with minimum 0 / maximum 0 is refused: {e}");
-            eprintln!("[bench-machines] creating it with minimum 0 / maximum 1 (0 replicas) instead");
-            shoots.create(&PostParams::default(), &with_pool(0, 1)?).await.context("creating the shoot")?;
-            (0, 1)
-        }
-        Err(e) => return Err(e).context("creating the shoot"),
-    };
-    wait_shoot_ready(shoots).await?;
-    Ok(pool)
 }
 
 // ----- the baseline: agents started by hand -----
@@ -406,38 +249,20 @@ struct Figures {
     calls: BTreeMap<String, f64>,
 }
 
-/// Phases of the shoot's Machines, counted (for progress and error messages).
-async fn machine_phases(machines: &Api<DynamicObject>) -> BTreeMap<String, usize> {
-    let mut phases = BTreeMap::new();
-    for m in machines.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default() {
-        let phase = m.data["status"]["currentStatus"]["phase"].as_str().unwrap_or("None").to_string();
-        *phases.entry(phase).or_default() += 1;
-    }
-    phases
-}
-
 async fn measure(garden: &TestGarden, state_dir: &Path, n: usize) -> Result<Figures> {
     let heartbeat = heartbeat_interval()?;
     let seed = garden.client().await?;
-    let shoots = Api::<DynamicObject>::namespaced_with(
-        seed.clone(),
-        PROJECT_NS,
-        &ar("core.gardener.cloud", "v1beta1", "Shoot", "shoots"),
-    );
-    let machines = Api::<DynamicObject>::namespaced_with(
-        seed.clone(),
-        NS,
-        &ar("machine.sapcloud.io", "v1alpha1", "Machine", "machines"),
-    );
+    let shoots = EXAMPLE.api(garden).await?;
+    let machines = bench::machines_api(garden, NS).await?;
     let deployments = Api::<DynamicObject>::namespaced_with(
         seed.clone(),
         NS,
-        &ar("machine.sapcloud.io", "v1alpha1", "MachineDeployment", "machinedeployments"),
+        &bench::ar("machine.sapcloud.io", "v1alpha1", "MachineDeployment", "machinedeployments"),
     );
 
     // The shoot, at zero machines.
     let t = Instant::now();
-    let (min0, max0) = create_shoot(garden, &shoots).await?;
+    let (min0, max0) = EXAMPLE.create_at_zero(garden, "bench-machines").await?;
     eprintln!(
         "[bench-machines] shoot ready (pool minimum {min0} / maximum {max0}) after {:.1} s",
         t.elapsed().as_secs_f64()
@@ -471,7 +296,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path, n: usize) -> Result<Figu
     let cpu_before = cpu_ticks(mc)?;
     eprintln!("[bench-machines] scale-up: pool to minimum = maximum = {n}");
     let start = Instant::now();
-    scale_pool(&shoots, n as i64, n as i64).await?;
+    EXAMPLE.scale_pool(&shoots, n as i64, n as i64).await?;
     let ready_s = match wait_nodes_ready(&nodes, POOL_SELECTOR, n, start).await {
         Ok(s) => s,
         Err(e) => bail!(
@@ -488,7 +313,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path, n: usize) -> Result<Figu
     let deadline = start + patient(NODES_TIMEOUT);
     let settled_s = loop {
         let phases = machine_phases(&machines).await;
-        if phases.get("Running") == Some(&n) && phases.values().sum::<usize>() == n {
+        if all_running(&phases, n) {
             break start.elapsed().as_secs_f64();
         }
         if Instant::now() > deadline {
@@ -511,16 +336,13 @@ async fn measure(garden: &TestGarden, state_dir: &Path, n: usize) -> Result<Figu
         .filter(|(_, delta)| *delta > 0.0)
         .collect();
     eprintln!("[bench-machines] driver calls during the scale-up, by method and code: {by_code:?}");
-    let mut calls: BTreeMap<String, f64> = BTreeMap::new();
-    for (key, after) in &calls_after {
-        *calls.entry(key.0.clone()).or_default() += after - calls_before.get(key).copied().unwrap_or(0.0);
-    }
+    let calls = driver_calls_between(&calls_before, &calls_after);
     let controller_cpu_s = cpu_after.saturating_sub(cpu_before) as f64 / ticks;
 
     // (3) Back to zero.
     eprintln!("[bench-machines] scale-down: pool to minimum 0 / maximum 1, then the MachineDeployment to 0 replicas");
     let start = Instant::now();
-    scale_pool(&shoots, 0, 1).await?;
+    EXAMPLE.scale_pool(&shoots, 0, 1).await?;
     let deadline = start + patient(NODES_TIMEOUT);
     // The Worker actuator keeps replicas within the new bounds (100 -> 1); then 0, as an autoscaler would.
     loop {

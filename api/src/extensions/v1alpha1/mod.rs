@@ -1,9 +1,11 @@
 //! `extensions.gardener.cloud/v1alpha1` kinds.
 
 pub mod cluster;
+pub mod infrastructure;
 pub mod worker;
 
 pub use cluster::*;
+pub use infrastructure::*;
 pub use worker::*;
 
 /// API group of this version.
@@ -12,3 +14,5 @@ pub const GROUP: &str = "extensions.gardener.cloud";
 pub const WORKERS: &str = "workers";
 /// Plural resource name of Clusters.
 pub const CLUSTERS: &str = "clusters";
+/// Plural resource name of Infrastructures.
+pub const INFRASTRUCTURES: &str = "infrastructures";

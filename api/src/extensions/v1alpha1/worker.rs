@@ -194,6 +194,9 @@ pub struct WorkerStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(transform = crate::markers::list_map_by_name)]
     pub machine_deployments: Vec<MachineDeployment>,
+    /// Provider-specific status (e.g. the machine images used, with their cloud IDs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_status: Option<serde_json::Value>,
 }
 
 /// A machine deployment of a pool.

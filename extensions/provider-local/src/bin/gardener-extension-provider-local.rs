@@ -3,17 +3,12 @@
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::Parser;
 use component_base::{health, LogFormat};
-use futures::StreamExt;
-use garden_api::extensions::v1alpha1::Worker;
-use garden_api::machine::v1alpha1::MachineDeployment;
-use kube::api::Api;
-use kube::runtime::{watcher, Controller};
-use provider_local::worker::{error_policy, reconcile, Ctx};
+use provider_local::worker::Local;
 use tracing::{error, info};
 
 /// The local provider extension: Worker actuator (pools -> MachineClasses + MachineDeployments).
@@ -44,24 +39,9 @@ async fn main() {
 async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let client = component_base::kube_client(&flags.kubeconfig).await?;
     let ready = Arc::new(AtomicBool::new(false));
-    let listener = health::bind(flags.health_bind_address).await?;
-    info!(address = %listener.local_addr()?, "serving /healthz and /readyz");
-    tokio::spawn(health::serve(listener, ready.clone(), "not ready: caches not synced"));
-    let controller = Controller::new(Api::<Worker>::all(client.clone()), watcher::Config::default())
-        .owns(Api::<MachineDeployment>::all(client.clone()), watcher::Config::default());
-    let store = controller.store();
-    tokio::spawn(async move {
-        if store.wait_until_ready().await.is_ok() {
-            ready.store(true, Ordering::SeqCst);
-        }
-    });
+    health::start(flags.health_bind_address, ready.clone(), "not ready: caches not synced").await?;
     info!("provider-local started");
-    let run = controller
-        .shutdown_on_signal()
-        .run(reconcile, error_policy, Arc::new(Ctx { client }))
-        .for_each(|_| futures::future::ready(()));
-    // Bounded: in-flight reconciles against an unreachable API must not hold up a stop.
-    component_base::run_until_signalled(run).await;
+    worker_actuator::run(client, Arc::new(Local), ready).await;
     info!("provider-local stopped");
     Ok(())
 }

@@ -265,7 +265,8 @@ fn check_volume(
         detail.push_str(&format!("supported types are [{}]", supported.join(" ")));
         return vec![FieldError::invalid(field, &val(vtype), &detail)];
     }
-    if let (Some(min), Some(size)) = (t.min_size.as_ref().and_then(|q| quantity_bytes(&q.0)), quantity_bytes(&vol.size))
+    if let (Some(min), Some(size)) =
+        (t.min_size.as_ref().and_then(|q| crate::quantity::parse(&q.0)), crate::quantity::parse(&vol.size))
     {
         if size < min {
             let min_str = t.min_size.as_ref().map(|q| q.0.clone()).unwrap_or_default();
@@ -302,27 +303,4 @@ fn check_zones(region: Option<&Region>, region_name: &str, w: &Worker, p: &str) 
         }
     }
     errs
-}
-
-/// Bytes of a quantity like `20Gi`, `500M`, `1024` (None when unparsable).
-fn quantity_bytes(q: &str) -> Option<f64> {
-    let q = q.trim();
-    let split = q.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(q.len());
-    let (num, suffix) = q.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult = match suffix {
-        "" => 1.0,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        _ => return None,
-    };
-    Some(n * mult)
 }

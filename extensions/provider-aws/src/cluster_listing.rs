@@ -1,0 +1,123 @@
+//! Shared instance listings, one per cluster at a time: the lookups of many machines of one cluster (status
+//! reads, the lookup before a create, deletes, orphan collection) ride on one tag-filtered `DescribeInstances`
+//! instead of sending one each. EC2 answers a filtered describe in time that grows with the instances it scans
+//! (moto serialises them), so a hundred concurrent lookups used to cost a hundred scans.
+//!
+//! Freshness: a lookup joins only a listing that has not been sent yet. Every answer therefore reflects at least
+//! the instances that existed when the lookup was asked; a listing sent before a `RunInstances` is never the
+//! answer to a lookup that began after it. A new listing waits for the one in flight (or, with none, for
+//! [`GATHER`]) so that the lookups arriving meanwhile share it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{Filter, Instance};
+use futures::future::{BoxFuture, FutureExt, Shared};
+use machine_driver::DriverError;
+
+use crate::ec2;
+use crate::spec::CLUSTER_TAG_PREFIX;
+
+/// Instance states that count as a machine's VM (terminated and shutting-down ones are gone).
+const LIVE_STATES: [&str; 4] = ["pending", "running", "stopping", "stopped"];
+/// How long the first lookup of an idle cluster waits for others to join it.
+const GATHER: Duration = Duration::from_millis(10);
+
+/// (access key ID, region, cluster): listings are not shared across credentials.
+type Key = (String, String, String);
+type Listing = Shared<BoxFuture<'static, Result<Arc<Vec<Instance>>, DriverError>>>;
+
+struct Pending {
+    sent: Arc<AtomicBool>,
+    listing: Listing,
+}
+
+#[derive(Default)]
+pub struct ClusterListings {
+    pending: Arc<Mutex<HashMap<Key, Pending>>>,
+}
+
+impl ClusterListings {
+    /// Every live instance tagged `kubernetes.io/cluster/<cluster>`, listed no earlier than this call.
+    pub async fn instances(
+        &self,
+        client: &aws_sdk_ec2::Client,
+        access_key_id: &str,
+        region: &str,
+        cluster: &str,
+    ) -> Result<Arc<Vec<Instance>>, DriverError> {
+        let key: Key = (access_key_id.to_string(), region.to_string(), cluster.to_string());
+        let listing = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            match pending.get(&key) {
+                Some(p) if !p.sent.load(Ordering::SeqCst) => p.listing.clone(),
+                in_flight => {
+                    let previous = in_flight.map(|p| p.listing.clone());
+                    let sent = Arc::new(AtomicBool::new(false));
+                    let listing = self.listing(key.clone(), client.clone(), previous, sent.clone());
+                    pending.insert(key, Pending { sent, listing: listing.clone() });
+                    listing
+                }
+            }
+        };
+        listing.await
+    }
+
+    fn listing(
+        &self,
+        key: Key,
+        client: aws_sdk_ec2::Client,
+        previous: Option<Listing>,
+        sent: Arc<AtomicBool>,
+    ) -> Listing {
+        let pending = Arc::downgrade(&self.pending);
+        async move {
+            match previous {
+                Some(previous) => drop(previous.await),
+                None => tokio::time::sleep(GATHER).await,
+            }
+            sent.store(true, Ordering::SeqCst);
+            let result = list(&client, &key.2).await.map(Arc::new);
+            // Forget the finished listing (unless a newer one took its place), so its instances are not kept.
+            if let Some(pending) = pending.upgrade() {
+                let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
+                if pending.get(&key).is_some_and(|p| Arc::ptr_eq(&p.sent, &sent)) {
+                    pending.remove(&key);
+                }
+            }
+            result
+        }
+        .boxed()
+        .shared()
+    }
+}
+
+/// Every live instance of `cluster` (all pages).
+async fn list(client: &aws_sdk_ec2::Client, cluster: &str) -> Result<Vec<Instance>, DriverError> {
+    let filters = vec![
+        Filter::builder().name("tag-key").values(format!("{CLUSTER_TAG_PREFIX}{cluster}")).build(),
+        Filter::builder()
+            .name("instance-state-name")
+            .set_values(Some(LIVE_STATES.iter().map(|s| s.to_string()).collect()))
+            .build(),
+    ];
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .describe_instances()
+            .set_filters(Some(filters.clone()))
+            .set_next_token(token)
+            .max_results(1000)
+            .send()
+            .await
+            .map_err(|e| ec2::error("DescribeInstances", e))?;
+        out.extend(page.reservations().iter().flat_map(|r| r.instances().iter().cloned()));
+        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
