@@ -165,20 +165,20 @@ the simulator's next listing (every second) registering the Node, and machine-co
 baseline has no Node to wait for.
 
 Where machine-controller's EC2 calls come from: before every create it asks the driver for the machine's status
-(as MCM does; the EC2 driver answers with a DescribeInstances filtered by the machine's `Name` and cluster tags:
-NotFound); the CreateMachine that follows in the same process within 5 s trusts that answer and goes straight to
-RunInstances (after a restart a create looks the instance up by its tags first, which is what keeps a create cut
-short by a crash from launching a second instance): one unbatched DescribeInstances per new machine.
-DescribeImages (the AMI's root device name) is asked once per AMI, concurrent creates waiting for that answer
-({images} calls here). The orphan collection lists the shoot's instances (one paginated DescribeInstances over the
-cluster tag per seed namespace and credentials) every 2 s with the harness's flags ({r['list_calls']:g} during the
-scale-up), amortised over the machines. The ratio to the baseline is far from its goal although the calls per
-machine are at it: moto is one Python process (one interpreter lock) on the same two cores as everything else,
-and machine-controller's RunInstances (user data, block devices, IAM profile, key pair, tags on three resource
-types) and the tag-filtered DescribeInstances over a growing instance list queue there behind each other and
-behind provider-aws and the node simulator, where the baseline's bare calls do not; the summed answer times by
-action above show where the time goes. Each machine also costs a bootstrap token in the shoot API before its
-launch.
+(as MCM does). Every lookup of the EC2 driver (status reads, the lookup before a create, deletes, the orphan
+collection) goes through one shared listing per cluster: a DescribeInstances over the cluster tag (all pages) that
+the lookups arriving while it waits to be sent all ride on, a lookup never joining a listing sent before it asked
+(`extensions/provider-aws/src/cluster_listing.rs`). A NotFound status answer lets the CreateMachine that follows
+in the same process within 5 s go straight to RunInstances (after a restart a create looks the instance up first,
+which is what keeps a create cut short by a crash from launching a second instance). DescribeImages (the AMI's
+root device name) is asked once per AMI, concurrent creates waiting for that answer ({images} calls here). The
+orphan collection runs every 2 s with the harness's flags ({r['list_calls']:g} ListMachines during the scale-up).
+The ratio to the baseline stays far from its goal with the calls per machine at it: moto is one Python process
+(one interpreter lock) on the same two cores as everything else, and machine-controller's RunInstances (user
+data, block devices, IAM profile, key pair, tags on three resource types) queue there behind each other and behind
+provider-aws and the node simulator, where the baseline's bare calls do not (the summed answer times by action
+above); the scale-up also covers the gardenlet's reconcile, a bootstrap token per machine in the shoot API before
+its launch, and the simulator's next listing (every second) before a Machine is `Running`.
 
 Raw line: `{line}`
 """
