@@ -7,7 +7,8 @@ usage() {
 Usage: hack/test.sh [--help] [-- CARGO_TEST_ARGS...]
 
 Runs, stopping at the first failure:
-  1. install what is missing (etcd, protoc, curl, python3, kubectl, moto for the S3 tests)
+  1. install what is missing (etcd, protoc, curl, python3, kubectl, moto for the S3 tests, the OpenStack
+     services from hack/openstack.sh), and start a local OpenStack in the background (stopped at the end)
   2. cargo fmt --all -- --check
   3. cargo clippy --workspace --all-targets -- -D warnings
   4. cargo build --workspace --bins
@@ -46,6 +47,10 @@ CURRENT_STEP="setup"
 START=$SECONDS
 on_exit() {
   local rc=$?
+  if [[ -n "${OPENSTACK_PID:-}" ]]; then
+    kill "$OPENSTACK_PID" 2>/dev/null || true
+    "$GARDEN_REPO_ROOT/hack/openstack.sh" down >/dev/null 2>&1 || true
+  fi
   if [[ $rc -ne 0 ]]; then
     printf '\nFAILED: step "%s" (exit %d) after %ds\n' "$CURRENT_STEP" "$rc" "$((SECONDS - START))" >&2
   fi
@@ -77,6 +82,17 @@ garden::ensure_rust_lint
 garden::ensure_kubectl
 garden::ensure_moto
 skipped schemathesis || garden::ensure_schemathesis
+# provider-openstack's tests run against a real OpenStack, started once for the whole run: in the background
+# now (about 80 s), waited for before the tests. One already running (hack/openstack.sh up by hand) is used
+# and left running.
+OPENSTACK_LOG="${TMPDIR:-/tmp}/garden-test-openstack.log"
+if ! skipped test; then
+  "$GARDEN_REPO_ROOT/hack/openstack.sh" install
+  if ! "$GARDEN_REPO_ROOT/hack/openstack.sh" status; then
+    "$GARDEN_REPO_ROOT/hack/openstack.sh" up >"$OPENSTACK_LOG" 2>&1 &
+    OPENSTACK_PID=$!
+  fi
+fi
 
 GARDEN_BIN_DIR="$(garden::bin_dir)"
 export GARDEN_BIN_DIR
@@ -93,6 +109,11 @@ for arg in "${TEST_ARGS[@]}"; do
     -p | --package | -p* | --package=*) SCOPE=() ;;
   esac
 done
+if [[ -n "${OPENSTACK_PID:-}" ]]; then
+  CURRENT_STEP="start OpenStack"
+  wait "$OPENSTACK_PID" || { cat "$OPENSTACK_LOG" >&2; garden::die "hack/openstack.sh up failed"; }
+  tail -1 "$OPENSTACK_LOG"
+fi
 step test cargo test "${SCOPE[@]}" "${TEST_ARGS[@]}"
 # A fixed seed keeps the CI gate reproducible (a red run replays as it failed);
 # hack/schemathesis.sh run by hand draws a fresh seed each time and keeps finding new cases.
