@@ -128,6 +128,8 @@ pub mod machine_class_reference;
 pub mod namespace_lifecycle;
 pub mod project_mutator;
 pub mod provider_aws_validator;
+pub mod provider_openstack_validator;
+mod provider_validation;
 pub mod resource_reference_manager;
 pub mod seed_validator;
 pub mod shoot_mutator;
@@ -144,6 +146,7 @@ pub fn standard_chain() -> Chain {
         Box::new(shoot_mutator::ShootMutator),
         Box::new(shoot_validator::ShootValidator),
         Box::new(provider_aws_validator::ProviderAwsValidator),
+        Box::new(provider_openstack_validator::ProviderOpenstackValidator),
         Box::new(seed_validator::SeedValidator),
         Box::new(project_mutator::ProjectMutator),
         Box::new(deletion_confirmation::DeletionConfirmation),

@@ -19,8 +19,9 @@ use garden_api::provider::aws::v1alpha1::{
     decode, CloudProfileConfig, ControlPlaneConfig, InfrastructureConfig, WorkerConfig, PROVIDER_TYPE,
 };
 
-use super::resource_reference_manager::{effective_profile_spec, CORE};
-use super::{Attributes, Lookup, Operation, Plugin};
+use super::provider_validation::{self, profile_config, ProviderValidation};
+use super::resource_reference_manager::effective_profile_spec;
+use super::{Attributes, Lookup, Plugin};
 use crate::error::{ApiError, FieldError};
 
 pub struct ProviderAwsValidator;
@@ -33,36 +34,20 @@ impl Plugin for ProviderAwsValidator {
     }
 
     fn validate(&self, a: &Attributes<'_>, lookup: &dyn Lookup) -> Result<(), ApiError> {
-        if !a.subresource.is_empty() || !matches!(a.operation, Operation::Create | Operation::Update) {
-            return Ok(());
-        }
-        if a.is(CORE, "shoots") {
-            let Some(shoot) = a.new_as::<Shoot>()? else { return Ok(()) };
-            let old: Option<&Shoot> = if a.operation == Operation::Update { a.old_as()? } else { None };
-            if shoot.spec.provider.type_ != PROVIDER_TYPE
-                || shoot.metadata.deletion_timestamp.is_some()
-                || old.is_some_and(|o| o.spec == shoot.spec)
-            {
-                return Ok(());
-            }
-            let errs = validate_shoot(shoot, old, lookup, a.namespace);
-            return if errs.is_empty() { Ok(()) } else { Err(ApiError::invalid(CORE, "Shoot", a.name, &errs)) };
-        }
-        if a.is(CORE, "cloudprofiles") {
-            let Some(profile) = a.new_as::<CloudProfile>()? else { return Ok(()) };
-            if profile.spec.type_ != PROVIDER_TYPE {
-                return Ok(());
-            }
-            let errs = match &profile.spec.provider_config {
-                None => vec![FieldError::required("spec.providerConfig", "must provide a provider configuration")],
-                Some(raw) => match decode::<CloudProfileConfig>(raw, "spec.providerConfig") {
-                    Ok(cfg) => validate_cloud_profile_config(&cfg, &profile.spec.machine_images, "spec.providerConfig"),
-                    Err(e) => vec![e],
-                },
-            };
-            return if errs.is_empty() { Ok(()) } else { Err(ApiError::invalid(CORE, "CloudProfile", a.name, &errs)) };
-        }
-        Ok(())
+        provider_validation::validate::<Self>(a, lookup)
+    }
+}
+
+impl ProviderValidation for ProviderAwsValidator {
+    const PROVIDER_TYPE: &'static str = PROVIDER_TYPE;
+    type CloudProfileConfig = CloudProfileConfig;
+
+    fn validate_shoot(shoot: &Shoot, old: Option<&Shoot>, lookup: &dyn Lookup, namespace: &str) -> Vec<FieldError> {
+        validate_shoot(shoot, old, lookup, namespace)
+    }
+
+    fn validate_cloud_profile_config(cfg: &CloudProfileConfig, profile: &CloudProfile) -> Vec<FieldError> {
+        validate_cloud_profile_config(cfg, &profile.spec.machine_images, "spec.providerConfig")
     }
 }
 
@@ -111,24 +96,19 @@ fn validate_shoot(shoot: &Shoot, old: Option<&Shoot>, lookup: &dyn Lookup, names
             Err(e) => errs.push(e),
         }
     }
-    if let Some(raw) = profile.as_ref().and_then(|p| p.provider_config.as_ref()) {
-        match decode::<CloudProfileConfig>(raw, "spec.providerConfig") {
-            Ok(cfg) => {
-                let old_workers = old.map(|o| o.spec.provider.workers.as_slice()).unwrap_or_default();
-                errs.extend(validate_worker_machine_images(
-                    &cfg,
-                    &provider.workers,
-                    old_workers,
-                    &shoot.spec.region,
-                    "spec.provider.workers",
-                ));
-            }
-            Err(e) => errs.push(FieldError::invalid(
-                "spec.cloudProfile",
-                &serde_json::Value::Null,
-                &format!("the CloudProfile's providerConfig is invalid: {}", e.message),
-            )),
+    match profile_config::<CloudProfileConfig>(profile.as_deref()) {
+        Ok(Some(cfg)) => {
+            let old_workers = old.map(|o| o.spec.provider.workers.as_slice()).unwrap_or_default();
+            errs.extend(validate_worker_machine_images(
+                &cfg,
+                &provider.workers,
+                old_workers,
+                &shoot.spec.region,
+                "spec.provider.workers",
+            ));
         }
+        Ok(None) => {}
+        Err(e) => errs.push(e),
     }
     errs
 }
@@ -136,17 +116,11 @@ fn validate_shoot(shoot: &Shoot, old: Option<&Shoot>, lookup: &dyn Lookup, names
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admission::provider_validation::testing::example;
+    use crate::admission::resource_reference_manager::CORE;
     use crate::admission::testing::{admit, FakeLookup};
+    use crate::admission::Operation;
     use serde_json::{json, Value};
-
-    fn example(file: &str, kind: &str) -> Value {
-        let path = format!("{}/../examples/{file}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap();
-        let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
-            .map(|d| serde_yaml::from_value::<Value>(serde_yaml::Value::deserialize(d).unwrap()).unwrap())
-            .collect();
-        docs.into_iter().find(|v| v["kind"] == kind).unwrap()
-    }
 
     fn lookup() -> FakeLookup {
         FakeLookup::default().with(CORE, "cloudprofiles", example("cloudprofile-aws.yaml", "CloudProfile"))
@@ -159,8 +133,6 @@ mod tests {
     fn refused_fields(result: Result<(), ApiError>) -> String {
         format!("{:?}", result.expect_err("refused"))
     }
-
-    use serde::Deserialize;
 
     #[test]
     fn gardeners_example_shoot_and_profile_are_accepted() {

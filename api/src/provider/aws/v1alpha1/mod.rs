@@ -17,12 +17,6 @@ pub use controlplane::*;
 pub use infrastructure::*;
 pub use worker::*;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
-
-use crate::field::FieldError;
-
 /// API group of this version.
 pub const GROUP: &str = "aws.provider.extensions.gardener.cloud";
 /// Version name.
@@ -51,64 +45,17 @@ pub const VOLUME_TYPE_GP2: &str = "gp2";
 /// EBS volume type `gp3`.
 pub const VOLUME_TYPE_GP3: &str = "gp3";
 
-/// A kind of this version: what [`decode`] and [`encode`] need to know about it.
-pub trait ProviderKind: Serialize + DeserializeOwned {
-    /// The `kind` value.
-    const KIND: &'static str;
-    /// Sets `apiVersion` and `kind` to this version's and this kind's values.
-    fn ensure_type_meta(&mut self);
-}
+pub(crate) use crate::provider::null_as_default;
+pub use crate::provider::{decode, encode, ProviderKind};
 
-/// Implements [`ProviderKind`] for a struct with `api_version` and `kind` fields, the kind being the type's name.
+/// Implements [`ProviderKind`] for a kind of this version (the provider-wide `impl_provider_kind!` with this
+/// version's [`API_VERSION`]).
 macro_rules! impl_provider_kind {
     ($ty:ident) => {
-        impl $crate::provider::aws::v1alpha1::ProviderKind for $ty {
-            const KIND: &'static str = stringify!($ty);
-
-            fn ensure_type_meta(&mut self) {
-                self.api_version = $crate::provider::aws::v1alpha1::API_VERSION.to_string();
-                self.kind = stringify!($ty).to_string();
-            }
-        }
+        $crate::provider::impl_provider_kind!($crate::provider::aws::v1alpha1::API_VERSION, $ty);
     };
 }
 pub(crate) use impl_provider_kind;
-
-/// Decodes a raw `providerConfig` / `providerStatus` as `T`, refusing another `apiVersion` or `kind` as Gardener's
-/// decoder does. Unknown fields are ignored, as everywhere in this crate (the API server reports them).
-/// `path` names the raw field in errors, e.g. `spec.provider.infrastructureConfig`.
-pub fn decode<T: ProviderKind>(raw: &Value, path: &str) -> Result<T, FieldError> {
-    let Value::Object(object) = raw else {
-        return Err(FieldError::invalid(path, raw, "must be a JSON object"));
-    };
-    for (field, expected) in [("apiVersion", API_VERSION), ("kind", T::KIND)] {
-        let field_path = format!("{path}.{field}");
-        match object.get(field) {
-            None | Some(Value::Null) => return Err(FieldError::required(field_path, "")),
-            Some(Value::String(s)) if s == expected => {}
-            Some(other) => return Err(FieldError::not_supported(field_path, other, &[expected.to_string()])),
-        }
-    }
-    serde_json::from_value(raw.clone())
-        .map_err(|e| FieldError::invalid(path, raw, &format!("failed to decode {}: {e}", T::KIND)))
-}
-
-/// The JSON of `object` with its `apiVersion` and `kind` set, ready for a `providerConfig` / `providerStatus`.
-pub fn encode<T: ProviderKind + Clone>(object: &T) -> Value {
-    let mut object = object.clone();
-    object.ensure_type_meta();
-    // Plain structs with string-keyed maps: serializing cannot fail.
-    serde_json::to_value(object).unwrap_or(Value::Null)
-}
-
-/// Go writes a nil slice of a field without `omitempty` as `null`; such a field reads as empty here.
-pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
 
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -1,14 +1,12 @@
 //! `WorkerConfig`: AWS-specific settings of one worker pool (`Shoot.spec.provider.workers[].providerConfig`);
 //! `WorkerStatus`: the AMIs the extension used for a shoot's pools (`Worker.status.providerStatus`).
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{impl_provider_kind, null_as_default};
 use crate::core::v1beta1::ARCH_AMD64;
+pub use crate::provider::NodeTemplate;
 
 /// AWS-specific settings of a worker pool.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -45,19 +43,6 @@ impl WorkerConfig {
     pub fn data_volume(&self, name: &str) -> Option<&DataVolume> {
         self.data_volumes.iter().find(|v| v.name == name)
     }
-}
-
-/// Expected node resources (Gardener's `extensions.gardener.cloud` `NodeTemplate`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NodeTemplate {
-    /// Expected capacity (`cpu`, `gpu`, `memory`, `ephemeral-storage`, extended resources); missing core
-    /// resources come from the machine type.
-    #[serde(default)]
-    pub capacity: BTreeMap<String, Quantity>,
-    /// Virtual extended resources, updated on the nodes without a rollout; whole numbers.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub virtual_capacity: BTreeMap<String, Quantity>,
 }
 
 /// Performance settings of an EBS volume.

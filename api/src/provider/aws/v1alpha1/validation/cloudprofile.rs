@@ -1,18 +1,12 @@
 //! `CloudProfileConfig`: well-formed AMI mappings that cover the profile's machine images, and shoot workers whose
 //! image has an AMI.
 
-use std::collections::BTreeSet;
-
-use serde_json::json;
-
 use super::super::{find_ami, CloudProfileConfig};
-use crate::core::v1beta1::validation::val;
-use crate::core::v1beta1::{MachineImage, Worker, ARCH_AMD64, VALID_ARCHITECTURES};
+use crate::core::v1beta1::{MachineImage, Worker};
 use crate::field::FieldError;
-
-fn valid_architectures() -> Vec<String> {
-    VALID_ARCHITECTURES.iter().map(|a| a.to_string()).collect()
-}
+use crate::provider::validation::{
+    validate_image_coverage, validate_image_mapping, validate_worker_images, ImageMapping, VersionMapping,
+};
 
 /// Validates a `CloudProfileConfig` at `path` (e.g. `spec.providerConfig`) against the machine images of the
 /// CloudProfile that carries it (`spec.machineImages`):
@@ -30,117 +24,39 @@ pub fn validate_cloud_profile_config(
     path: &str,
 ) -> Vec<FieldError> {
     let mut errs = validate_mapping(cfg, &format!("{path}.machineImages"));
-    errs.extend(validate_coverage(cfg, profile_machine_images, "spec.machineImages"));
+    errs.extend(validate_image_coverage(
+        profile_machine_images,
+        "spec.machineImages",
+        |name| cfg.machine_images.iter().find(|m| m.name == name).map(|m| m.versions.as_slice()),
+        |v| &v.version,
+        |v, arch| v.regions.iter().any(|r| r.architecture() == arch),
+    ));
     errs
 }
 
 fn validate_mapping(cfg: &CloudProfileConfig, images_path: &str) -> Vec<FieldError> {
-    let mut errs = Vec::new();
-    if cfg.machine_images.is_empty() {
-        errs.push(FieldError::required(images_path, "must provide at least one machine image"));
-    }
-    let mut image_names = BTreeSet::new();
-    for (i, image) in cfg.machine_images.iter().enumerate() {
-        let image_path = format!("{images_path}[{i}]");
-        if image.name.is_empty() {
-            errs.push(FieldError::required(format!("{image_path}.name"), "must provide a name"));
-        } else if !image_names.insert(image.name.as_str()) {
-            errs.push(FieldError::duplicate(format!("{image_path}.name"), &val(&image.name)));
-        }
-        if image.versions.is_empty() {
-            errs.push(FieldError::required(
-                format!("{image_path}.versions"),
-                &format!("must provide at least one version for machine image {:?}", image.name),
-            ));
-        }
-        let mut versions = BTreeSet::new();
-        for (j, version) in image.versions.iter().enumerate() {
-            let version_path = format!("{image_path}.versions[{j}]");
-            if version.version.is_empty() {
-                errs.push(FieldError::required(format!("{version_path}.version"), "must provide a version"));
-            } else if !versions.insert(version.version.as_str()) {
-                errs.push(FieldError::duplicate(format!("{version_path}.version"), &val(&version.version)));
-            }
-            if version.regions.is_empty() {
-                errs.push(FieldError::required(
-                    format!("{version_path}.regions"),
-                    &format!(
-                        "must provide at least one region for machine image {:?} and version {:?}",
-                        image.name, version.version
-                    ),
-                ));
-            }
-            let mut mapped = BTreeSet::new();
-            for (k, region) in version.regions.iter().enumerate() {
-                let region_path = format!("{version_path}.regions[{k}]");
-                if region.name.is_empty() {
-                    errs.push(FieldError::required(format!("{region_path}.name"), "must provide a name"));
-                }
-                if region.ami.is_empty() {
-                    errs.push(FieldError::required(format!("{region_path}.ami"), "must provide an ami"));
-                }
-                let arch = region.architecture();
-                if !VALID_ARCHITECTURES.contains(&arch) {
-                    errs.push(FieldError::not_supported(
-                        format!("{region_path}.architecture"),
-                        &val(arch),
-                        &valid_architectures(),
-                    ));
-                } else if !mapped.insert((region.name.as_str(), arch)) {
-                    errs.push(FieldError::duplicate(region_path, &json!({"name": region.name, "architecture": arch})));
-                }
-            }
-        }
-    }
-    errs
-}
-
-fn validate_coverage(cfg: &CloudProfileConfig, profile_images: &[MachineImage], images_path: &str) -> Vec<FieldError> {
-    let mut errs = Vec::new();
-    for (i, image) in profile_images.iter().enumerate() {
-        if image.versions.is_empty() {
-            continue;
-        }
-        let image_path = format!("{images_path}[{i}]");
-        let Some(mapping) = cfg.machine_images.iter().find(|m| m.name == image.name) else {
-            errs.push(FieldError::required(
-                &image_path,
-                &format!("must provide an image mapping for image {:?} in providerConfig", image.name),
-            ));
-            continue;
-        };
-        for (j, version) in image.versions.iter().enumerate() {
-            let version_path = format!("{image_path}.versions[{j}]");
-            let Some(mapped) = mapping.versions.iter().find(|v| v.version == version.version) else {
-                errs.push(FieldError::required(
-                    &version_path,
-                    &format!(
-                        "machine image version {}@{} is not defined in the providerConfig",
-                        image.name, version.version
-                    ),
-                ));
-                continue;
-            };
-            for arch in version.effective_architectures() {
-                if !VALID_ARCHITECTURES.contains(&arch.as_str()) {
-                    errs.push(FieldError::not_supported(
-                        format!("{version_path}.architectures"),
-                        &val(&arch),
-                        &valid_architectures(),
-                    ));
-                } else if !mapped.regions.iter().any(|r| r.architecture() == arch) {
-                    errs.push(FieldError::required(
-                        &version_path,
-                        &format!(
-                            "missing providerConfig mapping for machine image version {}@{} and architecture: {arch}",
-                            image.name, version.version
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    errs
+    let images: Vec<ImageMapping<'_>> = cfg
+        .machine_images
+        .iter()
+        .map(|image| ImageMapping {
+            name: &image.name,
+            versions: image
+                .versions
+                .iter()
+                .map(|v| VersionMapping {
+                    version: &v.version,
+                    regions: v.regions.iter().map(|r| (r.name.as_str(), r.ami.as_str(), r.architecture())).collect(),
+                    unmapped: v.regions.is_empty(),
+                })
+                .collect(),
+        })
+        .collect();
+    validate_image_mapping(&images, images_path, "ami", "must provide an ami", |version_path, image, version| {
+        FieldError::required(
+            format!("{version_path}.regions"),
+            &format!("must provide at least one region for machine image {image:?} and version {version:?}"),
+        )
+    })
 }
 
 /// Validates that each worker pool's machine image has an AMI in `region` for the pool's architecture (`amd64`
@@ -155,29 +71,7 @@ pub fn validate_worker_machine_images(
     region: &str,
     path: &str,
 ) -> Vec<FieldError> {
-    let mut errs = Vec::new();
-    for (i, worker) in workers.iter().enumerate() {
-        let Some(image) = &worker.machine.image else { continue };
-        let Some(version) = image.version.as_deref() else { continue };
-        let unchanged = old_workers.iter().any(|old| {
-            old.name == worker.name
-                && old.machine.image == worker.machine.image
-                && old.machine.architecture == worker.machine.architecture
-        });
-        if unchanged {
-            continue;
-        }
-        let arch = worker.machine.architecture.as_deref().unwrap_or(ARCH_AMD64);
-        if find_ami(cfg, &image.name, version, region, arch).is_none() {
-            errs.push(FieldError::invalid(
-                format!("{path}[{i}].machine.image"),
-                &val(image),
-                &format!(
-                    "could not find an AMI for region {region:?}, image {:?}, version {version:?} and architecture {arch:?}",
-                    image.name
-                ),
-            ));
-        }
-    }
-    errs
+    validate_worker_images(workers, old_workers, region, path, "an AMI", |image, version, arch| {
+        find_ami(cfg, image, version, region, arch).is_some()
+    })
 }

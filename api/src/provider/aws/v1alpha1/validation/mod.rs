@@ -14,45 +14,10 @@ pub use cloudprofile::{validate_cloud_profile_config, validate_worker_machine_im
 pub use infrastructure::{validate_ignore_tags, validate_infrastructure_config, validate_infrastructure_config_update};
 pub use worker::{validate_control_plane_config, validate_worker_config, validate_worker_config_against_pool};
 
-use crate::field::FieldError;
+use crate::provider::validation::Format;
 
 /// Field of the Shoot's node network, which holds the zones' `workers` subnets.
 pub const SHOOT_NODES_FIELD: &str = "spec.networking.nodes";
-
-/// A string format of AWS identifiers, checked without a regex engine; `regex` is the extension's regex, quoted in
-/// errors. Empty values are refused as required.
-pub(super) struct Format {
-    regex: &'static str,
-    matches: fn(&str) -> bool,
-    max_len: usize,
-}
-
-impl Format {
-    pub(super) fn check(&self, value: &str, field: &str) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        if value.is_empty() {
-            errs.push(FieldError::required(field, "cannot be empty"));
-            return errs;
-        }
-        let value_json = serde_json::Value::String(value.to_string());
-        if !(self.matches)(value) {
-            errs.push(FieldError::invalid(
-                field,
-                &value_json,
-                &format!("does not match expected regex {}", self.regex),
-            ));
-        }
-        let len = value.chars().count();
-        if len > self.max_len {
-            errs.push(FieldError::invalid(
-                field,
-                &value_json,
-                &format!("must not be more than {} characters, got {len}", self.max_len),
-            ));
-        }
-        errs
-    }
-}
 
 fn lower_alnum(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit()

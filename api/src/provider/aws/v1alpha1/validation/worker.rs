@@ -9,6 +9,7 @@ use super::{IAM_INSTANCE_PROFILE_ARN, IAM_INSTANCE_PROFILE_NAME, K8S_RESOURCE_NA
 use crate::core::v1beta1::validation::val;
 use crate::core::v1beta1::Worker;
 use crate::field::FieldError;
+use crate::provider::validation::validate_node_template;
 
 /// Validates a `WorkerConfig` at `path` (e.g. `spec.provider.workers[0].providerConfig`) on its own:
 ///
@@ -79,29 +80,7 @@ pub fn validate_worker_config(cfg: &WorkerConfig, path: &str) -> Vec<FieldError>
     }
 
     if let Some(template) = &cfg.node_template {
-        for (key, quantity) in &template.capacity {
-            if quantity.0.trim_start().starts_with('-') {
-                errs.push(FieldError::invalid(
-                    format!("{path}.nodeTemplate.capacity.{key}"),
-                    &val(&quantity.0),
-                    &format!("{key} value must not be negative"),
-                ));
-            }
-        }
-        for (key, quantity) in &template.virtual_capacity {
-            let field = format!("{path}.nodeTemplate.virtualCapacity.{key}");
-            if quantity.0.trim_start().starts_with('-') {
-                errs.push(FieldError::invalid(&field, &val(&quantity.0), &format!("{key} value must not be negative")));
-            }
-            // Extended resources are counted in whole units.
-            if quantity_is_whole(&quantity.0) != Some(true) {
-                errs.push(FieldError::invalid(
-                    &field,
-                    &val(&quantity.0),
-                    &format!("{key} value must be a whole number"),
-                ));
-            }
-        }
+        errs.extend(validate_node_template(template, &format!("{path}.nodeTemplate")));
     }
     errs
 }
@@ -161,65 +140,4 @@ pub fn validate_control_plane_config(cfg: &ControlPlaneConfig, path: &str) -> Ve
         errs.extend(K8S_RESOURCE_NAME.check(class, &format!("{path}.loadBalancerController.ingressClassName")));
     }
     errs
-}
-
-/// Whether a quantity (`4`, `1k`, `1.5Ki`, `2000m`, `1e3`) is a whole number; `None` when it does not parse.
-fn quantity_is_whole(quantity: &str) -> Option<bool> {
-    let q = quantity.trim().trim_start_matches(['+', '-']);
-    let number_end = q.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(q.len());
-    let (number, suffix) = q.split_at(number_end);
-    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    // value = digits * 10^(exp10 - frac.len()) * 2^exp2
-    let (exp10, exp2): (i32, u32) = match suffix {
-        "" => (0, 0),
-        "n" => (-9, 0),
-        "u" => (-6, 0),
-        "m" => (-3, 0),
-        "k" => (3, 0),
-        "M" => (6, 0),
-        "G" => (9, 0),
-        "T" => (12, 0),
-        "P" => (15, 0),
-        "E" => (18, 0),
-        "Ki" => (0, 10),
-        "Mi" => (0, 20),
-        "Gi" => (0, 30),
-        "Ti" => (0, 40),
-        "Pi" => (0, 50),
-        "Ei" => (0, 60),
-        s if s.starts_with(['e', 'E']) => (s[1..].parse().ok()?, 0),
-        _ => return None,
-    };
-    let digits = format!("{int}{frac}");
-    let digits = digits.trim_start_matches('0');
-    if digits.is_empty() {
-        return Some(true);
-    }
-    let scale = i32::try_from(frac.len()).ok()? - exp10;
-    if scale <= 0 {
-        return Some(true);
-    }
-    let mantissa = digits.parse::<u128>().ok()?.checked_mul(1u128.checked_shl(exp2)?)?;
-    Some(mantissa % 10u128.checked_pow(u32::try_from(scale).ok()?)? == 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::quantity_is_whole;
-
-    #[test]
-    fn whole_quantities() {
-        for q in ["0", "4", "1234567", "1k", "1.5k", "1.5Ki", "2000m", "1e3", "1.0", "0.000Gi", "+3"] {
-            assert_eq!(quantity_is_whole(q), Some(true), "{q}");
-        }
-        for q in ["1.5", "500m", "1n", "0.1", "1e-3", "1.0001Ki"] {
-            assert_eq!(quantity_is_whole(q), Some(false), "{q}");
-        }
-        for q in ["", "abc", "1Xi", "."] {
-            assert_eq!(quantity_is_whole(q), None, "{q}");
-        }
-    }
 }

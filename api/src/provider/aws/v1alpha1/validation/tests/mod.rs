@@ -6,6 +6,7 @@ use super::super::fixtures::*;
 use super::super::*;
 use super::*;
 use crate::field::FieldError;
+use crate::provider::validation::testing::{assert_lines, lines};
 
 mod cloudprofile;
 mod infrastructure;
@@ -13,20 +14,6 @@ mod worker;
 
 const INFRA: &str = "spec.provider.infrastructureConfig";
 const ZONES: &str = "spec.provider.infrastructureConfig.networks.zones";
-
-fn lines(errs: &[FieldError]) -> Vec<String> {
-    errs.iter().map(FieldError::line).collect()
-}
-
-/// Asserts that `errs` is exactly `expected` (as `field: message` lines, in any order).
-#[track_caller]
-fn assert_lines(errs: &[FieldError], expected: &[&str]) {
-    let mut got = lines(errs);
-    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
-    got.sort();
-    want.sort();
-    assert_eq!(got, want);
-}
 
 fn region_zones() -> Vec<String> {
     ["eu-central-1a", "eu-central-1b", "eu-central-1c"].map(String::from).to_vec()
