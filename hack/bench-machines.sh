@@ -3,11 +3,13 @@
 #   local: on the local seed, a shoot's pool from 0 to 100 machines and back, against 100 node agents started by hand;
 #   aws:   on an AWS seed against moto, a shoot's pool from 0 to 100 machines, against 100 instances launched through
 #          aws-sdk-ec2 alone in the same moto, with machine-controller's EC2 calls counted by action.
+#   openstack: on an OpenStack seed against the local OpenStack (hack/openstack.sh; started when not running), a
+#          shoot's pool from 0 to 20 servers, against 20 servers created through the SDK alone in the same OpenStack.
 #   hack/bench-machines.sh            (release build; takes a while the first time)
 #   BENCH_PROFILE=debug hack/bench-machines.sh
-#   BENCH_CASE=local|aws|all (default all); BENCH_MACHINES=N (default 100) for a quick run with fewer machines
+#   BENCH_CASE=local|aws|openstack|all (default all); BENCH_MACHINES=N (default 100, openstack 20) for another count
 set -euo pipefail
-if [[ "${1:-}" == "--help" ]]; then sed -n 2,8p "$0"; exit 0; fi
+if [[ "${1:-}" == "--help" ]]; then sed -n 2,10p "$0"; exit 0; fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=hack/lib.sh
 source "$ROOT/hack/lib.sh"
@@ -16,22 +18,36 @@ garden::ensure_kubectl
 PROFILE=${BENCH_PROFILE:-release}
 CASE=${BENCH_CASE:-all}
 case "$CASE" in
-  local | aws | all) ;;
-  *) garden::die "BENCH_CASE=$CASE: want local, aws or all" ;;
+  local | aws | openstack | all) ;;
+  *) garden::die "BENCH_CASE=$CASE: want local, aws, openstack or all" ;;
 esac
 cd "$ROOT"
 PACKAGES=(-p garden-apiserver -p garden-controller-manager -p gardenlet -p etcd-backup -p machine-controller
   -p provider-local -p garden-e2e)
-if [[ "$CASE" != local ]]; then
+if [[ "$CASE" == aws || "$CASE" == all ]]; then
   garden::ensure_moto
   PACKAGES+=(-p provider-aws)
+fi
+if [[ "$CASE" == openstack || "$CASE" == all ]]; then
+  PACKAGES+=(-p provider-openstack)
+  # Install and start times are reported with the figures (the local OpenStack is started once, not per case).
+  OS_T0=$SECONDS
+  "$ROOT/hack/openstack.sh" install >&2
+  OS_INSTALL_S=$((SECONDS - OS_T0))
+  OS_T0=$SECONDS
+  "$ROOT/hack/openstack.sh" status >/dev/null 2>&1 || "$ROOT/hack/openstack.sh" up >&2
+  OS_START_S=$((SECONDS - OS_T0))
 fi
 PROFILE_FLAG=()
 if [[ "$PROFILE" == release ]]; then PROFILE_FLAG=(--release); fi
 cargo build "${PROFILE_FLAG[@]}" "${PACKAGES[@]}" --bins >&2
-if [[ "$CASE" != local ]]; then
+if [[ "$CASE" == aws || "$CASE" == all ]]; then
   # The AWS case's baseline: aws-sdk-ec2 alone (only provider-aws may depend on it).
   cargo build "${PROFILE_FLAG[@]}" -p provider-aws --example bench-bare-ec2 >&2
+fi
+if [[ "$CASE" == openstack || "$CASE" == all ]]; then
+  # The OpenStack case's baseline: the SDK alone (only provider-openstack may depend on it).
+  cargo build "${PROFILE_FLAG[@]}" -p provider-openstack --example bench-bare-nova >&2
 fi
 TARGET=$(garden::target_dir)
 export GARDEN_BIN_DIR="$TARGET/$PROFILE"
@@ -192,5 +208,70 @@ open(path, "w").write(text)
 PY
 }
 
-if [[ "$CASE" != aws ]]; then bench_local; fi
-if [[ "$CASE" != local ]]; then bench_aws; fi
+bench_openstack() {
+  local LINE
+  LINE=$("$TARGET/$PROFILE/bench-openstack-machines" | tail -n 1)
+  echo "$LINE"
+  python3 - "$LINE" "$PROFILE" "$ROOT/docs/benchmarks.md" "$OS_INSTALL_S" "$OS_START_S" <<'PY'
+import json, sys, datetime, re
+line, profile, path, install_s, start_s = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+r = json.loads(line)
+n = r['machines']
+by_op = ", ".join(f"{op} {int(c)}" for op, c in sorted(r['openstack_calls_by_operation'].items(), key=lambda x: -x[1]))
+section = f"""## Machines on OpenStack (`hack/bench-machines.sh`)
+
+Measured {datetime.date.today()} on this 2-core machine, {profile} build. The local OpenStack of `hack/openstack.sh`
+(keystone, glance, placement, neutron without agents, nova with the fake compute driver, on MariaDB and RabbitMQ,
+all on this machine; installing it took {install_s} s in this run, starting it {start_s} s: 0 when it was
+installed or running already), one garden (etcd, garden-apiserver, garden-controller-manager), the gardenlet of
+seed `openstack` (control planes as processes) and its machine layer: gardener-extension-provider-openstack,
+machine-controller `--provider openstack --openstack-server-networks none` with the e2e harness's flags
+(`MACHINE_CONTROLLER_TEST_ARGS`: machines resynced every 1 s, orphan VMs collected every 2 s) and
+openstack-node-simulator (lists the shoots' servers every second and registers a Node, heartbeat 2 s, for each;
+the fake driver boots nothing). The shoot is `examples/shoot-openstack.yaml` (pool `pool`, m1.medium, zone nova)
+with its pool at zero machines (minimum 0 / maximum 1: 0 replicas), then patched to minimum = maximum = {n}.
+Machines are counted `Running` every 250 ms. Re-run: `BENCH_CASE=openstack hack/bench-machines.sh`
+(`BENCH_PROFILE=debug` for the debug binaries, `BENCH_MACHINES=N` for another count).
+
+| figure | value |
+|---|---|
+| baseline: {n} servers through the SDK alone, until all are ACTIVE (`openstack_20_bare_s`) | {r['openstack_20_bare_s']} s |
+| of which until its {n} creates had answered (`bare_launched_s`) | {r['bare_launched_s']} s |
+| pool patched to minimum = maximum = {n}, until {n} Machines are `Running` (`openstack_20_active_s`) | {r['openstack_20_active_s']} s |
+| ratio (`openstack_vs_bare`) | {r['openstack_vs_bare']} |
+| machine-controller's OpenStack requests per machine (`openstack_calls_per_machine`) | {r['openstack_calls_per_machine']} |
+| of which by operation (`openstack_calls_by_operation`) | {by_op} |
+| the baseline's requests per machine (`bare_calls_per_machine`) | {r['bare_calls_per_machine']} |
+| driver calls per machine, CreateMachine / GetMachineStatus (`creates_per_machine` / `status_reads_per_machine`) | {r['creates_per_machine']} / {r['status_reads_per_machine']} |
+| ListMachines calls during the scale-up (`list_calls`) | {r['list_calls']} |
+| machine-controller CPU (user + system) over the scale-up (`controller_cpu_s`) | {r['controller_cpu_s']} s |
+| machine-controller VmRSS at the end of the scale-up (`controller_rss_mib`) | {r['controller_rss_mib']} MiB |
+
+The baseline (`extensions/provider-openstack/examples/bench-bare-nova.rs`) runs in the same OpenStack, after the
+shoot is ready and before the scale-up, through the same client module as the driver (sessions, retries, the
+request count): {n} concurrent server creates (flavor, image, user data, metadata, no network) and one detailed
+server list every 250 ms until all are ACTIVE; its servers are deleted afterwards. Requests are counted in the
+process that makes them (`provider_openstack::client::api_calls`, every attempt; machine-controller exports them
+as `machine_controller_cloud_api_calls_total`), a paged list as one (the lists stay within one page here).
+`openstack_20_active_s` covers everything between the shoot patch and the last `Running` Machine: the gardenlet's
+reconcile of the shoot (the Infrastructure flow re-run by provider-openstack in the same OpenStack meanwhile),
+the Worker, MachineDeployment, MachineSet and Machines, a bootstrap token per machine, the driver's lookup by
+name before each create, the create, its polls until ACTIVE, the simulator's next listing registering the Node,
+and machine-controller seeing it Ready. Everything, nova's conductor, scheduler and fake compute included, runs
+on the same two cores.
+
+Raw line: `{line}`
+"""
+try:
+    text = open(path).read()
+except FileNotFoundError:
+    text = "# Benchmarks\n\nEach section is written by its script; re-run the script to refresh it.\n\n"
+pattern = re.compile(r"## Machines on OpenStack \(`hack/bench-machines.sh`\).*?(?=\n## |\Z)", re.S)
+text = pattern.sub(lambda _: section.rstrip() + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+open(path, "w").write(text)
+PY
+}
+
+if [[ "$CASE" == local || "$CASE" == all ]]; then bench_local; fi
+if [[ "$CASE" == aws || "$CASE" == all ]]; then bench_aws; fi
+if [[ "$CASE" == openstack || "$CASE" == all ]]; then bench_openstack; fi

@@ -391,11 +391,11 @@ EOF
 import io, os, time
 import openstack
 c = openstack.connect()
-deadline = time.time() + 180
+deadline = time.time() + 420
 while not (list(c.compute.hypervisors())
            and any(s.binary == "nova-compute" and s.state == "up" for s in c.compute.services())):
     if time.time() > deadline:
-        raise SystemExit("nova-compute did not register within 180 s")
+        raise SystemExit("nova-compute did not register within 420 s")
     time.sleep(1)
 for name, ram, vcpus, disk in [("m1.small", 2048, 1, 20), ("m1.medium", 4096, 2, 40)]:
     c.compute.create_flavor(name=name, ram=ram, vcpus=vcpus, disk=disk, id=name)

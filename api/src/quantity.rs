@@ -30,6 +30,13 @@ pub fn parse(s: &str) -> Option<f64> {
     Some(n * factor)
 }
 
+/// A size such as `50Gi` or `20G` in whole GiB, rounded up (a disk is never smaller than asked for); `None` when it
+/// is not a positive size that fits an `i32`.
+pub fn whole_gib(size: &str) -> Option<i32> {
+    let gib = parse(size)? / f64::from(1u32 << 30);
+    (gib > 0.0 && gib <= f64::from(i32::MAX)).then(|| gib.ceil() as i32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,6 +44,9 @@ mod tests {
     #[test]
     fn quantities() {
         assert_eq!(parse("500m"), Some(0.5));
+        assert_eq!(whole_gib("50Gi"), Some(50));
+        assert_eq!(whole_gib("20G"), Some(19));
+        assert_eq!(whole_gib("0"), None);
         assert_eq!(parse("8Gi"), Some(8.0 * 1024.0 * 1024.0 * 1024.0));
         assert_eq!(parse("1.5k"), Some(1500.0));
         assert_eq!(parse("1e3"), Some(1000.0));

@@ -20,6 +20,7 @@ use machine_controller::metrics::{InstrumentedDriver, Metrics};
 use machine_controller::shoots::ShootConnections;
 use machine_controller::{deployment, machine, machineset, safety, Ctx};
 use machine_driver::Driver;
+use provider_openstack::driver::{OpenStackDriver, ServerNetworks};
 use tracing::{error, info};
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -28,18 +29,30 @@ fn duration(s: &str) -> Result<Duration, String> {
 
 /// Reconciles MachineDeployments, MachineSets and Machines of every shoot on a seed (MCM's semantics) and
 /// provisions VMs through the seed's provider driver.
+/// `--openstack-server-networks`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum OpenStackNetworks {
+    Class,
+    None,
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "machine-controller", version)]
 struct Flags {
     /// Kubeconfig of the seed API (where the machine objects and shoot access Secrets live).
     #[arg(long, env = "KUBECONFIG")]
     kubeconfig: String,
-    /// The machine driver: `local` (node-agent processes on this host) or `aws` (EC2 instances).
+    /// The machine driver: `local` (node-agent processes on this host), `aws` (EC2 instances) or `openstack`
+    /// (nova servers).
     #[arg(long, default_value = "local")]
     provider: String,
     /// aws: an EC2 endpoint other than AWS's (an operator setting of the seed, e.g. moto in tests).
     #[arg(long)]
     aws_endpoint: Option<String>,
+    /// openstack: which networks servers get: `class` (the class's networkID, production) or `none` (for clouds
+    /// that cannot bind ports, as the local test OpenStack without network agents).
+    #[arg(long, value_enum, default_value = "class")]
+    openstack_server_networks: OpenStackNetworks,
     /// local: the node agent binary (default: `local-node` next to this binary).
     #[arg(long)]
     local_node_binary: Option<PathBuf>,
@@ -95,7 +108,11 @@ fn driver(flags: &Flags) -> Result<Arc<dyn Driver>, String> {
             Ok(Arc::new(provider_local::driver::LocalDriver::new(binary, state, flags.local_node_heartbeat_interval)))
         }
         "aws" => Ok(Arc::new(provider_aws::driver::AwsDriver::new(flags.aws_endpoint.clone()))),
-        other => Err(format!("unknown --provider {other:?} (known: local, aws)")),
+        "openstack" => Ok(Arc::new(OpenStackDriver::new(match flags.openstack_server_networks {
+            OpenStackNetworks::Class => ServerNetworks::Class,
+            OpenStackNetworks::None => ServerNetworks::None,
+        }))),
+        other => Err(format!("unknown --provider {other:?} (known: local, aws, openstack)")),
     }
 }
 
@@ -103,6 +120,7 @@ fn driver(flags: &Flags) -> Result<Arc<dyn Driver>, String> {
 fn class_provider(driver: &str) -> &'static str {
     match driver {
         "aws" => provider_aws::worker::CLASS_PROVIDER,
+        "openstack" => provider_openstack::worker::CLASS_PROVIDER,
         _ => provider_local::driver::PROVIDER,
     }
 }
@@ -136,7 +154,7 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error + Send + Sync
     };
     let (node_tx, node_rx) = tokio::sync::mpsc::unbounded_channel();
     let shoots = ShootConnections::new(seed.clone(), node_tx);
-    let mut ctx = Ctx::new(seed.clone(), driver, timeouts, periods, shoots, metrics.clone());
+    let mut ctx = Ctx::new(seed.clone(), driver.clone(), timeouts, periods, shoots, metrics.clone());
     ctx.class_provider = Some(class_provider(&flags.provider).to_string());
     let ctx = Arc::new(ctx);
 
@@ -166,7 +184,9 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error + Send + Sync
     info!(address = %listener.local_addr()?, "serving /healthz, /readyz and /metrics");
     let render_store = store.clone();
     let render_metrics = metrics.clone();
-    let renderer: health::MetricsRenderer = Arc::new(move || render_metrics.render(Some(&render_store)));
+    let render_driver = driver.clone();
+    let renderer: health::MetricsRenderer =
+        Arc::new(move || render_metrics.render(Some(&render_store), Some(render_driver.as_ref())));
     tokio::spawn(health::serve_with_metrics(listener, ready.clone(), "not ready: caches not synced", Some(renderer)));
 
     let machine_run = machine_controller

@@ -1,6 +1,6 @@
 //! Prometheus metrics of the machine controller: machines by phase (counted from the watch cache at
-//! scrape time), driver calls by method and code (every call goes through [`InstrumentedDriver`]),
-//! reconcile latency by controller.
+//! scrape time), driver calls by method and code (every call goes through [`InstrumentedDriver`]), the requests
+//! the driver made to its cloud by operation (drivers that count them), reconcile latency by controller.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ pub struct Metrics {
     registry: Registry,
     machines: IntGaugeVec,
     pub driver_calls: IntCounterVec,
+    cloud_api_calls: IntCounterVec,
     pub reconcile_seconds: HistogramVec,
     pub frozen_shoots: prometheus::IntGauge,
 }
@@ -41,6 +42,14 @@ impl Metrics {
             &["method", "code"],
         )
         .expect("valid metric");
+        let cloud_api_calls = IntCounterVec::new(
+            Opts::new(
+                "machine_controller_cloud_api_calls_total",
+                "Requests the machine driver made to the cloud's APIs, by operation (drivers that count them).",
+            ),
+            &["operation"],
+        )
+        .expect("valid metric");
         let reconcile_seconds = HistogramVec::new(
             HistogramOpts::new("machine_controller_reconcile_duration_seconds", "Reconcile latency by controller.")
                 .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]),
@@ -55,16 +64,21 @@ impl Metrics {
         for c in [
             Box::new(machines.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(driver_calls.clone()),
+            Box::new(cloud_api_calls.clone()),
             Box::new(reconcile_seconds.clone()),
             Box::new(frozen_shoots.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
-        Metrics { registry, machines, driver_calls, reconcile_seconds, frozen_shoots }
+        Metrics { registry, machines, driver_calls, cloud_api_calls, reconcile_seconds, frozen_shoots }
     }
 
-    /// The text exposition, with machine counts taken from `machines` now.
-    pub fn render(&self, machines: Option<&Store<Machine>>) -> String {
+    /// The text exposition, with machine counts taken from `machines` and the cloud API calls from `driver` now.
+    pub fn render(&self, machines: Option<&Store<Machine>>, driver: Option<&dyn Driver>) -> String {
+        for (operation, total) in driver.map(|d| d.cloud_api_calls()).unwrap_or_default() {
+            let counter = self.cloud_api_calls.with_label_values(&[operation.as_str()]);
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
         if let Some(store) = machines {
             let mut by_phase: BTreeMap<String, i64> = BTreeMap::new();
             for m in store.state() {
@@ -157,5 +171,8 @@ impl Driver for InstrumentedDriver {
         let r = self.inner.get_volume_ids(specs).await;
         self.count("GetVolumeIDs", &r);
         r
+    }
+    fn cloud_api_calls(&self) -> BTreeMap<String, u64> {
+        self.inner.cloud_api_calls()
     }
 }

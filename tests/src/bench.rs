@@ -97,6 +97,16 @@ pub fn driver_calls(metrics: &str) -> BTreeMap<(String, String), f64> {
     calls
 }
 
+/// `machine_controller_cloud_api_calls_total` by operation (drivers that count their requests).
+pub fn cloud_api_calls(metrics: &str) -> BTreeMap<String, f64> {
+    metrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("machine_controller_cloud_api_calls_total{operation=\""))
+        .filter_map(|rest| rest.rsplit_once("\"} "))
+        .filter_map(|(operation, value)| Some((operation.to_string(), value.trim().parse().ok()?)))
+        .collect()
+}
+
 pub fn metrics_now(garden: &TestGarden) -> Result<String> {
     let text = garden.machine_controller_metrics();
     if !text.contains("machine_controller_") {

@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod openstack;
 pub mod shoot;
 
 use std::ffi::OsString;
@@ -159,8 +160,10 @@ pub struct TestGarden {
     machine_controller_args: Vec<String>,
     machine_controller_port: u16,
     provider_local: Option<Child>,
-    /// The AWS seed's extension and (tests only) its node simulator, by log name.
-    aws_layer: Vec<(&'static str, Child)>,
+    /// A cloud seed's extension and (tests only) its node simulator, by log name, and how the extension was
+    /// started (for [`TestGarden::crash_restart_extension`]).
+    cloud_layer: Vec<(&'static str, Child)>,
+    cloud_extension: Option<(&'static str, Vec<String>)>,
     watchdog: Option<Child>,
     /// Keep the directory on drop (a start that failed: its error names the logs).
     keep_dir: bool,
@@ -228,7 +231,8 @@ impl TestGarden {
             machine_controller_args: Vec::new(),
             machine_controller_port: 0,
             provider_local: None,
-            aws_layer: Vec::new(),
+            cloud_layer: Vec::new(),
+            cloud_extension: None,
             watchdog: None,
             keep_dir: false,
         };
@@ -518,19 +522,49 @@ impl TestGarden {
         extra_args: &[&str],
     ) -> Result<()> {
         let endpoint = format!("--aws-endpoint={aws_endpoint}");
-        let mut cmd = Command::new(self.bin_dir.join("gardener-extension-provider-aws"));
-        cmd.arg("--kubeconfig").arg(self.kubeconfig()).arg("--health-bind-address=127.0.0.1:0").arg(&endpoint);
-        let child = self.spawn("provider-aws", cmd)?;
-        self.aws_layer.push(("provider-aws", child));
-        let mut cmd = Command::new(self.bin_dir.join("aws-node-simulator"));
+        self.start_cloud_machine_layer(
+            CloudLayer {
+                extension: ("provider-aws", "gardener-extension-provider-aws", vec![endpoint.clone()]),
+                simulator: ("aws-node-simulator", vec![endpoint]),
+                machine_controller: vec![
+                    "--provider=aws".into(),
+                    format!("--aws-endpoint={machine_controller_endpoint}"),
+                ],
+            },
+            extra_args,
+        )
+    }
+
+    /// Starts an OpenStack seed's machine layer against the local OpenStack (whose Keystone URL the shoots'
+    /// credentials name): `gardener-extension-provider-openstack`, `machine-controller --provider openstack
+    /// --openstack-server-networks none` (ports cannot be bound without network agents) with the timeouts of
+    /// [`MACHINE_CONTROLLER_TEST_ARGS`] and `extra_args`, and `openstack-node-simulator` (a Node for each server,
+    /// as the fake compute driver boots nothing).
+    pub fn start_openstack_machine_layer(&mut self, extra_args: &[&str]) -> Result<()> {
+        self.start_cloud_machine_layer(
+            CloudLayer {
+                extension: ("provider-openstack", "gardener-extension-provider-openstack", Vec::new()),
+                simulator: ("openstack-node-simulator", Vec::new()),
+                machine_controller: vec!["--provider=openstack".into(), "--openstack-server-networks=none".into()],
+            },
+            extra_args,
+        )
+    }
+
+    fn start_cloud_machine_layer(&mut self, layer: CloudLayer, extra_args: &[&str]) -> Result<()> {
+        let (log_name, binary, args) = layer.extension;
+        let (simulator, simulator_args) = layer.simulator;
+        self.cloud_extension = Some((binary, args));
+        self.start_cloud_extension(log_name)?;
+        let mut cmd = Command::new(self.bin_dir.join(simulator));
         cmd.arg("--kubeconfig")
             .arg(self.kubeconfig())
-            .arg(&endpoint)
-            .arg(format!("--state-dir={}", self.dir.join("aws-node-simulator").display()))
+            .args(simulator_args)
+            .arg(format!("--state-dir={}", self.dir.join(simulator).display()))
             .arg("--heartbeat-interval=2");
-        let child = self.spawn("aws-node-simulator", cmd)?;
-        self.aws_layer.push(("aws-node-simulator", child));
-        let mut args = vec!["--provider=aws".to_string(), format!("--aws-endpoint={machine_controller_endpoint}")];
+        let child = self.spawn(simulator, cmd)?;
+        self.cloud_layer.push((simulator, child));
+        let mut args = layer.machine_controller;
         args.extend(MACHINE_CONTROLLER_TEST_ARGS.iter().map(|a| a.to_string()));
         args.extend(extra_args.iter().map(|a| a.to_string()));
         self.machine_controller_args = args;
@@ -538,20 +572,24 @@ impl TestGarden {
         self.start_machine_controller()
     }
 
-    /// Kills the AWS extension with SIGKILL (a crash) and starts it again with the same flags.
-    pub fn crash_restart_aws_extension(&mut self, aws_endpoint: &str) -> Result<()> {
-        if let Some(i) = self.aws_layer.iter().position(|(n, _)| *n == "provider-aws") {
-            let (name, child) = self.aws_layer.remove(i);
-            self.stop_child(name, child, Duration::ZERO);
-        }
-        let mut cmd = Command::new(self.bin_dir.join("gardener-extension-provider-aws"));
-        cmd.arg("--kubeconfig")
-            .arg(self.kubeconfig())
-            .arg("--health-bind-address=127.0.0.1:0")
-            .arg(format!("--aws-endpoint={aws_endpoint}"));
-        let child = self.spawn("provider-aws", cmd)?;
-        self.aws_layer.push(("provider-aws", child));
+    fn start_cloud_extension(&mut self, log_name: &'static str) -> Result<()> {
+        let Some((binary, args)) = self.cloud_extension.clone() else { bail!("no cloud machine layer was started") };
+        let mut cmd = Command::new(self.bin_dir.join(binary));
+        cmd.arg("--kubeconfig").arg(self.kubeconfig()).arg("--health-bind-address=127.0.0.1:0").args(args);
+        let child = self.spawn(log_name, cmd)?;
+        self.cloud_layer.insert(0, (log_name, child));
         Ok(())
+    }
+
+    /// Kills the cloud seed's provider extension with SIGKILL (a crash) and starts it again with the same flags.
+    pub fn crash_restart_extension(&mut self) -> Result<()> {
+        // The extension is always first in the layer.
+        if self.cloud_layer.is_empty() {
+            bail!("no cloud machine layer was started");
+        }
+        let (name, child) = self.cloud_layer.remove(0);
+        self.stop_child(name, child, Duration::ZERO);
+        self.start_cloud_extension(name)
     }
 
     /// (Re)starts machine-controller with the flags of [`TestGarden::start_machine_layer`].
@@ -599,9 +637,15 @@ impl TestGarden {
     /// An AWS seed's GardenletConfiguration (`hack/config/gardenlet-aws.yaml`, renamed to `seed`, its `stateDir`
     /// inside this garden's directory) and that state directory.
     pub fn aws_seed_config(&self, seed: &str) -> (String, PathBuf) {
-        let base = fs::read_to_string(repo_path("hack/config/gardenlet-aws.yaml"))
-            .unwrap_or_else(|e| panic!("failed to read the AWS seed's gardenlet config: {e}"));
-        let base = base.replacen("    name: aws\n", &format!("    name: {seed}\n"), 1);
+        self.cloud_seed_config("aws", seed)
+    }
+
+    /// A cloud seed's GardenletConfiguration (`hack/config/gardenlet-<provider>.yaml`, renamed to `seed`, its
+    /// `stateDir` inside this garden's directory) and that state directory.
+    pub fn cloud_seed_config(&self, provider: &str, seed: &str) -> (String, PathBuf) {
+        let base = fs::read_to_string(repo_path(&format!("hack/config/gardenlet-{provider}.yaml")))
+            .unwrap_or_else(|e| panic!("failed to read the {provider} seed's gardenlet config: {e}"));
+        let base = base.replacen(&format!("    name: {provider}\n"), &format!("    name: {seed}\n"), 1);
         let state_dir = self.dir.join(format!("seed-{seed}"));
         (format!("{base}\nstateDir: {}\n", state_dir.display()), state_dir)
     }
@@ -910,7 +954,7 @@ impl Drop for TestGarden {
                 self.stop_child(name, child, Duration::from_secs(5));
             }
         }
-        for (name, child) in std::mem::take(&mut self.aws_layer) {
+        for (name, child) in std::mem::take(&mut self.cloud_layer) {
             self.stop_child(name, child, Duration::from_secs(5));
         }
         for (seed, child) in std::mem::take(&mut self.gardenlets) {
@@ -968,6 +1012,14 @@ pub fn local_node_agents(state_dir: &Path) -> Vec<(u32, String)> {
 
 /// machine-controller flags for tests: short periods, so that health changes, retries and orphan collection
 /// happen in seconds (the health and creation timeouts stay long unless a test shortens them).
+/// How a cloud seed's machine layer is started: its extension (log name, binary, flags), its node simulator
+/// (binary, flags) and machine-controller's provider flags.
+struct CloudLayer {
+    extension: (&'static str, &'static str, Vec<String>),
+    simulator: (&'static str, Vec<String>),
+    machine_controller: Vec<String>,
+}
+
 pub const MACHINE_CONTROLLER_TEST_ARGS: &[&str] = &[
     "--machine-resync-period=1s",
     "--machine-safety-orphan-vms-period=2s",

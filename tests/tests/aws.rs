@@ -123,10 +123,9 @@ impl AwsShoot {
     /// `n` rounds, a second or more apart, of SIGKILL and restart of provider-aws and machine-controller, and
     /// every other round of the gardenlet (started again with `gardenlet_config`).
     fn crashes(&mut self, n: u64, gardenlet_config: &str) {
-        let endpoint = self.moto.endpoint();
         for i in 0..n {
             std::thread::sleep(Duration::from_millis(1000 + 700 * i));
-            self.garden.crash_restart_aws_extension(&endpoint).unwrap();
+            self.garden.crash_restart_extension().unwrap();
             self.garden.kill_machine_controller();
             self.garden.start_machine_controller().unwrap();
             if i % 2 == 1 {

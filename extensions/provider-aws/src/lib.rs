@@ -7,9 +7,10 @@
 //! - [`driver`]: the machine driver: instances tagged with their cluster and machine, found again by those tags;
 //! - [`infrastructure`]: the infrastructure flow (VPC, subnets, NAT gateways, route tables, security group, IAM
 //!   role and instance profile, key pair), resumable from the resources' tags alone, and its deletion;
-//! - [`infrastructure_controller`]: the Infrastructure controller around that flow (finalizer, credentials,
-//!   status with Gardener's error codes, backoff);
-//! - [`node_simulator`]: for tests against moto only, a Node for every live instance (moto's never boot);
+//! - [`infrastructure_actuator`]: that flow as the shared Infrastructure controller's actuator (credentials,
+//!   providerConfig, error codes);
+//! - [`node_simulator`]: for tests against moto only, the live instances the node simulator registers Nodes for
+//!   (moto's never boot);
 //! - [`worker`]: the Worker actuator's AWS part (machine classes from the CloudProfile's AMIs and the
 //!   Infrastructure's status).
 #![forbid(unsafe_code)]
@@ -18,7 +19,7 @@ pub mod cluster_listing;
 pub mod driver;
 pub mod ec2;
 pub mod infrastructure;
-pub mod infrastructure_controller;
+pub mod infrastructure_actuator;
 pub mod node_simulator;
 pub mod spec;
 pub mod worker;

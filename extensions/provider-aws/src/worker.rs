@@ -109,7 +109,7 @@ impl Delegate for Aws {
         tags.insert("worker.gardener.cloud/pool".to_string(), pool.name.clone());
         let mut block_devices = Vec::new();
         if let Some(volume) = &pool.volume {
-            let size = volume_size_gib(&volume.size)
+            let size = garden_api::quantity::whole_gib(&volume.size)
                 .ok_or_else(|| invalid(format!("pool {}: volume size {:?} is not a size", pool.name, volume.size)))?;
             let tuning = pool_config.volume.clone().unwrap_or_default();
             block_devices.push(BlockDevice {
@@ -156,13 +156,6 @@ impl Delegate for Aws {
         }
         Ok(Some(aws::encode(&status)))
     }
-}
-
-/// Whole GiB of a quantity such as `50Gi` or `20G` (EBS sizes are GiB).
-fn volume_size_gib(size: &str) -> Option<i32> {
-    let gib = garden_api::quantity::parse(size)? / f64::from(1u32 << 30);
-    // Rounded up: a volume is never smaller than asked for.
-    (gib > 0.0 && gib <= f64::from(i32::MAX)).then(|| gib.ceil() as i32)
 }
 
 #[cfg(test)]

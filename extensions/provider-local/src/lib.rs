@@ -2,4 +2,5 @@
 #![forbid(unsafe_code)]
 pub mod driver;
 pub mod node_agent;
+pub mod node_simulator;
 pub mod worker;

@@ -2,7 +2,8 @@
 //! to Gardener's error codes.
 //!
 //! What `openstack_sdk` lacks and this module adds: a retry with backoff when a service answers 429 or 503 (or
-//! cannot be reached), and a session per (credentials, region) reused across calls. Microversions are the SDK's:
+//! cannot be reached), a session per (credentials, region) reused across calls, and a count of the requests made
+//! in this process by operation ([`api_calls`]). Microversions are the SDK's:
 //! the session negotiates them with nova from its version document.
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +24,25 @@ pub const ERR_INFRA_RATE_LIMITS_EXCEEDED: &str = "ERR_INFRA_RATE_LIMITS_EXCEEDED
 pub const ERR_INFRA_RESOURCES_DEPLETED: &str = "ERR_INFRA_RESOURCES_DEPLETED";
 pub const ERR_INFRA_DEPENDENCIES: &str = "ERR_INFRA_DEPENDENCIES";
 pub const ERR_CONFIGURATION_PROBLEM: &str = "ERR_CONFIGURATION_PROBLEM";
+
+/// Requests made in this process, by operation (every attempt; a list counts one per call: the lists here stay
+/// within one page, nova's and neutron's default page limit being 1000).
+static API_CALLS: std::sync::Mutex<BTreeMap<String, u64>> = std::sync::Mutex::new(BTreeMap::new());
+
+/// The requests made in this process so far, by operation (`keystone authentication`, `create server`, ...).
+pub fn api_calls() -> BTreeMap<String, u64> {
+    API_CALLS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn count_call(operation: &str) {
+    let mut calls = API_CALLS.lock().unwrap_or_else(|e| e.into_inner());
+    match calls.get_mut(operation) {
+        Some(n) => *n += 1,
+        None => {
+            calls.insert(operation.to_string(), 1);
+        }
+    }
+}
 
 /// Attempts of a call answered 429/503 or not answered at all, and the first wait (doubled each time).
 const ATTEMPTS: u32 = 4;
@@ -280,6 +300,7 @@ where
 {
     let mut wait = FIRST_BACKOFF;
     for n in 1..=ATTEMPTS {
+        count_call(operation);
         match attempt().await {
             Err(e) if e.retryable() && n < ATTEMPTS => {
                 tracing::debug!(operation, error = %e, attempt = n, "retrying");

@@ -370,15 +370,28 @@ impl Driver for OpenStackDriver {
         secret: &BTreeMap<String, Vec<u8>>,
     ) -> Result<MachineList, DriverError> {
         let (spec, os, cluster) = self.connect(class, secret).await?;
-        let key = format!("{CLUSTER_KEY_PREFIX}{cluster}");
-        let list = server::list_detailed_21::Request::builder().build().map_err(internal)?;
-        let servers: Vec<Server> = call_all(&os, "list servers", &list).await?;
-        Ok(servers
-            .into_iter()
-            .filter(|s| s.metadata.contains_key(&key) && s.status != "DELETED")
-            .map(|s| (identity(&spec.region, &s.id, &s.name).provider_id, s.name))
-            .collect())
+        Ok(cluster_servers(&os, &spec.region, &cluster).await?.into_iter().collect())
     }
+
+    fn cloud_api_calls(&self) -> BTreeMap<String, u64> {
+        crate::client::api_calls()
+    }
+}
+
+/// The servers of shoot `cluster` (by its metadata key) that are not deleted, as (provider ID, name).
+pub async fn cluster_servers(
+    os: &AsyncOpenStack,
+    region: &str,
+    cluster: &str,
+) -> Result<Vec<(String, String)>, DriverError> {
+    let key = format!("{CLUSTER_KEY_PREFIX}{cluster}");
+    let list = server::list_detailed_21::Request::builder().build().map_err(internal)?;
+    let servers: Vec<Server> = call_all(os, "list servers", &list).await?;
+    Ok(servers
+        .into_iter()
+        .filter(|s| s.metadata.contains_key(&key) && s.status != "DELETED")
+        .map(|s| (identity(region, &s.id, &s.name).provider_id, s.name))
+        .collect())
 }
 
 #[cfg(test)]

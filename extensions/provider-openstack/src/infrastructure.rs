@@ -20,6 +20,9 @@ use tracing::info;
 
 use crate::client::{call, run, OsError, ERR_CONFIGURATION_PROBLEM};
 
+/// Hears the name of each task as it starts.
+pub type Progress<'a> = dyn Fn(&str) + Send + Sync + 'a;
+
 /// What the flow builds, from the shoot's `InfrastructureConfig` and the CloudProfile.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -101,11 +104,13 @@ fn build<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, OsEr
 }
 
 /// Runs the flow; every task first looks for what an earlier (perhaps interrupted) run made.
-pub async fn reconcile(os: &AsyncOpenStack, plan: &Plan) -> Result<Built, TaskError> {
+pub async fn reconcile(os: &AsyncOpenStack, plan: &Plan, progress: &Progress<'_>) -> Result<Built, TaskError> {
     let id = plan.technical_id.as_str();
     let marker = owner_marker(id);
 
     const T_POOL: &str = "look up the floating pool";
+
+    progress(T_POOL);
     let pools: Vec<Resource> = call(
         os,
         "list external networks",
@@ -129,6 +134,8 @@ pub async fn reconcile(os: &AsyncOpenStack, plan: &Plan) -> Result<Built, TaskEr
     };
 
     const T_ROUTER: &str = "ensure the router";
+
+    progress(T_ROUTER);
     let router: Value = match &plan.router_id {
         Some(rid) => call(
             os,
@@ -192,6 +199,8 @@ pub async fn reconcile(os: &AsyncOpenStack, plan: &Plan) -> Result<Built, TaskEr
         .to_string();
 
     const T_NETWORK: &str = "ensure the network";
+
+    progress(T_NETWORK);
     let net: Resource = match &plan.network_id {
         Some(nid) => call(
             os,
@@ -242,6 +251,8 @@ pub async fn reconcile(os: &AsyncOpenStack, plan: &Plan) -> Result<Built, TaskEr
     };
 
     const T_SUBNET: &str = "ensure the subnet";
+
+    progress(T_SUBNET);
     let subnet_id = match &plan.subnet_id {
         Some(sid) => sid.clone(),
         None => {
@@ -291,6 +302,8 @@ pub async fn reconcile(os: &AsyncOpenStack, plan: &Plan) -> Result<Built, TaskEr
     };
 
     const T_INTERFACE: &str = "ensure the router interface";
+
+    progress(T_INTERFACE);
     let add = build(
         "add router interface",
         router::add_router_interface::Request::builder().id(router_id.as_str()).subnet_id(subnet_id.as_str()).build(),
@@ -304,6 +317,8 @@ pub async fn reconcile(os: &AsyncOpenStack, plan: &Plan) -> Result<Built, TaskEr
     }
 
     const T_SG: &str = "ensure the security group";
+
+    progress(T_SG);
     let owned: Vec<Resource> = call(
         os,
         "list security groups",
@@ -341,6 +356,8 @@ pub async fn reconcile(os: &AsyncOpenStack, plan: &Plan) -> Result<Built, TaskEr
     ensure_rules(os, &sg.id).await.task("ensure the security group rules")?;
 
     const T_KEY: &str = "ensure the key pair";
+
+    progress(T_KEY);
     let key_name = match &plan.ssh_public_key {
         Some(key) => {
             ensure_key_pair(os, id, key).await.task(T_KEY)?;
@@ -457,15 +474,19 @@ async fn ensure_key_pair(os: &AsyncOpenStack, name: &str, public_key: &str) -> R
 
 /// Deletes what [`reconcile`] made for `plan.technical_id`, in Gardener's order; what is gone already (or was
 /// never made, or was the shoot's own) is left alone. Safe to repeat after any interruption.
-pub async fn delete(os: &AsyncOpenStack, plan: &Plan) -> Result<(), TaskError> {
+pub async fn delete(os: &AsyncOpenStack, plan: &Plan, progress: &Progress<'_>) -> Result<(), TaskError> {
     let id = plan.technical_id.as_str();
     let marker = owner_marker(id);
 
     const T_KEY: &str = "delete the key pair";
+
+    progress(T_KEY);
     let del = build("delete key pair", keypair::delete_20::Request::builder().id(id).build()).task(T_KEY)?;
     ignore_gone(run(os, "delete key pair", &del).await).task(T_KEY)?;
 
     const T_SG: &str = "delete the security group";
+
+    progress(T_SG);
     let groups: Vec<Resource> = call(
         os,
         "list security groups",
@@ -486,6 +507,7 @@ pub async fn delete(os: &AsyncOpenStack, plan: &Plan) -> Result<(), TaskError> {
 
     // The router: ours, or the shoot's own (whose interface to our subnet still goes).
     const T_INTERFACE: &str = "delete the router interface";
+    progress(T_INTERFACE);
     let routers: Vec<Resource> = match &plan.router_id {
         Some(rid) => vec![Resource { id: rid.clone(), name: String::new() }],
         None => call(
@@ -544,6 +566,8 @@ pub async fn delete(os: &AsyncOpenStack, plan: &Plan) -> Result<(), TaskError> {
     }
 
     const T_SUBNET: &str = "delete the subnet and the network";
+
+    progress(T_SUBNET);
     for s in &subnets {
         let del =
             build("delete subnet", subnet::delete::Request::builder().id(s.id.as_str()).build()).task(T_SUBNET)?;
@@ -560,6 +584,8 @@ pub async fn delete(os: &AsyncOpenStack, plan: &Plan) -> Result<(), TaskError> {
     }
 
     const T_ROUTER: &str = "delete the router";
+
+    progress(T_ROUTER);
     if plan.router_id.is_none() {
         for r in &routers {
             let del =

@@ -76,7 +76,7 @@ async fn the_flow_builds_once_finds_again_and_deletes_everything_it_built() {
     let id = format!("shoot--it--{}", std::process::id());
     let p = plan(&id);
 
-    let first = infrastructure::reconcile(&os, &p).await.unwrap();
+    let first = infrastructure::reconcile(&os, &p, &|_| {}).await.unwrap();
     assert_eq!(first.floating_pool_id, env["OS_EXTERNAL_NETWORK_ID"]);
     assert_eq!(first.floating_pool_name, "public");
     assert_eq!(first.network_name, id);
@@ -91,7 +91,7 @@ async fn the_flow_builds_once_finds_again_and_deletes_everything_it_built() {
     assert_eq!(key_pair(&os, &id).await.as_deref(), Some(SSH_KEY));
 
     // A second run (as after a crash at any point of the first) finds everything and creates nothing.
-    let again = infrastructure::reconcile(&os, &p).await.unwrap();
+    let again = infrastructure::reconcile(&os, &p, &|_| {}).await.unwrap();
     assert_eq!(again, first);
     let have = owned(&os, &id).await;
     for (kind, ids) in &have {
@@ -99,14 +99,14 @@ async fn the_flow_builds_once_finds_again_and_deletes_everything_it_built() {
     }
     // A changed SSH key replaces the key pair.
     let rotated = Plan { ssh_public_key: Some(OTHER_SSH_KEY.into()), ..p.clone() };
-    infrastructure::reconcile(&os, &rotated).await.unwrap();
+    infrastructure::reconcile(&os, &rotated, &|_| {}).await.unwrap();
     assert_eq!(key_pair(&os, &id).await.as_deref(), Some(OTHER_SSH_KEY));
 
-    infrastructure::delete(&os, &p).await.unwrap();
+    infrastructure::delete(&os, &p, &|_| {}).await.unwrap();
     let left = owned(&os, &id).await;
     assert!(left.values().all(Vec::is_empty), "left behind: {left:?}");
     assert_eq!(key_pair(&os, &id).await, None);
-    infrastructure::delete(&os, &p).await.unwrap();
+    infrastructure::delete(&os, &p, &|_| {}).await.unwrap();
 }
 
 #[tokio::test]
@@ -120,10 +120,10 @@ async fn an_existing_network_is_used_and_survives_delete() {
     let existing_id = existing["id"].as_str().unwrap().to_string();
     let p = Plan { network_id: Some(existing_id.clone()), ssh_public_key: None, ..plan(&id) };
 
-    let built = infrastructure::reconcile(&os, &p).await.unwrap();
+    let built = infrastructure::reconcile(&os, &p, &|_| {}).await.unwrap();
     assert_eq!(built.network_id, existing_id);
     assert_eq!(built.key_name, None);
-    infrastructure::delete(&os, &p).await.unwrap();
+    infrastructure::delete(&os, &p, &|_| {}).await.unwrap();
     let still: Value =
         call(&os, "get", &network::get::Request::builder().id(existing_id.as_str()).build().unwrap()).await.unwrap();
     assert_eq!(still["id"], existing_id.as_str(), "the tenant's network stays");
@@ -148,7 +148,7 @@ async fn wrong_passwords_and_unknown_pools_are_reported_with_gardeners_codes() {
 
     let os = client::connect(&credentials(&env, &env["OS_PASSWORD"]), "RegionOne").await.unwrap();
     let p = Plan { floating_pool: "no-such-pool".into(), ..plan("shoot--it--nopool") };
-    let err = infrastructure::reconcile(&os, &p).await.unwrap_err();
+    let err = infrastructure::reconcile(&os, &p, &|_| {}).await.unwrap_err();
     assert_eq!(err.code, Some(ERR_CONFIGURATION_PROBLEM), "{err}");
     assert!(err.message.contains("no external network named \"no-such-pool\""), "{err}");
 }

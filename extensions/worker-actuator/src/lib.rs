@@ -285,7 +285,8 @@ async fn cloud_profile(client: &Client, namespace: &str) -> Result<CloudProfile,
         .get_opt(namespace)
         .await?
         .ok_or_else(|| Error::Invalid(format!("Cluster {namespace} does not exist yet")))?;
-    serde_json::from_value(cluster.spec.cloud_profile)
+    cluster
+        .cloud_profile()
         .map_err(|e| Error::Invalid(format!("the CloudProfile in Cluster {namespace} is invalid: {e}")))
 }
 

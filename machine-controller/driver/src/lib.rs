@@ -175,6 +175,11 @@ pub trait Driver: Send + Sync {
     ) -> Result<Vec<String>, DriverError> {
         Ok(Vec::new())
     }
+    /// Requests this driver made to the cloud's APIs so far, by operation (for `/metrics`); empty for drivers that
+    /// do not count them.
+    fn cloud_api_calls(&self) -> BTreeMap<String, u64> {
+        BTreeMap::new()
+    }
 }
 
 /// The class's user data with the per-machine placeholders replaced.

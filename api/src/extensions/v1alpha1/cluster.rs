@@ -35,6 +35,13 @@ impl_resource!(
     k8s_openapi::ClusterResourceScope
 );
 
+impl Cluster {
+    /// The shoot's CloudProfile, decoded.
+    pub fn cloud_profile(&self) -> Result<crate::core::v1beta1::CloudProfile, serde_json::Error> {
+        serde_json::from_value(self.spec.cloud_profile.clone())
+    }
+}
+
 /// The raw objects (Gardener keeps them as `runtime.RawExtension`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::Parser;
 use component_base::{health, LogFormat};
 use provider_aws::ec2::Clients;
-use provider_aws::infrastructure_controller::{self, Ctx};
+use provider_aws::infrastructure_actuator::AwsInfrastructure;
 use provider_aws::worker::Aws;
 use tracing::{error, info};
 
@@ -48,8 +48,9 @@ async fn run(flags: Flags) -> Result<(), Box<dyn std::error::Error + Send + Sync
     let ready = Arc::new(AtomicBool::new(false));
     health::start(flags.health_bind_address, ready.clone(), "not ready: caches not synced").await?;
     info!(endpoint = flags.aws_endpoint.as_deref().unwrap_or("AWS"), "provider-aws started");
-    let infra = Arc::new(Ctx::new(client.clone(), Clients::new(flags.aws_endpoint)));
-    tokio::join!(infrastructure_controller::run(infra), worker_actuator::run(client, Arc::new(Aws), ready));
+    let actuator = Arc::new(AwsInfrastructure { clients: Clients::new(flags.aws_endpoint) });
+    let infra = Arc::new(infrastructure_actuator::Ctx::new(client.clone(), actuator));
+    tokio::join!(infrastructure_actuator::run(infra), worker_actuator::run(client, Arc::new(Aws), ready));
     info!("provider-aws stopped");
     Ok(())
 }

@@ -1,8 +1,11 @@
-//! The Infrastructure controller of AWS shoots: keeps its finalizer on `Infrastructure`s of type `aws`, reads
-//! the shoot's credentials from the Secret the Infrastructure names, runs the [`crate::infrastructure`] flow
-//! (reconcile or delete) and reports it: `lastOperation` with the running task, `providerStatus` (what exists)
-//! on success, `lastError` with Gardener's error codes on failure. Failures back off exponentially per object
-//! (5 s doubling up to 5 min), so wrong credentials do not turn into a storm of API calls.
+//! The Infrastructure controller every provider shares (Gardener's generic infrastructure actuator): it keeps
+//! the finalizer `extensions.gardener.cloud/<type>` on the `Infrastructure`s of its provider's type, reads the
+//! credentials Secret they name and the shoot's CloudProfile (from the `Cluster`), runs the provider's
+//! [`Actuator`] (reconcile or delete) and reports it: `lastOperation` with the running task, `providerStatus` on
+//! success, `lastError` with Gardener's error codes on failure. Failures back off exponentially per object (5 s
+//! doubling up to 5 min), so wrong credentials do not turn into a storm of API calls; a changed spec or
+//! credentials Secret is tried at once.
+#![forbid(unsafe_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -10,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use futures::StreamExt;
-use garden_api::extensions::v1alpha1::Infrastructure;
-use garden_api::provider::aws::v1alpha1::{self as aws, InfrastructureConfig};
+use garden_api::core::v1beta1::CloudProfile;
+use garden_api::extensions::v1alpha1::{Cluster, Infrastructure};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
@@ -21,19 +24,58 @@ use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
 use tracing::{info, warn};
 
-use crate::ec2::Clients;
-use crate::infrastructure::{self, InfraError, InfraRequest};
-use crate::spec::AccessKey;
-use crate::worker::WORKER_TYPE;
-
-/// The finalizer on AWS Infrastructures.
-pub const FINALIZER: &str = "extensions.gardener.cloud/aws";
 /// How often a healthy infrastructure is checked again (things deleted behind its back come back).
 const RESYNC: Duration = Duration::from_secs(600);
 const BACKOFF_FIRST: Duration = Duration::from_secs(5);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
-/// A reconcile failure that is not the flow's (the API server, a missing Secret).
+/// Gardener's code for a spec or Secret the provider cannot work with.
+pub const ERR_CONFIGURATION_PROBLEM: &str = "ERR_CONFIGURATION_PROBLEM";
+
+/// What a provider's flow runs on.
+pub struct Request<'a> {
+    pub infra: &'a Infrastructure,
+    /// The shoot's technical ID (the Infrastructure's namespace): names or tags what the flow creates.
+    pub technical_id: &'a str,
+    /// The data of the credentials Secret.
+    pub credentials: &'a BTreeMap<String, Vec<u8>>,
+    /// The shoot's CloudProfile, when its `Cluster` exists.
+    pub cloud_profile: Option<&'a CloudProfile>,
+    /// `spec.sshPublicKey` decoded (an OpenSSH line), if the shoot has one.
+    pub ssh_public_key: Option<&'a str>,
+    /// Called with the name of each task as it starts.
+    pub progress: &'a (dyn Fn(&str) + Send + Sync),
+}
+
+/// What failed, as the Infrastructure reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The task that failed (`lastError.taskID`).
+    pub task: String,
+    pub description: String,
+    /// Gardener's error codes (`ERR_INFRA_UNAUTHENTICATED`, ...).
+    pub codes: Vec<&'static str>,
+}
+
+impl Failure {
+    /// A spec or Secret the provider cannot work with.
+    pub fn configuration(task: &str, description: String) -> Self {
+        Failure { task: task.into(), description, codes: vec![ERR_CONFIGURATION_PROBLEM] }
+    }
+}
+
+/// A provider's infrastructure flows.
+#[async_trait::async_trait]
+pub trait Actuator: Send + Sync + 'static {
+    /// The `spec.type` of the Infrastructures it handles; also names the finalizer.
+    fn infrastructure_type(&self) -> &'static str;
+    /// Creates or repairs what the Infrastructure asks for; its `providerStatus`.
+    async fn reconcile(&self, req: &Request<'_>) -> Result<Value, Failure>;
+    /// Deletes what the flow created, tolerant of what is already gone.
+    async fn delete(&self, req: &Request<'_>) -> Result<(), Failure>;
+}
+
+/// A reconcile failure that is not the flow's (the API server).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("API call failed: {0}")]
@@ -43,7 +85,7 @@ pub enum Error {
 /// What the controller shares between reconciles.
 pub struct Ctx {
     pub client: Client,
-    pub clients: Clients,
+    pub actuator: Arc<dyn Actuator>,
     /// The last failure per Infrastructure (namespace, name).
     failures: Mutex<HashMap<(String, String), Failed>>,
 }
@@ -55,7 +97,7 @@ struct Failed {
     inputs: Inputs,
 }
 
-/// What a flow run depends on besides AWS: the spec, whether it is a delete, the credentials.
+/// What a flow run depends on besides the cloud: the spec, whether it is a delete, the credentials.
 #[derive(Clone, PartialEq, Eq, Debug)]
 struct Inputs {
     generation: i64,
@@ -64,8 +106,12 @@ struct Inputs {
 }
 
 impl Ctx {
-    pub fn new(client: Client, clients: Clients) -> Self {
-        Ctx { client, clients, failures: Mutex::new(HashMap::new()) }
+    pub fn new(client: Client, actuator: Arc<dyn Actuator>) -> Self {
+        Ctx { client, actuator, failures: Mutex::new(HashMap::new()) }
+    }
+
+    fn finalizer(&self) -> String {
+        format!("extensions.gardener.cloud/{}", self.actuator.infrastructure_type())
     }
 
     fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Failed>> {
@@ -82,7 +128,7 @@ impl Ctx {
     }
 
     /// How long a failed Infrastructure still waits; None when it is due (no failure, the pause is over, or
-    /// its inputs changed since: a fixed spec or credentials are tried at once).
+    /// its inputs changed since).
     fn still_backing_off(&self, key: &(String, String), inputs: &Inputs) -> Option<Duration> {
         let failures = self.failures();
         let failed = failures.get(key).filter(|f| &f.inputs == inputs)?;
@@ -120,28 +166,6 @@ pub async fn run(ctx: Arc<Ctx>) {
     component_base::run_until_signalled(run).await;
 }
 
-/// What went wrong before or in the flow, as the Infrastructure reports it.
-struct Failure {
-    task: String,
-    description: String,
-    codes: Vec<&'static str>,
-}
-
-impl From<InfraError> for Failure {
-    fn from(e: InfraError) -> Self {
-        // The AWS code too: what a tenant searches AWS's documentation for.
-        let description = match &e.aws_code {
-            Some(code) => format!("{e} (AWS error {code})"),
-            None => e.to_string(),
-        };
-        Failure { codes: e.gardener_code().into_iter().collect(), task: e.task.clone(), description }
-    }
-}
-
-fn configuration_problem(task: &str, description: String) -> Failure {
-    Failure { task: task.into(), description, codes: vec!["ERR_CONFIGURATION_PROBLEM"] }
-}
-
 /// The credentials Secret the Infrastructure names: its namespace, name and (when it exists) itself.
 async fn credentials_secret(
     client: &Client,
@@ -153,7 +177,7 @@ async fn credentials_secret(
     Ok((ns, name, secret))
 }
 
-fn credentials((ns, name, secret): &(String, String, Option<Secret>)) -> Result<AccessKey, Failure> {
+fn credentials((ns, name, secret): &(String, String, Option<Secret>)) -> Result<BTreeMap<String, Vec<u8>>, Failure> {
     let Some(secret) = secret else {
         return Err(Failure {
             task: "Reading credentials".into(),
@@ -161,18 +185,34 @@ fn credentials((ns, name, secret): &(String, String, Option<Secret>)) -> Result<
             codes: vec!["ERR_INFRA_DEPENDENCIES"],
         });
     };
-    let data: BTreeMap<String, Vec<u8>> =
-        secret.data.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
-    AccessKey::from_secret(&data)
-        .map_err(|e| configuration_problem("Reading credentials", format!("Secret {ns}/{name}: {}", e.message)))
+    Ok(secret.data.clone().unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect())
 }
 
-fn config(infra: &Infrastructure) -> Result<InfrastructureConfig, Failure> {
-    let raw = infra.spec.provider_config.as_ref().ok_or_else(|| {
-        configuration_problem("Reading providerConfig", "spec.providerConfig is required (the networks)".into())
-    })?;
-    aws::decode(raw, "spec.providerConfig")
-        .map_err(|e| configuration_problem("Reading providerConfig", format!("{}: {}", e.field, e.message)))
+/// `spec.sshPublicKey`: base64 on the wire (Gardener's []byte), an OpenSSH line inside.
+fn ssh_public_key(infra: &Infrastructure) -> Result<Option<String>, Failure> {
+    let Some(raw) = infra.spec.ssh_public_key.as_deref() else { return Ok(None) };
+    base64::engine::general_purpose::STANDARD
+        .decode(raw)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(|k| Some(k.trim().to_string()))
+        .ok_or_else(|| {
+            Failure::configuration(
+                "Reading sshPublicKey",
+                "spec.sshPublicKey is not base64 of an OpenSSH public key".into(),
+            )
+        })
+}
+
+/// The shoot's CloudProfile from its `Cluster` (named after the Infrastructure's namespace), if that exists.
+async fn cloud_profile(client: &Client, namespace: &str) -> Result<Result<Option<CloudProfile>, Failure>, Error> {
+    let Some(cluster) = Api::<Cluster>::all(client.clone()).get_opt(namespace).await? else { return Ok(Ok(None)) };
+    Ok(cluster.cloud_profile().map(Some).map_err(|e| {
+        Failure::configuration(
+            "Reading the CloudProfile",
+            format!("the CloudProfile in Cluster {namespace} is invalid: {e}"),
+        )
+    }))
 }
 
 async fn patch_status(api: &Api<Infrastructure>, name: &str, status: Value) -> Result<(), kube::Error> {
@@ -185,24 +225,25 @@ fn last_operation(infra: &Infrastructure, state: &str, progress: i32, descriptio
         "lastUpdateTime": jiff::Timestamp::now().to_string()})
 }
 
-/// Reconciles (or deletes) one Infrastructure of type `aws`.
+/// Reconciles (or deletes) one Infrastructure of the actuator's type.
 pub async fn reconcile(infra: Arc<Infrastructure>, ctx: Arc<Ctx>) -> Result<Action, Error> {
-    if infra.spec.type_ != WORKER_TYPE {
+    if infra.spec.type_ != ctx.actuator.infrastructure_type() {
         return Ok(Action::await_change());
     }
+    let finalizer = ctx.finalizer();
     let ns = infra.namespace().unwrap_or_default();
     let name = infra.name_any();
     let key = (ns.clone(), name.clone());
     let api: Api<Infrastructure> = Api::namespaced(ctx.client.clone(), &ns);
     let finalizers = infra.metadata.finalizers.clone().unwrap_or_default();
-    let has_finalizer = finalizers.iter().any(|f| f == FINALIZER);
+    let has_finalizer = finalizers.contains(&finalizer);
     let deleting = infra.metadata.deletion_timestamp.is_some();
     if deleting && !has_finalizer {
         return Ok(Action::await_change());
     }
     if !deleting && !has_finalizer {
         let mut with = finalizers;
-        with.push(FINALIZER.into());
+        with.push(finalizer);
         let patch = json!({"metadata": {"finalizers": with, "resourceVersion": infra.resource_version()}});
         api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
         return Ok(Action::await_change());
@@ -224,15 +265,20 @@ pub async fn reconcile(infra: Arc<Infrastructure>, ctx: Arc<Ctx>) -> Result<Acti
     if let Some(wait) = ctx.still_backing_off(&key, &inputs) {
         return Ok(Action::requeue(wait));
     }
-    let outcome = run_flow(&ctx, &api, &infra, &ns, &secret).await?;
+    let profile = cloud_profile(&ctx.client, &ns).await?;
+    let outcome = match (credentials(&secret), ssh_public_key(&infra), profile) {
+        (Ok(creds), Ok(key), Ok(profile)) => {
+            run_flow(&ctx, &api, &infra, &ns, &creds, profile.as_ref(), key.as_deref()).await
+        }
+        (Err(f), _, _) | (_, Err(f), _) | (_, _, Err(f)) => Err(f),
+    };
     match outcome {
         Ok(status) => {
             ctx.succeeded(&key);
             if deleting {
                 // Read again: the flow's status writes moved the resourceVersion on.
                 let Some(fresh) = api.get_opt(&name).await? else { return Ok(Action::await_change()) };
-                let rest: Vec<String> =
-                    fresh.finalizers().iter().filter(|f| f.as_str() != FINALIZER).cloned().collect();
+                let rest: Vec<String> = fresh.finalizers().iter().filter(|f| **f != ctx.finalizer()).cloned().collect();
                 let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": fresh.resource_version()}});
                 api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
                 info!(namespace = %ns, infrastructure = %name, "infrastructure deleted");
@@ -275,45 +321,16 @@ fn time_to_resync(infra: &Infrastructure) -> Option<Duration> {
     RESYNC.checked_sub(age).filter(|w| !w.is_zero())
 }
 
-/// Runs the flow: Ok(Ok(providerStatus)) when it completed (providerStatus is null after a delete).
+/// Runs the actuator's flow: Ok(providerStatus) when it completed (null after a delete).
 async fn run_flow(
     ctx: &Ctx,
     api: &Api<Infrastructure>,
     infra: &Infrastructure,
     technical_id: &str,
-    secret: &(String, String, Option<Secret>),
-) -> Result<Result<Value, Failure>, Error> {
-    let key = match credentials(secret) {
-        Ok(k) => k,
-        Err(f) => return Ok(Err(f)),
-    };
-    let config = match config(infra) {
-        Ok(c) => c,
-        Err(f) => return Ok(Err(f)),
-    };
-    // Base64 on the wire (Gardener's []byte), an OpenSSH line inside.
-    let ssh_public_key = match infra
-        .spec
-        .ssh_public_key
-        .as_deref()
-        .map(|k| base64::engine::general_purpose::STANDARD.decode(k).ok().and_then(|b| String::from_utf8(b).ok()))
-    {
-        None => None,
-        Some(Some(k)) => Some(k),
-        Some(None) => {
-            let why = "spec.sshPublicKey is not base64 of an OpenSSH public key".to_string();
-            return Ok(Err(configuration_problem("Reading sshPublicKey", why)));
-        }
-    };
-    let region = infra.spec.region.as_str();
-    let ec2 = ctx.clients.get(&key, region);
-    let iam = ctx.clients.iam(&key, region);
-    let req = InfraRequest {
-        technical_id,
-        region,
-        config: &config,
-        ssh_public_key: ssh_public_key.as_deref().map(str::trim),
-    };
+    credentials: &BTreeMap<String, Vec<u8>>,
+    cloud_profile: Option<&CloudProfile>,
+    ssh_public_key: Option<&str>,
+) -> Result<Value, Failure> {
     // The running task, reported at most once a second (the flow calls back per task).
     let (tx, mut rx) = tokio::sync::watch::channel(String::new());
     let reporter = {
@@ -330,14 +347,16 @@ async fn run_flow(
     let progress = move |task: &str| {
         let _ = tx.send(task.to_string());
     };
+    let req = Request { infra, technical_id, credentials, cloud_profile, ssh_public_key, progress: &progress };
     let result = if infra.metadata.deletion_timestamp.is_some() {
-        infrastructure::delete(&ec2, &iam, &req, &progress).await.map(|()| Value::Null)
+        ctx.actuator.delete(&req).await.map(|()| Value::Null)
     } else {
-        infrastructure::reconcile(&ec2, &iam, &req, &progress).await.map(|s| aws::encode(&s))
+        ctx.actuator.reconcile(&req).await
     };
+    // The sender goes with the closure: the reporter ends once it reported the last task.
     drop(progress);
     let _ = reporter.await;
-    Ok(result.map_err(Failure::from))
+    result
 }
 
 /// Requeue on API errors (flow errors are handled in [`reconcile`]).
