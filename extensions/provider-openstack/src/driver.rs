@@ -236,6 +236,12 @@ fn internal(e: impl std::fmt::Display) -> DriverError {
     DriverError::internal(format!("building an OpenStack request: {e}"))
 }
 
+/// Whether nova takes `key` as a server tag (at most 60 characters, no `/` nor `,`). Lookups go by metadata;
+/// tags are a convenience for operators (`openstack server list --tags`), so keys nova refuses are left out.
+fn valid_server_tag(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 60 && !key.contains(['/', ','])
+}
+
 fn regex_escape(s: &str) -> String {
     s.chars().fold(String::new(), |mut out, c| {
         if !c.is_ascii_alphanumeric() && c != '-' && c != '_' {
@@ -299,7 +305,7 @@ impl Driver for OpenStackDriver {
             .image_ref(image.as_str())
             .networks(networks)
             .metadata(spec.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .tags(spec.tags.keys().map(|k| k.as_str().into()).collect::<Vec<_>>())
+            .tags(spec.tags.keys().filter(|k| valid_server_tag(k)).map(|k| k.as_str().into()).collect::<Vec<_>>())
             .user_data(base64::engine::general_purpose::STANDARD.encode(user_data));
         if !spec.availability_zone.is_empty() {
             body.availability_zone(spec.availability_zone.as_str());
@@ -404,5 +410,7 @@ mod tests {
         assert_eq!(server_id("openstack:///RegionOne/abc"), Some("abc"));
         assert_eq!(server_id("aws:///x/i-1"), None);
         assert_eq!(regex_escape("shoot--a.b"), "shoot--a\\.b");
+        assert!(valid_server_tag("kubernetes.io-cluster-shoot--dev--os"));
+        assert!(!valid_server_tag("worker.gardener.cloud/pool"));
     }
 }

@@ -19,8 +19,8 @@ use crate::spec::{ProviderSpec, CLUSTER_KEY_PREFIX, NODE_ROLE_KEY};
 
 /// MachineClass `provider` of OpenStack machines (MCM's name).
 pub const CLASS_PROVIDER: &str = "OpenStack";
-/// Metadata key naming the worker pool of a server.
-const POOL_KEY: &str = "worker.gardener.cloud/pool";
+/// Metadata key naming the worker pool of a server (nova's metadata keys allow no `/`).
+const POOL_KEY: &str = "worker.gardener.cloud_pool";
 
 /// The OpenStack provider's [`Delegate`].
 pub struct OpenStack;
@@ -62,6 +62,11 @@ fn image(config: &CloudProfileConfig, pool: &WorkerPool, region: &str) -> Result
     })
 }
 
+/// Whether nova takes `key` as a metadata key.
+fn valid_metadata_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_:. ".contains(c))
+}
+
 impl Delegate for OpenStack {
     fn worker_type(&self) -> &'static str {
         PROVIDER_TYPE
@@ -98,6 +103,12 @@ impl Delegate for OpenStack {
         let mut tags = BTreeMap::new();
         // Machine labels first: the keys this extension sets cannot be overridden by them.
         for label in &pool_config.machine_labels {
+            if !valid_metadata_key(&label.name) {
+                return Err(invalid(format!(
+                    "pool {}: machine label {:?}: nova metadata keys are 1 to 255 of a-z A-Z 0-9 - _ : . and space",
+                    pool.name, label.name
+                )));
+            }
             tags.insert(label.name.clone(), label.value.clone());
         }
         tags.insert(format!("{CLUSTER_KEY_PREFIX}{cluster}"), "1".to_string());
@@ -198,6 +209,14 @@ mod tests {
         let w = worker("RegionTwo", Value::Null);
         let spec = OpenStack.provider_spec(&w, &w.spec.pools[0], "nova", &profile()).unwrap();
         assert_eq!(spec["imageID"], "img-2");
+    }
+
+    #[test]
+    fn machine_labels_nova_refuses_are_named() {
+        let labels = json!({"machineLabels": [{"name": "team/a", "value": "x"}]});
+        let w = worker("RegionOne", labels);
+        let e = OpenStack.provider_spec(&w, &w.spec.pools[0], "nova", &profile()).unwrap_err();
+        assert!(e.to_string().contains("machine label \"team/a\""), "{e}");
     }
 
     #[test]

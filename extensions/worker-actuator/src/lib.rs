@@ -420,7 +420,10 @@ pub async fn reconcile(worker: Arc<Worker>, ctx: Arc<Ctx>) -> Result<Action, Err
         .iter()
         .map(|d| json!({"name": d.deployment.name_any(), "minimum": d.minimum, "maximum": d.maximum}))
         .collect();
-    let description = format!("{running}/{want_total} machines Running");
+    let mut description = format!("{running}/{want_total} machines Running");
+    if let Some(failure) = machine_failure(&machines).filter(|_| !ready) {
+        description = format!("{description}; {failure}");
+    }
     let condition = json!({"type": "EveryNodeReady", "status": if ready { "True" } else { "False" },
         "reason": if ready { "EveryNodeReady" } else { "MachinesProgressing" }, "message": description,
         "lastTransitionTime": jiff::Timestamp::now().to_string(), "lastUpdateTime": jiff::Timestamp::now().to_string()});
@@ -436,6 +439,27 @@ pub async fn reconcile(worker: Arc<Worker>, ctx: Arc<Ctx>) -> Result<Action, Err
         write_status(&workers, &worker, "Processing", &description, extra).await?;
         Ok(Action::requeue(Duration::from_secs(5)))
     }
+}
+
+/// The first machine whose last operation failed, as `machine <name>: <description> [<Gardener's code>]` (the code
+/// when the driver's maps to one), so that the Worker, and through it the shoot, says why machines do not come.
+fn machine_failure(machines: &[Machine]) -> Option<String> {
+    let (machine, op) = machines
+        .iter()
+        .filter_map(|m| Some((m, &m.status.as_ref()?.last_operation)))
+        .find(|(_, op)| op.state == garden_api::machine::v1alpha1::state::FAILED)?;
+    let code = match op.error_code.as_deref() {
+        Some("InvalidArgument") => Some("ERR_CONFIGURATION_PROBLEM"),
+        Some("Unauthenticated") => Some("ERR_INFRA_UNAUTHENTICATED"),
+        Some("PermissionDenied") => Some("ERR_INFRA_UNAUTHORIZED"),
+        Some("ResourceExhausted") if op.description.to_ascii_lowercase().contains("quota") => {
+            Some("ERR_INFRA_QUOTA_EXCEEDED")
+        }
+        Some("ResourceExhausted") => Some("ERR_INFRA_RESOURCES_DEPLETED"),
+        _ => None,
+    };
+    let code = code.map(|c| format!(" [{c}]")).unwrap_or_default();
+    Some(format!("machine {}: {}{code}", machine.name_any(), op.description))
 }
 
 /// Requeue on errors.
@@ -555,6 +579,21 @@ mod tests {
     fn unknown_machine_types_are_named() {
         let err = desired(&worker("huge", &["0"]), &profile(), &Test).unwrap_err();
         assert!(err.to_string().contains("machine type \"huge\""), "{err}");
+    }
+
+    #[test]
+    fn a_failed_machine_is_named_with_gardeners_code() {
+        let machine = |name: &str, state: &str, code: &str| -> Machine {
+            serde_json::from_value(json!({"metadata": {"name": name}, "spec": {"class": {"name": "c"}},
+                "status": {"lastOperation": {"state": state, "errorCode": code, "type": "Create",
+                    "description": "cloud provider message - InvalidArgument: flavor \"m1.large\" does not exist"}}}))
+            .unwrap()
+        };
+        let machines = [machine("a", "Processing", "Unavailable"), machine("b", "Failed", "InvalidArgument")];
+        let failure = machine_failure(&machines).unwrap();
+        assert!(failure.starts_with("machine b: cloud provider message"), "{failure}");
+        assert!(failure.ends_with("[ERR_CONFIGURATION_PROBLEM]"), "{failure}");
+        assert_eq!(machine_failure(&machines[..1]), None);
     }
 
     #[test]

@@ -429,7 +429,7 @@ async fn reconcile_flow(
                 if let Err(e) = &result {
                     // The Worker's own progress ("2/3 machines Running") in the shoot's description meanwhile.
                     let detail = format!("{e:#}");
-                    let detail = detail.rsplit(": ").next().unwrap_or_default();
+                    let detail = detail.split_once(" is not ready: ").map_or(detail.as_str(), |(_, d)| d);
                     let patch = json!({"status": {"lastOperation": {"description": format!("{task} ({detail})")}}});
                     let _ =
                         shoots.patch_status(&desired.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await;
