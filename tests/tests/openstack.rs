@@ -104,11 +104,12 @@ impl OpenStackShoot {
             .unwrap_or_default()
     }
 
-    fn scale(&self, minimum: u32) {
+    /// The pool to exactly `n` machines (minimum = maximum: within looser bounds the current count is kept, as
+    /// an autoscaler's would be).
+    fn scale(&self, n: u32) {
         let patch = format!(
-            r#"[{{"op":"replace","path":"/spec/provider/workers/0/minimum","value":{minimum}}},
-                {{"op":"replace","path":"/spec/provider/workers/0/maximum","value":{}}}]"#,
-            minimum + 1
+            r#"[{{"op":"replace","path":"/spec/provider/workers/0/minimum","value":{n}}},
+                {{"op":"replace","path":"/spec/provider/workers/0/maximum","value":{n}}}]"#
         );
         self.garden.kubectl_ok(&["-n", "garden-dev", "patch", "shoot", &self.name, "--type=json", "-p", &patch]);
     }
@@ -367,14 +368,14 @@ fn wrong_passwords_and_unknown_flavors_are_reported_and_crashes_leave_exactly_th
                 s.garden.kubectl_ok(&["-n", "garden-dev", "patch", "shoot", &s.name, "--type=json", "-p", &patch]);
             };
             flavor("m1.large");
+            let what = || s.field("{.status.lastOperation.description} {.status.lastErrors}");
             assert_eventually!(
                 Duration::from_secs(120),
-                || {
-                    let d = s.field("{.status.lastOperation.description}");
-                    d.contains("ERR_CONFIGURATION_PROBLEM") && d.contains("m1.large")
-                },
-                "shoot description: {}",
-                s.field("{.status.lastOperation.description}")
+                || s.field("{.status.lastErrors[*].codes}").contains("ERR_CONFIGURATION_PROBLEM")
+                    && what().contains("m1.large")
+                    && what().contains("does not exist"),
+                "shoot: {}",
+                what()
             );
             flavor("m1.medium");
             s.wait_succeeded(Duration::from_secs(300));

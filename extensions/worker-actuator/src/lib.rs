@@ -421,20 +421,33 @@ pub async fn reconcile(worker: Arc<Worker>, ctx: Arc<Ctx>) -> Result<Action, Err
         .map(|d| json!({"name": d.deployment.name_any(), "minimum": d.minimum, "maximum": d.maximum}))
         .collect();
     let mut description = format!("{running}/{want_total} machines Running");
-    if let Some(failure) = machine_failure(&machines).filter(|_| !ready) {
+    // A machine of the current classes whose create failed (old classes' machines are on their way out).
+    let current_machines: Vec<Machine> =
+        machines.iter().filter(|m| desired.iter().any(|d| d.class.name_any() == m.spec.class.name)).cloned().collect();
+    let failure = if ready { None } else { machine_failure(&current_machines) };
+    if let Some((failure, _)) = &failure {
         description = format!("{description}; {failure}");
     }
     let condition = json!({"type": "EveryNodeReady", "status": if ready { "True" } else { "False" },
         "reason": if ready { "EveryNodeReady" } else { "MachinesProgressing" }, "message": description,
         "lastTransitionTime": jiff::Timestamp::now().to_string(), "lastUpdateTime": jiff::Timestamp::now().to_string()});
-    let mut extra = json!({"machineDeployments": deployments, "conditions": [condition]});
+    let mut extra = json!({"machineDeployments": deployments, "conditions": [condition], "lastError": null});
     if let Some(status) = provider_status {
         extra["providerStatus"] = status;
     }
+    let generation = worker.metadata.generation.unwrap_or(0);
     if ready {
-        extra["observedGeneration"] = json!(worker.metadata.generation.unwrap_or(0));
+        extra["observedGeneration"] = json!(generation);
         write_status(&workers, &worker, "Succeeded", &description, extra).await?;
         Ok(Action::requeue(Duration::from_secs(60)))
+    } else if let Some((_, Some(code))) = failure {
+        // What waiting does not fix (a flavor nova lacks, refused credentials): an error of this generation with
+        // Gardener's code, so the shoot stops waiting and says what to change. Still watched: it may heal.
+        extra["observedGeneration"] = json!(generation);
+        extra["lastError"] = json!({"description": description, "codes": [code],
+            "lastUpdateTime": jiff::Timestamp::now().to_string()});
+        write_status(&workers, &worker, "Error", &description, extra).await?;
+        Ok(Action::requeue(Duration::from_secs(5)))
     } else {
         write_status(&workers, &worker, "Processing", &description, extra).await?;
         Ok(Action::requeue(Duration::from_secs(5)))
@@ -442,8 +455,9 @@ pub async fn reconcile(worker: Arc<Worker>, ctx: Arc<Ctx>) -> Result<Action, Err
 }
 
 /// The first machine whose last operation failed, as `machine <name>: <description> [<Gardener's code>]` (the code
-/// when the driver's maps to one), so that the Worker, and through it the shoot, says why machines do not come.
-fn machine_failure(machines: &[Machine]) -> Option<String> {
+/// when the driver's maps to one, also returned), so that the Worker, and through it the shoot, says why machines
+/// do not come.
+fn machine_failure(machines: &[Machine]) -> Option<(String, Option<&'static str>)> {
     let (machine, op) = machines
         .iter()
         .filter_map(|m| Some((m, &m.status.as_ref()?.last_operation)))
@@ -458,8 +472,8 @@ fn machine_failure(machines: &[Machine]) -> Option<String> {
         Some("ResourceExhausted") => Some("ERR_INFRA_RESOURCES_DEPLETED"),
         _ => None,
     };
-    let code = code.map(|c| format!(" [{c}]")).unwrap_or_default();
-    Some(format!("machine {}: {}{code}", machine.name_any(), op.description))
+    let suffix = code.map(|c| format!(" [{c}]")).unwrap_or_default();
+    Some((format!("machine {}: {}{suffix}", machine.name_any(), op.description), code))
 }
 
 /// Requeue on errors.
@@ -590,7 +604,8 @@ mod tests {
             .unwrap()
         };
         let machines = [machine("a", "Processing", "Unavailable"), machine("b", "Failed", "InvalidArgument")];
-        let failure = machine_failure(&machines).unwrap();
+        let (failure, code) = machine_failure(&machines).unwrap();
+        assert_eq!(code, Some("ERR_CONFIGURATION_PROBLEM"));
         assert!(failure.starts_with("machine b: cloud provider message"), "{failure}");
         assert!(failure.ends_with("[ERR_CONFIGURATION_PROBLEM]"), "{failure}");
         assert_eq!(machine_failure(&machines[..1]), None);

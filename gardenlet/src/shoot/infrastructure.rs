@@ -123,7 +123,7 @@ pub async fn ensure(client: &Client, shoot: &Shoot, technical_id: &str) -> anyho
 }
 
 /// Error codes of an extension that waiting does not fix (Gardener's non-retryable codes): someone must act.
-const SEVERE_CODES: [&str; 5] = [
+pub(crate) const SEVERE_CODES: [&str; 5] = [
     "ERR_INFRA_UNAUTHENTICATED",
     "ERR_INFRA_UNAUTHORIZED",
     "ERR_INFRA_QUOTA_EXCEEDED",

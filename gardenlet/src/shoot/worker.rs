@@ -122,8 +122,9 @@ pub async fn ensure_worker(client: &Client, shoot: &Shoot, technical_id: &str, h
     Ok(())
 }
 
-/// Ok once the extension reported the Worker's current generation `Succeeded`; an error with the Worker's
-/// own progress (`2/3 machines Running`) otherwise (the flow retries it).
+/// Ok once the extension reported the Worker's current generation `Succeeded`; a [`crate::flow::Severe`] error
+/// when it reported this generation's machines failing with a code waiting does not fix; an error with the
+/// Worker's own progress (`2/3 machines Running`) otherwise (the flow retries it).
 pub async fn wait_worker_ready(client: &Client, technical_id: &str, name: &str) -> anyhow::Result<()> {
     let api: Api<Worker> = Api::namespaced(client.clone(), technical_id);
     let worker = api.get(name).await?;
@@ -133,6 +134,18 @@ pub async fn wait_worker_ready(client: &Client, technical_id: &str, name: &str) 
     let state = op.map(|o| o.state.as_str()).unwrap_or("");
     if state == "Succeeded" && status.observed_generation >= generation {
         return Ok(());
+    }
+    // An error of this generation that waiting does not fix (machines the cloud refuses): the flow stops waiting.
+    if let Some(e) = status.last_error.as_ref().filter(|_| state == "Error" && status.observed_generation >= generation)
+    {
+        if e.codes.iter().any(|c| crate::shoot::infrastructure::SEVERE_CODES.contains(&c.as_str())) {
+            let codes = e.codes.join(", ");
+            return Err(crate::flow::Severe(format!(
+                "Worker {technical_id}/{name} failed [{codes}]: {}",
+                e.description
+            ))
+            .into());
+        }
     }
     match op.filter(|o| !o.description.is_empty()) {
         Some(o) => anyhow::bail!("Worker {technical_id}/{name} is not ready: {}", o.description),
