@@ -10,7 +10,7 @@ Usage: hack/openstack.sh install|up|down|status
            $GARDEN_TOOLS_DIR/openstack-venv (about 3 min the first time; nothing when present)
   up       install, then start on 127.0.0.1 (about 2.5 min): keystone v3 :5050, glance :9292, placement :8778,
            neutron :9696 (ML2, core and router plugins, no agents), nova :8774 (fake compute driver), with
-           RabbitMQ :5672 and MariaDB :3306 (nova's and neutron's databases). Then creates what provider-openstack's tests and
+           RabbitMQ :5672 and MariaDB :3306 (nova's, neutron's and placement's databases). Then creates what provider-openstack's tests and
            examples use: flavors m1.small and m1.medium, the image debian-12, the external network `public`
            (the floating pool) and a tenant project `garden-dev` with user `garden` (member). Writes
            $OS_BASE/env (shell assignments: OS_AUTH_URL, the tenant's and the admin's credentials, IDs) and
@@ -174,6 +174,7 @@ EOF
     garden::die "mariadb did not start; see $OS_BASE/logs/mariadb.out"
   mariadb --socket="$OS_BASE/mysql/sock" -uroot -e "
     CREATE DATABASE nova_api; CREATE DATABASE nova_cell0; CREATE DATABASE nova_cell1; CREATE DATABASE neutron;
+    CREATE DATABASE placement;
     CREATE USER 'openstack'@'127.0.0.1' IDENTIFIED BY '$PASSWORD'; GRANT ALL ON *.* TO 'openstack'@'127.0.0.1';"
 
   # Keystone.
@@ -237,7 +238,8 @@ auth_strategy = keystone
 www_authenticate_uri = $KEYSTONE
 $(service_auth placement)
 [placement_database]
-connection = $(sqlite_url placement)
+# MariaDB, not SQLite: concurrent server creates write allocations at once ("database is locked" on SQLite).
+connection = $(mysql_url placement)
 EOF
   "$VENV/bin/placement-manage" --config-file "$OS_BASE/etc/placement.conf" db sync
   sqlite_wal "$OS_BASE/data/placement.db"
@@ -411,6 +413,8 @@ user = idn.create_user(name="garden", password=os.environ["OS_PASSWORD"], domain
                        default_project_id=project.id)
 roles = {r.name: r for r in idn.roles()}
 idn.assign_project_role_to_user(project, user, roles["member"])
+# Room for the machine benchmark (20 servers of m1.medium twice: its baseline's and the shoot's).
+c.set_compute_quotas(project.id, instances=100, cores=400, ram=409600)
 with open(os.path.join(os.environ["OS_BASE"], "env.tmp"), "w") as f:
     f.write(f"""OS_AUTH_URL={os.environ['OS_AUTH_URL']}
 OS_REGION_NAME=RegionOne

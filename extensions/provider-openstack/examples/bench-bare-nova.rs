@@ -8,7 +8,7 @@
 //!
 //! Untimed setup: a Keystone session with the tenant's credentials from the env file `hack/openstack.sh up`
 //! writes, the flavor's and the image's IDs. Then, timed: N concurrent server creates (no network, as the local
-//! OpenStack cannot bind ports; metadata `garden.bench/run=<run>`, no cluster key, so no shoot's orphan collection
+//! OpenStack cannot bind ports; metadata `garden.bench_run=<run>`, no cluster key, so no shoot's orphan collection
 //! sees them; user data), then one detailed server list filtered by the run's name prefix every `--poll-ms` until
 //! all N are ACTIVE. Prints one JSON line on stdout: `{"seconds": .., "launched_s": .., "calls": ..}` (calls:
 //! the requests made in the timed part, every attempt counted). Then, untimed, deletes its servers and waits
@@ -101,7 +101,7 @@ async fn main() -> Result<()> {
                 .flavor_ref(flavor_id.as_str())
                 .image_ref(image_id.as_str())
                 .networks(server::create_290::ServerNetworks::F2(server::create_290::NetworksStringEnum::None))
-                .metadata([("garden.bench/run", run_id.as_str())].into_iter())
+                .metadata([("garden.bench_run", run_id.as_str())].into_iter())
                 .user_data(user_data.as_str())
                 .availability_zone("nova");
             let req = server::create_290::Request::builder().server(body.build()?).build()?;
