@@ -213,7 +213,8 @@ mod tests {
 
     #[test]
     fn machine_labels_nova_refuses_are_named() {
-        let labels = json!({"machineLabels": [{"name": "team/a", "value": "x"}]});
+        let labels = json!({"apiVersion": "openstack.provider.extensions.gardener.cloud/v1alpha1", "kind": "WorkerConfig",
+            "machineLabels": [{"name": "team/a", "value": "x"}]});
         let w = worker("RegionOne", labels);
         let e = OpenStack.provider_spec(&w, &w.spec.pools[0], "nova", &profile()).unwrap_err();
         assert!(e.to_string().contains("machine label \"team/a\""), "{e}");
