@@ -3,18 +3,15 @@
 //! instead of sending one each. EC2 answers a filtered describe in time that grows with the instances it scans
 //! (moto serialises them), so a hundred concurrent lookups used to cost a hundred scans.
 //!
-//! Freshness: a lookup joins only a listing that has not been sent yet. Every answer therefore reflects at least
-//! the instances that existed when the lookup was asked; a listing sent before a `RunInstances` is never the
-//! answer to a lookup that began after it. A new listing waits for the one in flight (or, with none, for
-//! [`GATHER`]) so that the lookups arriving meanwhile share it.
+//! Freshness (see [`machine_driver::shared_listing`]): a lookup joins only a listing that has not been sent yet,
+//! so a listing sent before a `RunInstances` is never the answer to a lookup that began after it.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{Filter, Instance};
-use futures::future::{BoxFuture, FutureExt, Shared};
+use futures::FutureExt;
+use machine_driver::shared_listing::SharedListings;
 use machine_driver::DriverError;
 
 use crate::ec2;
@@ -27,16 +24,15 @@ const GATHER: Duration = Duration::from_millis(10);
 
 /// (access key ID, region, cluster): listings are not shared across credentials.
 type Key = (String, String, String);
-type Listing = Shared<BoxFuture<'static, Result<Arc<Vec<Instance>>, DriverError>>>;
 
-struct Pending {
-    sent: Arc<AtomicBool>,
-    listing: Listing,
+pub struct ClusterListings {
+    listings: SharedListings<Key, Vec<Instance>>,
 }
 
-#[derive(Default)]
-pub struct ClusterListings {
-    pending: Arc<Mutex<HashMap<Key, Pending>>>,
+impl Default for ClusterListings {
+    fn default() -> Self {
+        ClusterListings { listings: SharedListings::new(GATHER) }
+    }
 }
 
 impl ClusterListings {
@@ -49,48 +45,8 @@ impl ClusterListings {
         cluster: &str,
     ) -> Result<Arc<Vec<Instance>>, DriverError> {
         let key: Key = (access_key_id.to_string(), region.to_string(), cluster.to_string());
-        let listing = {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            match pending.get(&key) {
-                Some(p) if !p.sent.load(Ordering::SeqCst) => p.listing.clone(),
-                in_flight => {
-                    let previous = in_flight.map(|p| p.listing.clone());
-                    let sent = Arc::new(AtomicBool::new(false));
-                    let listing = self.listing(key.clone(), client.clone(), previous, sent.clone());
-                    pending.insert(key, Pending { sent, listing: listing.clone() });
-                    listing
-                }
-            }
-        };
-        listing.await
-    }
-
-    fn listing(
-        &self,
-        key: Key,
-        client: aws_sdk_ec2::Client,
-        previous: Option<Listing>,
-        sent: Arc<AtomicBool>,
-    ) -> Listing {
-        let pending = Arc::downgrade(&self.pending);
-        async move {
-            match previous {
-                Some(previous) => drop(previous.await),
-                None => tokio::time::sleep(GATHER).await,
-            }
-            sent.store(true, Ordering::SeqCst);
-            let result = list(&client, &key.2).await.map(Arc::new);
-            // Forget the finished listing (unless a newer one took its place), so its instances are not kept.
-            if let Some(pending) = pending.upgrade() {
-                let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
-                if pending.get(&key).is_some_and(|p| Arc::ptr_eq(&p.sent, &sent)) {
-                    pending.remove(&key);
-                }
-            }
-            result
-        }
-        .boxed()
-        .shared()
+        let (client, cluster) = (client.clone(), cluster.to_string());
+        self.listings.get(key, move || async move { list(&client, &cluster).await }.boxed()).await
     }
 }
 

@@ -1,7 +1,9 @@
 //! The nova machine driver. A server is named after its machine and carries, from its creation on, the class's
 //! metadata (with `kubernetes.io-cluster-<technicalID>` and `kubernetes.io-role-node`, also as server tags); every
 //! lookup goes by name and cluster metadata, so a driver that crashed between the create call and recording the
-//! provider ID finds the server again instead of creating a second one. A create waits until the server is
+//! provider ID finds the server again instead of creating a second one. The lookups and ACTIVE-waits of a
+//! cluster's machines that arrive together share one listing of the servers named `<cluster>-...`
+//! ([`machine_driver::shared_listing`]). A create waits until the server is
 //! ACTIVE (a server that went to ERROR is deleted and its fault reported: "No valid host was found" is
 //! ResourceExhausted); a delete waits until nova no longer knows the server.
 //!
@@ -9,11 +11,14 @@
 //! the local test OpenStack cannot bind ports without agents.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use futures::FutureExt;
 use garden_api::machine::v1alpha1::MachineClass;
 use kube::ResourceExt;
+use machine_driver::shared_listing::SharedListings;
 use machine_driver::{Code, Driver, DriverError, MachineIdentity, MachineList, MachineRequest, USER_DATA_KEY};
 use openstack_sdk::api::compute::v2::{flavor, server};
 use openstack_sdk::api::image::v2::image;
@@ -44,9 +49,24 @@ pub struct OpenStackDriver {
     /// (region, flavor name) -> flavor ID and (region, image name) -> image ID: asked once each.
     flavors: tokio::sync::Mutex<HashMap<(String, String), String>>,
     images: tokio::sync::Mutex<HashMap<(String, String), String>>,
+    /// The servers of a cluster, listed once for all the lookups and waits of its machines that arrive together.
+    listings: SharedListings<ListingKey, Vec<Server>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// (credentials, region, cluster): listings are not shared across credentials.
+type ListingKey = (Credentials, String, String);
+/// How long the first lookup of an idle cluster waits for others to join its listing.
+const GATHER: Duration = Duration::from_millis(10);
+
+/// A class's spec with a session for its credentials.
+struct Conn {
+    spec: ProviderSpec,
+    os: AsyncOpenStack,
+    cluster: String,
+    creds: Credentials,
+}
+
+#[derive(Clone, Debug, Deserialize)]
 struct Server {
     id: String,
     name: String,
@@ -67,14 +87,11 @@ impl OpenStackDriver {
             networks,
             flavors: Default::default(),
             images: Default::default(),
+            listings: SharedListings::new(GATHER),
         }
     }
 
-    async fn connect(
-        &self,
-        class: &MachineClass,
-        secret: &BTreeMap<String, Vec<u8>>,
-    ) -> Result<(ProviderSpec, AsyncOpenStack, String), DriverError> {
+    async fn connect(&self, class: &MachineClass, secret: &BTreeMap<String, Vec<u8>>) -> Result<Conn, DriverError> {
         let spec = ProviderSpec::parse(&class.provider_spec)?;
         let creds = Credentials::from_secret(secret, None).map_err(DriverError::invalid)?;
         let session = match self.sessions.get(&creds, &spec.region).await {
@@ -85,25 +102,40 @@ impl OpenStackDriver {
             }
         };
         let cluster = spec.cluster().unwrap_or_default().to_string();
-        Ok((spec, session, cluster))
+        Ok(Conn { spec, os: session, cluster, creds })
     }
 
-    /// The servers of machine `name` in `cluster`, oldest first.
-    async fn machine_servers(
-        &self,
-        os: &AsyncOpenStack,
-        cluster: &str,
-        name: &str,
-    ) -> Result<Vec<Server>, DriverError> {
-        // nova's name filter is a regular expression.
-        let pattern = format!("^{}$", regex_escape(name));
-        let list = server::list_detailed_21::Request::builder().name(pattern.as_str()).build().map_err(internal)?;
-        let mut found: Vec<Server> = call::<_, Vec<Server>>(os, "list servers", &list)
-            .await?
-            .into_iter()
-            .filter(|s| s.name == name && s.metadata.contains_key(&format!("{CLUSTER_KEY_PREFIX}{cluster}")))
-            .filter(|s| s.status != "DELETED")
-            .collect();
+    /// The servers whose names start with `<cluster>-` (a machine's name does), listed no earlier than this call
+    /// and shared with the lookups of the cluster's other machines arriving meanwhile.
+    async fn cluster_listing(&self, c: &Conn) -> Result<Arc<Vec<Server>>, DriverError> {
+        let key: ListingKey = (c.creds.clone(), c.spec.region.clone(), c.cluster.clone());
+        let (os, pattern) = (c.os.clone(), format!("^{}-", regex_escape(&c.cluster)));
+        self.listings
+            .get(key, move || {
+                async move {
+                    let list = server::list_detailed_21::Request::builder()
+                        .name(pattern.as_str())
+                        .build()
+                        .map_err(internal)?;
+                    Ok(call_all::<_, Server>(&os, "list servers", &list).await?)
+                }
+                .boxed()
+            })
+            .await
+    }
+
+    /// The servers of machine `name` in the class's cluster, oldest first.
+    async fn machine_servers(&self, c: &Conn, name: &str) -> Result<Vec<Server>, DriverError> {
+        let key = format!("{CLUSTER_KEY_PREFIX}{}", c.cluster);
+        let ours = |s: &Server| s.name == name && s.metadata.contains_key(&key) && s.status != "DELETED";
+        let mut found: Vec<Server> = if name.starts_with(&format!("{}-", c.cluster)) {
+            self.cluster_listing(c).await?.iter().filter(|s| ours(s)).cloned().collect()
+        } else {
+            // nova's name filter is a regular expression.
+            let pattern = format!("^{}$", regex_escape(name));
+            let list = server::list_detailed_21::Request::builder().name(pattern.as_str()).build().map_err(internal)?;
+            call::<_, Vec<Server>>(&c.os, "list servers", &list).await?.into_iter().filter(|s| ours(s)).collect()
+        };
         found.sort_by(|a, b| a.created.cmp(&b.created));
         Ok(found)
     }
@@ -168,12 +200,15 @@ impl OpenStackDriver {
         Ok(id)
     }
 
-    /// Polls server `id` until it is ACTIVE; one in ERROR is deleted and its fault returned.
-    async fn wait_active(&self, os: &AsyncOpenStack, id: &str) -> Result<(), DriverError> {
+    /// Polls server `id` (of machine `name`) until it is ACTIVE, through the cluster's shared listing; one in ERROR
+    /// is deleted and its fault returned.
+    async fn wait_active(&self, c: &Conn, name: &str, id: &str) -> Result<(), DriverError> {
         let deadline = Instant::now() + SERVER_DEADLINE;
         loop {
-            let get = server::get_20::Request::builder().id(id).build().map_err(internal)?;
-            let s: Server = call(os, "get server", &get).await?;
+            let s = match self.machine_servers(c, name).await?.into_iter().find(|s| s.id == id) {
+                Some(s) => s,
+                None => return Err(DriverError::not_found(format!("server {id} of machine {name} is gone"))),
+            };
             match s.status.as_str() {
                 "ACTIVE" => return Ok(()),
                 "ERROR" => {
@@ -181,7 +216,7 @@ impl OpenStackDriver {
                         s.fault.as_ref().and_then(|f| f["message"].as_str()).unwrap_or("no fault recorded").to_string();
                     warn!(server = id, fault = %fault, "server went to ERROR: deleting it");
                     let del = server::delete::Request::builder().id(id).build().map_err(internal)?;
-                    let _ = run(os, "delete server", &del).await;
+                    let _ = run(&c.os, "delete server", &del).await;
                     let code = if fault.contains("No valid host") { Code::ResourceExhausted } else { Code::Internal };
                     return Err(DriverError::new(code, format!("server {id} went to ERROR: {fault}")));
                 }
@@ -265,25 +300,26 @@ pub fn server_id(provider_id: &str) -> Option<&str> {
 #[async_trait::async_trait]
 impl Driver for OpenStackDriver {
     async fn create_machine(&self, req: &MachineRequest<'_>) -> Result<MachineIdentity, DriverError> {
-        let (spec, os, cluster) = self.connect(req.class, req.secret).await?;
+        let c = self.connect(req.class, req.secret).await?;
+        let (spec, os) = (&c.spec, &c.os);
         let name = req.machine.name_any();
-        let mut existing = self.machine_servers(&os, &cluster, &name).await?;
+        let mut existing = self.machine_servers(&c, &name).await?;
         if !existing.is_empty() {
             // More than one can only come from outside this driver: the oldest is the machine's.
             let extra: Vec<String> = existing.drain(1..).map(|s| s.id).collect();
             if !extra.is_empty() {
                 warn!(machine = %name, servers = ?extra, "more than one server carries the machine's name and cluster; deleting the newer ones");
-                self.delete_servers(&os, &extra).await?;
+                self.delete_servers(os, &extra).await?;
             }
-            self.wait_active(&os, &existing[0].id).await?;
+            self.wait_active(&c, &name, &existing[0].id).await?;
             return Ok(identity(&spec.region, &existing[0].id, &name));
         }
         let user_data = req
             .secret
             .get(USER_DATA_KEY)
             .ok_or_else(|| DriverError::invalid(format!("the class secret has no {USER_DATA_KEY}")))?;
-        let flavor = self.flavor_id(&os, &spec).await?;
-        let image = self.image_id(&os, &spec).await?;
+        let flavor = self.flavor_id(os, spec).await?;
+        let image = self.image_id(os, spec).await?;
         let networks = match self.networks {
             ServerNetworks::None => {
                 server::create_290::ServerNetworks::F2(server::create_290::NetworksStringEnum::None)
@@ -339,17 +375,16 @@ impl Driver for OpenStackDriver {
         struct Created {
             id: String,
         }
-        let created: Created = call(&os, "create server", &request).await?;
+        let created: Created = call(os, "create server", &request).await?;
         info!(machine = %name, server = %created.id, "created server");
-        self.wait_active(&os, &created.id).await?;
+        self.wait_active(&c, &name, &created.id).await?;
         Ok(identity(&spec.region, &created.id, &name))
     }
 
     async fn delete_machine(&self, req: &MachineRequest<'_>) -> Result<(), DriverError> {
-        let (_, os, cluster) = self.connect(req.class, req.secret).await?;
+        let c = self.connect(req.class, req.secret).await?;
         let name = req.machine.name_any();
-        let mut ids: Vec<String> =
-            self.machine_servers(&os, &cluster, &name).await?.into_iter().map(|s| s.id).collect();
+        let mut ids: Vec<String> = self.machine_servers(&c, &name).await?.into_iter().map(|s| s.id).collect();
         // A server recorded in the Machine whose name or metadata were changed behind our back still goes.
         let recorded = req.machine.spec.provider_id.as_deref().and_then(server_id).map(str::to_string);
         if let Some(id) = recorded.filter(|id| !ids.contains(id)) {
@@ -358,15 +393,15 @@ impl Driver for OpenStackDriver {
         if !ids.is_empty() {
             info!(machine = %name, servers = ?ids, "deleting");
         }
-        self.delete_servers(&os, &ids).await
+        self.delete_servers(&c.os, &ids).await
     }
 
     async fn get_machine_status(&self, req: &MachineRequest<'_>) -> Result<MachineIdentity, DriverError> {
-        let (spec, os, cluster) = self.connect(req.class, req.secret).await?;
+        let c = self.connect(req.class, req.secret).await?;
         let name = req.machine.name_any();
-        match self.machine_servers(&os, &cluster, &name).await?.first() {
-            Some(s) => Ok(identity(&spec.region, &s.id, &name)),
-            None => Err(DriverError::not_found(format!("no server of machine {name} in cluster {cluster}"))),
+        match self.machine_servers(&c, &name).await?.first() {
+            Some(s) => Ok(identity(&c.spec.region, &s.id, &name)),
+            None => Err(DriverError::not_found(format!("no server of machine {name} in cluster {}", c.cluster))),
         }
     }
 
@@ -375,8 +410,8 @@ impl Driver for OpenStackDriver {
         class: &MachineClass,
         secret: &BTreeMap<String, Vec<u8>>,
     ) -> Result<MachineList, DriverError> {
-        let (spec, os, cluster) = self.connect(class, secret).await?;
-        Ok(cluster_servers(&os, &spec.region, &cluster).await?.into_iter().collect())
+        let c = self.connect(class, secret).await?;
+        Ok(cluster_servers(&c.os, &c.spec.region, &c.cluster).await?.into_iter().collect())
     }
 
     fn cloud_api_calls(&self) -> BTreeMap<String, u64> {

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub mod shared_listing;
+
 use garden_api::machine::v1alpha1::{Machine, MachineClass};
 
 /// Placeholder in a MachineClass's user data replaced by the machine's bootstrap token.
