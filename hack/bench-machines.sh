@@ -255,9 +255,11 @@ process that makes them (`provider_openstack::client::api_calls`, every attempt;
 as `machine_controller_cloud_api_calls_total`), a paged list as one (the lists stay within one page here).
 `openstack_20_active_s` covers everything between the shoot patch and the last `Running` Machine: the gardenlet's
 reconcile of the shoot (the Infrastructure flow re-run by provider-openstack in the same OpenStack meanwhile),
-the Worker, MachineDeployment, MachineSet and Machines, a bootstrap token per machine, the driver's lookup by
-name before each create, the create, its polls until ACTIVE, the simulator's next listing registering the Node,
-and machine-controller seeing it Ready. Everything, nova's conductor, scheduler and fake compute included, runs
+the Worker, MachineDeployment, MachineSet and Machines, a bootstrap token per machine, the driver's lookup
+before each create and its wait until ACTIVE (both through one server listing per cluster shared by the machines'
+lookups arriving together: `machine_driver::shared_listing`), the create, the simulator's next listing registering
+the Node, and machine-controller seeing it Ready. Before that listing was shared, each create polled its server
+(`get server` every 0.5 s): 12.6 requests per machine in the same setup (24.0 s against a 15.8 s baseline). Everything, nova's conductor, scheduler and fake compute included, runs
 on the same two cores.
 
 Raw line: `{line}`
