@@ -16,6 +16,7 @@
 #   garden::free_port         an unused loopback TCP port
 #   garden::wait_for          retry a command until it succeeds or a timeout passes
 #   garden::pid_alive         is the PID in a PID file a live process?
+#   garden::start_detached    start a component of $GARDEN_HOME detached, unless it runs already
 #   garden::stop_pid          SIGTERM, then SIGKILL after a grace period
 
 if [[ -n "${GARDEN_LIB_SOURCED:-}" ]]; then
@@ -264,6 +265,21 @@ garden::proc_alive() {
 # garden::pid_alive PIDFILE [MARKER]: true when the file names a running
 # process (whose command line contains MARKER, if given: a PID file left from
 # before a reboot may name an unrelated process by now).
+# garden::start_detached NAME COMMAND...: detached (own session), logging to $GARDEN_HOME/logs/NAME.log, PID in
+# $GARDEN_HOME/NAME.pid; nothing when that PID still runs. Every command line must carry $GARDEN_HOME
+# (hack/local-down.sh only stops processes that do).
+garden::start_detached() {
+  local name="$1"; shift
+  local pidfile="$GARDEN_HOME/$name.pid" log="$GARDEN_HOME/logs/$name.log"
+  if garden::pid_alive "$pidfile" "$GARDEN_HOME"; then
+    garden::log "$name already runs (pid $(cat "$pidfile"))"
+    return
+  fi
+  setsid nohup "$@" >>"$log" 2>&1 </dev/null &
+  echo "$!" >"$pidfile"
+  garden::log "started $name (pid $!, log $log)"
+}
+
 garden::pid_alive() {
   local pidfile="$1" marker="${2:-}" pid
   [[ -f "$pidfile" ]] || return 1

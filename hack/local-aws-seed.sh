@@ -32,22 +32,8 @@ PORT="${AWS_SEED_MOTO_PORT:-$(cat "$PORT_FILE" 2>/dev/null || garden::free_port)
 echo "$PORT" >"$PORT_FILE"
 ENDPOINT="http://127.0.0.1:$PORT"
 
-# start NAME COMMAND...: detached, logging to $GARDEN_HOME/logs/NAME.log, PID in $GARDEN_HOME/NAME.pid; every
-# command line carries $GARDEN_HOME (hack/local-down.sh only stops processes that do).
-start() {
-  local name="$1"; shift
-  local pidfile="$GARDEN_HOME/$name.pid" log="$GARDEN_HOME/logs/$name.log"
-  if garden::pid_alive "$pidfile" "$GARDEN_HOME"; then
-    garden::log "$name already runs (pid $(cat "$pidfile"))"
-    return
-  fi
-  setsid nohup "$@" >>"$log" 2>&1 </dev/null &
-  echo "$!" >"$pidfile"
-  garden::log "started $name (pid $!, log $log)"
-}
-
 MOTO_PY="$GARDEN_TOOLS_DIR/moto-venv/bin/python"
-start aws-seed-moto env MOTO_ENABLE_AMI_VALIDATION=true MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION=true \
+garden::start_detached aws-seed-moto env MOTO_ENABLE_AMI_VALIDATION=true MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION=true \
   MOTO_ENABLE_KEYPAIR_VALIDATION=true \
   "$MOTO_PY" -c 'import sys; from moto.server import main; main(["-H", "127.0.0.1", "-p", sys.argv[1]])' \
   "$PORT" "$GARDEN_HOME"
@@ -77,13 +63,13 @@ backup = (
 assert "  spec:\n" in text, "hack/config/gardenlet-aws.yaml has no seedConfig.spec"
 open(target, "w").write(text.replace("  spec:\n", backup, 1) + f"stateDir: {state_dir}\n")
 PY
-start gardenlet-aws "$BIN_DIR/gardenlet" --kubeconfig "$KUBECONFIG_PATH" --config "$CONFIG"
-start provider-aws "$BIN_DIR/gardener-extension-provider-aws" --kubeconfig "$KUBECONFIG_PATH" \
+garden::start_detached gardenlet-aws "$BIN_DIR/gardenlet" --kubeconfig "$KUBECONFIG_PATH" --config "$CONFIG"
+garden::start_detached provider-aws "$BIN_DIR/gardener-extension-provider-aws" --kubeconfig "$KUBECONFIG_PATH" \
   --aws-endpoint "$ENDPOINT" --health-bind-address 127.0.0.1:0
-start machine-controller-aws "$BIN_DIR/machine-controller" --kubeconfig "$KUBECONFIG_PATH" --provider aws \
+garden::start_detached machine-controller-aws "$BIN_DIR/machine-controller" --kubeconfig "$KUBECONFIG_PATH" --provider aws \
   --aws-endpoint "$ENDPOINT" --health-bind-address 127.0.0.1:0 \
   --machine-safety-orphan-vms-period 30s
-start aws-node-simulator "$BIN_DIR/aws-node-simulator" --kubeconfig "$KUBECONFIG_PATH" \
+garden::start_detached aws-node-simulator "$BIN_DIR/aws-node-simulator" --kubeconfig "$KUBECONFIG_PATH" \
   --aws-endpoint "$ENDPOINT" --state-dir "$GARDEN_HOME/seeds/aws/node-simulator"
 for _ in $(seq 1 100); do
   if KUBECONFIG="$KUBECONFIG_PATH" kubectl get seed aws -o 'jsonpath={.status.conditions[?(@.type=="GardenletReady")].status}' 2>/dev/null | grep -q True; then

@@ -28,30 +28,16 @@ done
 "$GARDEN_REPO_ROOT/hack/openstack.sh" status >/dev/null 2>&1 || "$GARDEN_REPO_ROOT/hack/openstack.sh" up
 mkdir -p "$GARDEN_HOME/logs" "$GARDEN_HOME/seeds/openstack"
 
-# start NAME COMMAND...: detached, logging to $GARDEN_HOME/logs/NAME.log, PID in $GARDEN_HOME/NAME.pid; every
-# command line carries $GARDEN_HOME (hack/local-down.sh only stops processes that do).
-start() {
-  local name="$1"; shift
-  local pidfile="$GARDEN_HOME/$name.pid" log="$GARDEN_HOME/logs/$name.log"
-  if garden::pid_alive "$pidfile" "$GARDEN_HOME"; then
-    garden::log "$name already runs (pid $(cat "$pidfile"))"
-    return
-  fi
-  setsid nohup "$@" >>"$log" 2>&1 </dev/null &
-  echo "$!" >"$pidfile"
-  garden::log "started $name (pid $!, log $log)"
-}
-
 CONFIG="$GARDEN_HOME/gardenlet-openstack.yaml"
 cp "$GARDEN_REPO_ROOT/hack/config/gardenlet-openstack.yaml" "$CONFIG"
 echo "stateDir: $GARDEN_HOME/seeds/openstack" >>"$CONFIG"
-start gardenlet-openstack "$BIN_DIR/gardenlet" --kubeconfig "$KUBECONFIG_PATH" --config "$CONFIG"
-start provider-openstack "$BIN_DIR/gardener-extension-provider-openstack" --kubeconfig "$KUBECONFIG_PATH" \
+garden::start_detached gardenlet-openstack "$BIN_DIR/gardenlet" --kubeconfig "$KUBECONFIG_PATH" --config "$CONFIG"
+garden::start_detached provider-openstack "$BIN_DIR/gardener-extension-provider-openstack" --kubeconfig "$KUBECONFIG_PATH" \
   --health-bind-address 127.0.0.1:0 --log-format text
-start machine-controller-openstack "$BIN_DIR/machine-controller" --kubeconfig "$KUBECONFIG_PATH" \
+garden::start_detached machine-controller-openstack "$BIN_DIR/machine-controller" --kubeconfig "$KUBECONFIG_PATH" \
   --provider openstack --openstack-server-networks none --health-bind-address 127.0.0.1:0 \
   --machine-safety-orphan-vms-period 30s
-start openstack-node-simulator "$BIN_DIR/openstack-node-simulator" --kubeconfig "$KUBECONFIG_PATH" \
+garden::start_detached openstack-node-simulator "$BIN_DIR/openstack-node-simulator" --kubeconfig "$KUBECONFIG_PATH" \
   --state-dir "$GARDEN_HOME/seeds/openstack/node-simulator"
 for _ in $(seq 1 100); do
   if KUBECONFIG="$KUBECONFIG_PATH" kubectl get seed openstack -o 'jsonpath={.status.conditions[?(@.type=="GardenletReady")].status}' 2>/dev/null | grep -q True; then

@@ -251,3 +251,45 @@ pub async fn machine_phases(machines: &Api<DynamicObject>) -> BTreeMap<String, u
 pub fn all_running(phases: &BTreeMap<String, usize>, n: usize) -> bool {
     phases.get("Running") == Some(&n) && phases.values().sum::<usize>() == n
 }
+
+/// Polls the Machines every 250 ms until `n` are `Running`: seconds since `start`. `each_poll` runs every round
+/// with the seconds so far (to note other milestones); progress goes to stderr every 10 s, prefixed `[log]`; an
+/// error after `timeout` (times the harness's patience) names the phases.
+pub async fn wait_running(
+    machines: &Api<DynamicObject>,
+    n: usize,
+    start: Instant,
+    timeout: Duration,
+    log: &str,
+    mut each_poll: impl FnMut(f64) -> Result<()>,
+) -> Result<f64> {
+    let deadline = start + patient(timeout);
+    let mut last_report = Instant::now();
+    loop {
+        let phases = machine_phases(machines).await;
+        each_poll(start.elapsed().as_secs_f64())?;
+        if all_running(&phases, n) {
+            return Ok(start.elapsed().as_secs_f64());
+        }
+        if Instant::now() > deadline {
+            bail!("machines {phases:?} after {:?} ({n} Running wanted)", patient(timeout));
+        }
+        if last_report.elapsed() > Duration::from_secs(10) {
+            eprintln!("[{log}]   {:.0} s: machines {phases:?}", start.elapsed().as_secs_f64());
+            last_report = Instant::now();
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// After a failed benchmark: keeps the garden directory and prints where it is with machine-controller's last
+/// log lines.
+pub fn report_failure(garden: &TestGarden, log: &str) {
+    std::env::set_var("GARDEN_E2E_KEEP", "1");
+    eprintln!(
+        "[{log}] FAILED; garden directory kept: {}\n----- last lines of {} -----\n{}",
+        garden.dir().display(),
+        garden.log_path("machine-controller").display(),
+        garden.log_tail("machine-controller", 40)
+    );
+}

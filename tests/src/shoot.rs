@@ -1,12 +1,46 @@
 //! Helpers for tests of shoots on local seeds: shoot fields through kubectl, the shoot's admin kubeconfig, and
 //! the processes of a process-runtime control plane (`<stateDir>/<technicalID>/<component>.pid`).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::TestGarden;
+
+/// Waits until the shoot's last operation Succeeded (100) for its current generation; panics with its
+/// description after `timeout`.
+pub fn wait_succeeded(garden: &TestGarden, ns: &str, name: &str, timeout: Duration) {
+    crate::assert_eventually!(
+        timeout,
+        || field(garden, ns, name, "{.metadata.generation}") == field(garden, ns, name, "{.status.observedGeneration}")
+            && last_operation(garden, ns, name).ends_with("Succeeded 100"),
+        "last operation: {} {}",
+        last_operation(garden, ns, name),
+        field(garden, ns, name, "{.status.lastOperation.description}")
+    );
+}
+
+/// The provider IDs of the Nodes in the shoot that `kubeconfig` reaches.
+pub fn node_provider_ids(garden: &TestGarden, kubeconfig: &Path) -> BTreeSet<String> {
+    let out = garden.kubectl_as(kubeconfig, &["get", "nodes", "-o", "json"]);
+    let nodes: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    nodes["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|n| n["spec"]["providerID"].as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+/// What of a cloud inventory (kind -> live resources) is left: "<count> <kind>" for every kind with resources.
+pub fn leftovers(inventory: BTreeMap<String, Vec<Value>>) -> Vec<String> {
+    inventory
+        .into_iter()
+        .filter(|(_, items)| !items.is_empty())
+        .map(|(kind, items)| format!("{} {kind}", items.len()))
+        .collect()
+}
 
 /// `kubectl -n <ns> get shoot <name> -o jsonpath=<jsonpath>` (empty on failure).
 pub fn field(garden: &TestGarden, ns: &str, name: &str, jsonpath: &str) -> String {

@@ -78,16 +78,7 @@ impl AwsShoot {
     }
 
     fn wait_succeeded(&self, timeout: Duration) {
-        let g = &self.garden;
-        assert_eventually!(
-            timeout,
-            || shoot::field(g, "garden-dev", "aws", "{.metadata.generation}")
-                == shoot::field(g, "garden-dev", "aws", "{.status.observedGeneration}")
-                && shoot::last_operation(g, "garden-dev", "aws").ends_with("Succeeded 100"),
-            "last operation: {} {}",
-            shoot::last_operation(g, "garden-dev", "aws"),
-            shoot::field(g, "garden-dev", "aws", "{.status.lastOperation.description}")
-        );
+        shoot::wait_succeeded(&self.garden, "garden-dev", "aws", timeout);
     }
 
     /// What of the shoot exists in moto, read through the AWS API (`tests/support/aws_inventory.py`, boto3 from
@@ -113,11 +104,7 @@ impl AwsShoot {
 
     /// Everything of the shoot still in moto: "<count> <kind>" for every kind with live resources.
     fn leftovers(&self) -> Vec<String> {
-        self.inventory()
-            .into_iter()
-            .filter(|(_, items)| !items.is_empty())
-            .map(|(kind, items)| format!("{} {kind}", items.len()))
-            .collect()
+        shoot::leftovers(self.inventory())
     }
 
     /// `n` rounds, a second or more apart, of SIGKILL and restart of provider-aws and machine-controller, and
@@ -137,12 +124,7 @@ impl AwsShoot {
 
     /// The shoot's Nodes' provider IDs.
     fn node_provider_ids(&self, admin: &std::path::Path) -> BTreeSet<String> {
-        let out = self.garden.kubectl_as(admin, &["get", "nodes", "-o", "json"]);
-        let nodes: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        nodes["items"]
-            .as_array()
-            .map(|items| items.iter().filter_map(|n| n["spec"]["providerID"].as_str().map(String::from)).collect())
-            .unwrap_or_default()
+        shoot::node_provider_ids(&self.garden, admin)
     }
 
     /// An EC2 Query API call (moto does not check signatures; the region comes from the credential scope).

@@ -67,15 +67,7 @@ impl OpenStackShoot {
     }
 
     fn wait_succeeded(&self, timeout: Duration) {
-        let g = &self.garden;
-        assert_eventually!(
-            timeout,
-            || self.field("{.metadata.generation}") == self.field("{.status.observedGeneration}")
-                && shoot::last_operation(g, "garden-dev", &self.name).ends_with("Succeeded 100"),
-            "last operation: {} {}",
-            shoot::last_operation(g, "garden-dev", &self.name),
-            self.field("{.status.lastOperation.description}")
-        );
+        shoot::wait_succeeded(&self.garden, "garden-dev", &self.name, timeout);
     }
 
     fn inventory(&self) -> BTreeMap<String, Vec<Value>> {
@@ -88,20 +80,11 @@ impl OpenStackShoot {
 
     /// Everything of the shoot still in the OpenStack: "<count> <kind>" for every kind with live resources.
     fn leftovers(&self) -> Vec<String> {
-        self.inventory()
-            .into_iter()
-            .filter(|(_, items)| !items.is_empty())
-            .map(|(kind, items)| format!("{} {kind}", items.len()))
-            .collect()
+        shoot::leftovers(self.inventory())
     }
 
     fn node_provider_ids(&self, admin: &std::path::Path) -> BTreeSet<String> {
-        let out = self.garden.kubectl_as(admin, &["get", "nodes", "-o", "json"]);
-        let nodes: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        nodes["items"]
-            .as_array()
-            .map(|items| items.iter().filter_map(|n| n["spec"]["providerID"].as_str().map(String::from)).collect())
-            .unwrap_or_default()
+        shoot::node_provider_ids(&self.garden, admin)
     }
 
     /// The pool to exactly `n` machines (minimum = maximum: within looser bounds the current count is kept, as

@@ -44,6 +44,20 @@ fn config(req: &Request<'_>) -> Result<InfrastructureConfig, Failure> {
         .map_err(|e| Failure::configuration("Reading providerConfig", format!("{}: {}", e.field, e.message)))
 }
 
+impl AwsInfrastructure {
+    /// The EC2 and IAM clients of the request's region and the flow's request.
+    fn flow<'a>(
+        &self,
+        req: &'a Request<'_>,
+        key: &AccessKey,
+        config: &'a InfrastructureConfig,
+    ) -> (aws_sdk_ec2::Client, aws_sdk_iam::Client, InfraRequest<'a>) {
+        let region = req.infra.spec.region.as_str();
+        let flow = InfraRequest { technical_id: req.technical_id, region, config, ssh_public_key: req.ssh_public_key };
+        (self.clients.get(key, region), self.clients.iam(key, region), flow)
+    }
+}
+
 #[async_trait::async_trait]
 impl Actuator for AwsInfrastructure {
     fn infrastructure_type(&self) -> &'static str {
@@ -52,28 +66,14 @@ impl Actuator for AwsInfrastructure {
 
     async fn reconcile(&self, req: &Request<'_>) -> Result<Value, Failure> {
         let (key, config) = (credentials(req)?, config(req)?);
-        let region = req.infra.spec.region.as_str();
-        let (ec2, iam) = (self.clients.get(&key, region), self.clients.iam(&key, region));
-        let flow = InfraRequest {
-            technical_id: req.technical_id,
-            region,
-            config: &config,
-            ssh_public_key: req.ssh_public_key,
-        };
+        let (ec2, iam, flow) = self.flow(req, &key, &config);
         let built = infrastructure::reconcile(&ec2, &iam, &flow, req.progress).await?;
         Ok(aws::encode(&built))
     }
 
     async fn delete(&self, req: &Request<'_>) -> Result<(), Failure> {
         let (key, config) = (credentials(req)?, config(req)?);
-        let region = req.infra.spec.region.as_str();
-        let (ec2, iam) = (self.clients.get(&key, region), self.clients.iam(&key, region));
-        let flow = InfraRequest {
-            technical_id: req.technical_id,
-            region,
-            config: &config,
-            ssh_public_key: req.ssh_public_key,
-        };
+        let (ec2, iam, flow) = self.flow(req, &key, &config);
         Ok(infrastructure::delete(&ec2, &iam, &flow, req.progress).await?)
     }
 }

@@ -12,7 +12,7 @@ use garden_api::provider::aws::v1alpha1::{
 };
 use kube::ResourceExt;
 use serde_json::Value;
-use worker_actuator::{Delegate, Error};
+use worker_actuator::{architecture, infrastructure_status, pool_config, Delegate, Error};
 
 use crate::spec::{BlockDevice, Ebs, Iam, NetworkInterface, ProviderSpec, CLUSTER_TAG_PREFIX, NODE_ROLE_TAG};
 
@@ -31,22 +31,7 @@ fn invalid(message: String) -> Error {
 }
 
 fn cloud_profile_config(profile: &CloudProfile) -> Result<CloudProfileConfig, Error> {
-    let raw = profile.spec.provider_config.as_ref().ok_or_else(|| {
-        invalid(format!("CloudProfile {} has no providerConfig (the AMIs of its images)", profile.name_any()))
-    })?;
-    aws::decode(raw, "spec.providerConfig")
-        .map_err(|e| invalid(format!("CloudProfile {}: {}: {}", profile.name_any(), e.field, e.message)))
-}
-
-fn infrastructure_status(worker: &Worker) -> Result<InfrastructureStatus, Error> {
-    let raw = worker.spec.infrastructure_provider_status.as_ref().ok_or_else(|| {
-        invalid("the Worker has no infrastructureProviderStatus (the Infrastructure is not ready yet)".into())
-    })?;
-    aws::decode(raw, "spec.infrastructureProviderStatus").map_err(|e| invalid(format!("{}: {}", e.field, e.message)))
-}
-
-fn architecture(pool: &WorkerPool) -> &str {
-    pool.architecture.as_deref().unwrap_or("amd64")
+    worker_actuator::cloud_profile_config(profile, "the AMIs of its images")
 }
 
 /// The AMI of `pool`'s image in `region`.
@@ -81,12 +66,8 @@ impl Delegate for Aws {
     ) -> Result<Value, Error> {
         let region = worker.spec.region.as_str();
         let ami = ami(&cloud_profile_config(profile)?, pool, region)?;
-        let infra = infrastructure_status(worker)?;
-        let pool_config: WorkerConfig = match &pool.provider_config {
-            Some(raw) => aws::decode(raw, "providerConfig")
-                .map_err(|e| invalid(format!("pool {}: {}: {}", pool.name, e.field, e.message)))?,
-            None => WorkerConfig::default(),
-        };
+        let infra: InfrastructureStatus = infrastructure_status(worker)?;
+        let pool_config: WorkerConfig = pool_config(pool)?;
         let subnet = infra.subnet(PURPOSE_NODES, zone).ok_or_else(|| {
             invalid(format!("pool {}: the infrastructure has no nodes subnet in zone {zone:?}", pool.name))
         })?;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use garden_api::core::v1beta1::{CloudProfile, ARCH_AMD64};
+use garden_api::core::v1beta1::CloudProfile;
 use garden_api::extensions::v1alpha1::{Worker, WorkerPool};
 use garden_api::provider::openstack::v1alpha1::{
     self as os, find_image, CloudProfileConfig, InfrastructureStatus, MachineImage, WorkerConfig, WorkerStatus,
@@ -13,7 +13,7 @@ use garden_api::provider::openstack::v1alpha1::{
 };
 use kube::ResourceExt;
 use serde_json::Value;
-use worker_actuator::{Delegate, Error};
+use worker_actuator::{architecture, infrastructure_status, pool_config, Delegate, Error};
 
 use crate::spec::{ProviderSpec, CLUSTER_KEY_PREFIX, NODE_ROLE_KEY};
 
@@ -30,22 +30,7 @@ fn invalid(message: String) -> Error {
 }
 
 fn cloud_profile_config(profile: &CloudProfile) -> Result<CloudProfileConfig, Error> {
-    let raw = profile.spec.provider_config.as_ref().ok_or_else(|| {
-        invalid(format!("CloudProfile {} has no providerConfig (the Glance images of its images)", profile.name_any()))
-    })?;
-    os::decode(raw, "spec.providerConfig")
-        .map_err(|e| invalid(format!("CloudProfile {}: {}: {}", profile.name_any(), e.field, e.message)))
-}
-
-fn infrastructure_status(worker: &Worker) -> Result<InfrastructureStatus, Error> {
-    let raw = worker.spec.infrastructure_provider_status.as_ref().ok_or_else(|| {
-        invalid("the Worker has no infrastructureProviderStatus (the Infrastructure is not ready yet)".into())
-    })?;
-    os::decode(raw, "spec.infrastructureProviderStatus").map_err(|e| invalid(format!("{}: {}", e.field, e.message)))
-}
-
-fn architecture(pool: &WorkerPool) -> &str {
-    pool.architecture.as_deref().unwrap_or(ARCH_AMD64)
+    worker_actuator::cloud_profile_config(profile, "the Glance images of its images")
 }
 
 /// The Glance image (by ID, or by name) of `pool`'s image in `region`.
@@ -85,12 +70,8 @@ impl Delegate for OpenStack {
     ) -> Result<Value, Error> {
         let region = worker.spec.region.as_str();
         let image = image(&cloud_profile_config(profile)?, pool, region)?;
-        let infra = infrastructure_status(worker)?;
-        let pool_config: WorkerConfig = match &pool.provider_config {
-            Some(raw) => os::decode(raw, "providerConfig")
-                .map_err(|e| invalid(format!("pool {}: {}: {}", pool.name, e.field, e.message)))?,
-            None => WorkerConfig::default(),
-        };
+        let infra: InfrastructureStatus = infrastructure_status(worker)?;
+        let pool_config: WorkerConfig = pool_config(pool)?;
         if pool_config.server_group.is_some() {
             return Err(invalid(format!("pool {}: server groups are not supported by this extension yet", pool.name)));
         }

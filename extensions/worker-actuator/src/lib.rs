@@ -19,6 +19,7 @@ use futures::StreamExt;
 use garden_api::core::v1beta1::CloudProfile;
 use garden_api::extensions::v1alpha1::{Cluster, Worker, WorkerPool};
 use garden_api::machine::v1alpha1::{Machine, MachineClass, MachineDeployment, MachineSet};
+use garden_api::provider::ProviderKind;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
@@ -41,6 +42,40 @@ pub enum Error {
     Kube(#[from] kube::Error),
     #[error("{0}")]
     Invalid(String),
+}
+
+/// The CloudProfile's `providerConfig` decoded as the provider's `CloudProfileConfig` (`what` says what the
+/// provider needs from it, for the error).
+pub fn cloud_profile_config<T: ProviderKind>(profile: &CloudProfile, what: &str) -> Result<T, Error> {
+    let raw =
+        profile.spec.provider_config.as_ref().ok_or_else(|| {
+            Error::Invalid(format!("CloudProfile {} has no providerConfig ({what})", profile.name_any()))
+        })?;
+    garden_api::provider::decode(raw, "spec.providerConfig")
+        .map_err(|e| Error::Invalid(format!("CloudProfile {}: {}: {}", profile.name_any(), e.field, e.message)))
+}
+
+/// The Worker's `infrastructureProviderStatus` decoded as the provider's `InfrastructureStatus`.
+pub fn infrastructure_status<T: ProviderKind>(worker: &Worker) -> Result<T, Error> {
+    let raw = worker.spec.infrastructure_provider_status.as_ref().ok_or_else(|| {
+        Error::Invalid("the Worker has no infrastructureProviderStatus (the Infrastructure is not ready yet)".into())
+    })?;
+    garden_api::provider::decode(raw, "spec.infrastructureProviderStatus")
+        .map_err(|e| Error::Invalid(format!("{}: {}", e.field, e.message)))
+}
+
+/// The pool's `providerConfig` decoded as the provider's `WorkerConfig` (its default when the pool has none).
+pub fn pool_config<T: ProviderKind + Default>(pool: &WorkerPool) -> Result<T, Error> {
+    match &pool.provider_config {
+        Some(raw) => garden_api::provider::decode(raw, "providerConfig")
+            .map_err(|e| Error::Invalid(format!("pool {}: {}: {}", pool.name, e.field, e.message))),
+        None => Ok(T::default()),
+    }
+}
+
+/// The pool's CPU architecture (`amd64` when it names none).
+pub fn architecture(pool: &WorkerPool) -> &str {
+    pool.architecture.as_deref().unwrap_or(garden_api::core::v1beta1::ARCH_AMD64)
 }
 
 /// What a provider adds to the generic actuator.

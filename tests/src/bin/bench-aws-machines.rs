@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use garden_e2e::bench::{
-    self, all_running, clock_ticks_per_second, cpu_ticks, driver_calls, driver_calls_between, machine_phases,
-    machines_wanted, metrics_now, proc_mib, round, ExampleShoot,
+    self, clock_ticks_per_second, cpu_ticks, driver_calls, driver_calls_between, machine_phases, machines_wanted,
+    metrics_now, proc_mib, round, ExampleShoot,
 };
 use garden_e2e::shoot::KillPlaneOnDrop;
 use garden_e2e::{patient, repo_path, GardenOptions, TestGarden};
@@ -53,7 +53,6 @@ const MOTO_ENV: [(&str, &str); 3] = [
 const COUNTS_PATH: &str = "/__bench/counts";
 const LOG: &str = "bench-aws-machines";
 
-const POLL: Duration = Duration::from_millis(250);
 const MACHINES_TIMEOUT: Duration = Duration::from_secs(900);
 
 // ----- the counting proxy -----
@@ -244,30 +243,17 @@ async fn measure(bench: &Bench, n: usize) -> Result<Value> {
     eprintln!("[{LOG}] scale-up: pool to minimum = maximum = {n}");
     let start = Instant::now();
     EXAMPLE.scale_pool(&shoots, n as i64, n as i64).await?;
-    let deadline = start + patient(MACHINES_TIMEOUT);
     let run_instances_before = calls_of(&ec2_before, "RunInstances");
     let mut launched_s = None;
-    let mut last_report = Instant::now();
-    let running_s = loop {
-        let phases = machine_phases(&machines).await;
-        if launched_s.is_none() {
-            let launched = calls_of(&bench.controller_proxy.counts()?, "RunInstances") - run_instances_before;
-            if launched >= n as f64 {
-                launched_s = Some(start.elapsed().as_secs_f64());
-            }
+    let running_s = bench::wait_running(&machines, n, start, MACHINES_TIMEOUT, LOG, |elapsed| {
+        if launched_s.is_none()
+            && calls_of(&bench.controller_proxy.counts()?, "RunInstances") - run_instances_before >= n as f64
+        {
+            launched_s = Some(elapsed);
         }
-        if all_running(&phases, n) {
-            break start.elapsed().as_secs_f64();
-        }
-        if Instant::now() > deadline {
-            bail!("machines {phases:?} after {:?} ({n} Running wanted)", patient(MACHINES_TIMEOUT));
-        }
-        if last_report.elapsed() > Duration::from_secs(10) {
-            eprintln!("[{LOG}]   {:.0} s: machines {phases:?}", start.elapsed().as_secs_f64());
-            last_report = Instant::now();
-        }
-        tokio::time::sleep(POLL).await;
-    };
+        Ok(())
+    })
+    .await?;
     let cpu_after = cpu_ticks(mc).context("machine-controller exited during the scale-up")?;
     let ec2 = calls_between(&ec2_before, &bench.controller_proxy.counts()?);
     let driver = driver_calls_between(&driver_before, &driver_calls(&metrics_now(garden)?));
@@ -316,13 +302,7 @@ async fn main() -> Result<()> {
         }
         Err(e) => {
             // Keep the garden directory (logs, moto's and the proxies' logs) for whoever reads the error.
-            std::env::set_var("GARDEN_E2E_KEEP", "1");
-            eprintln!(
-                "[{LOG}] FAILED; garden directory kept: {}\n----- last lines of {} -----\n{}",
-                bench.garden.dir().display(),
-                bench.garden.log_path("machine-controller").display(),
-                bench.garden.log_tail("machine-controller", 40)
-            );
+            bench::report_failure(&bench.garden, LOG);
             Err(e)
         }
     }

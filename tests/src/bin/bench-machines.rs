@@ -396,13 +396,7 @@ async fn main() -> Result<()> {
         Ok(f) => f,
         Err(e) => {
             // Keep the garden directory (logs, machine files) for whoever reads the error.
-            std::env::set_var("GARDEN_E2E_KEEP", "1");
-            eprintln!(
-                "[bench-machines] FAILED; garden directory kept: {}\n----- last lines of {} -----\n{}",
-                garden.dir().display(),
-                garden.log_path("machine-controller").display(),
-                garden.log_tail("machine-controller", 40)
-            );
+            garden_e2e::bench::report_failure(&garden, "bench-machines");
             return Err(e);
         }
     };

@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use garden_e2e::bench::{
-    self, all_running, clock_ticks_per_second, cloud_api_calls, cpu_ticks, driver_calls, driver_calls_between,
-    machine_phases, metrics_now, proc_mib, round, ExampleShoot,
+    self, clock_ticks_per_second, cloud_api_calls, cpu_ticks, driver_calls, driver_calls_between, machine_phases,
+    metrics_now, proc_mib, round, ExampleShoot,
 };
 use garden_e2e::shoot::KillPlaneOnDrop;
 use garden_e2e::{openstack, patient, repo_path, GardenOptions, TestGarden};
@@ -35,7 +35,6 @@ use serde_json::{json, Value};
 const NS: &str = "shoot--dev--openstack";
 const EXAMPLE: ExampleShoot = ExampleShoot { file: "shoot-openstack.yaml", namespace: "garden-dev", name: "openstack" };
 const LOG: &str = "bench-openstack-machines";
-const POLL: Duration = Duration::from_millis(250);
 const MACHINES_TIMEOUT: Duration = Duration::from_secs(900);
 
 struct Bench {
@@ -117,22 +116,7 @@ async fn measure(bench: &Bench, n: usize) -> Result<Value> {
     eprintln!("[{LOG}] scale-up: pool to minimum = maximum = {n}");
     let start = Instant::now();
     EXAMPLE.scale_pool(&shoots, n as i64, n as i64).await?;
-    let deadline = start + patient(MACHINES_TIMEOUT);
-    let mut last_report = Instant::now();
-    let active_s = loop {
-        let phases = machine_phases(&machines).await;
-        if all_running(&phases, n) {
-            break start.elapsed().as_secs_f64();
-        }
-        if Instant::now() > deadline {
-            bail!("machines {phases:?} after {:?} ({n} Running wanted)", patient(MACHINES_TIMEOUT));
-        }
-        if last_report.elapsed() > Duration::from_secs(10) {
-            eprintln!("[{LOG}]   {:.0} s: machines {phases:?}", start.elapsed().as_secs_f64());
-            last_report = Instant::now();
-        }
-        tokio::time::sleep(POLL).await;
-    };
+    let active_s = bench::wait_running(&machines, n, start, MACHINES_TIMEOUT, LOG, |_| Ok(())).await?;
     let cpu_after = cpu_ticks(mc).context("machine-controller exited during the scale-up")?;
     let metrics = metrics_now(garden)?;
     let calls = calls_between(&calls_before, &cloud_api_calls(&metrics));
@@ -171,13 +155,7 @@ async fn main() -> Result<()> {
     let bench = start()?;
     let result = measure(&bench, n).await;
     if result.is_err() {
-        std::env::set_var("GARDEN_E2E_KEEP", "1");
-        eprintln!(
-            "[{LOG}] FAILED; garden directory kept: {}\n----- last lines of {} -----\n{}",
-            bench.garden.dir().display(),
-            bench.garden.log_path("machine-controller").display(),
-            bench.garden.log_tail("machine-controller", 40)
-        );
+        bench::report_failure(&bench.garden, LOG);
     }
     // The garden's processes first (nothing recreates a server then), then what the shoot left in OpenStack.
     drop(bench);
