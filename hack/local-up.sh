@@ -17,7 +17,8 @@ kubectl), builds the workspace, and starts a local garden in the background:
   machine-controller         machines of every shoot on the seed; a machine is a detached local-node
                              process, its files in $GARDEN_HOME/seeds/local/machines
 
-waits until each component is up (etcd /health, the API server's /readyz, the
+registers the garden as "local" in gardenctl's configuration ($GCTL_HOME, default
+~/.garden/gardenctl-v2.yaml), waits until each component is up (etcd /health, the API server's /readyz, the
 others' /healthz where they have one), writes PID files ($GARDEN_HOME/*.pid),
 prints what to do next and exits 0. Running it again while the garden is up
 only prints its status. etcd data and certificates are kept across restarts
@@ -52,6 +53,7 @@ LOG_DIR="$GARDEN_HOME/logs"
 CERT_DIR="$GARDEN_HOME/certs"
 KUBECONFIG_PATH="$GARDEN_HOME/kubeconfig"
 STATE_FILE="$GARDEN_HOME/local.env"
+GARDENCTL_CONFIG="${GCTL_HOME:-$HOME/.garden}/${GCTL_CONFIG_NAME:-gardenctl-v2}.yaml"
 # The local seed's state directory (gardenlet's stateDir) and, under it, the machine controller's.
 SEED_STATE_DIR="$GARDEN_HOME/seeds/local"
 # Normalized (no "//", "..", trailing "/"): machine-controller tags its agents with it as given.
@@ -77,8 +79,9 @@ PROVIDER_LOCAL_BIN="$BIN_DIR/gardener-extension-provider-local"
 MACHINE_CONTROLLER_BIN="$BIN_DIR/machine-controller"
 # machine-controller starts the local-node agents ("VMs") from next to its own binary.
 LOCAL_NODE_BIN="$BIN_DIR/local-node"
+GARDENCTL_BIN="$BIN_DIR/gardenctl"
 BINARIES=("$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN" "$GARDENLET_BIN" "$PROVIDER_LOCAL_BIN" "$MACHINE_CONTROLLER_BIN"
-  "$LOCAL_NODE_BIN")
+  "$LOCAL_NODE_BIN" "$GARDENCTL_BIN")
 for bin in "${BINARIES[@]}"; do
   [[ -x "$bin" ]] || garden::die "binary not found: $bin (did the build succeed?)"
 done
@@ -134,6 +137,10 @@ print_status() {
   [[ "$PWD" == "$GARDEN_REPO_ROOT" ]] || hack="$GARDEN_REPO_ROOT/hack"
   cat <<EOF
 Next steps:
+  export PATH=$BIN_DIR:\$PATH
+  eval "\$(gardenctl rc bash)"         # a gardenctl session for this shell, completion, aliases (g, gt, gtv, gk)
+  gardenctl target garden local        # the garden hack/local-up.sh registered in $(display_path "$GARDENCTL_CONFIG")
+  eval "\$(gardenctl kubectl-env bash)" # KUBECONFIG follows the target; docs/usage/gardenctl.md has the rest
   export KUBECONFIG=$KUBECONFIG_PATH
   kubectl get namespaces
   kubectl apply -f $ex/cloudprofile-local.yaml -f $ex/project-dev.yaml
@@ -360,6 +367,12 @@ wait_healthy machine-controller machine_controller_healthy
 
 kubectl --kubeconfig "$KUBECONFIG_PATH" get namespaces >/dev/null 2>&1 ||
   garden::log "warning: 'kubectl get namespaces' with the admin kubeconfig failed"
+
+# gardenctl's configuration ($GCTL_HOME, default ~/.garden) gets the local garden as "local", with a pattern
+# that targets a shoot by its seed namespace (gardenctl target shoot--dev--local).
+"$GARDENCTL_BIN" config set-garden local --kubeconfig "$KUBECONFIG_PATH" \
+  --pattern '^shoot--(?P<project>[a-z0-9-]+?)--(?P<shoot>[a-z0-9-]+)$' >/dev/null ||
+  garden::log "warning: registering the local garden in gardenctl's configuration failed"
 
 trap - EXIT
 garden::log "local garden is up"
