@@ -386,17 +386,20 @@ async fn provider_env_command(app: &App, args: ProviderEnvArgs) -> Result<()> {
     let hint = shell::eval_hint(args.shell, &format!("provider-env{}", if args.unset { " -u" } else { "" }));
     let targeted = app.targeted().await;
     if args.unset {
-        let providers: Vec<String> = match &targeted {
+        let targeted_provider = match &targeted {
             Ok((_, t, g)) if !t.shoot.is_empty() => {
                 let ns = target::project_namespace(g, &t.project).await?;
-                vec![g.shoot(&ns, &t.shoot).await?.spec.provider.type_]
+                Some(g.shoot(&ns, &t.shoot).await?.spec.provider.type_)
             }
-            _ => vec!["aws".into(), "openstack".into()],
+            _ => None,
         };
-        for p in providers {
-            for var in provider_env::variables(&p)? {
-                println!("{}", shell::unset(args.shell, var));
-            }
+        // A provider without variables (local) or no shoot: unset what any provider may have set.
+        let variables: Vec<&str> = match targeted_provider.as_deref().map(provider_env::variables) {
+            Some(Ok(vars)) => vars.to_vec(),
+            _ => ["aws", "openstack"].iter().flat_map(|p| provider_env::variables(p).unwrap_or_default().iter().copied()).collect(),
+        };
+        for var in variables {
+            println!("{}", shell::unset(args.shell, var));
         }
         println!("\n{hint}");
         return Ok(());
@@ -407,14 +410,14 @@ async fn provider_env_command(app: &App, args: ProviderEnvArgs) -> Result<()> {
     }
     let ns = target::project_namespace(&garden, &t.project).await?;
     let shoot = garden.shoot(&ns, &t.shoot).await?;
-    confirm_access_restrictions(app, &t, &shoot, args.confirm_access_restriction)?;
-    let values = provider_env::values(&garden, &shoot).await?;
     if std::io::stdout().is_terminal() && !args.raw {
         bail!(
             "provider-env prints the shoot's cloud credentials: evaluate it instead of showing it\n{hint}\n(--raw prints \
              them on the terminal)"
         );
     }
+    confirm_access_restrictions(app, &t, &shoot, args.confirm_access_restriction)?;
+    let values = provider_env::values(&garden, &shoot).await?;
     for (name, value) in values {
         println!("{}", shell::export(args.shell, name, &value));
     }

@@ -183,24 +183,28 @@ pub async fn shoot(garden: &Garden, shoot: &Shoot, level: AccessLevel) -> Result
     let mut refusals = Vec::new();
     for &granted in order {
         let cache = cache_path(garden, &ns, &name, granted);
-        if let Some(text) = fresh_cached(&cache) {
-            return Ok((parse_shoot_kubeconfig(&text)?, granted));
-        }
-        match request(garden, &ns, &name, granted).await {
-            Ok((text, expires)) => {
-                let cached = Cached { expiration_timestamp: expires, kubeconfig: text.clone() };
-                files::write_private(&cache, serde_json::to_string(&cached)?.as_bytes())?;
-                if !refusals.is_empty() {
-                    eprintln!("note: {}; using a viewer kubeconfig (read-only)", refusals.join("; "));
+        let text = match fresh_cached(&cache) {
+            Some(text) => text,
+            None => match request(garden, &ns, &name, granted).await {
+                Ok((text, expires)) => {
+                    let cached = Cached { expiration_timestamp: expires, kubeconfig: text.clone() };
+                    files::write_private(&cache, serde_json::to_string(&cached)?.as_bytes())?;
+                    text
                 }
-                return Ok((parse_shoot_kubeconfig(&text)?, granted));
-            }
-            Err(e) if is_forbidden(&e) => refusals.push(format!(
-                "you may not create shoots/{} of {ns}/{name}",
-                granted.subresource()
-            )),
-            Err(e) => return Err(garden.error(e, &format!("requesting the {} kubeconfig of shoot {ns}/{name}", granted.name()))),
+                Err(e) if is_forbidden(&e) => {
+                    refusals.push(format!("you may not create shoots/{} of {ns}/{name}", granted.subresource()));
+                    continue;
+                }
+                Err(e) => {
+                    let what = format!("requesting the {} kubeconfig of shoot {ns}/{name}", granted.name());
+                    return Err(garden.error(e, &what));
+                }
+            },
+        };
+        if !refusals.is_empty() {
+            eprintln!("note: {}; using a viewer kubeconfig (read-only)", refusals.join("; "));
         }
+        return Ok((parse_shoot_kubeconfig(&text)?, granted));
     }
     bail!(
         "{} (ask a project admin for access; --access-level {} chooses the kind)",

@@ -44,7 +44,11 @@ pub fn choose(kind: &str, query: &str, scope: &str, items: &[Item], list_hint: &
         _ if interactive() => pick(kind, query, items, &candidates),
         _ => {
             let labels: Vec<&str> = candidates.iter().map(|&i| items[i].label.as_str()).collect();
-            bail!("{kind} '{query}' is ambiguous {scope}: it matches {}; give the full name", labels.join(", "))
+            bail!(
+                "{kind} '{query}' is ambiguous {scope}: it matches {}; give a name only one has{}",
+                labels.join(", "),
+                if kind == "shoot" { ", or target the project first (gardenctl target project NAME)" } else { "" }
+            )
         }
     }
 }

@@ -32,7 +32,10 @@ impl App {
         let session = self.session()?;
         let target = session.target()?;
         if target.garden.is_empty() {
-            bail!("no garden targeted: run gardenctl target garden NAME (gardenctl config view lists them)");
+            return Err(crate::UsageError(
+                "no garden targeted: run gardenctl target garden NAME (gardenctl config view lists them)".into(),
+            )
+            .into());
         }
         let garden = self.connect(&target.garden).await?;
         Ok((session, target, garden))

@@ -113,6 +113,8 @@ pub async fn follow(
     let deadline = tokio::time::Instant::now() + timeout;
     let mut last = None;
     let mut seen_in_listing = false;
+    // Timestamps have seconds only: an operation seen running since the request counts as new, whatever its time.
+    let mut after = after;
     loop {
         let event = match tokio::time::timeout_at(deadline, events.next()).await {
             Err(_) => {
@@ -164,6 +166,10 @@ pub async fn follow(
             }
         };
         display.show(&shoot);
+        let state = shoot.status.as_ref().and_then(|s| s.last_operation.as_ref()).map(|o| o.state.as_str());
+        if state == Some("Processing") {
+            after = None;
+        }
         match (until, judge(&shoot, after)) {
             (Until::Succeeded, Verdict::Succeeded) => {
                 let op = shoot.status.as_ref().and_then(|s| s.last_operation.as_ref()).map(|o| o.type_.clone());

@@ -309,7 +309,7 @@ fn targets_kubeconfigs_sessions_and_shells() {
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(stdout.trim(), "web", "stderr: {stderr}");
-    let (code, _, stderr) = g.bash("eval \"$(gardenctl rc bash)\" && type gk >/dev/null && complete -p g >/dev/null");
+    let (code, _, stderr) = g.bash("eval \"$(gardenctl rc bash)\" && alias gk >/dev/null && complete -p g >/dev/null");
     assert_eq!(code, 0, "{stderr}");
 
     // session clean keeps the current session.
