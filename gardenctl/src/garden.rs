@@ -119,7 +119,8 @@ impl Garden {
     /// A kube-rs error as a message saying what failed and, where it helps, what to do.
     pub fn error(&self, e: kube::Error, what: &str) -> anyhow::Error {
         match e {
-            kube::Error::Api(s) if s.code == 403 => anyhow!(
+            // RBAC's refusals say who "cannot" do what; admission's 403s say what is wrong with the object.
+            kube::Error::Api(s) if s.code == 403 && s.message.contains(" cannot ") => anyhow!(
                 "{what}: forbidden: {} (ask a project admin or the garden's operator for access)",
                 s.message
             ),

@@ -52,9 +52,9 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Value>> {
     Ok(docs)
 }
 
-/// Creates the documents in `namespace` (where they name none): first all as a dry run, so that a refused one
-/// leaves nothing half-created, then for real. Objects other than the Shoot that exist already are left as they
-/// are. Returns the Shoot's namespace and name.
+/// Creates the documents, in their order, in `namespace` where they name none. Objects other than the Shoot that
+/// exist already are left as they are. When one is refused, the ones this call created are deleted again, so a
+/// refused manifest leaves nothing half-created. Returns the Shoot's namespace and name.
 pub async fn create(garden: &Garden, docs: Vec<Value>, namespace: Option<&str>) -> Result<(String, String)> {
     let mut planned = Vec::new();
     for mut doc in docs {
@@ -75,12 +75,10 @@ pub async fn create(garden: &Garden, docs: Vec<Value>, namespace: Option<&str>) 
             None => (String::new(), doc["apiVersion"].as_str().unwrap_or_default().to_string()),
         };
         let gvk = GroupVersionKind::gvk(&group, &version, &kind);
-        let (resource, caps) = kube::discovery::pinned_kind(&garden.client, &gvk)
-            .await
-            .map_err(|e| match e {
-                kube::Error::Discovery(_) => anyhow::anyhow!("the garden does not serve kind {kind} of {}", doc["apiVersion"]),
-                other => garden.error(other, &format!("looking up kind {kind}")),
-            })?;
+        let (resource, caps) = kube::discovery::pinned_kind(&garden.client, &gvk).await.map_err(|e| match e {
+            kube::Error::Discovery(_) => anyhow::anyhow!("the garden does not serve kind {kind} of {}", doc["apiVersion"]),
+            other => garden.error(other, &format!("looking up kind {kind}")),
+        })?;
         let api: Api<DynamicObject> = if caps.scope == kube::discovery::Scope::Namespaced {
             Api::namespaced_with(garden.client.clone(), &ns, &resource)
         } else {
@@ -89,32 +87,39 @@ pub async fn create(garden: &Garden, docs: Vec<Value>, namespace: Option<&str>) 
         let object: DynamicObject = serde_json::from_value(doc).with_context(|| format!("{kind} {name}"))?;
         planned.push((kind, name, ns, api, object));
     }
-    let mut existing = std::collections::BTreeSet::new();
-    for (kind, name, ns, api, object) in &planned {
-        let dry = PostParams { dry_run: true, ..Default::default() };
-        match api.create(&dry, object).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(e)) if e.code == 409 && kind != "Shoot" => {
-                existing.insert((kind.clone(), name.clone()));
-            }
-            Err(kube::Error::Api(e)) if e.code == 409 => {
-                bail!("shoot {ns}/{name} exists already (gardenctl wait shoot {name} follows it)")
-            }
-            Err(e) => return Err(garden.error(e, &format!("{kind} {ns}/{name} is refused; nothing was created"))),
-        }
-    }
+    let mut created: Vec<(&str, &str, &str, &Api<DynamicObject>)> = Vec::new();
     let mut shoot = None;
     for (kind, name, ns, api, object) in &planned {
-        if existing.contains(&(kind.clone(), name.clone())) {
-            eprintln!("{} {ns}/{name} exists, left unchanged", kind.to_lowercase());
-            continue;
-        }
-        api.create(&PostParams::default(), object)
-            .await
-            .map_err(|e| garden.error(e, &format!("creating {kind} {ns}/{name}")))?;
-        eprintln!("{} {ns}/{name} created", kind.to_lowercase());
-        if kind == "Shoot" {
-            shoot = Some((ns.clone(), name.clone()));
+        match api.create(&PostParams::default(), object).await {
+            Ok(_) => {
+                eprintln!("{} {ns}/{name} created", kind.to_lowercase());
+                created.push((kind, name, ns, api));
+                if kind == "Shoot" {
+                    shoot = Some((ns.clone(), name.clone()));
+                }
+            }
+            Err(kube::Error::Api(e)) if e.code == 409 && kind != "Shoot" => {
+                eprintln!("{} {ns}/{name} exists, left unchanged", kind.to_lowercase());
+            }
+            Err(e) => {
+                let error = match e {
+                    kube::Error::Api(e) if e.code == 409 => {
+                        anyhow::anyhow!("shoot {ns}/{name} exists already (gardenctl wait shoot {name} follows it)")
+                    }
+                    e => garden.error(e, &format!("{kind} {ns}/{name} is refused")),
+                };
+                for (kind, name, ns, api) in created.iter().rev() {
+                    if *kind == "Shoot" {
+                        let confirm = json!({"metadata": {"annotations": {CONFIRM_DELETION_ANNOTATION: "true"}}});
+                        let _ = api.patch(name, &PatchParams::default(), &Patch::Merge(&confirm)).await;
+                    }
+                    match api.delete(name, &DeleteParams::default()).await {
+                        Ok(_) => eprintln!("{} {ns}/{name} deleted again", kind.to_lowercase()),
+                        Err(e) => eprintln!("warning: {}", garden.error(e, &format!("deleting {kind} {ns}/{name} again"))),
+                    }
+                }
+                return Err(error);
+            }
         }
     }
     shoot.context("the manifest's Shoot was not created")

@@ -173,6 +173,21 @@ fn targets_kubeconfigs_sessions_and_shells() {
     assert!(create.status.success(), "create --wait: {stderr}");
     assert!(stderr.contains("shoot garden-dev/web created") && stderr.contains("Create succeeded"), "{stderr}");
     assert!(stderr.contains("garden-dev/web Create Processing"), "progress lines: {stderr}");
+    // A manifest the garden refuses half-way leaves nothing behind; a broken one sends nothing.
+    let refused = garden.dir().join("refused.yaml");
+    fs::write(
+        &refused,
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: half-way\nstringData:\n  a: b\n---\n\
+         apiVersion: core.gardener.cloud/v1beta1\nkind: Shoot\nmetadata:\n  name: nowhere\nspec:\n  cloudProfile:\n    \
+         kind: CloudProfile\n    name: no-such-profile\n  region: local\n  provider:\n    type: local\n  kubernetes:\n    \
+         version: \"1.33\"\n",
+    )
+    .unwrap();
+    let stderr = g.fails(1, &["create", "shoot", "-f", &refused.display().to_string()]);
+    assert!(stderr.contains("secret garden-dev/half-way deleted again") && stderr.contains("Shoot garden-dev/nowhere is refused"), "{stderr}");
+    assert!(!garden.kubectl(&["-n", "garden-dev", "get", "secret", "half-way"]).status.success());
+    fs::write(&refused, "kind: Shoot\nmetadata: {name: x\n").unwrap();
+    assert!(g.fails(1, &["create", "shoot", "-f", &refused.display().to_string()]).contains("not valid YAML"));
     g.ok(&["target", "shoot", "web"]);
     assert_eq!(g.target(), serde_json::json!({"garden": "local", "project": "dev", "shoot": "web"}));
     let link = g.session_dir().join("kubeconfig.yaml");
@@ -375,6 +390,19 @@ impl Tmux {
         String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "t"]).stdout).to_string()
     }
 
+    /// Waits for the `exit=<code>` line the test's command lines end with; returns the code and the screen.
+    fn wait_exit(&self, timeout: Duration) -> (i32, String) {
+        let mut found = None;
+        let mut screen = String::new();
+        let seen = eventually(timeout, || {
+            screen = self.screen();
+            found = screen.lines().find_map(|l| l.strip_prefix("exit=").and_then(|c| c.trim().parse().ok()));
+            found.is_some()
+        });
+        assert!(seen, "the command never ended; the terminal shows:\n{screen}");
+        (found.unwrap(), screen)
+    }
+
     /// Waits until the screen holds `text`; returns the screen.
     fn wait_for(&self, text: &str, timeout: Duration) -> String {
         let mut screen = String::new();
@@ -410,17 +438,16 @@ fn progress_bar_fuzzy_picker_and_delete_confirmation_in_a_terminal() {
     let mut frame = String::new();
     let seen = eventually(Duration::from_secs(120), || {
         frame = term.screen();
-        frame.contains("garden-dev/local Create Processing [") && frame.contains("%")
+        frame.lines().any(|l| l.contains("garden-dev/local Create Processing [=") && l.contains('%'))
     });
     assert!(seen, "no progress bar seen; the terminal shows:\n{frame}");
-    let bar = frame.lines().find(|l| l.contains("garden-dev/local Create Processing [")).unwrap().to_string();
-    assert!(bar.contains('=') || bar.contains('>'), "{bar}");
+    let bar = frame.lines().find(|l| l.contains("garden-dev/local Create Processing [=")).unwrap().to_string();
     fs::write(garden.dir().join("progress-bar.txt"), frame.trim_end()).unwrap();
     if let Ok(dir) = std::env::var("GARDENCTL_CAPTURE_DIR") {
         fs::write(Path::new(&dir).join("gardenctl-progress.txt"), format!("$ gardenctl create shoot -f examples/shoot-local.yaml --wait\n{}\n", bar.trim_end())).unwrap();
     }
-    let done = term.wait_for("exit=", Duration::from_secs(300));
-    assert!(done.contains("exit=0") && done.contains("shoot garden-dev/local: Create succeeded"), "{done}");
+    let (code, done) = term.wait_exit(Duration::from_secs(300));
+    assert!(code == 0 && done.contains("shoot garden-dev/local: Create succeeded"), "{done}");
     shoot::wait_succeeded(&garden, "garden-dev", "local", Duration::from_secs(10));
 
     // The fuzzy picker: "loc" fits two shoots; typing narrows the list, Enter takes the one left.
@@ -430,15 +457,15 @@ fn progress_bar_fuzzy_picker_and_delete_confirmation_in_a_terminal() {
     term.type_text("wrkl");
     std::thread::sleep(Duration::from_millis(300));
     term.key("Enter");
-    let after = term.wait_for("exit=", Duration::from_secs(20));
-    assert!(after.contains("exit=0") && after.contains("Successfully targeted shoot \"local-workerless\""), "{after}");
+    let (code, after) = term.wait_exit(Duration::from_secs(20));
+    assert!(code == 0 && after.contains("Successfully targeted shoot \"local-workerless\""), "{after}");
     assert_eq!(g.target()["shoot"], "local-workerless");
     // Esc cancels the picker and leaves the target alone.
     term.line("gardenctl target shoot loc; echo \"exit=$?\"");
     term.wait_for("Several shoots match 'loc'", Duration::from_secs(20));
     term.key("Escape");
-    let cancelled = term.wait_for("exit=", Duration::from_secs(20));
-    assert!(cancelled.contains("exit=1") && cancelled.contains("cancelled"), "{cancelled}");
+    let (code, cancelled) = term.wait_exit(Duration::from_secs(20));
+    assert!(code == 1 && cancelled.contains("cancelled"), "{cancelled}");
     assert_eq!(g.target()["shoot"], "local-workerless");
 
     // Delete asks for the shoot's name: a wrong answer deletes nothing, the right one deletes it.
@@ -446,15 +473,15 @@ fn progress_bar_fuzzy_picker_and_delete_confirmation_in_a_terminal() {
     term.wait_for("Type its name to confirm", Duration::from_secs(20));
     term.type_text("local");
     term.key("Enter");
-    let refused = term.wait_for("exit=", Duration::from_secs(20));
-    assert!(refused.contains("exit=1") && refused.contains("not confirmed"), "{refused}");
+    let (code, refused) = term.wait_exit(Duration::from_secs(20));
+    assert!(code == 1 && refused.contains("not confirmed"), "{refused}");
     assert!(garden.kubectl(&["-n", "garden-dev", "get", "shoot", "local-workerless"]).status.success());
     term.line("gardenctl delete shoot --wait --timeout 120s; echo \"exit=$?\"");
     term.wait_for("Type its name to confirm", Duration::from_secs(20));
     term.type_text("local-workerless");
     term.key("Enter");
-    let deleted = term.wait_for("exit=", Duration::from_secs(150));
-    assert!(deleted.contains("exit=0") && deleted.contains("shoot garden-dev/local-workerless is deleted"), "{deleted}");
+    let (code, deleted) = term.wait_exit(Duration::from_secs(150));
+    assert!(code == 0 && deleted.contains("shoot garden-dev/local-workerless is deleted"), "{deleted}");
     assert!(!garden.kubectl(&["-n", "garden-dev", "get", "shoot", "local-workerless"]).status.success());
 
     // Completion in the terminal: Tab completes a shoot name.
