@@ -140,7 +140,7 @@ async fn target_command(app: &App, args: TargetArgs) -> Result<()> {
             }
             Some(value) => {
                 let (g, s) = by_pattern(app, &current, &mut t, value).await?;
-                what = format!("{} \"{}\"", t.level(), value);
+                what = t.path();
                 garden = Some(g);
                 shoot = s;
             }
@@ -173,7 +173,7 @@ async fn target_command(app: &App, args: TargetArgs) -> Result<()> {
                     }
                     t.control_plane = true;
                 }
-                what = format!("{} \"{}\"", t.level(), t.path());
+                what = t.path();
                 garden = Some(g);
             }
         },
@@ -396,7 +396,10 @@ async fn provider_env_command(app: &App, args: ProviderEnvArgs) -> Result<()> {
         // A provider without variables (local) or no shoot: unset what any provider may have set.
         let variables: Vec<&str> = match targeted_provider.as_deref().map(provider_env::variables) {
             Some(Ok(vars)) => vars.to_vec(),
-            _ => ["aws", "openstack"].iter().flat_map(|p| provider_env::variables(p).unwrap_or_default().iter().copied()).collect(),
+            _ => ["aws", "openstack"]
+                .iter()
+                .flat_map(|p| provider_env::variables(p).unwrap_or_default().iter().copied())
+                .collect(),
         };
         for var in variables {
             println!("{}", shell::unset(args.shell, var));
@@ -447,10 +450,7 @@ fn confirm_access_restrictions(app: &App, t: &Target, shoot: &Shoot, confirmed: 
         }
         bail!("access restrictions not confirmed: no credentials printed");
     }
-    Err(UsageError(
-        "the shoot has access restrictions: confirm them with --confirm-access-restriction".into(),
-    )
-    .into())
+    Err(UsageError("the shoot has access restrictions: confirm them with --confirm-access-restriction".into()).into())
 }
 
 // --- shoots ------------------------------------------------------------------------------------------------------
@@ -464,7 +464,9 @@ async fn shoot_for_verb(app: &App, name: Option<String>) -> Result<(Garden, Shoo
             let ns = target::project_namespace(&garden, &t.project).await?;
             garden.shoot(&ns, &t.shoot).await?
         }
-        None => return Err(UsageError("no shoot targeted: give its NAME or run gardenctl target shoot NAME".into()).into()),
+        None => {
+            return Err(UsageError("no shoot targeted: give its NAME or run gardenctl target shoot NAME".into()).into())
+        }
     };
     Ok((garden, shoot))
 }
@@ -483,7 +485,8 @@ async fn verb(app: &App, name: Option<String>, wait: WaitArgs, verb: ops::Verb) 
     if wait.wait {
         // Hibernate and wake change the generation; reconcile and retry only ask by annotation: then only an
         // operation updated after the request counts.
-        let after = matches!(verb, ops::Verb::Reconcile | ops::Verb::Retry).then(|| wait::last_update(&shoot)).flatten();
+        let after =
+            matches!(verb, ops::Verb::Reconcile | ops::Verb::Retry).then(|| wait::last_update(&shoot)).flatten();
         wait::follow(&garden, (&ns, &name), Until::Succeeded, after, wait.timeout).await?;
     }
     Ok(())
@@ -519,7 +522,10 @@ async fn resolve(app: &App, args: ResolveArgs) -> Result<()> {
     }
     if !t.seed.is_empty() {
         let seed = garden.seed(&t.seed).await?;
-        out.insert("seed".into(), json!({"name": t.seed, "provider": seed.spec.provider.type_, "region": seed.spec.provider.region}));
+        out.insert(
+            "seed".into(),
+            json!({"name": t.seed, "provider": seed.spec.provider.type_, "region": seed.spec.provider.region}),
+        );
     }
     if let (false, Some(ns)) = (t.shoot.is_empty(), project_ns) {
         let shoot = garden.shoot(&ns, &t.shoot).await?;
@@ -536,7 +542,10 @@ async fn resolve(app: &App, args: ResolveArgs) -> Result<()> {
             }),
         );
         if let Some(seed) = seed {
-            out.insert("controlPlane".into(), json!({"seed": seed, "namespace": target::technical_id(&shoot, &t.project)}));
+            out.insert(
+                "controlPlane".into(),
+                json!({"seed": seed, "namespace": target::technical_id(&shoot, &t.project)}),
+            );
         }
     }
     let value = match args.level {
@@ -570,7 +579,11 @@ async fn version(app: &App, args: OutputArgs) -> Result<()> {
         None => {
             println!("gardenctl v{}", env!("CARGO_PKG_VERSION"));
             if let Some(s) = server {
-                println!("garden {}: {}", s["garden"].as_str().unwrap_or_default(), s["gitVersion"].as_str().unwrap_or_default());
+                println!(
+                    "garden {}: {}",
+                    s["garden"].as_str().unwrap_or_default(),
+                    s["gitVersion"].as_str().unwrap_or_default()
+                );
             }
             Ok(())
         }

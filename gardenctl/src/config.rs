@@ -111,7 +111,8 @@ impl Config {
         let config: Config = if text.trim().is_empty() {
             Config::default()
         } else {
-            serde_yaml::from_str(&text).with_context(|| format!("{} is not a valid gardenctl config", path.display()))?
+            serde_yaml::from_str(&text)
+                .with_context(|| format!("{} is not a valid gardenctl config", path.display()))?
         };
         config.validate().with_context(|| format!("in {}", path.display()))?;
         Ok(config)
@@ -212,7 +213,10 @@ mod tests {
         let m = match_patterns([&g], "shoot--dev--local").unwrap();
         assert_eq!((m.project.as_deref(), m.shoot.as_deref()), (Some("dev"), Some("local")));
         let m = match_patterns([&g], "https://dashboard.local/namespace/garden-dev/shoots/web").unwrap();
-        assert_eq!((m.namespace.as_deref(), m.shoot.as_deref(), m.garden.as_str()), (Some("garden-dev"), Some("web"), "local"));
+        assert_eq!(
+            (m.namespace.as_deref(), m.shoot.as_deref(), m.garden.as_str()),
+            (Some("garden-dev"), Some("web"), "local")
+        );
         assert!(match_patterns([&g], "nothing").is_none());
     }
 

@@ -17,7 +17,11 @@ pub fn private_dir(dir: &Path) -> Result<()> {
 pub fn write_private(path: &Path, content: &[u8]) -> Result<()> {
     let dir = path.parent().context("a file path without a directory")?;
     private_dir(dir)?;
-    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file"), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
     let result = (|| -> std::io::Result<()> {
         let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
         // An existing file keeps its mode on open: make sure it is private.

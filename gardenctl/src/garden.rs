@@ -50,7 +50,12 @@ impl Garden {
 
     /// The API server's URL.
     pub fn server(&self) -> String {
-        self.kubeconfig.clusters.first().and_then(|c| c.cluster.as_ref()).and_then(|c| c.server.clone()).unwrap_or_default()
+        self.kubeconfig
+            .clusters
+            .first()
+            .and_then(|c| c.cluster.as_ref())
+            .and_then(|c| c.server.clone())
+            .unwrap_or_default()
     }
 
     pub async fn projects(&self) -> Result<Vec<Project>> {
@@ -75,9 +80,11 @@ impl Garden {
                 }
             }
         }
-        self.projects().await?.into_iter().find(|p| namespace_of(p) == namespace).with_context(|| {
-            format!("no project of garden '{}' has namespace '{namespace}'", self.identity)
-        })
+        self.projects()
+            .await?
+            .into_iter()
+            .find(|p| namespace_of(p) == namespace)
+            .with_context(|| format!("no project of garden '{}' has namespace '{namespace}'", self.identity))
     }
 
     /// Shoots of `namespace`, or of every namespace.
@@ -94,9 +101,9 @@ impl Garden {
     }
 
     pub async fn shoot(&self, namespace: &str, name: &str) -> Result<Shoot> {
-        self.shoot_opt(namespace, name)
-            .await?
-            .with_context(|| format!("shoot '{name}' not found in namespace {namespace} (gardenctl ls shoots lists them)"))
+        self.shoot_opt(namespace, name).await?.with_context(|| {
+            format!("shoot '{name}' not found in namespace {namespace} (gardenctl ls shoots lists them)")
+        })
     }
 
     pub async fn shoot_opt(&self, namespace: &str, name: &str) -> Result<Option<Shoot>> {

@@ -214,7 +214,8 @@ pub async fn shoot(garden: &Garden, shoot: &Shoot, level: AccessLevel) -> Result
 }
 
 fn parse_shoot_kubeconfig(text: &str) -> Result<Kubeconfig> {
-    let k = Kubeconfig::from_yaml(text).map_err(|e| anyhow!("the shoot kubeconfig the garden returned is invalid: {e}"))?;
+    let k =
+        Kubeconfig::from_yaml(text).map_err(|e| anyhow!("the shoot kubeconfig the garden returned is invalid: {e}"))?;
     garden::reduce(&k, None, "shoot")
 }
 
@@ -225,9 +226,8 @@ async fn request(garden: &Garden, ns: &str, name: &str, granted: Granted) -> Res
         "kind": "AdminKubeconfigRequest",
         "spec": {"expirationSeconds": SHOOT_KUBECONFIG_SECONDS},
     });
-    let resp: serde_json::Value = api
-        .create_subresource(granted.subresource(), name, &PostParams::default(), &body)
-        .await?;
+    let resp: serde_json::Value =
+        api.create_subresource(granted.subresource(), name, &PostParams::default(), &body).await?;
     let encoded = resp["status"]["kubeconfig"].as_str().unwrap_or_default();
     let text = base64::engine::general_purpose::STANDARD
         .decode(encoded)
@@ -292,7 +292,10 @@ mod tests {
         let min = minify(&merged).unwrap();
         assert_eq!(min.contexts.len(), 1);
         assert_eq!(min.clusters[0].name, "shoot--dev--web");
-        assert_eq!(min.auth_infos[0].auth_info.as_ref().unwrap().token.as_ref().unwrap().expose_secret(), "secret-token");
+        assert_eq!(
+            min.auth_infos[0].auth_info.as_ref().unwrap().token.as_ref().unwrap().expose_secret(),
+            "secret-token"
+        );
     }
 
     #[test]

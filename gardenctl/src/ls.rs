@@ -56,7 +56,8 @@ fn project_table(projects: &[Project]) -> String {
     let rows: Vec<Vec<String>> = projects
         .iter()
         .map(|p| {
-            let subject = |s: Option<&k8s_openapi::api::rbac::v1::Subject>| s.map(|s| s.name.clone()).unwrap_or_default();
+            let subject =
+                |s: Option<&k8s_openapi::api::rbac::v1::Subject>| s.map(|s| s.name.clone()).unwrap_or_default();
             vec![
                 p.metadata.name.clone().unwrap_or_default(),
                 garden::namespace_of(p),
@@ -103,12 +104,13 @@ fn shoot_table(shoots: &[Shoot], with_namespace: bool) -> String {
                 .last_operation
                 .map(|o| format!("{} {} ({}%)", o.type_, o.state, o.progress))
                 .unwrap_or_else(|| "Pending".into());
-            let hibernation = match (s.spec.hibernation.as_ref().and_then(|h| h.enabled).unwrap_or(false), status.hibernated) {
-                (true, true) => "Hibernated",
-                (true, false) => "Hibernating",
-                (false, true) => "Waking Up",
-                (false, false) => "Awake",
-            };
+            let hibernation =
+                match (s.spec.hibernation.as_ref().and_then(|h| h.enabled).unwrap_or(false), status.hibernated) {
+                    (true, true) => "Hibernated",
+                    (true, false) => "Hibernating",
+                    (false, true) => "Waking Up",
+                    (false, false) => "Awake",
+                };
             let label = s.metadata.labels.as_ref().and_then(|l| l.get(STATUS_LABEL)).cloned().unwrap_or_default();
             let mut row = Vec::new();
             if with_namespace {
@@ -116,7 +118,12 @@ fn shoot_table(shoots: &[Shoot], with_namespace: bool) -> String {
             }
             row.extend([
                 s.metadata.name.clone().unwrap_or_default(),
-                s.spec.cloud_profile.as_ref().map(|c| c.name.clone()).or(s.spec.cloud_profile_name.clone()).unwrap_or_default(),
+                s.spec
+                    .cloud_profile
+                    .as_ref()
+                    .map(|c| c.name.clone())
+                    .or(s.spec.cloud_profile_name.clone())
+                    .unwrap_or_default(),
                 s.spec.provider.type_.clone(),
                 s.spec.region.clone(),
                 s.spec.kubernetes.version.clone(),
@@ -132,6 +139,16 @@ fn shoot_table(shoots: &[Shoot], with_namespace: bool) -> String {
     if with_namespace {
         headers.push("NAMESPACE");
     }
-    headers.extend(["NAME", "CLOUDPROFILE", "PROVIDER", "REGION", "K8S VERSION", "HIBERNATION", "LAST OPERATION", "STATUS", "AGE"]);
+    headers.extend([
+        "NAME",
+        "CLOUDPROFILE",
+        "PROVIDER",
+        "REGION",
+        "K8S VERSION",
+        "HIBERNATION",
+        "LAST OPERATION",
+        "STATUS",
+        "AGE",
+    ]);
     output::table(&headers, &rows)
 }

@@ -30,18 +30,25 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Value>> {
     };
     let mut docs = Vec::new();
     for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
-        let value = Value::deserialize(doc).with_context(|| format!("{}: document {} is not valid YAML", path.display(), i + 1))?;
+        let value = Value::deserialize(doc)
+            .with_context(|| format!("{}: document {} is not valid YAML", path.display(), i + 1))?;
         if value.is_null() {
             continue;
         }
-        let obj = value.as_object().with_context(|| format!("{}: document {} is not an object", path.display(), i + 1))?;
+        let obj =
+            value.as_object().with_context(|| format!("{}: document {} is not an object", path.display(), i + 1))?;
         for field in ["apiVersion", "kind"] {
             if obj.get(field).and_then(Value::as_str).unwrap_or_default().is_empty() {
                 bail!("{}: document {} has no {field}", path.display(), i + 1);
             }
         }
         if value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().is_empty() {
-            bail!("{}: document {} ({}) has no metadata.name", path.display(), i + 1, value["kind"].as_str().unwrap_or_default());
+            bail!(
+                "{}: document {} ({}) has no metadata.name",
+                path.display(),
+                i + 1,
+                value["kind"].as_str().unwrap_or_default()
+            );
         }
         docs.push(value);
     }
@@ -76,7 +83,9 @@ pub async fn create(garden: &Garden, docs: Vec<Value>, namespace: Option<&str>) 
         };
         let gvk = GroupVersionKind::gvk(&group, &version, &kind);
         let (resource, caps) = kube::discovery::pinned_kind(&garden.client, &gvk).await.map_err(|e| match e {
-            kube::Error::Discovery(_) => anyhow::anyhow!("the garden does not serve kind {kind} of {}", doc["apiVersion"]),
+            kube::Error::Discovery(_) => {
+                anyhow::anyhow!("the garden does not serve kind {kind} of {}", doc["apiVersion"])
+            }
             other => garden.error(other, &format!("looking up kind {kind}")),
         })?;
         let api: Api<DynamicObject> = if caps.scope == kube::discovery::Scope::Namespaced {
@@ -115,7 +124,9 @@ pub async fn create(garden: &Garden, docs: Vec<Value>, namespace: Option<&str>) 
                     }
                     match api.delete(name, &DeleteParams::default()).await {
                         Ok(_) => eprintln!("{} {ns}/{name} deleted again", kind.to_lowercase()),
-                        Err(e) => eprintln!("warning: {}", garden.error(e, &format!("deleting {kind} {ns}/{name} again"))),
+                        Err(e) => {
+                            eprintln!("warning: {}", garden.error(e, &format!("deleting {kind} {ns}/{name} again")))
+                        }
                     }
                 }
                 return Err(error);

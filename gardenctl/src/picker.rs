@@ -94,7 +94,8 @@ mod tests {
     #[test]
     fn no_match_and_ambiguity_are_named_without_a_terminal() {
         let list = items(&["web-a", "web-b"]);
-        let missing = format!("{:#}", choose("shoot", "db", "in project dev", &list, "gardenctl ls shoots").unwrap_err());
+        let missing =
+            format!("{:#}", choose("shoot", "db", "in project dev", &list, "gardenctl ls shoots").unwrap_err());
         assert!(missing.contains("shoot 'db' not found in project dev (gardenctl ls shoots lists them)"), "{missing}");
         if !interactive() {
             let ambiguous = format!("{:#}", choose("shoot", "web", "in project dev", &list, "ls").unwrap_err());

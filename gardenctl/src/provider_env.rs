@@ -98,7 +98,10 @@ async fn credentials(garden: &Garden, shoot: &Shoot) -> Result<BTreeMap<String, 
     let client = garden.client.clone();
     let (secret_ns, secret_name) = if let Some(binding) = shoot.spec.credentials_binding_name.as_deref() {
         let api: Api<CredentialsBinding> = Api::namespaced(client.clone(), &ns);
-        let b = api.get(binding).await.map_err(|e| garden.error(e, &format!("reading CredentialsBinding {ns}/{binding}")))?;
+        let b = api
+            .get(binding)
+            .await
+            .map_err(|e| garden.error(e, &format!("reading CredentialsBinding {ns}/{binding}")))?;
         let r = b.credentials_ref;
         if r.kind.as_deref() != Some("Secret") {
             bail!("CredentialsBinding {ns}/{binding} refers to a {}, not a Secret", r.kind.unwrap_or_default());
@@ -106,15 +109,20 @@ async fn credentials(garden: &Garden, shoot: &Shoot) -> Result<BTreeMap<String, 
         (r.namespace.unwrap_or_else(|| ns.clone()), r.name.unwrap_or_default())
     } else if let Some(binding) = shoot.spec.secret_binding_name.as_deref() {
         let api: Api<SecretBinding> = Api::namespaced(client.clone(), &ns);
-        let b = api.get(binding).await.map_err(|e| garden.error(e, &format!("reading SecretBinding {ns}/{binding}")))?;
+        let b =
+            api.get(binding).await.map_err(|e| garden.error(e, &format!("reading SecretBinding {ns}/{binding}")))?;
         (b.secret_ref.namespace.unwrap_or_else(|| ns.clone()), b.secret_ref.name.unwrap_or_default())
     } else {
-        bail!("shoot {ns}/{} names no credentials (neither credentialsBindingName nor secretBindingName)", shoot.metadata.name.as_deref().unwrap_or_default());
+        bail!(
+            "shoot {ns}/{} names no credentials (neither credentialsBindingName nor secretBindingName)",
+            shoot.metadata.name.as_deref().unwrap_or_default()
+        );
     };
     let api: Api<Secret> = Api::namespaced(client, &secret_ns);
-    let secret = api.get(&secret_name).await.map_err(|e| {
-        garden.error(e, &format!("reading the shoot's credentials (Secret {secret_ns}/{secret_name})"))
-    })?;
+    let secret = api
+        .get(&secret_name)
+        .await
+        .map_err(|e| garden.error(e, &format!("reading the shoot's credentials (Secret {secret_ns}/{secret_name})")))?;
     let mut out = BTreeMap::new();
     for (k, v) in secret.data.unwrap_or_default() {
         out.insert(k, String::from_utf8(v.0).with_context(|| "a credential is not UTF-8")?);
@@ -144,6 +152,9 @@ async fn keystone_url(garden: &Garden, shoot: &Shoot) -> Result<String> {
         .with_context(|| format!("CloudProfile {name}: providerConfig"))?
         .unwrap_or_default();
     config.keystone_url_for(&shoot.spec.region).map(str::to_string).with_context(|| {
-        format!("neither the credentials ('authURL') nor CloudProfile {name} give a Keystone URL for region {}", shoot.spec.region)
+        format!(
+            "neither the credentials ('authURL') nor CloudProfile {name} give a Keystone URL for region {}",
+            shoot.spec.region
+        )
     })
 }

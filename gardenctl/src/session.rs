@@ -91,16 +91,16 @@ pub fn sessions_dir() -> PathBuf {
 impl Session {
     /// The session of `$GCTL_SESSION_ID` (else `$TERM_SESSION_ID`, which macOS terminals set).
     pub fn current() -> Result<Session> {
-        let id = ["GCTL_SESSION_ID", "TERM_SESSION_ID"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+        let id =
+            ["GCTL_SESSION_ID", "TERM_SESSION_ID"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
         let Some(id) = id else {
             bail!(
                 "no session: GCTL_SESSION_ID is not set. Run eval \"$(gardenctl rc bash)\" (or zsh, fish) in this \
                  shell, or export GCTL_SESSION_ID=<any id> to share a target between shells"
             );
         };
-        if id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) || id.starts_with('.') {
+        if id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) || id.starts_with('.')
+        {
             bail!("GCTL_SESSION_ID '{id}' may only hold letters, digits, '-', '_', '.', ':' (at most 128)");
         }
         let dir = sessions_dir().join(&id);
@@ -145,9 +145,13 @@ impl Session {
     pub fn previous_target(&self) -> Result<Target> {
         let current = self.target()?;
         let history = self.history()?;
-        history.iter().rev().map(|h| &h.target).find(|t| **t != current).cloned().context(
-            "no previous target in this session (gardenctl target history lists the targets of this session)",
-        )
+        history
+            .iter()
+            .rev()
+            .map(|h| &h.target)
+            .find(|t| **t != current)
+            .cloned()
+            .context("no previous target in this session (gardenctl target history lists the targets of this session)")
     }
 
     /// Writes the kubeconfig of the current target (`kubeconfig.<hash>.yaml`, 0600), removes the session's older
@@ -263,7 +267,8 @@ mod tests {
 
     #[test]
     fn history_gives_the_previous_target() {
-        let s = Session { id: "t".into(), dir: std::env::temp_dir().join(format!("gardenctl-s-{}", uuid::Uuid::new_v4())) };
+        let s =
+            Session { id: "t".into(), dir: std::env::temp_dir().join(format!("gardenctl-s-{}", uuid::Uuid::new_v4())) };
         let a = Target { garden: "g".into(), ..Default::default() };
         let b = Target { garden: "g".into(), project: "p".into(), ..Default::default() };
         s.save_target(&a).unwrap();

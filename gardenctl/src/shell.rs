@@ -103,7 +103,9 @@ pub fn rc(shell: Shell, prefix: &str, completion: bool) -> Result<String> {
         out.push_str(&String::from_utf8(script)?);
         if shell == Shell::Bash && !prefix.is_empty() {
             // The alias of gardenctl itself completes like it.
-            out.push_str(&format!("complete -o nospace -o bashdefault -o nosort -F _clap_complete_gardenctl {prefix}\n"));
+            out.push_str(&format!(
+                "complete -o nospace -o bashdefault -o nosort -F _clap_complete_gardenctl {prefix}\n"
+            ));
         }
     }
     Ok(out)
@@ -114,7 +116,8 @@ pub fn rc(shell: Shell, prefix: &str, completion: bool) -> Result<String> {
 pub fn registration(shell: Shell, out: &mut dyn Write) -> Result<()> {
     let shells = clap_complete::env::Shells::builtins();
     let completer = shells.completer(shell_name(shell)).context("no completion for this shell")?;
-    let bin = std::env::current_exe().ok().and_then(|p| p.to_str().map(str::to_string)).unwrap_or_else(|| "gardenctl".into());
+    let bin =
+        std::env::current_exe().ok().and_then(|p| p.to_str().map(str::to_string)).unwrap_or_else(|| "gardenctl".into());
     completer.write_registration("COMPLETE", "gardenctl", "gardenctl", &bin, out)?;
     Ok(())
 }

@@ -143,7 +143,12 @@ pub async fn find_shoot(garden: &Garden, t: &Target, query: &str) -> Result<Shoo
 
 /// The seed a shoot runs on.
 pub fn seed_of(shoot: &Shoot) -> Option<String> {
-    shoot.status.as_ref().and_then(|s| s.seed_name.clone()).or_else(|| shoot.spec.seed_name.clone()).filter(|s| !s.is_empty())
+    shoot
+        .status
+        .as_ref()
+        .and_then(|s| s.seed_name.clone())
+        .or_else(|| shoot.spec.seed_name.clone())
+        .filter(|s| !s.is_empty())
 }
 
 /// The shoot's seed namespace (`status.technicalID`, else Gardener's `shoot--<project>--<name>`).
@@ -210,7 +215,12 @@ pub async fn session_kubeconfig(
 
 /// Makes `t` the session's target: writes its kubeconfig (0600; `kubeconfig.yaml` points at it) and the target,
 /// and records it in the history. Returns the problem with the shoot kubeconfig, if any.
-pub async fn commit(app: &App, session: &Session, t: &Target, garden: Option<&Garden>) -> Result<Option<anyhow::Error>> {
+pub async fn commit(
+    app: &App,
+    session: &Session,
+    t: &Target,
+    garden: Option<&Garden>,
+) -> Result<Option<anyhow::Error>> {
     let mut problem = None;
     if t.is_empty() {
         session.remove_kubeconfig();

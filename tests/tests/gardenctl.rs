@@ -81,7 +81,12 @@ impl Gctl {
     fn fails(&self, code: i32, args: &[&str]) -> String {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(out.status.code(), Some(code), "gardenctl {args:?}: stdout {} stderr {stderr}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "gardenctl {args:?}: stdout {} stderr {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
         stderr
     }
@@ -117,7 +122,10 @@ fn project(garden: &TestGarden, name: &str, members: &str) {
     );
     let out = garden.kubectl_stdin(&["apply", "-f", "-"], &manifest);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eventually!(Duration::from_secs(30), || garden.kubectl(&["get", "namespace", &format!("garden-{name}")]).status.success());
+    assert_eventually!(Duration::from_secs(30), || garden
+        .kubectl(&["get", "namespace", &format!("garden-{name}")])
+        .status
+        .success());
 }
 
 fn member(name: &str, role: &str) -> String {
@@ -127,7 +135,9 @@ fn member(name: &str, role: &str) -> String {
 /// `examples/shoot-local-workerless.yaml` renamed, written into the garden's directory.
 fn workerless_manifest(garden: &TestGarden, name: &str, namespace: &str) -> PathBuf {
     let text = fs::read_to_string(repo_path("examples/shoot-local-workerless.yaml")).unwrap();
-    let text = text.replace("name: local-workerless", &format!("name: {name}")).replace("namespace: garden-dev", &format!("namespace: {namespace}"));
+    let text = text
+        .replace("name: local-workerless", &format!("name: {name}"))
+        .replace("namespace: garden-dev", &format!("namespace: {namespace}"));
     let path = garden.dir().join(format!("{name}-{namespace}.yaml"));
     fs::write(&path, text).unwrap();
     path
@@ -137,7 +147,8 @@ fn workerless_manifest(garden: &TestGarden, name: &str, namespace: &str) -> Path
 fn targets_kubeconfigs_sessions_and_shells() {
     let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
     let state_dir = garden.start_local_seed_with_dev_project().unwrap();
-    let _cleanup = (KillPlaneOnDrop(state_dir.join("shoot--dev--web")), KillPlaneOnDrop(state_dir.join("shoot--ops--web")));
+    let _cleanup =
+        (KillPlaneOnDrop(state_dir.join("shoot--dev--web")), KillPlaneOnDrop(state_dir.join("shoot--ops--web")));
     project(&garden, "ops", "");
     // vic may only view project dev; eve is no member of anything.
     project(&garden, "dev", &(member("garden-admin", "admin") + &member("vic", "viewer")));
@@ -161,14 +172,26 @@ fn targets_kubeconfigs_sessions_and_shells() {
     assert_eq!(fs::metadata(g.home.join("gardenctl-v2.yaml")).unwrap().permissions().mode() & 0o777, 0o600);
     let out = g.cmd(&["target", "view"]).env_remove("GCTL_SESSION_ID").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("gardenctl rc bash"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("gardenctl rc bash"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(g.fails(2, &["target", "shoot"]).contains("Usage"), "a missing NAME is a usage error");
     assert!(g.fails(2, &["target", "project", "dev"]).contains("no garden targeted"));
 
     // Every level, and `create shoot --wait` (not on a terminal: one line per change, exit 0 on success).
     assert!(g.ok(&["target", "garden", "local"]).contains("Successfully targeted garden \"local\""));
     g.ok(&["target", "project", "dev"]);
-    let create = g.run(&["create", "shoot", "-f", &workerless_manifest(&garden, "web", "garden-dev").display().to_string(), "--wait", "--timeout", "120s"]);
+    let create = g.run(&[
+        "create",
+        "shoot",
+        "-f",
+        &workerless_manifest(&garden, "web", "garden-dev").display().to_string(),
+        "--wait",
+        "--timeout",
+        "120s",
+    ]);
     let stderr = String::from_utf8_lossy(&create.stderr);
     assert!(create.status.success(), "create --wait: {stderr}");
     assert!(stderr.contains("shoot garden-dev/web created") && stderr.contains("Create succeeded"), "{stderr}");
@@ -184,7 +207,11 @@ fn targets_kubeconfigs_sessions_and_shells() {
     )
     .unwrap();
     let stderr = g.fails(1, &["create", "shoot", "-f", &refused.display().to_string()]);
-    assert!(stderr.contains("secret garden-dev/half-way deleted again") && stderr.contains("Shoot garden-dev/nowhere is refused"), "{stderr}");
+    assert!(
+        stderr.contains("secret garden-dev/half-way deleted again")
+            && stderr.contains("Shoot garden-dev/nowhere is refused"),
+        "{stderr}"
+    );
     assert!(!garden.kubectl(&["-n", "garden-dev", "get", "secret", "half-way"]).status.success());
     fs::write(&refused, "kind: Shoot\nmetadata: {name: x\n").unwrap();
     assert!(g.fails(1, &["create", "shoot", "-f", &refused.display().to_string()]).contains("not valid YAML"));
@@ -197,7 +224,8 @@ fn targets_kubeconfigs_sessions_and_shells() {
     assert_eq!(fs::metadata(g.session_dir()).unwrap().permissions().mode() & 0o777, 0o700);
     g.ok(&["target", "control-plane"]);
     assert_eq!(g.target()["controlPlane"], true);
-    let cp = garden.kubectl_as_ok(&link, &["config", "view", "--minify", "-o", "jsonpath={.contexts[0].context.namespace}"]);
+    let cp =
+        garden.kubectl_as_ok(&link, &["config", "view", "--minify", "-o", "jsonpath={.contexts[0].context.namespace}"]);
     assert_eq!(cp, "shoot--dev--web");
     g.ok(&["target", "unset", "control-plane"]);
     // `target -` goes back to the control plane, and again to the shoot; the history has every step.
@@ -233,7 +261,9 @@ fn targets_kubeconfigs_sessions_and_shells() {
     garden.kubectl_ok(&["create", "-f", &workerless_manifest(&garden, "web", "garden-ops").display().to_string()]);
     let ambiguous = g.fails(1, &["target", "--garden", "local", "--shoot", "web"]);
     assert!(ambiguous.contains("ambiguous") && ambiguous.contains("web (namespace garden-ops)"), "{ambiguous}");
-    assert!(g.fails(1, &["target", "--garden", "local", "--project", "dev", "--shoot", "nothing-like-it"]).contains("not found in project dev"));
+    assert!(g
+        .fails(1, &["target", "--garden", "local", "--project", "dev", "--shoot", "nothing-like-it"])
+        .contains("not found in project dev"));
 
     // Two sessions side by side: each its own target and kubeconfig.
     g.ok(&["target", "--garden", "local", "--project", "dev", "--shoot", "web"]);
@@ -242,7 +272,10 @@ fn targets_kubeconfigs_sessions_and_shells() {
     assert_eq!(g.target()["shoot"], "web");
     assert_eq!(g2.target(), serde_json::json!({"garden": "local", "project": "ops"}));
     let ctx = |s: &Gctl| {
-        garden.kubectl_as_ok(&s.session_dir().join("kubeconfig.yaml"), &["config", "view", "--minify", "-o", "jsonpath={.contexts[0].name} {.contexts[0].context.namespace}"])
+        garden.kubectl_as_ok(
+            &s.session_dir().join("kubeconfig.yaml"),
+            &["config", "view", "--minify", "-o", "jsonpath={.contexts[0].name} {.contexts[0].context.namespace}"],
+        )
     };
     assert_eq!(ctx(&g), "shoot--dev--web ");
     assert_eq!(ctx(&g2), "garden-local garden-ops");
@@ -253,13 +286,16 @@ fn targets_kubeconfigs_sessions_and_shells() {
 
     // kubectl-env evaluated in a real bash: kubectl reaches the shoot; the garden and the control plane are
     // contexts of the same kubeconfig.
-    let (code, stdout, stderr) = g.bash("eval \"$(gardenctl kubectl-env bash)\" && kubectl get namespaces -o name && \
-         kubectl --context garden-local get shoots -o name && kubectl config get-contexts -o name");
+    let (code, stdout, stderr) = g.bash(
+        "eval \"$(gardenctl kubectl-env bash)\" && kubectl get namespaces -o name && \
+         kubectl --context garden-local get shoots -o name && kubectl config get-contexts -o name",
+    );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("namespace/kube-system"), "{stdout}");
     assert!(stdout.contains("shoot.core.gardener.cloud/web"), "{stdout}");
     assert!(stdout.contains("shoot--dev--web--control-plane"), "{stdout}");
-    let (code, stdout, _) = g.bash("export KUBECONFIG=x; eval \"$(gardenctl kubectl-env bash -u)\"; echo \"[${KUBECONFIG:-unset}]\"");
+    let (code, stdout, _) =
+        g.bash("export KUBECONFIG=x; eval \"$(gardenctl kubectl-env bash -u)\"; echo \"[${KUBECONFIG:-unset}]\"");
     assert_eq!((code, stdout.trim()), (0, "[unset]"));
     for shell in ["zsh", "fish", "powershell"] {
         let out = g.ok(&["kubectl-env", shell]);
@@ -269,7 +305,8 @@ fn targets_kubeconfigs_sessions_and_shells() {
     // Kubeconfigs: redacted unless --raw; --minify keeps one context; viewer and admin.
     let redacted = g.ok(&["kubeconfig"]);
     assert!(redacted.contains("DATA+OMITTED") && !redacted.contains("BEGIN"), "{redacted}");
-    let raw: Value = serde_json::from_str(&g.ok(&["kubeconfig", "--raw", "--minify", "--flatten", "-o", "json"])).unwrap();
+    let raw: Value =
+        serde_json::from_str(&g.ok(&["kubeconfig", "--raw", "--minify", "--flatten", "-o", "json"])).unwrap();
     assert_eq!(raw["contexts"].as_array().unwrap().len(), 1);
     assert!(raw["users"][0]["user"]["client-key-data"].as_str().unwrap().len() > 100);
     let vic = Gctl::new(&garden, "gctl-vic", "vic");
@@ -281,8 +318,10 @@ fn targets_kubeconfigs_sessions_and_shells() {
     let out = vic.run(&["kubeconfig", "--minify"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("using a viewer kubeconfig"), "auto falls back to viewer");
-    let (code, stdout, stderr) = vic.bash("eval \"$(gardenctl kubectl-env bash)\" && kubectl get namespaces -o name && \
-         ! kubectl create namespace forbidden-to-viewers");
+    let (code, stdout, stderr) = vic.bash(
+        "eval \"$(gardenctl kubectl-env bash)\" && kubectl get namespaces -o name && \
+         ! kubectl create namespace forbidden-to-viewers",
+    );
     assert_eq!(code, 0, "viewer reads but cannot write: {stdout}\n{stderr}");
     assert!(stderr.contains("forbidden") || stderr.contains("Forbidden"), "{stderr}");
     let cached = vic.home.join("cache/kubeconfigs");
@@ -425,7 +464,10 @@ impl Drop for Tmux {
 fn progress_bar_fuzzy_picker_and_delete_confirmation_in_a_terminal() {
     let mut garden = TestGarden::start_with(GardenOptions { controller_manager: true, ..Default::default() }).unwrap();
     let state_dir = garden.start_local_seed_with_dev_project().unwrap();
-    let _cleanup = (KillPlaneOnDrop(state_dir.join("shoot--dev--local")), KillPlaneOnDrop(state_dir.join("shoot--dev--local-workerless")));
+    let _cleanup = (
+        KillPlaneOnDrop(state_dir.join("shoot--dev--local")),
+        KillPlaneOnDrop(state_dir.join("shoot--dev--local-workerless")),
+    );
     let g = Gctl::new(&garden, "gctl", "tty");
     g.ok(&["config", "set-garden", "local", "--kubeconfig", &garden.kubeconfig().display().to_string()]);
     g.ok(&["target", "--garden", "local", "--project", "dev"]);
@@ -444,7 +486,11 @@ fn progress_bar_fuzzy_picker_and_delete_confirmation_in_a_terminal() {
     let bar = frame.lines().find(|l| l.contains("garden-dev/local Create Processing [=")).unwrap().to_string();
     fs::write(garden.dir().join("progress-bar.txt"), frame.trim_end()).unwrap();
     if let Ok(dir) = std::env::var("GARDENCTL_CAPTURE_DIR") {
-        fs::write(Path::new(&dir).join("gardenctl-progress.txt"), format!("$ gardenctl create shoot -f examples/shoot-local.yaml --wait\n{}\n", bar.trim_end())).unwrap();
+        fs::write(
+            Path::new(&dir).join("gardenctl-progress.txt"),
+            format!("$ gardenctl create shoot -f examples/shoot-local.yaml --wait\n{}\n", bar.trim_end()),
+        )
+        .unwrap();
     }
     let (code, done) = term.wait_exit(Duration::from_secs(300));
     assert!(code == 0 && done.contains("shoot garden-dev/local: Create succeeded"), "{done}");
@@ -535,7 +581,8 @@ fn provider_env_for_aws_and_openstack_and_wait_on_a_failing_shoot() {
     assert_eq!(code, 0, "{stderr}");
     let secret = |ns: &str, name: &str, key: &str| {
         let out = garden.kubectl_ok(&["-n", ns, "get", "secret", name, "-o", &format!("jsonpath={{.data.{key}}}")]);
-        String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, out.trim()).unwrap()).unwrap()
+        String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, out.trim()).unwrap())
+            .unwrap()
     };
     let region = shoot::field(&garden, "garden-dev", "aws", "{.spec.region}");
     let expected = format!(
@@ -554,15 +601,29 @@ fn provider_env_for_aws_and_openstack_and_wait_on_a_failing_shoot() {
     );
     assert_eq!(code, 0, "{stderr}");
     let region = shoot::field(&garden, "garden-dev", "openstack", "{.spec.region}");
-    assert_eq!(stdout.trim(), format!("http://127.0.0.1:5050/v3|garden-dev|Default|garden|garden-openstack-secret|{region}"));
+    assert_eq!(
+        stdout.trim(),
+        format!("http://127.0.0.1:5050/v3|garden-dev|Default|garden|garden-openstack-secret|{region}")
+    );
     assert!(g.ok(&["provider-env", "fish"]).contains("set -gx OS_PASSWORD 'garden-openstack-secret';"));
 
     // Access restrictions must be confirmed; a viewer may not read the credentials at all.
-    shoot::merge_patch(&garden, "garden-dev", "openstack", r#"{"spec":{"accessRestrictions":[{"name":"eu-access-only"}]}}"#);
+    shoot::merge_patch(
+        &garden,
+        "garden-dev",
+        "openstack",
+        r#"{"spec":{"accessRestrictions":[{"name":"eu-access-only"}]}}"#,
+    );
     assert!(g.fails(2, &["provider-env", "bash"]).contains("--confirm-access-restriction"));
     assert!(g.ok(&["provider-env", "bash", "--confirm-access-restriction"]).contains("OS_PASSWORD"));
     let vic = Gctl::new(&garden, "gctl-vic", "vic");
-    vic.ok(&["config", "set-garden", "local", "--kubeconfig", &garden.user_kubeconfig("vic", &[]).display().to_string()]);
+    vic.ok(&[
+        "config",
+        "set-garden",
+        "local",
+        "--kubeconfig",
+        &garden.user_kubeconfig("vic", &[]).display().to_string(),
+    ]);
     vic.ok(&["target", "--garden", "local", "--project", "dev", "--shoot", "aws"]);
     let refused = vic.fails(1, &["provider-env", "bash"]);
     assert!(refused.contains("reading the shoot's credentials") && refused.contains("forbidden"), "{refused}");
