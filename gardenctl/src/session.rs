@@ -55,18 +55,6 @@ impl Target {
         }
         parts.join("/")
     }
-
-    /// The lowest targeted level, as `target` names it.
-    pub fn level(&self) -> &'static str {
-        match self {
-            t if t.control_plane => "control plane of shoot",
-            t if !t.shoot.is_empty() => "shoot",
-            t if !t.seed.is_empty() => "seed",
-            t if !t.project.is_empty() => "project",
-            t if !t.garden.is_empty() => "garden",
-            _ => "nothing",
-        }
-    }
 }
 
 /// One entry of the session's history.
@@ -259,7 +247,6 @@ mod tests {
     fn target_paths_and_levels() {
         let t = Target { garden: "local".into(), project: "dev".into(), shoot: "web".into(), ..Default::default() };
         assert_eq!(t.path(), "garden/local/project/dev/shoot/web");
-        assert_eq!(t.level(), "shoot");
         assert_eq!(Target::default().path(), "(nothing targeted)");
         let yaml = serde_yaml::to_string(&t).unwrap();
         assert_eq!(yaml, "garden: local\nproject: dev\nshoot: web\n");
