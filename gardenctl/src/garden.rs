@@ -44,7 +44,7 @@ impl Garden {
             .await
             .with_context(|| format!("kubeconfig of garden '{}' ({})", garden.identity, path.display()))?;
         cfg.connect_timeout = Some(Duration::from_secs(5));
-        let client = Client::try_from(cfg).context("building the garden client")?;
+        let client = component_base::client_from_config(cfg).context("building the garden client")?;
         Ok(Garden { identity: garden.identity.clone(), client, kubeconfig })
     }
 
