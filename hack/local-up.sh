@@ -16,6 +16,8 @@ kubectl), builds the workspace, and starts a local garden in the background:
   provider-local             the local provider extension: Workers -> MachineClasses + MachineDeployments
   machine-controller         machines of every shoot on the seed; a machine is a detached local-node
                              process, its files in $GARDEN_HOME/seeds/local/machines
+  garden-dashboard           the tenant portal (its front end built with npm first); log in with a token from
+                             hack/token-for-user.sh (static tokens in $GARDEN_HOME/tokens.csv)
 
 registers the garden as "local" in gardenctl's configuration ($GCTL_HOME, default
 ~/.garden/gardenctl-v2.yaml), waits until each component is up (etcd /health, the API server's /readyz, the
@@ -31,6 +33,7 @@ Environment:
   ETCD_PEER_PORT           etcd peer port   (default: last one used, else a free port)
   PROVIDER_LOCAL_HEALTH_PORT      provider-local's /healthz port (default: last one used, else a free port)
   MACHINE_CONTROLLER_HEALTH_PORT  machine-controller's /healthz and /metrics port (same default)
+  DASHBOARD_PORT           the portal's port (same default)
   GARDEN_READY_TIMEOUT     seconds to wait for each component (default: 120)
   CARGO_TARGET_DIR         honoured as by cargo
   GARDEN_SKIP_BUILD=1      use the binaries already built
@@ -59,13 +62,14 @@ SEED_STATE_DIR="$GARDEN_HOME/seeds/local"
 # Normalized (no "//", "..", trailing "/"): machine-controller tags its agents with it as given.
 MACHINES_DIR="$(realpath -ms -- "$SEED_STATE_DIR/machines")"
 # Start order; local-down.sh stops in reverse.
-COMPONENTS=(etcd apiserver controller-manager gardenlet provider-local machine-controller)
+COMPONENTS=(etcd apiserver controller-manager gardenlet provider-local machine-controller dashboard)
 
 # --- prerequisites and build -------------------------------------------------
 
 garden::ensure_packages
 garden::ensure_rust
 garden::ensure_kubectl
+garden::ensure_dashboard
 
 BIN_DIR="$(garden::bin_dir)"
 if [[ "${GARDEN_SKIP_BUILD:-}" != "1" ]]; then
@@ -80,8 +84,9 @@ MACHINE_CONTROLLER_BIN="$BIN_DIR/machine-controller"
 # machine-controller starts the local-node agents ("VMs") from next to its own binary.
 LOCAL_NODE_BIN="$BIN_DIR/local-node"
 GARDENCTL_BIN="$BIN_DIR/gardenctl"
+DASHBOARD_BIN="$BIN_DIR/garden-dashboard"
 BINARIES=("$APISERVER_BIN" "$CONTROLLER_MANAGER_BIN" "$GARDENLET_BIN" "$PROVIDER_LOCAL_BIN" "$MACHINE_CONTROLLER_BIN"
-  "$LOCAL_NODE_BIN" "$GARDENCTL_BIN")
+  "$LOCAL_NODE_BIN" "$GARDENCTL_BIN" "$DASHBOARD_BIN")
 for bin in "${BINARIES[@]}"; do
   [[ -x "$bin" ]] || garden::die "binary not found: $bin (did the build succeed?)"
 done
@@ -128,6 +133,8 @@ print_status() {
   echo "  etcd:                http://127.0.0.1:$(state_get ETCD_CLIENT_PORT)"
   echo "  provider-local:      http://127.0.0.1:$(state_get PROVIDER_LOCAL_HEALTH_PORT)/healthz"
   echo "  machine-controller:  http://127.0.0.1:$(state_get MACHINE_CONTROLLER_HEALTH_PORT)/metrics"
+  echo "  portal:              http://127.0.0.1:$(state_get DASHBOARD_PORT)/  (log in with a token:" \
+    "$(display_path "$GARDEN_REPO_ROOT")/hack/token-for-user.sh NAME)"
   echo "  machines:            $(count_agents) local-node agent(s), files in $(display_path "$MACHINES_DIR")/"
   echo "  logs:                $(display_path "$LOG_DIR")/"
   echo
@@ -151,6 +158,7 @@ Next steps:
   kubectl -n shoot--dev--local get machinedeployments,machinesets,machines
   kubectl explain shoot.spec.provider.workers
   $hack/kubeconfig-for-user.sh alice > alice.kubeconfig
+  $hack/token-for-user.sh garden-admin system:masters   # a token for the portal (http://127.0.0.1:$(state_get DASHBOARD_PORT)/)
   $hack/local-down.sh            # stop (add --purge to delete all state)
 EOF
 }
@@ -225,6 +233,8 @@ PROVIDER_LOCAL_HEALTH_PORT="$(pick_distinct_port "${PROVIDER_LOCAL_HEALTH_PORT:-
 PORTS+=("$PROVIDER_LOCAL_HEALTH_PORT")
 MACHINE_CONTROLLER_HEALTH_PORT="$(pick_distinct_port "${MACHINE_CONTROLLER_HEALTH_PORT:-}" MACHINE_CONTROLLER_HEALTH_PORT)"
 PORTS+=("$MACHINE_CONTROLLER_HEALTH_PORT")
+DASHBOARD_PORT="$(pick_distinct_port "${DASHBOARD_PORT:-}" DASHBOARD_PORT)"
+PORTS+=("$DASHBOARD_PORT")
 for p in "${PORTS[@]}"; do
   garden::port_is_free "$p" || garden::die "port $p on 127.0.0.1 is in use"
 done
@@ -239,6 +249,7 @@ ETCD_CLIENT_PORT=$ETCD_CLIENT_PORT
 ETCD_PEER_PORT=$ETCD_PEER_PORT
 PROVIDER_LOCAL_HEALTH_PORT=$PROVIDER_LOCAL_HEALTH_PORT
 MACHINE_CONTROLLER_HEALTH_PORT=$MACHINE_CONTROLLER_HEALTH_PORT
+DASHBOARD_PORT=$DASHBOARD_PORT
 GARDEN_BIN_DIR=$BIN_DIR
 EOF
 
@@ -331,7 +342,11 @@ wait_healthy etcd etcd_healthy
 # The apiserver writes the admin kubeconfig once it serves: drop a stale one
 # so that waiting for it means waiting for this run.
 rm -f "$KUBECONFIG_PATH"
+# Static tokens (the portal's logins): hack/token-for-user.sh adds lines; the API server reads the file again.
+TOKENS_FILE="$GARDEN_HOME/tokens.csv"
+[[ -f "$TOKENS_FILE" ]] || (umask 077 && : >"$TOKENS_FILE")
 start_component apiserver "$APISERVER_BIN" \
+  --token-auth-file "$TOKENS_FILE" \
   --etcd-servers "$ETCD_URL" \
   --bind-address 127.0.0.1 \
   --secure-port "$APISERVER_PORT" \
@@ -364,6 +379,16 @@ start_component machine-controller "$MACHINE_CONTROLLER_BIN" \
   --local-state-dir "$MACHINES_DIR" \
   --health-bind-address "127.0.0.1:$MACHINE_CONTROLLER_HEALTH_PORT"
 wait_healthy machine-controller machine_controller_healthy
+
+dashboard_healthy() {
+  [[ "$(curl -s --max-time 2 "http://127.0.0.1:${DASHBOARD_PORT}/healthz" 2>/dev/null)" == "ok" ]]
+}
+start_component dashboard "$DASHBOARD_BIN" \
+  --garden-server "$SERVER_URL" \
+  --garden-ca "$CERT_DIR/ca.crt" \
+  --bind-address "127.0.0.1:$DASHBOARD_PORT" \
+  --static-dir "$GARDEN_REPO_ROOT/dashboard/frontend/dist"
+wait_healthy dashboard dashboard_healthy
 
 kubectl --kubeconfig "$KUBECONFIG_PATH" get namespaces >/dev/null 2>&1 ||
   garden::log "warning: 'kubectl get namespaces' with the admin kubeconfig failed"

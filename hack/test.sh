@@ -7,8 +7,9 @@ usage() {
 Usage: hack/test.sh [--help] [-- CARGO_TEST_ARGS...]
 
 Runs, stopping at the first failure:
-  1. install what is missing (etcd, protoc, curl, python3, kubectl, moto for the S3 tests, the OpenStack
-     services from hack/openstack.sh), and start a local OpenStack in the background (stopped at the end)
+  1. install what is missing (etcd, protoc, curl, python3, kubectl, tmux, chromium, node, moto for the S3
+     tests, the OpenStack services from hack/openstack.sh), build the portal's front end (npm), and start a
+     local OpenStack in the background (stopped at the end)
   2. cargo fmt --all -- --check
   3. cargo clippy --workspace --all-targets -- -D warnings
   4. cargo build --workspace --bins
@@ -81,6 +82,9 @@ garden::ensure_packages
 garden::ensure_rust_lint
 garden::ensure_kubectl
 garden::ensure_moto
+# The portal's front end (npm ci + build from the committed lockfile) and node >= 20.19 for it and its browser
+# tests (tests/tests/dashboard.rs).
+skipped test || garden::ensure_dashboard
 skipped schemathesis || garden::ensure_schemathesis
 # provider-openstack's tests run against a real OpenStack, started once for the whole run: in the background
 # now (about 80 s), waited for before the tests. One already running (hack/openstack.sh up by hand) is used

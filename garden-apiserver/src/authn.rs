@@ -21,38 +21,86 @@ pub fn user_from_cert(der: &[u8]) -> Option<UserInfo> {
     Some(UserInfo { name, uid: String::new(), groups })
 }
 
-/// kube's `--token-auth-file`: `token,user,uid,"group1,group2"` per line.
+/// kube's `--token-auth-file`: `token,user,uid,"group1,group2"` per line. Unlike kube-apiserver, a file given by
+/// path is read again when it changes (checked at most once a second), so `hack/token-for-user.sh` can add users to
+/// a running local garden; a change that does not parse keeps the tokens read before (and is logged).
 #[derive(Default)]
 pub struct TokenFile {
+    path: Option<std::path::PathBuf>,
+    state: std::sync::RwLock<TokenState>,
+}
+
+#[derive(Default)]
+struct TokenState {
     tokens: HashMap<String, UserInfo>,
+    modified: Option<std::time::SystemTime>,
+    checked: Option<std::time::Instant>,
 }
 
 impl TokenFile {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         let text =
             std::fs::read_to_string(path).with_context(|| format!("failed to read token file {}", path.display()))?;
-        Self::parse(&text).with_context(|| format!("invalid token file {}", path.display()))
+        let tokens = parse_tokens(&text).with_context(|| format!("invalid token file {}", path.display()))?;
+        let state = TokenState { tokens, modified, checked: Some(std::time::Instant::now()) };
+        Ok(Self { path: Some(path.to_path_buf()), state: std::sync::RwLock::new(state) })
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let mut tokens = HashMap::new();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let fields = split_csv(line);
-            if fields.len() < 3 {
-                anyhow::bail!("line {}: want at least token,user,uid", i + 1);
-            }
-            let groups = fields
-                .get(3)
-                .map(|g| g.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
-                .unwrap_or_default();
-            tokens.insert(fields[0].clone(), UserInfo { name: fields[1].clone(), uid: fields[2].clone(), groups });
-        }
-        Ok(Self { tokens })
+        let state = TokenState { tokens: parse_tokens(text)?, ..Default::default() };
+        Ok(Self { path: None, state: std::sync::RwLock::new(state) })
     }
+
+    /// The user of `token`, if the file lists it.
+    pub fn get(&self, token: &str) -> Option<UserInfo> {
+        self.reload_if_changed();
+        self.state.read().unwrap_or_else(|e| e.into_inner()).tokens.get(token).cloned()
+    }
+
+    fn reload_if_changed(&self) {
+        let Some(path) = &self.path else { return };
+        {
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            if state.checked.is_some_and(|c| c.elapsed() < std::time::Duration::from_secs(1)) {
+                return;
+            }
+        }
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        state.checked = Some(std::time::Instant::now());
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if modified == state.modified {
+            return;
+        }
+        state.modified = modified;
+        match std::fs::read_to_string(path).map_err(anyhow::Error::from).and_then(|t| parse_tokens(&t)) {
+            Ok(tokens) => {
+                tracing::info!(path = %path.display(), tokens = tokens.len(), "token file read again");
+                state.tokens = tokens;
+            }
+            Err(e) => tracing::warn!(path = %path.display(), error = %format!("{e:#}"), "token file unreadable; keeping the tokens read before"),
+        }
+    }
+}
+
+fn parse_tokens(text: &str) -> anyhow::Result<HashMap<String, UserInfo>> {
+    let mut tokens = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields = split_csv(line);
+        if fields.len() < 3 {
+            anyhow::bail!("line {}: want at least token,user,uid", i + 1);
+        }
+        let groups = fields
+            .get(3)
+            .map(|g| g.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default();
+        tokens.insert(fields[0].clone(), UserInfo { name: fields[1].clone(), uid: fields[2].clone(), groups });
+    }
+    Ok(tokens)
 }
 
 fn split_csv(line: &str) -> Vec<String> {
@@ -92,8 +140,8 @@ impl Authenticator {
         let mut user = if let Some(u) = cert_user {
             u.clone()
         } else if let Some(token) = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) {
-            match self.tokens.tokens.get(token) {
-                Some(u) => u.clone(),
+            match self.tokens.get(token) {
+                Some(u) => u,
                 None => match parse_bootstrap_token(token) {
                     Some((id, token_secret)) => {
                         let stored = secret(BOOTSTRAP_TOKEN_NAMESPACE, &format!("{BOOTSTRAP_TOKEN_SECRET_PREFIX}{id}"));
@@ -241,6 +289,24 @@ mod tests {
         assert_eq!(alice.groups, vec!["dev", "ops", "system:authenticated"]);
         assert_eq!(a.authenticate(None, Some("Bearer nope"), |_, _| None, |_, _| None).unwrap_err().code, 401);
         assert_eq!(a.authenticate(None, None, |_, _| None, |_, _| None).unwrap_err().code, 401);
+    }
+
+    #[test]
+    fn a_token_file_is_read_again_when_it_changes() {
+        let dir = std::env::temp_dir().join(format!("tokens-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokens.csv");
+        std::fs::write(&path, "t1,alice,uid1\n").unwrap();
+        let f = TokenFile::load(&path).unwrap();
+        assert_eq!(f.get("t1").unwrap().name, "alice");
+        assert!(f.get("t2").is_none());
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        std::fs::write(&path, "t1,alice,uid1\nt2,bob,uid2,\"dev\"\n").unwrap();
+        assert_eq!(f.get("t2").unwrap().groups, vec!["dev"]);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        std::fs::write(&path, "broken\n").unwrap();
+        assert_eq!(f.get("t2").unwrap().name, "bob", "a broken file keeps the tokens read before");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
