@@ -220,3 +220,43 @@ fn sessions_csrf_limits_and_one_shared_watch() {
     let headers = String::from_utf8_lossy(&out.stdout).to_lowercase();
     assert!(headers.contains("content-security-policy: default-src 'self'") && headers.contains("x-frame-options: deny"), "{headers}");
 }
+
+/// Every page in headless Chromium (`dashboard/e2e/portal.mjs`): login, the create form, live status, kubeconfig
+/// with real kubectl, hibernate/wake, delete with confirmation, viewer and outsider, XSS, CSRF, bad input.
+/// `GARDEN_DASHBOARD_SCREENSHOTS=docs/usage/screenshots` keeps its screenshots there.
+#[test]
+fn the_portal_in_a_real_browser() {
+    let (garden, state_dir) = portal_garden();
+    let _planes = (KillPlaneOnDrop(state_dir.join("shoot--dev--portal")), KillPlaneOnDrop(state_dir.join("shoot--dev--xss")));
+    // A shoot whose annotation holds markup: the pages must show it as text.
+    let manifest = fs::read_to_string(repo_path("examples/shoot-local-workerless.yaml"))
+        .unwrap()
+        .replace("name: local-workerless", "name: xss\n  annotations:\n    note: '<script>window.__xss=1</script>\"><img src=x onerror=\"window.__xss=1\">'");
+    let out = garden.kubectl_stdin(&["apply", "-f", "-"], &manifest);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let d = start_dashboard(&garden, &[]);
+    let screenshots = std::env::var("GARDEN_DASHBOARD_SCREENSHOTS")
+        .map(|p| if Path::new(&p).is_absolute() { PathBuf::from(p) } else { repo_path(&p) })
+        .unwrap_or_else(|_| garden.dir().join("screenshots"));
+    let kubectl = garden.kubectl_cmd(&[]).get_program().to_owned();
+    let out = Command::new("node")
+        .arg(repo_path("dashboard/e2e/portal.mjs"))
+        .env("DASHBOARD_URL", &d.url)
+        .env("ADMIN_TOKEN", "admin-token-0123456789")
+        .env("VIEWER_TOKEN", "viewer-token-0123456789")
+        .env("OTHER_TOKEN", "other-token-0123456789")
+        .env("XSS_SHOOT", "xss")
+        .env("KUBECTL", kubectl)
+        .env("WORK_DIR", garden.dir().join("browser"))
+        .env("SCREENSHOT_DIR", &screenshots)
+        .output()
+        .expect("node is installed (hack/test.sh: garden::ensure_dashboard)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(out.status.success(), "portal.mjs failed:\n{stdout}\n{stderr}\ndashboard log: {}", fs::read_to_string(garden.dir().join(format!("dashboard-{}.log", d.url.rsplit(':').next().unwrap()))).unwrap_or_default());
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    for shot in ["list.png", "create.png", "details.png"] {
+        assert!(fs::metadata(screenshots.join(shot)).is_ok_and(|m| m.len() > 10_000), "{shot} was taken");
+    }
+}

@@ -78,7 +78,7 @@ export async function request<T = unknown>(method: string, url: string, body?: u
   if (!res.ok) {
     const err = new ApiError(res.status, messageOf(res.status, res.statusText, parsed), parsed);
     if (res.status === 401 && !opts.expect401) {
-      unauthorizedHandler(`Your session has ended (${err.message}). Please log in again.`);
+      unauthorizedHandler('Your session has ended or expired. Please log in again.');
     }
     throw err;
   }

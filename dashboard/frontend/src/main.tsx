@@ -9,7 +9,7 @@ import { Members } from './pages/Members';
 import { ShootDetails } from './pages/ShootDetails';
 import { ShootList } from './pages/ShootList';
 import { clearPermissionCache } from './permissions';
-import { href, navigate, useRoute, type Route } from './router';
+import { href, navigate, parseHash, useRoute, type Route } from './router';
 import type { List, Project, Session } from './types';
 import './styles.css';
 
@@ -144,7 +144,9 @@ function App() {
   // Where to go when the route does not name a page of a project.
   useEffect(() => {
     if (!session || !projects) return;
-    if (route.page === 'home' || route.page === 'login') {
+    // Check the address as it is now: the user (or a test) may have moved on since this render.
+    const now = parseHash(location.hash).page;
+    if ((route.page === 'home' || route.page === 'login') && (now === 'home' || now === 'login')) {
       const back = returnTo.current;
       returnTo.current = '';
       if (back && back !== '#/' && back !== href.login()) navigate(back, true);

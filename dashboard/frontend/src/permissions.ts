@@ -56,13 +56,16 @@ async function allowed(a: Attr): Promise<boolean> {
 const GARDEN = 'core.gardener.cloud';
 const SECURITY = 'security.gardener.cloud';
 const cache = new Map<string, Promise<Permissions>>();
+const resolved = new Map<string, Permissions>();
+const keyOf = (project: string, namespace: string) => `${project}\u0000${namespace}`;
 
 export function clearPermissionCache() {
   cache.clear();
+  resolved.clear();
 }
 
 export function loadPermissions(project: string, namespace: string): Promise<Permissions> {
-  const key = `${project}\u0000${namespace}`;
+  const key = keyOf(project, namespace);
   let p = cache.get(key);
   if (!p) {
     const ns = namespace;
@@ -81,6 +84,7 @@ export function loadPermissions(project: string, namespace: string): Promise<Per
     p = Promise.all(questions.map(([, a]) => allowed(a))).then((answers) => {
       const perms: Permissions = { ...NO_PERMISSIONS, loaded: true };
       questions.forEach(([k], i) => ((perms as unknown as Record<string, boolean>)[k] = answers[i]));
+      if (cache.get(key) === p) resolved.set(key, perms);
       return perms;
     });
     cache.set(key, p);
@@ -89,10 +93,11 @@ export function loadPermissions(project: string, namespace: string): Promise<Per
 }
 
 export function usePermissions(project: string, namespace: string): Permissions {
-  const [perms, setPerms] = useState<Permissions>(NO_PERMISSIONS);
+  // Answers already known render at once (no flash of hidden buttons when moving between pages).
+  const [perms, setPerms] = useState<Permissions>(() => resolved.get(keyOf(project, namespace)) || NO_PERMISSIONS);
   useEffect(() => {
     let live = true;
-    setPerms(NO_PERMISSIONS);
+    setPerms(resolved.get(keyOf(project, namespace)) || NO_PERMISSIONS);
     if (!project || !namespace) return;
     loadPermissions(project, namespace).then((p) => live && setPerms(p));
     return () => {

@@ -174,6 +174,9 @@ export function CreateShoot(props: { project: string; namespace: string }) {
     return diffLines(generatedYaml, sent);
   }, [tab, generatedYaml, parsed, sentText]);
 
+  // A change makes the last general error stale.
+  useEffect(() => setGeneralError([]), [form, yamlText, yamlDirty]);
+
   // After a first submit attempt, the form is checked as it is typed.
   const clientErrors = useMemo<FieldErrors>(() => (submitted && !yamlDirty ? validate(form) : {}), [submitted, yamlDirty, form]);
   const errors: FieldErrors = { ...clientErrors, ...serverErrors };
@@ -264,7 +267,7 @@ export function CreateShoot(props: { project: string; namespace: string }) {
       if (err.status === 409) mapped.name = err.message;
       else general.push(err.message);
     }
-    if (general.length > 1 || (general.length === 1 && err.causes.length)) general.unshift('The garden refused the shoot:');
+    if (general.length && err.causes.length) general.unshift('The garden refused the shoot:');
     setServerErrors(mapped);
     setGeneralError(general);
     if (Object.keys(mapped).length) setTab('form');
@@ -306,7 +309,7 @@ export function CreateShoot(props: { project: string; namespace: string }) {
   if (!profiles) return <Spinner label="Loading cloud profiles…" />;
 
   return (
-    <div class="page page-narrow">
+    <div class="page page-narrow" data-perms={perms.loaded ? 'loaded' : 'loading'}>
       <div class="page-header">
         <div>
           <h1>Create shoot</h1>
@@ -710,11 +713,10 @@ export function CreateShoot(props: { project: string; namespace: string }) {
 
       {generalError.length > 0 && (
         <div class="alert alert-error" data-testid="create-error" role="alert">
-          {generalError.length === 1 ? (
-            generalError[0]
-          ) : (
+          {generalError[0]}
+          {generalError.length > 1 && (
             <ul>
-              {generalError.map((g, i) => (
+              {generalError.slice(1).map((g, i) => (
                 <li key={i}>{g}</li>
               ))}
             </ul>

@@ -143,7 +143,7 @@ export function Credentials(props: { project: string; namespace: string }) {
   }
 
   return (
-    <div class="page page-narrow">
+    <div class="page page-narrow" data-perms={perms.loaded ? 'loaded' : 'loading'}>
       <div class="page-header">
         <div>
           <h1>Credentials</h1>

@@ -118,11 +118,15 @@ export function Members(props: { project: string; namespace: string }) {
   }
 
   if (!proj) {
-    return loadError ? <ErrorBox message={loadError} testid="members-error" /> : <Spinner label="Loading project…" />;
+    return (
+      <div class="page page-narrow" data-perms={perms.loaded ? 'loaded' : 'loading'}>
+        {loadError ? <ErrorBox message={`Cannot read the project: ${loadError}`} testid="members-error" /> : <Spinner label="Loading project…" />}
+      </div>
+    );
   }
 
   return (
-    <div class="page page-narrow">
+    <div class="page page-narrow" data-perms={perms.loaded ? 'loaded' : 'loading'}>
       <div class="page-header">
         <div>
           <h1>Members</h1>

@@ -275,7 +275,7 @@ export function ShootDetails(props: { project: string; namespace: string; name: 
   }
 
   return (
-    <div class="page" data-testid="shoot-details">
+    <div class="page" data-testid="shoot-details" data-perms={perms.loaded ? 'loaded' : 'loading'}>
       <p class="crumbs">
         <a href={href.shoots(project)} data-testid="back-to-list">
           ← Shoots of {project}

@@ -206,7 +206,7 @@ export function ShootList(props: { project: string; namespace: string }) {
   const selectable = perms.patchShoots;
 
   return (
-    <div class="page">
+    <div class="page" data-perms={perms.loaded ? 'loaded' : 'loading'}>
       <div class="page-header">
         <div>
           <h1>Shoots</h1>
