@@ -21,6 +21,9 @@ struct Args {
     /// URL of the garden's API server.
     #[arg(long)]
     garden_server: String,
+    /// The garden's name as gardenctl's configuration knows it (the pages show `gardenctl target --garden NAME`).
+    #[arg(long, default_value = "local")]
+    garden_name: String,
     /// PEM bundle of the CA that signed the garden's serving certificate.
     #[arg(long)]
     garden_ca: Option<PathBuf>,
@@ -69,6 +72,7 @@ async fn run(args: Args) -> Result<()> {
         sealer: session::Sealer::new(key)?,
         ttl: Duration::from_secs(args.session_ttl_seconds),
         hub: Arc::new(watch::Hub::default()),
+        garden_name: args.garden_name.clone(),
     });
     let listener = tokio::net::TcpListener::bind(&args.bind_address)
         .await

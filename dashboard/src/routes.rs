@@ -32,6 +32,8 @@ pub struct AppState {
     pub sealer: Sealer,
     pub ttl: Duration,
     pub hub: Arc<Hub>,
+    /// The garden's name for gardenctl.
+    pub garden_name: String,
 }
 
 type Shared = Arc<AppState>;
@@ -112,9 +114,9 @@ fn check_csrf(method: &Method, headers: &HeaderMap, session: &Session) -> Result
     }
 }
 
-fn session_body(s: &Session) -> Value {
+fn session_body(state: &AppState, s: &Session) -> Value {
     let expires = jiff::Timestamp::from_second(s.expires as i64).map(|t| t.to_string()).unwrap_or_default();
-    json!({"user": s.user, "csrfToken": s.csrf, "expiresAt": expires})
+    json!({"user": s.user, "csrfToken": s.csrf, "expiresAt": expires, "garden": state.garden_name})
 }
 
 #[derive(Deserialize)]
@@ -150,7 +152,7 @@ async fn login(State(state): State<Shared>, body: Body) -> Result<Response, Fail
     let session = state.sealer.start(token.clone(), garden::user_of(&token), state.ttl);
     let cookie = session::set_cookie(&state.sealer.seal(&session), state.ttl);
     tracing::info!(user = %session.user, "login");
-    Ok(([(header::SET_COOKIE, cookie)], Json(session_body(&session))).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], Json(session_body(&state, &session))).into_response())
 }
 
 async fn logout(State(state): State<Shared>, method: Method, headers: HeaderMap) -> Result<Response, Failure> {
@@ -160,7 +162,7 @@ async fn logout(State(state): State<Shared>, method: Method, headers: HeaderMap)
 }
 
 async fn current_session(State(state): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, Failure> {
-    Ok(Json(session_body(&session_of(&state, &headers)?)))
+    Ok(Json(session_body(&state, &session_of(&state, &headers)?)))
 }
 
 /// `/api/garden/<path>`: the garden's `/<path>` as the user.

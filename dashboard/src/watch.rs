@@ -23,6 +23,8 @@ struct Shared {
     events: broadcast::Sender<Arc<str>>,
     /// The subscribers' clients, by subscription id: the watch runs with the first that works.
     clients: Mutex<Vec<(u64, Client)>>,
+    /// The subscription whose client the watch runs with now.
+    runner: Mutex<Option<u64>>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -73,6 +75,7 @@ impl Hub {
                     synced: Mutex::new(false),
                     events: broadcast::channel(4096).0,
                     clients: Mutex::new(Vec::new()),
+                    runner: Mutex::new(None),
                     task: Mutex::new(None),
                 })
             })
@@ -101,11 +104,19 @@ impl Hub {
         let Some(shared) = namespaces.get(namespace).cloned() else { return };
         let mut clients = shared.clients.lock().unwrap_or_else(|e| e.into_inner());
         clients.retain(|(i, _)| *i != id);
+        let mut task = shared.task.lock().unwrap_or_else(|e| e.into_inner());
         if clients.is_empty() {
-            if let Some(task) = shared.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            if let Some(task) = task.take() {
                 task.abort();
             }
             namespaces.remove(namespace);
+        } else if *shared.runner.lock().unwrap_or_else(|e| e.into_inner()) == Some(id) {
+            // The watch ran with the departed session's token: the next subscriber's takes over.
+            if let Some(task) = task.take() {
+                task.abort();
+            }
+            tracing::info!(namespace, "the shoot watch is handed to the next subscriber");
+            *task = Some(tokio::spawn(run(shared.clone(), namespace.to_string())));
         }
     }
 
@@ -119,6 +130,7 @@ impl Hub {
 async fn run(shared: Arc<Shared>, namespace: String) {
     loop {
         let Some((id, client)) = shared.clients.lock().unwrap_or_else(|e| e.into_inner()).first().cloned() else { return };
+        *shared.runner.lock().unwrap_or_else(|e| e.into_inner()) = Some(id);
         let api: Api<DynamicObject> = Api::namespaced_with(client, &namespace, &shoots());
         let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();
         let mut listing: Option<BTreeMap<String, Value>> = None;

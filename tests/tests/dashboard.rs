@@ -20,6 +20,7 @@ const TOKENS: &str = "admin-token-0123456789,alice,uid-alice,\"\"\n\
 struct Dashboard {
     child: Child,
     url: String,
+    log: PathBuf,
 }
 
 impl Drop for Dashboard {
@@ -40,7 +41,8 @@ fn static_dir() -> PathBuf {
 
 fn start_dashboard(garden: &TestGarden, extra: &[&str]) -> Dashboard {
     let port = free_port();
-    let log = fs::File::create(garden.dir().join(format!("dashboard-{port}.log"))).unwrap();
+    let log_path = garden.dir().join(format!("dashboard-{port}.log"));
+    let log = fs::File::create(&log_path).unwrap();
     let child = Command::new(garden.bin_dir().join("garden-dashboard"))
         .arg("--garden-server")
         .arg(garden.server_url())
@@ -56,7 +58,7 @@ fn start_dashboard(garden: &TestGarden, extra: &[&str]) -> Dashboard {
         .spawn()
         .expect("garden-dashboard is built (cargo build --workspace --bins)");
     let url = format!("http://127.0.0.1:{port}");
-    let d = Dashboard { child, url };
+    let d = Dashboard { child, url, log: log_path };
     assert_eventually!(Duration::from_secs(20), || curl(&d.url, &["/healthz"]).1 == "ok");
     d
 }
@@ -201,6 +203,17 @@ fn sessions_csrf_limits_and_one_shared_watch() {
     let _plane = KillPlaneOnDrop(_state_dir.join("shoot--dev--live"));
     assert!(garden.kubectl_stdin(&["apply", "-f", "-"], &manifest).status.success());
     assert_eventually!(Duration::from_secs(20), || (0..20).all(|i| fs::read_to_string(dir.join(format!("s{i}.events"))).unwrap_or_default().contains(r#""name":"live""#)));
+    // The session whose token carries the watch leaves: the next one's token takes over, the others keep getting
+    // every change.
+    let mut first = streams.remove(0);
+    let _ = first.kill();
+    let _ = first.wait();
+    let log = || fs::read_to_string(&d.log).unwrap_or_default();
+    assert_eventually!(Duration::from_secs(20), || log().contains("handed to the next subscriber"), "{}", log());
+    let _plane2 = KillPlaneOnDrop(_state_dir.join("shoot--dev--live2"));
+    assert!(garden.kubectl_stdin(&["apply", "-f", "-"], &manifest.replace("name: live", "name: live2")).status.success());
+    assert_eventually!(Duration::from_secs(20), || (1..20).all(|i| fs::read_to_string(dir.join(format!("s{i}.events"))).unwrap_or_default().contains(r#""name":"live2""#)));
+    assert_eq!(statz()["watches"], 1, "{}", statz());
     for mut s in streams {
         let _ = s.kill();
         let _ = s.wait();
@@ -254,7 +267,7 @@ fn the_portal_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
-    assert!(out.status.success(), "portal.mjs failed:\n{stdout}\n{stderr}\ndashboard log: {}", fs::read_to_string(garden.dir().join(format!("dashboard-{}.log", d.url.rsplit(':').next().unwrap()))).unwrap_or_default());
+    assert!(out.status.success(), "portal.mjs failed:\n{stdout}\n{stderr}\ndashboard log: {}", fs::read_to_string(&d.log).unwrap_or_default());
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     for shot in ["list.png", "create.png", "details.png"] {
         assert!(fs::metadata(screenshots.join(shot)).is_ok_and(|m| m.len() > 10_000), "{shot} was taken");
