@@ -99,11 +99,10 @@ fn project(garden: &TestGarden, name: &str, members: &[(&str, &str)]) {
     }
     let out = garden.kubectl_stdin(&["apply", "-f", "-"], &manifest);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eventually!(Duration::from_secs(30), || garden
+    assert_eventually!(Duration::from_secs(30), || !garden
         .kubectl(&["get", "rolebindings", "-n", &format!("garden-{name}"), "-o", "name"])
         .stdout
-        .len()
-        > 0);
+        .is_empty());
 }
 
 /// A garden with projects dev (alice admin, vic viewer) and other (olga admin), the local seed, the local
@@ -130,7 +129,8 @@ fn sessions_csrf_limits_and_one_shared_watch() {
     let jar = dir.join("alice.jar");
 
     // Bad tokens: a clear message, no cookie; the backend stays up.
-    let (code, text) = curl(&d.url, &["-H", "Content-Type: application/json", "-d", r#"{"token":"nope"}"#, "/api/login"]);
+    let (code, text) =
+        curl(&d.url, &["-H", "Content-Type: application/json", "-d", r#"{"token":"nope"}"#, "/api/login"]);
     assert_eq!(code, 401, "{text}");
     assert!(text.contains("does not accept this token"), "{text}");
     let (code, text) = curl(&d.url, &["-H", "Content-Type: application/json", "-d", "{not json", "/api/login"]);
@@ -157,7 +157,11 @@ fn sessions_csrf_limits_and_one_shared_watch() {
     let (code, text) = curl(&d.url, &["-b", &j, "-H", json, "-H", &header, "-d", shoot, shoots]);
     assert_eq!(code, 422, "{text}");
     let status: Value = serde_json::from_str(&text).unwrap();
-    assert!(status["details"]["causes"].as_array().unwrap().iter().any(|c| c["field"].as_str().unwrap_or("").starts_with("spec")));
+    assert!(status["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["field"].as_str().unwrap_or("").starts_with("spec")));
     // An oversized body: 413 with a message, nothing written.
     let big = dir.join("big.json");
     fs::write(&big, format!(r#"{{"pad":"{}"}}"#, "x".repeat(1_200_000))).unwrap();
@@ -169,7 +173,12 @@ fn sessions_csrf_limits_and_one_shared_watch() {
     // Projects: alice lists only what RBAC lets her get; olga sees only hers.
     let (code, text) = curl(&d.url, &["-b", &j, "/api/projects"]);
     let names = |text: &str| -> Vec<String> {
-        serde_json::from_str::<Value>(text).unwrap()["items"].as_array().unwrap().iter().map(|p| p["metadata"]["name"].as_str().unwrap().to_string()).collect()
+        serde_json::from_str::<Value>(text).unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!((code, names(&text)), (200, vec!["dev".to_string()]), "{text}");
     let olga = dir.join("olga.jar");
@@ -196,13 +205,23 @@ fn sessions_csrf_limits_and_one_shared_watch() {
         );
     }
     let statz = || serde_json::from_str::<Value>(&curl(&d.url, &["/statz"]).1).unwrap_or_default();
-    assert_eventually!(Duration::from_secs(20), || (0..20).all(|i| fs::read_to_string(dir.join(format!("s{i}.events"))).unwrap_or_default().contains("SYNCED")));
+    assert_eventually!(Duration::from_secs(20), || (0..20).all(|i| fs::read_to_string(
+        dir.join(format!("s{i}.events"))
+    )
+    .unwrap_or_default()
+    .contains("SYNCED")));
     assert_eq!(statz()["watches"], 1, "{}", statz());
     // A change reaches every stream.
-    let manifest = fs::read_to_string(repo_path("examples/shoot-local-workerless.yaml")).unwrap().replace("name: local-workerless", "name: live");
+    let manifest = fs::read_to_string(repo_path("examples/shoot-local-workerless.yaml"))
+        .unwrap()
+        .replace("name: local-workerless", "name: live");
     let _plane = KillPlaneOnDrop(_state_dir.join("shoot--dev--live"));
     assert!(garden.kubectl_stdin(&["apply", "-f", "-"], &manifest).status.success());
-    assert_eventually!(Duration::from_secs(20), || (0..20).all(|i| fs::read_to_string(dir.join(format!("s{i}.events"))).unwrap_or_default().contains(r#""name":"live""#)));
+    assert_eventually!(Duration::from_secs(20), || (0..20).all(|i| fs::read_to_string(
+        dir.join(format!("s{i}.events"))
+    )
+    .unwrap_or_default()
+    .contains(r#""name":"live""#)));
     // The session whose token carries the watch leaves: the next one's token takes over, the others keep getting
     // every change.
     let mut first = streams.remove(0);
@@ -211,36 +230,55 @@ fn sessions_csrf_limits_and_one_shared_watch() {
     let log = || fs::read_to_string(&d.log).unwrap_or_default();
     assert_eventually!(Duration::from_secs(20), || log().contains("handed to the next subscriber"), "{}", log());
     let _plane2 = KillPlaneOnDrop(_state_dir.join("shoot--dev--live2"));
-    assert!(garden.kubectl_stdin(&["apply", "-f", "-"], &manifest.replace("name: live", "name: live2")).status.success());
-    assert_eventually!(Duration::from_secs(20), || (1..20).all(|i| fs::read_to_string(dir.join(format!("s{i}.events"))).unwrap_or_default().contains(r#""name":"live2""#)));
+    assert!(garden
+        .kubectl_stdin(&["apply", "-f", "-"], &manifest.replace("name: live", "name: live2"))
+        .status
+        .success());
+    assert_eventually!(Duration::from_secs(20), || (1..20).all(|i| fs::read_to_string(
+        dir.join(format!("s{i}.events"))
+    )
+    .unwrap_or_default()
+    .contains(r#""name":"live2""#)));
     assert_eq!(statz()["watches"], 1, "{}", statz());
     for mut s in streams {
         let _ = s.kill();
         let _ = s.wait();
     }
-    assert!(eventually(Duration::from_secs(20), || statz()["watches"] == 0), "the watch ends with its last subscriber: {}", statz());
+    assert!(
+        eventually(Duration::from_secs(20), || statz()["watches"] == 0),
+        "the watch ends with its last subscriber: {}",
+        statz()
+    );
 
     // Sessions expire (4 s here); logout clears the cookie.
     std::thread::sleep(Duration::from_secs(5));
     let (code, text) = curl(&d.url, &["-b", &j, "/api/session"]);
     assert_eq!((code, text.contains("log in again")), (401, true), "{text}");
     let csrf = login(&d, &jar, "admin-token-0123456789");
-    let (code, _) = curl(&d.url, &["-b", &j, "-c", &j, "-X", "POST", "-H", &format!("X-CSRF-Token: {csrf}"), "/api/logout"]);
+    let (code, _) =
+        curl(&d.url, &["-b", &j, "-c", &j, "-X", "POST", "-H", &format!("X-CSRF-Token: {csrf}"), "/api/logout"]);
     assert_eq!(code, 204);
     assert_eq!(curl(&d.url, &["-b", &j, "/api/session"]).0, 401);
     // Security headers on the page.
     let out = Command::new("curl").args(["-s", "-D", "-", "-o", "/dev/null", &format!("{}/", d.url)]).output().unwrap();
     let headers = String::from_utf8_lossy(&out.stdout).to_lowercase();
-    assert!(headers.contains("content-security-policy: default-src 'self'") && headers.contains("x-frame-options: deny"), "{headers}");
+    assert!(
+        headers.contains("content-security-policy: default-src 'self'") && headers.contains("x-frame-options: deny"),
+        "{headers}"
+    );
 }
 
-/// Every page in headless Chromium (`dashboard/e2e/portal.mjs`): login, the create form, live status, kubeconfig
-/// with real kubectl, hibernate/wake, delete with confirmation, viewer and outsider, XSS, CSRF, bad input.
+/// Every page in headless Chromium (`dashboard/e2e/portal.mjs`): login, the create form, live status, the gardenctl
+/// command with the session's garden name, kubeconfig with real kubectl, hibernate/wake (also in bulk for two
+/// shoots), delete with confirmation, members added and removed, write-only credentials added and deleted, a worker
+/// pool from the cloud profile in the YAML and a YAML edit in the diff (not submitted), a garden refusal shown at
+/// its form field, viewer and outsider, XSS, CSRF, bad input.
 /// `GARDEN_DASHBOARD_SCREENSHOTS=docs/usage/screenshots` keeps its screenshots there.
 #[test]
 fn the_portal_in_a_real_browser() {
     let (garden, state_dir) = portal_garden();
-    let _planes = (KillPlaneOnDrop(state_dir.join("shoot--dev--portal")), KillPlaneOnDrop(state_dir.join("shoot--dev--xss")));
+    let _planes =
+        (KillPlaneOnDrop(state_dir.join("shoot--dev--portal")), KillPlaneOnDrop(state_dir.join("shoot--dev--xss")));
     // A shoot whose annotation holds markup: the pages must show it as text.
     let manifest = fs::read_to_string(repo_path("examples/shoot-local-workerless.yaml"))
         .unwrap()
@@ -267,7 +305,11 @@ fn the_portal_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
-    assert!(out.status.success(), "portal.mjs failed:\n{stdout}\n{stderr}\ndashboard log: {}", fs::read_to_string(&d.log).unwrap_or_default());
+    assert!(
+        out.status.success(),
+        "portal.mjs failed:\n{stdout}\n{stderr}\ndashboard log: {}",
+        fs::read_to_string(&d.log).unwrap_or_default()
+    );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     for shot in ["list.png", "create.png", "details.png"] {
         assert!(fs::metadata(screenshots.join(shot)).is_ok_and(|m| m.len() > 10_000), "{shot} was taken");

@@ -72,7 +72,8 @@ async fn main() -> Result<()> {
         .stderr(log)
         .spawn()
         .context("starting garden-dashboard")?;
-    let healthy = || Command::new("curl").args(["-sf", &format!("{url}/healthz")]).output().is_ok_and(|o| o.status.success());
+    let healthy =
+        || Command::new("curl").args(["-sf", &format!("{url}/healthz")]).output().is_ok_and(|o| o.status.success());
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !healthy() {
         if std::time::Instant::now() > deadline {
@@ -102,8 +103,8 @@ async fn main() -> Result<()> {
     let status = bench.wait()?;
     let _ = dashboard.kill();
     let _ = dashboard.wait();
-    let mut result: Value = serde_json::from_str(line.trim())
-        .with_context(|| format!("bench.mjs printed no result ({status}): {line}"))?;
+    let mut result: Value =
+        serde_json::from_str(line.trim()).with_context(|| format!("bench.mjs printed no result ({status}): {line}"))?;
     result["backend_rss_mib_20_sessions"] = json!(round(rss));
     result["backend_rss_mib_idle"] = json!(round(idle));
     result["shoots"] = json!(n);
