@@ -26,6 +26,7 @@ import { join } from 'node:path';
 
 const require = createRequire(new URL('../frontend/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
+const yamlLib = require('js-yaml');
 
 const env = process.env;
 function required(name) {
@@ -49,6 +50,18 @@ const PROJECT = env.PROJECT || 'dev';
 const NS = `garden-${PROJECT}`;
 const HOSTILE = '<script>window.__xss=1</script>"><img src=x onerror="window.__xss=1">';
 const SHOOTS_API = `/api/garden/apis/core.gardener.cloud/v1beta1/namespaces/${NS}/shoots`;
+const PROJECT_API = `/api/garden/apis/core.gardener.cloud/v1beta1/projects/${PROJECT}`;
+const BINDINGS_API = `/api/garden/apis/security.gardener.cloud/v1alpha1/namespaces/${NS}/credentialsbindings`;
+const SECRETS_API = `/api/garden/api/v1/namespaces/${NS}/secrets`;
+const PROFILE_API = '/api/garden/apis/core.gardener.cloud/v1beta1/cloudprofiles/local';
+// Names of the added steps' objects; none of them must exist before the run.
+const MEMBER = 'bob';
+const BINDING = 'aws-bench';
+const AWS_KEY_ID = 'AKIAEXAMPLE123';
+const AWS_SECRET = 'verysecretvalue123';
+const POOL_SHOOT = 'pool-check';
+const BAD_SHOOT = 'badcron';
+const BAD_CRON = '0 25 * * 1-5'; // five cron fields (the form takes it), but hour 25: the garden refuses it
 mkdirSync(WORK_DIR, { recursive: true });
 mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
@@ -150,6 +163,47 @@ async function logout() {
 async function openList() {
   await page.goto(`${BASE}/#/projects/${PROJECT}/shoots`);
   await tid('shoot-list').waitFor();
+}
+
+/** Waits until `okSelector` is attached; fails at once with the text of `errId` when that shows up first. */
+async function waitOrError(okSelector, errId, timeout = 30_000) {
+  const which = await Promise.race([
+    page.locator(okSelector).first().waitFor({ timeout }).then(() => 'ok'),
+    tid(errId).waitFor({ timeout }).then(() => 'error'),
+  ]).catch((e) => {
+    throw new Error(`neither ${okSelector} nor ${errId} showed up: ${e.message}`);
+  });
+  if (which === 'error') throw new Error(`${errId}: "${(await textOf(errId)).trim()}"`);
+}
+
+/** Fills the create form's general part for the cloud profile "local". */
+async function fillCreateForm(name, profile) {
+  await page.goto(`${BASE}/#/projects/${PROJECT}/create`);
+  await tid('create-name').waitFor();
+  await waitPerms();
+  await tid('create-name').fill(name);
+  await tid('create-cloudprofile').selectOption('local');
+  await page.waitForFunction((s) => [...(document.querySelector(s)?.options || [])].some((o) => o.value === 'local'), sel('create-binding'));
+  await tid('create-binding').selectOption('local');
+  await tid('create-region').selectOption('local');
+  await tid('create-zone-0').check();
+  await tid('create-k8s-version').selectOption(newestSupported(profile));
+  await tid('create-purpose').selectOption('evaluation');
+}
+
+/**
+ * A machine type and a machine image ("<name>:<version>") of a profile, the last ones listed rather than the form's
+ * defaults (the first usable type, the newest image), so that the YAML shows the choice and not the default.
+ */
+function machineChoice(profile) {
+  const types = (profile.spec.machineTypes || []).filter((m) => m.usable !== false);
+  assert.ok(types.length, 'the cloud profile "local" offers no usable machine type');
+  const now = Date.now();
+  const images = (profile.spec.machineImages || []).flatMap((img) =>
+    (img.versions || []).filter((v) => !v.expirationDate || Date.parse(v.expirationDate) > now).map((v) => `${img.name}:${v.version}`),
+  );
+  assert.ok(images.length, 'the cloud profile "local" offers no machine image that has not expired');
+  return { type: types[types.length - 1].name, image: images[images.length - 1] };
 }
 
 async function switcherOptions() {
@@ -263,6 +317,30 @@ await step('the details page shows the shoot', async () => {
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'details.png'), fullPage: true });
 });
 
+await step('the gardenctl command names the garden of the session', async () => {
+  const s = await pageFetch('GET', '/api/session');
+  assert.equal(s.status, 200, `GET /api/session: ${s.status} ${s.text}`);
+  assert.equal(s.json?.garden, 'local', `the session names the garden ${JSON.stringify(s.json?.garden)}, not the backend's default "local"`);
+  const command = (await tid('gardenctl-command').textContent()).trim();
+  assert.ok(command.includes(`--garden ${s.json.garden} `), `gardenctl-command lacks "--garden ${s.json.garden}": ${command}`);
+  assert.equal(command, `gardenctl target --garden ${s.json.garden} --project ${PROJECT} --shoot ${SHOOT}`);
+  // Another name in the session answer gives another command: the page takes the name from there.
+  const other = 'garden-from-session';
+  await page.route('**/api/session', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { ...(await response.json()), garden: other } });
+  });
+  try {
+    await page.reload();
+    await waitText('gardenctl-command', new RegExp(`^gardenctl target --garden ${other} --project ${PROJECT} --shoot ${SHOOT}$`));
+  } finally {
+    await page.unroute('**/api/session');
+  }
+  await page.reload();
+  await waitText('gardenctl-command', new RegExp(`--garden ${s.json.garden} `));
+  await waitPerms();
+});
+
 await step('the admin kubeconfig downloads and kubectl lists kube-system', async () => {
   await tid('kubeconfig-access').selectOption('admin');
   await tid('kubeconfig-lifetime').selectOption('600');
@@ -295,6 +373,26 @@ await step('wake up (bulk): the list shows Awake', async () => {
   await waitText('bulk-result', /requested/);
   await waitText(`shoot-hibernation-${SHOOT}`, /^\s*Awake\s*$/, 180_000);
   await waitText(`shoot-status-${SHOOT}`, /Succeeded/, 180_000);
+});
+
+await step(`bulk hibernate ${SHOOT} and ${XSS_SHOOT}: both Hibernated; bulk wake: both Awake`, async () => {
+  await openList();
+  await waitPerms();
+  const both = [SHOOT, XSS_SHOOT];
+  for (const n of both) await waitText(`shoot-hibernation-${n}`, /^\s*Awake\s*$/, 60_000);
+  for (const n of both) await tid(`select-${n}`).check();
+  await tid('bulk-hibernate').click();
+  await waitText('bulk-result', /Hibernation requested for 2 shoots/);
+  for (const n of both) await waitText(`shoot-hibernation-${n}`, /^\s*Hibernated\s*$/, 240_000);
+  for (const n of both) {
+    const r = await pageFetch('GET', `${SHOOTS_API}/${n}`);
+    assert.equal(r.json?.spec?.hibernation?.enabled, true, `${n}: spec.hibernation.enabled is ${r.json?.spec?.hibernation?.enabled}`);
+  }
+  for (const n of both) await tid(`select-${n}`).check();
+  await tid('bulk-wake').click();
+  await waitText('bulk-result', /Wake-up requested for 2 shoots/);
+  for (const n of both) await waitText(`shoot-hibernation-${n}`, /^\s*Awake\s*$/, 240_000);
+  for (const n of both) await waitText(`shoot-status-${n}`, /Succeeded/, 180_000);
 });
 
 await step('delete with confirmation: the row disappears', async () => {
@@ -368,6 +466,152 @@ await step('an oversized paste into the YAML editor is refused', async () => {
   }, sel('yaml-editor'));
   await waitText('yaml-size-error', /256 KiB/);
   assert.equal(await tid('yaml-editor').inputValue(), before, 'the editor took the oversized paste');
+});
+
+await step(`members: ${MEMBER} is added as viewer and removed again`, async () => {
+  const before = await pageFetch('GET', PROJECT_API);
+  assert.equal(before.status, 200, `GET project ${PROJECT}: ${before.status} ${before.text}`);
+  assert.ok(!(before.json.spec?.members || []).some((m) => m.name === MEMBER), `${MEMBER} is a member of ${PROJECT} already`);
+  await page.goto(`${BASE}/#/projects/${PROJECT}/members`);
+  await tid('member-list').waitFor();
+  await waitPerms();
+  await tid('member-kind').selectOption('User');
+  await tid('member-name').fill(MEMBER);
+  await tid('member-role').selectOption('viewer');
+  await tid('member-add').click();
+  await waitOrError(sel(`member-row-${MEMBER}`), 'member-error');
+  await waitText(`member-row-${MEMBER}`, /viewer/);
+  await waitText('member-result', new RegExp(`${MEMBER} is now viewer`));
+  assert.equal(await tid('member-name').inputValue(), '', 'member-name was not cleared');
+  // What the garden holds, read through the page's own session.
+  const r = await pageFetch('GET', PROJECT_API);
+  assert.equal(r.status, 200, `GET project ${PROJECT}: ${r.status} ${r.text}`);
+  const bob = (r.json.spec?.members || []).find((m) => m.name === MEMBER);
+  assert.ok(bob, `spec.members of ${PROJECT} lacks ${MEMBER}: ${JSON.stringify(r.json.spec?.members)}`);
+  assert.equal(bob.kind, 'User', `${MEMBER} is a ${bob.kind}`);
+  assert.ok(bob.role === 'viewer' || (bob.roles || []).includes('viewer'), `${MEMBER} has not the role viewer: ${JSON.stringify(bob)}`);
+
+  await tid(`member-remove-${MEMBER}`).click();
+  await tid(`member-row-${MEMBER}`).waitFor({ state: 'detached' }).catch(async () => {
+    throw new Error(`member-row-${MEMBER} stays; member-error: "${(await textOf('member-error')).trim()}"`);
+  });
+  const after = await pageFetch('GET', PROJECT_API);
+  assert.ok(!(after.json?.spec?.members || []).some((m) => m.name === MEMBER), `${MEMBER} is still in spec.members`);
+  await tid('member-row-alice').waitFor();
+});
+
+await step(`credentials: the aws binding ${BINDING} is saved write-only and deleted`, async () => {
+  assert.equal((await pageFetch('GET', `${BINDINGS_API}/${BINDING}`)).status, 404, `a binding ${BINDING} exists already`);
+  await page.goto(`${BASE}/#/projects/${PROJECT}/credentials`);
+  await tid('binding-list').waitFor();
+  await waitPerms();
+  await tid('binding-row-local').waitFor();
+  await tid('cred-provider').selectOption('aws');
+  await tid('cred-name').fill(BINDING);
+  await tid('cred-field-accessKeyID').fill(AWS_KEY_ID);
+  await tid('cred-field-secretAccessKey').fill(AWS_SECRET);
+  assert.equal(await tid('cred-field-secretAccessKey').getAttribute('type'), 'password', 'the secret access key is typed in the clear');
+  await tid('cred-submit').click();
+  await waitOrError(sel(`binding-row-${BINDING}`), 'cred-error');
+  await waitText(`binding-row-${BINDING}`, /aws/);
+  await waitText('cred-result', new RegExp(`${BINDING}-credentials`));
+  // Write-only: the value is in the garden, never in the page; the form is empty again.
+  for (const id of ['cred-name', 'cred-field-accessKeyID', 'cred-field-secretAccessKey']) {
+    assert.equal(await tid(id).inputValue(), '', `${id} was not cleared`);
+  }
+  const html = await page.content();
+  assert.ok(!html.includes(AWS_SECRET), 'the page holds the secret access key');
+  assert.ok(!html.includes(AWS_KEY_ID), 'the page holds the access key ID');
+  const b = await pageFetch('GET', `${BINDINGS_API}/${BINDING}`);
+  assert.equal(b.status, 200, `GET binding ${BINDING}: ${b.status} ${b.text}`);
+  assert.equal(b.json?.provider?.type, 'aws');
+  const secretName = b.json?.credentialsRef?.name;
+  assert.equal(secretName, `${BINDING}-credentials`, `the binding refers to ${JSON.stringify(b.json?.credentialsRef)}`);
+  const sec = await pageFetch('GET', `${SECRETS_API}/${secretName}`);
+  assert.equal(sec.status, 200, `GET secret ${secretName}: ${sec.status}`);
+  assert.equal(Buffer.from(sec.json?.data?.secretAccessKey || '', 'base64').toString(), AWS_SECRET, 'the secret does not hold the secret access key');
+
+  await tid(`binding-delete-${BINDING}`).click();
+  await tid(`binding-delete-confirm-${BINDING}`).click();
+  await tid(`binding-row-${BINDING}`).waitFor({ state: 'detached' }).catch(async () => {
+    throw new Error(`binding-row-${BINDING} stays; cred-error: "${(await textOf('cred-error')).trim()}"`);
+  });
+  await waitText('cred-result', /Deleted/);
+  assert.equal((await pageFetch('GET', `${BINDINGS_API}/${BINDING}`)).status, 404, `the binding ${BINDING} is still there`);
+  assert.equal((await pageFetch('GET', `${SECRETS_API}/${secretName}`)).status, 404, `the secret ${secretName} is still there`);
+  await tid('binding-row-local').waitFor();
+});
+
+await step('a worker pool from the cloud profile shows in the YAML; a YAML edit shows in the diff (not submitted)', async () => {
+  const profile = await pageFetch('GET', PROFILE_API);
+  assert.equal(profile.status, 200, `GET cloudprofiles/local: ${profile.status} ${profile.text}`);
+  const { type, image } = machineChoice(profile.json);
+  await fillCreateForm(POOL_SHOOT, profile.json);
+  await tid('add-worker').click();
+  await tid('worker-0').waitFor();
+  await tid('worker-machine-0').selectOption(type);
+  await tid('worker-image-0').selectOption(image);
+  await tid('worker-min-0').fill('1');
+  await tid('worker-max-0').fill('2');
+
+  await tid('tab-yaml').click();
+  const yaml = await tid('yaml-editor').inputValue();
+  const [imageName, imageVersion] = image.split(':');
+  assert.match(yaml, /^ +workers:$/m, `the YAML has no workers:\n${yaml}`);
+  assert.ok(yaml.includes(`type: ${type}\n`), `the YAML lacks the machine type ${type}:\n${yaml}`);
+  const shoot = yamlLib.load(yaml);
+  const workers = shoot?.spec?.provider?.workers || [];
+  assert.equal(workers.length, 1, `the YAML has ${workers.length} worker pools`);
+  const w = workers[0];
+  assert.deepEqual(
+    [w.machine?.type, w.machine?.image?.name, String(w.machine?.image?.version), w.minimum, w.maximum],
+    [type, imageName, imageVersion, 1, 2],
+    `the pool in the YAML: ${JSON.stringify(w)}`,
+  );
+  assert.deepEqual(w.zones, ['0'], `the pool's zones: ${JSON.stringify(w.zones)}`);
+  assert.equal(shoot.spec.credentialsBindingName, 'local', 'the YAML lacks the credentials binding');
+  assert.ok(shoot.spec.networking, 'a shoot with workers got no networking');
+  assert.match(yaml, /^ +maximum: 2$/m, 'the YAML lacks "maximum: 2"');
+  await tid('tab-diff').click();
+  await tid('diff-empty').waitFor();
+
+  await tid('tab-yaml').click();
+  await tid('yaml-editor').fill(yaml.replace(/^( +)maximum: 2$/m, '$1maximum: 3'));
+  await tid('tab-diff').click();
+  await tid('diff-view').waitFor();
+  assert.equal(await tid('diff-empty').count(), 0, 'the diff says "no differences"');
+  const diff = await tid('diff-view').textContent();
+  assert.match(diff, /^- +maximum: 2$/m, `the diff lacks the old maximum:\n${diff}`);
+  assert.match(diff, /^\+ +maximum: 3$/m, `the diff lacks the new maximum:\n${diff}`);
+  await tid('yaml-edited-notice').waitFor();
+
+  // Not submitted: a shoot with workers would start machines.
+  await tid('create-cancel').click();
+  await page.waitForFunction((p) => location.hash === `#/projects/${p}/shoots`, PROJECT);
+  await tid('shoot-list').waitFor();
+  assert.equal((await pageFetch('GET', `${SHOOTS_API}/${POOL_SHOOT}`)).status, 404, `a shoot "${POOL_SHOOT}" exists`);
+});
+
+await step('a hibernation schedule the garden refuses shows at its field and creates nothing', async () => {
+  const profile = await pageFetch('GET', PROFILE_API);
+  assert.equal(profile.status, 200, `GET cloudprofiles/local: ${profile.status} ${profile.text}`);
+  await fillCreateForm(BAD_SHOOT, profile.json);
+  await tid('add-schedule').click();
+  await tid('create-schedule-start-0').fill(BAD_CRON);
+  await tid('create-submit').click();
+  await waitOrError(sel('field-error-schedule-start-0'), 'create-error', 60_000);
+  // The garden's message, at the field: hour 25 is out of range.
+  await waitText('field-error-schedule-start-0', /out of range/);
+  assert.equal(await tid('field-error-schedule-end-0').count(), 0, 'the end of the schedule is marked too');
+  assert.equal(await tid('create-error').count(), 0, `create-error shows "${(await textOf('create-error')).trim()}"`);
+  assert.equal(await tid('create-busy').count(), 0, 'the form is still busy');
+  assert.ok(await tid('create-submit').isEnabled(), 'create-submit stays disabled');
+  assert.equal(await page.evaluate(() => location.hash), `#/projects/${PROJECT}/create`, 'the form was left');
+  const r = await pageFetch('GET', `${SHOOTS_API}/${BAD_SHOOT}`);
+  assert.equal(r.status, 404, `a shoot "${BAD_SHOOT}" exists (HTTP ${r.status})`);
+  // Correcting the field clears the garden's message.
+  await tid('create-schedule-start-0').fill('0 19 * * 1-5');
+  await tid('field-error-schedule-start-0').waitFor({ state: 'detached' });
 });
 
 await step('the admin logs out', async () => {

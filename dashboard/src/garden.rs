@@ -77,7 +77,8 @@ pub async fn send(
     content_type: Option<&http::HeaderValue>,
     body: Bytes,
 ) -> Result<http::Response<kube::client::Body>> {
-    let mut request = http::Request::builder().method(method).uri(path_and_query).header(http::header::ACCEPT, "application/json");
+    let mut request =
+        http::Request::builder().method(method).uri(path_and_query).header(http::header::ACCEPT, "application/json");
     if let Some(ct) = content_type {
         request = request.header(http::header::CONTENT_TYPE, ct);
     }
@@ -103,7 +104,8 @@ pub async fn may(client: &Client, verb: &str, group: &str, resource: &str, names
         "spec": {"resourceAttributes": {"verb": verb, "group": group, "resource": resource, "namespace": namespace}},
     });
     let reply =
-        call(client, http::Method::POST, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", Some(review)).await?;
+        call(client, http::Method::POST, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", Some(review))
+            .await?;
     anyhow::ensure!(reply.status.is_success(), "SelfSubjectAccessReview answered {}", reply.status);
     Ok(reply.json()["status"]["allowed"] == true)
 }
@@ -135,7 +137,8 @@ mod tests {
     #[test]
     fn service_account_users_are_read_from_the_token() {
         use base64::Engine as _;
-        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":"system:serviceaccount:garden-dev:robot"}"#);
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"system:serviceaccount:garden-dev:robot"}"#);
         assert_eq!(user_of(&format!("e30.{payload}.sig")), "system:serviceaccount:garden-dev:robot");
         assert_eq!(user_of("static-token"), "");
     }

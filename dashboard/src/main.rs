@@ -57,7 +57,10 @@ async fn run(args: Args) -> Result<()> {
     let key = match &args.session_key_file {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            Some(<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| anyhow::anyhow!("{} must hold exactly 32 bytes", path.display()))?)
+            Some(
+                <[u8; 32]>::try_from(bytes.as_slice())
+                    .map_err(|_| anyhow::anyhow!("{} must hold exactly 32 bytes", path.display()))?,
+            )
         }
         None => None,
     };

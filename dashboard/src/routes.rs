@@ -141,9 +141,10 @@ async fn login(State(state): State<Shared>, body: Body) -> Result<Response, Fail
         "kind": "SelfSubjectRulesReview",
         "spec": {"namespace": "default"},
     });
-    let reply = garden::call(&client, Method::POST, "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", Some(review))
-        .await
-        .map_err(bad_gateway)?;
+    let reply =
+        garden::call(&client, Method::POST, "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", Some(review))
+            .await
+            .map_err(bad_gateway)?;
     match reply.status.as_u16() {
         200 | 201 => {}
         401 => return Err(fail(StatusCode::UNAUTHORIZED, "the garden does not accept this token")),
@@ -171,7 +172,12 @@ async fn proxy(State(state): State<Shared>, request: Request) -> Result<Response
     let session = session_of(&state, &parts.headers)?;
     check_csrf(&parts.method, &parts.headers, &session)?;
     let path = parts.uri.path().strip_prefix("/api/garden").unwrap_or_default();
-    if !(path.starts_with("/api/") || path.starts_with("/apis/") || path == "/api" || path == "/apis" || path == "/version") {
+    if !(path.starts_with("/api/")
+        || path.starts_with("/apis/")
+        || path == "/api"
+        || path == "/apis"
+        || path == "/version")
+    {
         return Err(fail(StatusCode::NOT_FOUND, "only the garden's API paths (/api/..., /apis/...) are served"));
     }
     let target = match parts.uri.query() {
@@ -197,23 +203,25 @@ async fn proxy(State(state): State<Shared>, request: Request) -> Result<Response
 async fn projects(State(state): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, Failure> {
     let session = session_of(&state, &headers)?;
     let client = state.garden.client(&session.token).map_err(bad_gateway)?;
-    let list = garden::call(&client, Method::GET, "/apis/core.gardener.cloud/v1beta1/projects", None).await.map_err(bad_gateway)?;
+    let list = garden::call(&client, Method::GET, "/apis/core.gardener.cloud/v1beta1/projects", None)
+        .await
+        .map_err(bad_gateway)?;
     if list.status.is_success() {
         return Ok(Json(json!({"items": list.json()["items"]})));
     }
     if list.status.as_u16() == 401 {
         return Err(fail(StatusCode::UNAUTHORIZED, "the garden no longer accepts this session's token: log in again"));
     }
-    let review = json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": ""}});
-    let rules = garden::call(&client, Method::POST, "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", Some(review))
-        .await
-        .map_err(bad_gateway)?
-        .json();
+    let review =
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": ""}});
+    let rules =
+        garden::call(&client, Method::POST, "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", Some(review))
+            .await
+            .map_err(bad_gateway)?
+            .json();
     let mut names = std::collections::BTreeSet::new();
     for rule in rules["status"]["resourceRules"].as_array().into_iter().flatten() {
-        let has = |key: &str, want: &str| {
-            rule[key].as_array().is_some_and(|a| a.iter().any(|v| v == want || v == "*"))
-        };
+        let has = |key: &str, want: &str| rule[key].as_array().is_some_and(|a| a.iter().any(|v| v == want || v == "*"));
         if has("resources", "projects") && has("verbs", "get") && has("apiGroups", "core.gardener.cloud") {
             for n in rule["resourceNames"].as_array().into_iter().flatten().filter_map(Value::as_str) {
                 names.insert(n.to_string());

@@ -129,7 +129,9 @@ impl Hub {
 /// Runs the namespace's watch with the first subscriber client that works.
 async fn run(shared: Arc<Shared>, namespace: String) {
     loop {
-        let Some((id, client)) = shared.clients.lock().unwrap_or_else(|e| e.into_inner()).first().cloned() else { return };
+        let Some((id, client)) = shared.clients.lock().unwrap_or_else(|e| e.into_inner()).first().cloned() else {
+            return;
+        };
         *shared.runner.lock().unwrap_or_else(|e| e.into_inner()) = Some(id);
         let api: Api<DynamicObject> = Api::namespaced_with(client, &namespace, &shoots());
         let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();

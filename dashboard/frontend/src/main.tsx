@@ -185,7 +185,15 @@ function App() {
         page = <ShootList key={route.project} project={route.project} namespace={namespace} />;
         break;
       case 'shoot':
-        page = <ShootDetails key={`${route.project}/${route.name}`} project={route.project} namespace={namespace} name={route.name} />;
+        page = (
+          <ShootDetails
+            key={`${route.project}/${route.name}`}
+            project={route.project}
+            namespace={namespace}
+            name={route.name}
+            garden={session.garden || ''}
+          />
+        );
         break;
       case 'create':
         page = <CreateShoot key={route.project} project={route.project} namespace={namespace} />;

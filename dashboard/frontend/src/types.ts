@@ -156,4 +156,6 @@ export interface Session {
   user: string;
   csrfToken: string;
   expiresAt: string;
+  /** The garden's name as gardenctl's configuration knows it. */
+  garden?: string;
 }

@@ -318,7 +318,7 @@ export function CreateShoot(props: { project: string; namespace: string }) {
             profile
           </p>
         </div>
-        <a class="btn" href={href.shoots(project)}>
+        <a class="btn" href={href.shoots(project)} data-testid="create-cancel">
           Cancel
         </a>
       </div>

@@ -55,7 +55,7 @@ export function Login(props: { notice: string; onLogin: (s: Session) => void }) 
           rows={5}
           spellcheck={false}
           autocomplete="off"
-          placeholder="eyJhbGciOi… (a token of the garden: an OIDC ID token, a service account token, …)"
+          placeholder="A token the garden accepts: a static token of its token file, or a service account token (eyJhbGciOi…)"
           value={token}
           onInput={(e) => setToken((e.target as HTMLTextAreaElement).value)}
         />

@@ -75,7 +75,7 @@ export function Members(props: { project: string; namespace: string }) {
     if (!subject) {
       setError(
         kind === 'User'
-          ? 'Give the user name as the garden knows it (e.g. an e-mail address or an OIDC subject).'
+          ? 'Give the user name as the garden knows it (the user of a static token, e.g. "alice").'
           : 'Give the service account as "name" (of this project\'s namespace) or "system:serviceaccount:<namespace>:<name>".',
       );
       return;
@@ -212,7 +212,7 @@ export function Members(props: { project: string; namespace: string }) {
                 data-testid="member-name"
                 value={name}
                 autocomplete="off"
-                placeholder={kind === 'User' ? 'jane@example.com' : 'robot or system:serviceaccount:<ns>:<name>'}
+                placeholder={kind === 'User' ? 'alice (the user of a static token)' : 'robot or system:serviceaccount:<ns>:<name>'}
                 onInput={(e) => setName((e.target as HTMLInputElement).value)}
               />
             </div>

@@ -96,8 +96,8 @@ function DeleteDialog(props: { name: string; busy: boolean; error: string; onCan
   );
 }
 
-export function ShootDetails(props: { project: string; namespace: string; name: string }) {
-  const { project, namespace, name } = props;
+export function ShootDetails(props: { project: string; namespace: string; name: string; garden: string }) {
+  const { project, namespace, name, garden } = props;
   const perms = usePermissions(project, namespace);
   const [shoot, setShoot] = useState<Shoot | null>(null);
   const [loadError, setLoadError] = useState<{ status: number; message: string } | null>(null);
@@ -202,7 +202,8 @@ export function ShootDetails(props: { project: string; namespace: string; name: 
   const conditions = s.status?.conditions || [];
   const lastErrors = s.status?.lastErrors || [];
   const annotations = Object.entries(s.metadata.annotations || {}).sort(([a], [b]) => a.localeCompare(b));
-  const gardenctl = `gardenctl target --garden local --project ${project} --shoot ${name}`;
+  // The garden's name comes from the session (the backend's --garden-name); without one, gardenctl's current garden.
+  const gardenctl = `gardenctl target ${garden ? `--garden ${garden} ` : ''}--project ${project} --shoot ${name}`;
   const apiServer = (s.status?.advertisedAddresses || []).find((a) => a.name === 'external')?.url;
   const canPatch = perms.patchShoots;
   const canDelete = perms.deleteShoots && perms.patchShoots;
