@@ -78,7 +78,9 @@ impl TokenFile {
                 tracing::info!(path = %path.display(), tokens = tokens.len(), "token file read again");
                 state.tokens = tokens;
             }
-            Err(e) => tracing::warn!(path = %path.display(), error = %format!("{e:#}"), "token file unreadable; keeping the tokens read before"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %format!("{e:#}"), "token file unreadable; keeping the tokens read before")
+            }
         }
     }
 }
