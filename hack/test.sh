@@ -85,7 +85,7 @@ garden::ensure_kubectl
 garden::ensure_moto
 # The portal's front end (npm ci + build from the committed lockfile) and node >= 20.19 for it and its browser
 # tests (tests/tests/dashboard.rs).
-skipped test || garden::ensure_dashboard
+garden::ensure_dashboard
 skipped schemathesis || garden::ensure_schemathesis
 # provider-openstack's tests run against a real OpenStack, started once for the whole run: in the background
 # now (about 80 s), waited for before the tests. One already running (hack/openstack.sh up by hand) is used
