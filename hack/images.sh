@@ -19,8 +19,8 @@
 # 65532:65532, labels org.opencontainers.image.{title,version,source,revision}. File times and the creation time are
 # the commit's, so rebuilding the same binaries gives the same digests; re-running replaces the layouts.
 #   machine-controller  also carries local-node next to it (its local provider starts local-node from there)
-#   garden-dashboard    also carries dashboard/frontend/dist at /usr/share/garden-dashboard; its entry point passes
-#                       --static-dir=/usr/share/garden-dashboard (to change it, override the entry point)
+#   garden-dashboard    also carries dashboard/frontend/dist at /usr/share/garden-dashboard, named by the variable
+#                       GARDEN_DASHBOARD_STATIC_DIR (a --static-dir flag overrides it)
 #
 # The check (always after a build): `skopeo inspect` and `skopeo inspect --config` (amd64, linux, entry point, user,
 # labels); the image unpacked with umoci: binaries present, every NEEDED library (readelf -d) and the interpreter in
@@ -79,7 +79,6 @@ images::bins() { # the binaries of image $1, entry point first
 
 images::entrypoint() { # the entry point of image $1, one argument a line
   printf '%s\n' "$BIN_PATH/$1"
-  if [[ "$1" == garden-dashboard ]]; then printf '%s\n' "--static-dir=$DASHBOARD_STATIC"; fi
 }
 
 images::ensure_tools() {
@@ -239,6 +238,7 @@ images::build() {
     --config.label "org.opencontainers.image.version=$VERSION"
     --config.label "org.opencontainers.image.source=$SOURCE"
     --config.label "org.opencontainers.image.revision=$REVISION")
+  if [[ "$name" == garden-dashboard ]]; then cfg+=(--config.env "GARDEN_DASHBOARD_STATIC_DIR=$DASHBOARD_STATIC"); fi
   local arg
   for arg in "${entry[@]}"; do cfg+=(--config.entrypoint "$arg"); done
   images::run "$log" umoci config --image "$image" "${cfg[@]}"

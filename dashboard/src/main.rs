@@ -30,8 +30,8 @@ struct Args {
     /// Address to serve on (plain HTTP: put it behind a TLS-terminating proxy anywhere but loopback).
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind_address: String,
-    /// The built front end (`npm run build` in dashboard/frontend).
-    #[arg(long, default_value = "dashboard/frontend/dist")]
+    /// The built front end (`npm run build` in dashboard/frontend; the image sets the variable to where it keeps it).
+    #[arg(long, env = "GARDEN_DASHBOARD_STATIC_DIR", default_value = "dashboard/frontend/dist")]
     static_dir: PathBuf,
     /// How long a login lasts, in seconds.
     #[arg(long, default_value_t = 8 * 3600)]
