@@ -13,7 +13,9 @@ Runs, stopping at the first failure:
   2. cargo fmt --all -- --check
   3. cargo clippy --workspace --all-targets -- -D warnings
   4. cargo build --workspace --bins, then hack/images.sh: an OCI image layout per binary (umoci, no Docker),
-     checked with skopeo and by running each entry point with the image's own libraries
+     checked with skopeo and by running each entry point with the image's own libraries; hack/charts.sh: every
+     Helm chart rendered with the real Helm engine (PyPI helm-python-sdk) and linted, every object validated
+     strictly against Kubernetes 1.33, broken values files refused, cross-checks (RBAC, Services, images, flags)
   5. cargo test --workspace [CARGO_TEST_ARGS...]   (no --workspace when they name -p PKG)
      (end-to-end tests start their own etcd and garden-apiserver on free
      loopback ports, using the binaries in $GARDEN_BIN_DIR)
@@ -28,7 +30,7 @@ Runs, stopping at the first failure:
 
 Environment:
   CARGO_TARGET_DIR   honoured as by cargo (.ci/run puts it outside the clone)
-  GARDEN_TEST_SKIP   space-separated steps to skip: fmt clippy build images test schemathesis chaos fuzz
+  GARDEN_TEST_SKIP   space-separated steps to skip: fmt clippy build images charts test schemathesis chaos fuzz
 USAGE
 }
 
@@ -108,6 +110,7 @@ step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 step build cargo build --workspace --bins
 step images "$GARDEN_REPO_ROOT/hack/images.sh"
+step charts "$GARDEN_REPO_ROOT/hack/charts.sh"
 # `-p PKG` after `--` narrows the run (cargo's --workspace would override it).
 SCOPE=(--workspace)
 for arg in "${TEST_ARGS[@]}"; do
