@@ -65,16 +65,30 @@ declare -A EXTRA_BINS=(
   # machine-controller's local driver runs `local-node` from next to its own binary (--local-node-binary).
   [machine-controller]="local-node"
 )
+# Binaries of this host that an image carries too (absolute paths; installed into BIN_PATH under their names).
+declare -A HOST_BINS=(
+  # etcd-backup's restore rebuilds a data directory with a temporary etcd and etcdctl (Debian's etcd-server and
+  # etcd-client: the restore init container of the kubernetes control-plane runtime runs from this image).
+  [etcd-backup]="/usr/bin/etcd /usr/bin/etcdctl"
+)
 BIN_PATH=/usr/local/bin
 DASHBOARD_STATIC=/usr/share/garden-dashboard
 NONROOT_UID=65532
 LOADER=/lib64/ld-linux-x86-64.so.2
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
-images::bins() { # the binaries of image $1, entry point first
+images::bins() { # the binaries of image $1 (names in the image's BIN_PATH), entry point first
   printf '%s\n' "$1"
   local extra
-  for extra in ${EXTRA_BINS[$1]:-}; do printf '%s\n' "$extra"; done
+  for extra in ${EXTRA_BINS[$1]:-} ${HOST_BINS[$1]:-}; do printf '%s\n' "${extra##*/}"; done
+}
+
+images::source() { # where binary $2 of image $1 comes from
+  local host
+  for host in ${HOST_BINS[$1]:-}; do
+    if [[ "${host##*/}" == "$2" ]]; then printf '%s\n' "$host"; return; fi
+  done
+  printf '%s\n' "$BIN_DIR/$2"
 }
 
 images::entrypoint() { # the entry point of image $1, one argument a line
@@ -206,16 +220,18 @@ images::build() {
   images::run "$log" "${UMOCI_UNPACK[@]}" --image "$image" "$bundle"
 
   # Layer 1: the base.
-  images::base "$rootfs" "${bins[@]/#/$BIN_DIR/}"
+  local -a sources=()
+  for bin in "${bins[@]}"; do sources+=("$(images::source "$name" "$bin")"); done
+  images::base "$rootfs" "${sources[@]}"
   images::normalize_times "$rootfs"
   local libnames
-  libnames="$(images::libraries "${bins[@]/#/$BIN_DIR/}" | grep -v "$LOADER" | xargs -n1 basename | paste -sd ' ')"
+  libnames="$(images::libraries "${sources[@]}" | grep -v "$LOADER" | xargs -n1 basename | paste -sd ' ')"
   images::run "$log" umoci repack --refresh-bundle --image "$image" --history.created "$CREATED" \
     --history.created_by "hack/images.sh: base (loader, $libnames, passwd, group, CA certificates, /tmp)" "$bundle"
 
   # Layer 2: the binaries (and the portal's front end).
   for bin in "${bins[@]}"; do
-    install -m 0755 "$BIN_DIR/$bin" "$rootfs$BIN_PATH/$bin"
+    install -m 0755 "$(images::source "$name" "$bin")" "$rootfs$BIN_PATH/$bin"
   done
   local what="${bins[*]}"
   if [[ "$name" == garden-dashboard ]]; then
@@ -423,7 +439,8 @@ if [[ "$MODE" == build ]]; then
   missing=()
   for name in "${IMAGES[@]}"; do
     while IFS= read -r bin; do
-      [[ -x "$BIN_DIR/$bin" ]] || missing+=("$BIN_DIR/$bin")
+      src="$(images::source "$name" "$bin")"
+      [[ -x "$src" ]] || missing+=("$src")
     done < <(images::bins "$name")
   done
   if [[ ${#missing[@]} -gt 0 ]]; then
