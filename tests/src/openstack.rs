@@ -44,9 +44,21 @@ fn inventory_script(technical_id: &str, purge: bool) -> Vec<u8> {
     if purge {
         cmd.arg("--purge");
     }
-    let out = cmd.output().unwrap_or_else(|e| panic!("{}: {e}", python.display()));
-    assert!(out.status.success(), "openstack_inventory.py: {}", String::from_utf8_lossy(&out.stderr));
-    out.stdout
+    // The local OpenStack's API servers (keystone first) answer a 5xx now and then on a loaded 2-core machine:
+    // such a transient error is asked again, anything else fails at once.
+    let mut attempt = 1;
+    loop {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+        if out.status.success() {
+            return out.stdout;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let transient = ["(HTTP 500)", "(HTTP 502)", "(HTTP 503)", "(HTTP 504)"].iter().any(|c| stderr.contains(c));
+        assert!(transient && attempt < 4, "openstack_inventory.py (attempt {attempt}): {stderr}");
+        eprintln!("[garden-e2e] openstack_inventory.py: a transient server error (attempt {attempt}); asking again");
+        std::thread::sleep(std::time::Duration::from_secs(2 * attempt));
+        attempt += 1;
+    }
 }
 
 /// What of shoot `technical_id` exists: kind (`Server`, `Router`, `Network`, `Subnet`, `RouterInterface`,

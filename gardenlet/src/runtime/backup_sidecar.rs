@@ -70,14 +70,7 @@ impl BackupFiles {
         std::fs::create_dir_all(self.credentials())?;
         std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))?;
         std::fs::set_permissions(self.credentials(), std::fs::Permissions::from_mode(0o700))?;
-        let c = &spec.store.credentials;
-        let files: [(&str, Option<&str>); 5] = [
-            ("accessKeyID", c.access_key_id.as_deref()),
-            ("secretAccessKey", c.secret_access_key.as_ref().map(|s| s.expose())),
-            ("serviceaccount.json", c.service_account_json.as_ref().map(|s| s.expose())),
-            ("storageAccount", c.storage_account.as_deref()),
-            ("storageKey", c.storage_key.as_ref().map(|s| s.expose())),
-        ];
+        let files = credential_files(&spec.store);
         let mut changed = false;
         for (name, value) in files {
             let path = self.credentials().join(name);
@@ -94,10 +87,8 @@ impl BackupFiles {
                 None => {}
             }
         }
-        let mut store = spec.store.clone();
-        store.credentials = Default::default();
-        store.credentials_dir = Some(self.credentials());
-        let yaml = serde_yaml::to_string(&store).map_err(std::io::Error::other)?;
+        let yaml =
+            serde_yaml::to_string(&without_secrets(&spec.store, &self.credentials())).map_err(std::io::Error::other)?;
         let schedule = serde_json::to_string(&Schedule {
             full_snapshot_schedule: spec.full_snapshot_schedule.clone(),
             delta_snapshot_period_seconds: spec.delta_snapshot_period.as_secs().max(1),
@@ -138,6 +129,26 @@ impl BackupFiles {
     }
 }
 
+/// The store's credentials as Gardener-style files: (file name, content), None for those the store lacks.
+pub fn credential_files(store: &StoreConfig) -> [(&'static str, Option<&str>); 5] {
+    let c = &store.credentials;
+    [
+        ("accessKeyID", c.access_key_id.as_deref()),
+        ("secretAccessKey", c.secret_access_key.as_ref().map(|s| s.expose())),
+        ("serviceaccount.json", c.service_account_json.as_ref().map(|s| s.expose())),
+        ("storageAccount", c.storage_account.as_deref()),
+        ("storageKey", c.storage_key.as_ref().map(|s| s.expose())),
+    ]
+}
+
+/// The store with its inline credentials removed, reading them from the files in `credentials_dir` instead.
+pub fn without_secrets(store: &StoreConfig, credentials_dir: &Path) -> StoreConfig {
+    let mut store = store.clone();
+    store.credentials = Default::default();
+    store.credentials_dir = Some(credentials_dir.to_path_buf());
+    store
+}
+
 /// Prepares etcd's data directory from the backups: nothing for a valid one or a fresh start, a restore of the
 /// latest full snapshot and its deltas for a missing, corrupt or stale one. Returns what happened.
 pub async fn prepare_data_dir(
@@ -164,9 +175,9 @@ pub async fn prepare_data_dir(
     Ok(format!("{outcome:?}"))
 }
 
-/// `POST /snapshot/full` on the snapshotter: a full snapshot now; returns its object name.
-pub async fn request_full(port: u16) -> Result<String, String> {
-    let (status, body) = http(port, "POST", "/snapshot/full", Duration::from_secs(600)).await?;
+/// `POST /snapshot/full` on the snapshotter at `host:port`: a full snapshot now; returns its object name.
+pub async fn request_full(host: &str, port: u16) -> Result<String, String> {
+    let (status, body) = http(host, port, "POST", "/snapshot/full", Duration::from_secs(600)).await?;
     if status != 200 {
         return Err(format!("snapshotter answered {status}: {}", body.trim()));
     }
@@ -177,9 +188,9 @@ pub async fn request_full(port: u16) -> Result<String, String> {
         .ok_or_else(|| format!("snapshotter answer without a name: {body}"))
 }
 
-/// `GET /status` on the snapshotter.
-pub async fn status(port: u16) -> Result<BackupStatus, String> {
-    let (code, body) = http(port, "GET", "/status", Duration::from_secs(5)).await?;
+/// `GET /status` on the snapshotter at `host:port`.
+pub async fn status(host: &str, port: u16) -> Result<BackupStatus, String> {
+    let (code, body) = http(host, port, "GET", "/status", Duration::from_secs(5)).await?;
     if code != 200 {
         return Err(format!("snapshotter answered {code}: {}", body.trim()));
     }
@@ -196,13 +207,13 @@ pub async fn status(port: u16) -> Result<BackupStatus, String> {
     })
 }
 
-/// A plain HTTP/1.1 request to `127.0.0.1:port` (the snapshotter listens on loopback only).
-async fn http(port: u16, method: &str, path: &str, timeout: Duration) -> Result<(u16, String), String> {
+/// A plain HTTP/1.1 request to `host:port` (the process runtime's snapshotter listens on loopback; the kubernetes
+/// runtime's behind the etcd pod's backup Service).
+async fn http(host: &str, port: u16, method: &str, path: &str, timeout: Duration) -> Result<(u16, String), String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let call = async {
-        let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
-        let req =
-            format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let mut tcp = tokio::net::TcpStream::connect((host, port)).await.map_err(|e| e.to_string())?;
+        let req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         tcp.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
         let mut buf = Vec::new();
         tcp.read_to_end(&mut buf).await.map_err(|e| e.to_string())?;

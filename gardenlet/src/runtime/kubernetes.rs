@@ -10,7 +10,13 @@
 //!   (key `kubeconfig`; client certificates `system:kube-controller-manager` /
 //!   `system:kube-scheduler` signed by the client CA, talking to `https://kube-apiserver:443`);
 //! - etcd: StatefulSet `etcd-main` (1 replica, TLS for clients, a 10Gi volume claim template) and the
-//!   headless Service `etcd-main-client` (2379 client, 2380 peer);
+//!   headless Service `etcd-main-client` (2379 client, 2380 peer); with backups (the shoot's BackupEntry), the
+//!   `etcd-backup` image in the same pod: an init container `restore` that prepares the data directory from the
+//!   backups (nothing for a valid one, the latest full snapshot plus deltas for a missing or stale one) and the
+//!   sidecar `backup-restore` taking full and delta snapshots from etcd's loopback listener, the Secret
+//!   `etcd-backup` (`store.yaml` without secrets, the credentials as Gardener-style files), the Service
+//!   `etcd-main-backup` (8080: `/status`, `/snapshot/full`) and NetworkPolicies letting the pod reach the store
+//!   and the gardenlet reach the snapshotter;
 //! - Deployments `kube-apiserver`, `kube-controller-manager`, `kube-scheduler` with upstream flags
 //!   and the Secrets mounted as volumes (CA Secrets only with the keys a component needs);
 //! - Service `kube-apiserver` (ClusterIP, 443);
@@ -58,6 +64,16 @@ pub const KUBE_CONTROLLER_MANAGER: &str = "kube-controller-manager";
 pub const KUBE_SCHEDULER: &str = "kube-scheduler";
 /// Deployments of a control plane (scaled to 0 by [`ControlPlaneRuntime::stop`]).
 pub const DEPLOYMENTS: [&str; 3] = [KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER];
+/// The Secret with the backup store's configuration and credential files (only with backups).
+pub const ETCD_BACKUP_SECRET: &str = "etcd-backup";
+/// The Service in front of the etcd pod's snapshotter (the gardenlet asks it for status and final snapshots).
+pub const ETCD_BACKUP_SERVICE: &str = "etcd-main-backup";
+/// Port of the snapshotter's HTTP endpoint.
+pub const BACKUP_PORT: u16 = 8080;
+/// Where the backup Secret is mounted (`store.yaml`, `credentials/<file>`).
+const BACKUP_MOUNT: &str = "/var/etcd/backup";
+/// etcd's plain client listener on the pod's loopback, for the snapshotter next to it.
+const ETCD_LOCAL_CLIENT: &str = "http://127.0.0.1:2378";
 /// Key of the kubeconfig in the component kubeconfig Secrets.
 pub const KUBECONFIG_KEY: &str = "kubeconfig";
 /// Size of etcd's volume.
@@ -81,6 +97,8 @@ pub struct Images {
     pub kube_controller_manager: String,
     /// kube-scheduler repository (without tag).
     pub kube_scheduler: String,
+    /// The `etcd-backup` image (with tag; `hack/images.sh` builds it, with etcd and etcdctl for restores).
+    pub etcd_backup: String,
 }
 
 impl Default for Images {
@@ -90,6 +108,7 @@ impl Default for Images {
             kube_apiserver: "registry.k8s.io/kube-apiserver".into(),
             kube_controller_manager: "registry.k8s.io/kube-controller-manager".into(),
             kube_scheduler: "registry.k8s.io/kube-scheduler".into(),
+            etcd_backup: format!("garden/etcd-backup:{}", env!("CARGO_PKG_VERSION")),
         }
     }
 }
@@ -356,6 +375,48 @@ pub fn render(spec: &ControlPlaneSpec, images: &Images, creds: &ComponentCredent
         ),
     ]);
 
+    // Backups: the store's Secret, the snapshotter's Service and the paths it needs.
+    if let Some(backup) = &spec.backup {
+        let credentials_dir = std::path::Path::new(BACKUP_MOUNT).join("credentials");
+        let store = super::backup_sidecar::without_secrets(&backup.store, &credentials_dir);
+        let store_yaml = serde_yaml::to_string(&store).unwrap_or_default();
+        let files = super::backup_sidecar::credential_files(&backup.store);
+        let mut data: Vec<(&str, &str)> = vec![("store.yaml", store_yaml.as_str())];
+        data.extend(files.iter().filter_map(|(k, v)| v.map(|v| (*k, v))));
+        out.push(secret(ns, ETCD_BACKUP_SECRET, OPAQUE, &data));
+        out.push(json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta(ETCD_BACKUP_SERVICE, ns, "etcd"),
+            "spec": {
+                "type": "ClusterIP",
+                "selector": labels("etcd"),
+                "ports": [{ "name": "backup", "port": BACKUP_PORT, "targetPort": BACKUP_PORT, "protocol": "TCP" }],
+            },
+        }));
+        out.extend([
+            // The store may be anywhere (a cloud's object storage, an S3-compatible endpoint).
+            network_policy(
+                ns,
+                "allow-etcd-backup-to-store",
+                json!({ "podSelector": app("etcd"), "policyTypes": ["Egress"], "egress": [{}] }),
+            ),
+            // The gardenlet (in the seed's garden namespace) asks the snapshotter for status and final snapshots.
+            network_policy(
+                ns,
+                "allow-gardenlet-to-etcd-backup",
+                json!({
+                    "podSelector": app("etcd"),
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{
+                        "from": [{ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "garden" } } }],
+                        "ports": [{ "protocol": "TCP", "port": BACKUP_PORT }],
+                    }],
+                }),
+            ),
+        ]);
+    }
+
     // etcd.
     let peer = "http://localhost:2380";
     out.push(json!({
@@ -376,7 +437,11 @@ pub fn render(spec: &ControlPlaneSpec, images: &Images, creds: &ComponentCredent
                         "args": [
                             format!("--name={ETCD}"),
                             "--data-dir=/var/etcd/data/new.etcd".to_string(),
-                            "--listen-client-urls=https://0.0.0.0:2379".to_string(),
+                            if spec.backup.is_some() {
+                                format!("--listen-client-urls=https://0.0.0.0:2379,{ETCD_LOCAL_CLIENT}")
+                            } else {
+                                "--listen-client-urls=https://0.0.0.0:2379".to_string()
+                            },
                             format!("--advertise-client-urls={}", etcd_url(ns)),
                             format!("--listen-peer-urls={peer}"),
                             format!("--initial-advertise-peer-urls={peer}"),
@@ -414,6 +479,9 @@ pub fn render(spec: &ControlPlaneSpec, images: &Images, creds: &ComponentCredent
             }],
         },
     }));
+    if let (Some(backup), Some(etcd)) = (&spec.backup, out.last_mut()) {
+        add_backup_containers(&mut etcd["spec"]["template"]["spec"], &images.etcd_backup, backup, peer);
+    }
 
     // kube-apiserver.
     let sa_key = "/srv/kubernetes/service-account-key/id_rsa";
@@ -535,6 +603,67 @@ pub fn render(spec: &ControlPlaneSpec, images: &Images, creds: &ComponentCredent
     out
 }
 
+/// Adds the `etcd-backup` containers to etcd's pod spec: the init container `restore` (the data directory from the
+/// backups when it is missing, invalid or older than them) and the sidecar `backup-restore` (snapshots, and the
+/// HTTP endpoint behind the Service `etcd-main-backup`), both with the backup Secret mounted.
+fn add_backup_containers(pod: &mut Value, image: &str, backup: &super::EtcdBackupSpec, peer: &str) {
+    let store = format!("--store-config={BACKUP_MOUNT}/store.yaml");
+    let mounts = json!([
+        { "name": ETCD, "mountPath": "/var/etcd/data" },
+        { "name": "backup", "mountPath": BACKUP_MOUNT, "readOnly": true },
+    ]);
+    let restore = json!({
+        "name": "restore",
+        "image": image,
+        "command": ["/usr/local/bin/etcd-backup"],
+        "args": [
+            "restore",
+            store,
+            "--data-dir=/var/etcd/data/new.etcd",
+            format!("--name={ETCD}"),
+            format!("--initial-advertise-peer-urls={peer}"),
+            "--etcd-bin=/usr/local/bin/etcd",
+            "--etcdctl-bin=/usr/local/bin/etcdctl",
+            "--temp-dir=/var/etcd/data/restore",
+        ],
+        "resources": { "requests": { "cpu": "50m", "memory": "64Mi" } },
+        "volumeMounts": mounts.clone(),
+    });
+    let sidecar = json!({
+        "name": "backup-restore",
+        "image": image,
+        "command": ["/usr/local/bin/etcd-backup"],
+        "args": [
+            "snapshot",
+            format!("--endpoints={ETCD_LOCAL_CLIENT}"),
+            store,
+            format!("--full-snapshot-schedule={}", backup.full_snapshot_schedule),
+            format!("--delta-snapshot-period={}s", backup.delta_snapshot_period.as_secs().max(1)),
+            format!("--listen=0.0.0.0:{BACKUP_PORT}"),
+        ],
+        "ports": [{ "name": "backup", "containerPort": BACKUP_PORT, "protocol": "TCP" }],
+        "readinessProbe": { "httpGet": { "path": "/healthz", "port": BACKUP_PORT }, "periodSeconds": 10 },
+        "resources": { "requests": { "cpu": "50m", "memory": "64Mi" } },
+        "volumeMounts": mounts,
+    });
+    pod["initContainers"] = json!([restore]);
+    if let Some(containers) = pod["containers"].as_array_mut() {
+        containers.push(sidecar);
+    }
+    let mut items = vec![json!({ "key": "store.yaml", "path": "store.yaml" })];
+    for (file, value) in super::backup_sidecar::credential_files(&backup.store) {
+        if value.is_some() {
+            items.push(json!({ "key": file, "path": format!("credentials/{file}") }));
+        }
+    }
+    if let Some(volumes) = pod["volumes"].as_array_mut() {
+        volumes.push(json!({
+            "name": "backup",
+            "secret": { "secretName": ETCD_BACKUP_SECRET, "defaultMode": 0o400, "items": items },
+        }));
+    }
+}
+
 /// The pod template annotation that carries [`annotate_secret_checksums`]'s fingerprint.
 const SECRETS_CHECKSUM: &str = "checksum/secrets";
 
@@ -564,6 +693,11 @@ fn annotate_secret_checksums(objs: &mut [Value]) {
         let sum: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         template["metadata"]["annotations"][SECRETS_CHECKSUM] = Value::String(sum);
     }
+}
+
+/// The in-cluster name of a control plane's snapshotter Service.
+fn backup_service_host(technical_id: &str) -> String {
+    format!("{ETCD_BACKUP_SERVICE}.{technical_id}.svc")
 }
 
 /// The API resource of a rendered object and whether it is namespaced.
@@ -807,19 +941,37 @@ impl ControlPlaneRuntime for KubernetesRuntime {
     fn destroy(&self, technical_id: &str) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(self.destroy_impl(technical_id.to_string()))
     }
-    /// The snapshotter is not rendered into the etcd StatefulSet yet (no image of it exists): no final snapshot.
+    /// `POST /snapshot/full` on the etcd pod's snapshotter, through the Service `etcd-main-backup` (reachable when
+    /// the gardenlet runs in the seed cluster, as Gardener's does).
     fn final_snapshot(&self, technical_id: &str) -> BoxFuture<'_, Result<String, Error>> {
         let technical_id = technical_id.to_string();
         Box::pin(async move {
-            Err(Error::Runtime {
-                technical_id,
-                reason: "the kubernetes runtime runs no etcd backup snapshotter yet: control planes cannot migrate"
-                    .into(),
-            })
+            let host = backup_service_host(&technical_id);
+            super::backup_sidecar::request_full(&host, BACKUP_PORT)
+                .await
+                .map_err(|e| Self::runtime_err(&technical_id, "take a final full snapshot", e))
         })
     }
-    fn backup_status(&self, _technical_id: &str) -> BoxFuture<'_, Result<Option<super::BackupStatus>, Error>> {
-        Box::pin(async { Ok(None) })
+    /// The snapshotter's `/status` through the Service; None when the control plane runs without backups (no
+    /// backup Secret).
+    fn backup_status(&self, technical_id: &str) -> BoxFuture<'_, Result<Option<super::BackupStatus>, Error>> {
+        let technical_id = technical_id.to_string();
+        Box::pin(async move {
+            let secrets = Api::<Secret>::namespaced(self.client.clone(), &technical_id);
+            match secrets.get_opt(ETCD_BACKUP_SECRET).await {
+                Ok(None) => return Ok(None),
+                Ok(Some(_)) => {}
+                Err(e) => return Err(Self::runtime_err(&technical_id, "read the backup Secret", e)),
+            }
+            let host = backup_service_host(&technical_id);
+            Ok(Some(match super::backup_sidecar::status(&host, BACKUP_PORT).await {
+                Ok(status) => status,
+                Err(e) => super::BackupStatus {
+                    failing: Some(format!("the snapshotter does not answer: {e}")),
+                    ..Default::default()
+                },
+            }))
+        })
     }
     fn kept_roots(&self, technical_id: &str) -> BoxFuture<'_, Result<Option<Roots>, Error>> {
         Box::pin(self.kept_roots_impl(technical_id.to_string()))
@@ -843,6 +995,23 @@ mod tests {
             technical_id: ID.into(),
             secrets: crate::shoot::secrets::test_secrets(&["kube-apiserver", "127.0.0.1"]),
             kubernetes_version: "1.33.2".into(),
+        }
+    }
+
+    /// A spec with backups into an S3 bucket (inline credentials, as the gardenlet builds it from the BackupEntry).
+    fn spec_with_backup() -> ControlPlaneSpec {
+        let mut store = etcd_backup::store::StoreConfig::local("bucket", "shoot--test--k8s--uid");
+        store.provider = etcd_backup::store::Provider::S3;
+        store.endpoint = Some("http://s3.example:4566".into());
+        store.credentials.access_key_id = Some("AKIDEXAMPLE".into());
+        store.credentials.secret_access_key = Some(etcd_backup::store::Secret::new("very-secret"));
+        ControlPlaneSpec {
+            backup: Some(super::super::EtcdBackupSpec {
+                store,
+                full_snapshot_schedule: "0 */1 * * *".into(),
+                delta_snapshot_period: Duration::from_secs(20),
+            }),
+            ..spec()
         }
     }
 
@@ -1004,6 +1173,64 @@ mod tests {
     }
 
     /// New certificates roll out exactly the workloads that mount them.
+    #[test]
+    fn backups_put_the_etcd_backup_containers_into_the_etcd_pod() {
+        let with_backup = spec_with_backup();
+        let creds = ComponentCredentials::sign(&with_backup.secrets).unwrap();
+        let objs = render(&with_backup, &Images::default(), &creds);
+        // The store's Secret: the config without secrets, the credentials as files.
+        let secret = find(&objs, "Secret", ETCD_BACKUP_SECRET);
+        let store = secret_data(secret, "store.yaml");
+        assert!(
+            store.contains("credentialsDir: /var/etcd/backup/credentials") && !store.contains("very-secret"),
+            "{store}"
+        );
+        assert_eq!(secret_data(secret, "secretAccessKey"), "very-secret");
+        assert_eq!(secret_data(secret, "accessKeyID"), "AKIDEXAMPLE");
+        // The pod: restore before etcd, the snapshotter next to it on etcd's loopback listener.
+        let etcd = find(&objs, "StatefulSet", ETCD);
+        let pod = &etcd["spec"]["template"]["spec"];
+        assert!(args(etcd).contains(&"--listen-client-urls=https://0.0.0.0:2379,http://127.0.0.1:2378".to_string()));
+        let restore = &pod["initContainers"][0];
+        assert_eq!(restore["image"], format!("garden/etcd-backup:{}", env!("CARGO_PKG_VERSION")));
+        let restore_args: Vec<String> = serde_json::from_value(restore["args"].clone()).unwrap();
+        for a in [
+            "restore",
+            "--store-config=/var/etcd/backup/store.yaml",
+            "--data-dir=/var/etcd/data/new.etcd",
+            "--name=etcd-main",
+        ] {
+            assert!(restore_args.contains(&a.to_string()), "{a} in {restore_args:?}");
+        }
+        let sidecar = &pod["containers"][1];
+        assert_eq!(sidecar["name"], "backup-restore");
+        let sidecar_args: Vec<String> = serde_json::from_value(sidecar["args"].clone()).unwrap();
+        for a in [
+            "snapshot",
+            "--endpoints=http://127.0.0.1:2378",
+            "--full-snapshot-schedule=0 */1 * * *",
+            "--delta-snapshot-period=20s",
+            "--listen=0.0.0.0:8080",
+        ] {
+            assert!(sidecar_args.contains(&a.to_string()), "{a} in {sidecar_args:?}");
+        }
+        let backup_volume = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "backup").unwrap();
+        assert_eq!(backup_volume.pointer("/secret/items/1/path").unwrap(), "credentials/accessKeyID");
+        // The snapshotter's Service and the paths the NetworkPolicies open.
+        let svc = find(&objs, "Service", ETCD_BACKUP_SERVICE);
+        assert_eq!(svc.pointer("/spec/ports/0/port").unwrap(), BACKUP_PORT);
+        find(&objs, "NetworkPolicy", "allow-etcd-backup-to-store");
+        let gardenlet_in = find(&objs, "NetworkPolicy", "allow-gardenlet-to-etcd-backup");
+        assert_eq!(gardenlet_in.pointer("/spec/ingress/0/ports/0/port").unwrap(), BACKUP_PORT);
+        // Typed: the pod with both containers is a valid StatefulSet; without backups nothing of it is rendered.
+        serde_json::from_value::<StatefulSet>(etcd.clone()).unwrap();
+        let plain = render(&spec(), &Images::default(), &creds);
+        assert!(plain
+            .iter()
+            .all(|o| o["metadata"]["name"] != ETCD_BACKUP_SECRET && o["metadata"]["name"] != ETCD_BACKUP_SERVICE));
+        assert!(find(&plain, "StatefulSet", ETCD).pointer("/spec/template/spec/initContainers").is_none());
+    }
+
     #[test]
     fn pod_templates_carry_the_checksum_of_their_secrets() {
         let spec = spec();
@@ -1208,6 +1435,20 @@ mod tests {
         // Waking up: ensure scales back to 1.
         rt.ensure(&spec).await.unwrap();
         assert_eq!(deployments.get(KUBE_APISERVER).await.unwrap().spec.unwrap().replicas, Some(1));
+        assert_eq!(rt.backup_status(ID).await.unwrap(), None, "no backups configured");
+
+        // With backups: the seed accepts the etcd pod with the restore init container and the snapshotter, the
+        // store's Secret and the snapshotter's Service. Its HTTP endpoint is reached through the Service's DNS name,
+        // which only resolves inside a seed cluster: here the status says the snapshotter does not answer.
+        rt.ensure(&spec_with_backup()).await.unwrap();
+        let sts = to_value(&Api::<StatefulSet>::namespaced(client.clone(), ID).get(ETCD).await.unwrap());
+        assert_eq!(sts.pointer("/spec/template/spec/initContainers/0/name").unwrap(), "restore");
+        assert_eq!(sts.pointer("/spec/template/spec/containers/1/name").unwrap(), "backup-restore");
+        assert!(secrets.get(ETCD_BACKUP_SECRET).await.unwrap().data.unwrap().contains_key("secretAccessKey"));
+        services.get(ETCD_BACKUP_SERVICE).await.unwrap();
+        let status = rt.backup_status(ID).await.unwrap().expect("backups are configured");
+        assert!(status.failing.unwrap_or_default().contains("does not answer"));
+        assert!(rt.final_snapshot(ID).await.is_err());
 
         // Destroy: the namespace and everything in it go away.
         rt.destroy(ID).await.unwrap();

@@ -411,7 +411,9 @@ impl ProcessRuntime {
             return Err(fail("no backup snapshotter runs for this control plane".into()));
         }
         wait_for_port(ports.backup, Duration::from_secs(10)).await;
-        backup_sidecar::request_full(ports.backup).await.map_err(|e| fail(format!("final full snapshot: {e}")))
+        backup_sidecar::request_full("127.0.0.1", ports.backup)
+            .await
+            .map_err(|e| fail(format!("final full snapshot: {e}")))
     }
 
     async fn backup_status_impl(&self, technical_id: String) -> Result<Option<BackupStatus>, Error> {
@@ -420,7 +422,7 @@ impl ProcessRuntime {
         if !plane.backup().configured() || running_pid(&plane, Component::Backup).is_none() {
             return Ok(None);
         }
-        match backup_sidecar::status(ports.backup).await {
+        match backup_sidecar::status("127.0.0.1", ports.backup).await {
             Ok(s) => Ok(Some(s)),
             Err(e) => Ok(Some(BackupStatus { last_error: Some(e.clone()), failing: Some(e), ..Default::default() })),
         }
