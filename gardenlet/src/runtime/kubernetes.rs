@@ -70,6 +70,8 @@ pub const ETCD_BACKUP_SECRET: &str = "etcd-backup";
 pub const ETCD_BACKUP_SERVICE: &str = "etcd-main-backup";
 /// Port of the snapshotter's HTTP endpoint.
 pub const BACKUP_PORT: u16 = 8080;
+/// The user (and group) the `etcd-backup` image runs as (`hack/images.sh`'s nonroot).
+const BACKUP_USER: u32 = 65532;
 /// Where the backup Secret is mounted (`store.yaml`, `credentials/<file>`).
 const BACKUP_MOUNT: &str = "/var/etcd/backup";
 /// etcd's plain client listener on the pod's loopback, for the snapshotter next to it.
@@ -659,9 +661,11 @@ fn add_backup_containers(pod: &mut Value, image: &str, backup: &super::EtcdBacku
     if let Some(volumes) = pod["volumes"].as_array_mut() {
         volumes.push(json!({
             "name": "backup",
-            "secret": { "secretName": ETCD_BACKUP_SECRET, "defaultMode": 0o400, "items": items },
+            "secret": { "secretName": ETCD_BACKUP_SECRET, "defaultMode": 0o440, "items": items },
         }));
     }
+    // The etcd-backup image runs as its nonroot user: the Secret's files and etcd's volume belong to its group.
+    pod["securityContext"]["fsGroup"] = json!(BACKUP_USER);
 }
 
 /// The pod template annotation that carries [`annotate_secret_checksums`]'s fingerprint.
@@ -1214,6 +1218,7 @@ mod tests {
         ] {
             assert!(sidecar_args.contains(&a.to_string()), "{a} in {sidecar_args:?}");
         }
+        assert_eq!(pod.pointer("/securityContext/fsGroup").unwrap(), 65532);
         let backup_volume = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "backup").unwrap();
         assert_eq!(backup_volume.pointer("/secret/items/1/path").unwrap(), "credentials/accessKeyID");
         // The snapshotter's Service and the paths the NetworkPolicies open.
