@@ -110,6 +110,45 @@ pub async fn may(client: &Client, verb: &str, group: &str, resource: &str, names
     Ok(reply.json()["status"]["allowed"] == true)
 }
 
+/// The Nodes of a shoot, listed with the base64 kubeconfig the garden issued: name, readiness, kubelet version,
+/// internal IP, provider ID and creation time of each; None when that kubeconfig may not list nodes.
+pub async fn shoot_nodes(kubeconfig_b64: &str) -> Result<Option<Vec<Value>>> {
+    use base64::Engine as _;
+    let text =
+        base64::engine::general_purpose::STANDARD.decode(kubeconfig_b64).context("the kubeconfig is not base64")?;
+    let kubeconfig =
+        kube::config::Kubeconfig::from_yaml(std::str::from_utf8(&text)?).context("the kubeconfig is invalid")?;
+    let mut config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default()).await?;
+    config.connect_timeout = Some(Duration::from_secs(5));
+    config.read_timeout = Some(Duration::from_secs(10));
+    let client = component_base::client_from_config(config)?;
+    let reply = call(&client, http::Method::GET, "/api/v1/nodes", None).await?;
+    if reply.status.as_u16() == 403 {
+        return Ok(None);
+    }
+    anyhow::ensure!(reply.status.is_success(), "listing nodes answered {}", reply.status);
+    let list = reply.json();
+    let nodes = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            let ready = n["status"]["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == "Ready");
+            let ip = n["status"]["addresses"].as_array().into_iter().flatten().find(|a| a["type"] == "InternalIP");
+            json!({
+                "name": n["metadata"]["name"],
+                "ready": ready.map(|c| c["status"] == "True").unwrap_or(false),
+                "kubeletVersion": n["status"]["nodeInfo"]["kubeletVersion"],
+                "internalIP": ip.map(|a| a["address"].clone()).unwrap_or(Value::Null),
+                "providerID": n["spec"]["providerID"],
+                "createdAt": n["metadata"]["creationTimestamp"],
+            })
+        })
+        .collect();
+    Ok(Some(nodes))
+}
+
 /// The user a service-account token names (its `sub` claim, read without checking: for display only).
 pub fn user_of(token: &str) -> String {
     use base64::Engine as _;

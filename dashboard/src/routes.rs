@@ -66,6 +66,7 @@ pub fn router(state: Shared, static_dir: PathBuf) -> Router {
         .route("/api/session", get(current_session))
         .route("/api/projects", get(projects))
         .route("/api/watch/shoots", get(watch_shoots))
+        .route("/api/shoots/{namespace}/{name}/nodes", get(shoot_nodes))
         .route("/api/garden/{*path}", any(proxy))
         .fallback_service(ServeDir::new(static_dir).fallback(ServeFile::new(index)))
         .layer(axum::middleware::map_response(security_headers))
@@ -237,6 +238,57 @@ async fn projects(State(state): State<Shared>, headers: HeaderMap) -> Result<Jso
         }
     }
     Ok(Json(json!({"items": items})))
+}
+
+/// The Nodes of a shoot, read from the shoot's own API server with a short-lived kubeconfig the user requests from
+/// the garden (admin, else viewer: RBAC decides whether the user may have one and what it shows).
+async fn shoot_nodes(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path((namespace, name)): axum::extract::Path<(String, String)>,
+) -> Result<Json<Value>, Failure> {
+    let session = session_of(&state, &headers)?;
+    let dns_label = |s: &str| {
+        !s.is_empty() && s.len() <= 63 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    if !dns_label(&namespace) || !dns_label(&name) {
+        return Err(fail(StatusCode::BAD_REQUEST, "namespace and shoot name must be DNS labels"));
+    }
+    let client = state.garden.client(&session.token).map_err(bad_gateway)?;
+    let request = json!({
+        "apiVersion": "authentication.gardener.cloud/v1alpha1",
+        "kind": "AdminKubeconfigRequest",
+        "spec": {"expirationSeconds": 600},
+    });
+    let mut refusal = String::new();
+    for sub in ["adminkubeconfig", "viewerkubeconfig"] {
+        let path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/{namespace}/shoots/{name}/{sub}");
+        let reply = garden::call(&client, Method::POST, &path, Some(request.clone())).await.map_err(bad_gateway)?;
+        match reply.status.as_u16() {
+            200 | 201 => {
+                let encoded = reply.json()["status"]["kubeconfig"].as_str().unwrap_or_default().to_string();
+                let nodes = garden::shoot_nodes(&encoded).await.map_err(|e| {
+                    fail(StatusCode::BAD_GATEWAY, format!("the shoot's API server does not answer: {e:#}"))
+                })?;
+                return match nodes {
+                    Some(items) => Ok(Json(json!({"items": items, "access": sub.trim_end_matches("kubeconfig")}))),
+                    None => Err(fail(StatusCode::FORBIDDEN, "your access to this shoot does not include its nodes")),
+                };
+            }
+            401 => {
+                return Err(fail(
+                    StatusCode::UNAUTHORIZED,
+                    "the garden no longer accepts this session's token: log in again",
+                ))
+            }
+            403 => refusal = reply.json()["message"].as_str().unwrap_or_default().to_string(),
+            code => {
+                let message = reply.json()["message"].as_str().unwrap_or_default().to_string();
+                return Err(fail(StatusCode::BAD_GATEWAY, format!("the garden answered {code}: {message}")));
+            }
+        }
+    }
+    Err(fail(StatusCode::FORBIDDEN, format!("you may not request a kubeconfig of this shoot: {refusal}")))
 }
 
 #[derive(Deserialize)]
