@@ -10,7 +10,7 @@
 //   XSS_SHOOT       a shoot of dev whose annotation `note` holds the hostile text below      [required]
 //   KUBECTL         path of kubectl (default: kubectl)
 //   WORK_DIR        a temporary directory for downloads and failure screenshots (default: a new one)
-//   SCREENSHOT_DIR  where list.png, create.png and details.png go (default: WORK_DIR)
+//   SCREENSHOT_DIR  where list.png, create.png, details.png and details-nodes.png go (default: WORK_DIR)
 //   SHOOT_NAME      name of the shoot created through the form (default: portal)
 //   PROJECT         the project (default: dev); its namespace is garden-<PROJECT>
 //   CHROMIUM        the browser (default: /usr/bin/chromium)
@@ -60,6 +60,7 @@ const BINDING = 'aws-bench';
 const AWS_KEY_ID = 'AKIAEXAMPLE123';
 const AWS_SECRET = 'verysecretvalue123';
 const POOL_SHOOT = 'pool-check';
+const WORKER_SHOOT = 'workers'; // created with one worker pool: its node must show Ready on the details page
 const BAD_SHOOT = 'badcron';
 const BAD_CRON = '0 25 * * 1-5'; // five cron fields (the form takes it), but hour 25: the garden refuses it
 mkdirSync(WORK_DIR, { recursive: true });
@@ -204,6 +205,29 @@ function machineChoice(profile) {
   );
   assert.ok(images.length, 'the cloud profile "local" offers no machine image that has not expired');
   return { type: types[types.length - 1].name, image: images[images.length - 1] };
+}
+
+/** The profile's first usable machine type and first machine image ("<name>:<version>") that has not expired. */
+function firstMachine(profile) {
+  const type = (profile.spec.machineTypes || []).find((m) => m.usable !== false);
+  assert.ok(type, 'the cloud profile "local" offers no usable machine type');
+  const now = Date.now();
+  const image = (profile.spec.machineImages || [])
+    .flatMap((img) => (img.versions || []).filter((v) => !v.expirationDate || Date.parse(v.expirationDate) > now).map((v) => `${img.name}:${v.version}`))[0];
+  assert.ok(image, 'the cloud profile "local" offers no machine image that has not expired');
+  return { type: type.name, image };
+}
+
+/** What the node list shows: one entry per node-row-* with its name and the text of its readiness badge. */
+async function nodeRows() {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="node-list"] [data-testid^="node-row-"]')].map((row) => {
+      const name = row.getAttribute('data-testid').slice('node-row-'.length);
+      const badge = row.querySelector('[data-testid^="node-ready-"]');
+      const cells = [...row.querySelectorAll('td')].map((td) => (td.textContent || '').trim());
+      return { name, ready: (badge?.textContent || '').trim(), cells };
+    }),
+  );
 }
 
 async function switcherOptions() {
@@ -612,6 +636,78 @@ await step('a hibernation schedule the garden refuses shows at its field and cre
   // Correcting the field clears the garden's message.
   await tid('create-schedule-start-0').fill('0 19 * * 1-5');
   await tid('field-error-schedule-start-0').waitFor({ state: 'detached' });
+});
+
+await step(`a shoot with one worker pool (${WORKER_SHOOT}) is created, its node shows Ready on the details page, and it is deleted`, async () => {
+  assert.equal((await pageFetch('GET', `${SHOOTS_API}/${WORKER_SHOOT}`)).status, 404, `a shoot "${WORKER_SHOOT}" exists already`);
+  const profile = await pageFetch('GET', PROFILE_API);
+  assert.equal(profile.status, 200, `GET cloudprofiles/local: ${profile.status} ${profile.text}`);
+  const { type, image } = firstMachine(profile.json);
+  // A fresh form: the previous step leaves the create page with a schedule in it, and going to the same route
+  // again would keep that form.
+  await openList();
+  await fillCreateForm(WORKER_SHOOT, profile.json);
+  assert.equal(await page.locator('[data-testid^="worker-name-"], [data-testid^="create-schedule-start-"]').count(), 0, 'the form is not fresh');
+  await tid('add-worker').click();
+  await tid('worker-0').waitFor();
+  await tid('worker-machine-0').selectOption(type);
+  await tid('worker-image-0').selectOption(image);
+  await tid('worker-min-0').fill('1');
+  await tid('worker-max-0').fill('1');
+  await tid('create-submit').click();
+  await page.waitForFunction((p) => location.hash === `#/projects/${p}/shoots`, PROJECT, { timeout: 60_000 }).catch(async () => {
+    throw new Error(`the form did not return to the list; create-error: "${(await textOf('create-error')).trim()}"`);
+  });
+  const sent = await pageFetch('GET', `${SHOOTS_API}/${WORKER_SHOOT}`);
+  const pools = sent.json?.spec?.provider?.workers || [];
+  assert.deepEqual(
+    pools.map((w) => [w.machine?.type, `${w.machine?.image?.name}:${w.machine?.image?.version}`, w.minimum, w.maximum]),
+    [[type, image, 1, 1]],
+    `the garden holds the pools ${JSON.stringify(pools)}`,
+  );
+  assert.deepEqual(sent.json?.spec?.hibernation?.schedules || [], [], 'the shoot got hibernation schedules');
+  await tid(`shoot-row-${WORKER_SHOOT}`).waitFor();
+  await waitText(`shoot-status-${WORKER_SHOOT}`, /Create Succeeded/, 180_000);
+
+  await tid(`shoot-link-${WORKER_SHOOT}`).click();
+  await tid('shoot-details').waitFor();
+  await waitPerms();
+  await tid('node-list').waitFor();
+  // The list is read when the page opens; until the node has joined and is Ready, ask again with the card's button.
+  const deadline = Date.now() + 120_000;
+  let rows = [];
+  let readyRow;
+  for (;;) {
+    rows = await nodeRows();
+    readyRow = rows.find((r) => r.ready === 'Ready');
+    if (readyRow || Date.now() > deadline) break;
+    await page.waitForTimeout(3000);
+    const refresh = tid('refresh-nodes');
+    if (await refresh.isEnabled()) await refresh.click();
+  }
+  if (!readyRow) {
+    const shown = rows.length ? JSON.stringify(rows) : `no node row; node-error: "${(await textOf('node-error')).trim()}"`;
+    throw new Error(`node-list shows no Ready node within 120 s: ${shown}`);
+  }
+  assert.equal(await tid('node-error').count(), 0, `node-error shows "${(await textOf('node-error')).trim()}"`);
+  const [, , kubelet, ip, providerID] = readyRow.cells;
+  assert.match(kubelet, /^v?\d+\.\d+/, `the node's kubelet version is "${kubelet}"`);
+  assert.ok(providerID && providerID !== '—', `the node has no provider ID: ${JSON.stringify(readyRow)}`);
+  console.log(`     node ${readyRow.name}: ${readyRow.ready}, kubelet ${kubelet}, IP ${ip}, provider ID ${providerID}`);
+  await waitText('nodes-read-at', /with admin access/);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'details-nodes.png'), fullPage: true });
+
+  await tid('action-delete').click();
+  await tid('delete-dialog').waitFor();
+  await tid('delete-confirm-input').fill(WORKER_SHOOT);
+  await tid('delete-confirm').click();
+  await page.waitForFunction((p) => location.hash === `#/projects/${p}/shoots`, PROJECT, { timeout: 60_000 });
+  await tid('shoot-list').waitFor();
+  await tid(`shoot-row-${WORKER_SHOOT}`).waitFor({ state: 'detached', timeout: 180_000 }).catch(async () => {
+    throw new Error(`shoot-row-${WORKER_SHOOT} stays for 180 s; its status: "${(await textOf(`shoot-status-${WORKER_SHOOT}`)).trim()}"`);
+  });
+  const r = await pageFetch('GET', `${SHOOTS_API}/${WORKER_SHOOT}`);
+  assert.equal(r.status, 404, `the row is gone but GET shoot ${WORKER_SHOOT} answers ${r.status}`);
 });
 
 await step('the admin logs out', async () => {

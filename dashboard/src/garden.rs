@@ -18,6 +18,21 @@ const IDLE: Duration = Duration::from_secs(600);
 pub struct Garden {
     base: kube::Config,
     clients: Mutex<HashMap<Vec<u8>, (Client, Instant)>>,
+    /// Shoot admin kubeconfigs (base64, as issued) by user token hash, namespace and name, with when to stop using
+    /// them.
+    shoot_kubeconfigs: Mutex<HashMap<ShootKey, (String, Instant)>>,
+}
+
+/// A user (token hash) and a shoot (namespace, name).
+type ShootKey = (Vec<u8>, String, String);
+
+/// Lifetime of the shoot kubeconfigs the backend requests (to list a shoot's nodes).
+pub const SHOOT_KUBECONFIG_SECONDS: u64 = 600;
+/// They are used until this long before they expire.
+const SHOOT_KUBECONFIG_MARGIN: Duration = Duration::from_secs(120);
+
+fn token_key(token: &str) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref().to_vec()
 }
 
 /// A garden response read whole.
@@ -43,12 +58,12 @@ impl Garden {
             anyhow::ensure!(!certs.is_empty(), "--garden-ca {} holds no certificate", ca.display());
             base.root_cert = Some(certs);
         }
-        Ok(Garden { base, clients: Mutex::new(HashMap::new()) })
+        Ok(Garden { base, clients: Mutex::new(HashMap::new()), shoot_kubeconfigs: Mutex::new(HashMap::new()) })
     }
 
     /// The client that authenticates with `token`.
     pub fn client(&self, token: &str) -> Result<Client> {
-        let key = ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref().to_vec();
+        let key = token_key(token);
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         clients.retain(|_, (_, used)| now.duration_since(*used) < IDLE);
@@ -61,6 +76,20 @@ impl Garden {
         let client = component_base::client_from_config(config).context("building a garden client")?;
         clients.insert(key, (client.clone(), now));
         Ok(client)
+    }
+
+    /// A shoot kubeconfig this user was issued and that is still good.
+    pub fn cached_shoot_kubeconfig(&self, token: &str, namespace: &str, name: &str) -> Option<String> {
+        let mut cache = self.shoot_kubeconfigs.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        cache.retain(|_, (_, until)| *until > now);
+        cache.get(&(token_key(token), namespace.to_string(), name.to_string())).map(|(k, _)| k.clone())
+    }
+
+    pub fn cache_shoot_kubeconfig(&self, token: &str, namespace: &str, name: &str, kubeconfig: &str) {
+        let until = Instant::now() + Duration::from_secs(SHOOT_KUBECONFIG_SECONDS) - SHOOT_KUBECONFIG_MARGIN;
+        let mut cache = self.shoot_kubeconfigs.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert((token_key(token), namespace.to_string(), name.to_string()), (kubeconfig.to_string(), until));
     }
 
     /// How many user clients are cached.
@@ -111,22 +140,25 @@ pub async fn may(client: &Client, verb: &str, group: &str, resource: &str, names
 }
 
 /// The Nodes of a shoot, listed with the base64 kubeconfig the garden issued: name, readiness, kubelet version,
-/// internal IP, provider ID and creation time of each; None when that kubeconfig may not list nodes.
-pub async fn shoot_nodes(kubeconfig_b64: &str) -> Result<Option<Vec<Value>>> {
+/// internal IP, provider ID and creation time of each.
+pub async fn shoot_nodes(kubeconfig_b64: &str) -> Result<Vec<Value>> {
     use base64::Engine as _;
     let text =
         base64::engine::general_purpose::STANDARD.decode(kubeconfig_b64).context("the kubeconfig is not base64")?;
     let kubeconfig =
         kube::config::Kubeconfig::from_yaml(std::str::from_utf8(&text)?).context("the kubeconfig is invalid")?;
+    // The garden issues client certificates; a kubeconfig that would run a program is refused.
+    let runs_programs = kubeconfig
+        .auth_infos
+        .iter()
+        .any(|a| a.auth_info.as_ref().is_some_and(|i| i.exec.is_some() || i.auth_provider.is_some()));
+    anyhow::ensure!(!runs_programs, "the shoot kubeconfig asks to run a credential plugin");
     let mut config =
         kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default()).await?;
     config.connect_timeout = Some(Duration::from_secs(5));
     config.read_timeout = Some(Duration::from_secs(10));
     let client = component_base::client_from_config(config)?;
     let reply = call(&client, http::Method::GET, "/api/v1/nodes", None).await?;
-    if reply.status.as_u16() == 403 {
-        return Ok(None);
-    }
     anyhow::ensure!(reply.status.is_success(), "listing nodes answered {}", reply.status);
     let list = reply.json();
     let nodes = list["items"]
@@ -146,7 +178,7 @@ pub async fn shoot_nodes(kubeconfig_b64: &str) -> Result<Option<Vec<Value>>> {
             })
         })
         .collect();
-    Ok(Some(nodes))
+    Ok(nodes)
 }
 
 /// The user a service-account token names (its `sub` claim, read without checking: for display only).

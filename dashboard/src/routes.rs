@@ -240,8 +240,10 @@ async fn projects(State(state): State<Shared>, headers: HeaderMap) -> Result<Jso
     Ok(Json(json!({"items": items})))
 }
 
-/// The Nodes of a shoot, read from the shoot's own API server with a short-lived kubeconfig the user requests from
-/// the garden (admin, else viewer: RBAC decides whether the user may have one and what it shows).
+/// The Nodes of a shoot, read from the shoot's own API server with a short-lived admin kubeconfig the user
+/// requests from the garden (RBAC decides whether the user may have one; viewer kubeconfigs cannot list nodes). The
+/// kubeconfig is kept for the session's next calls until shortly before it expires, so a page refresh does not
+/// issue a new certificate.
 async fn shoot_nodes(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -249,46 +251,61 @@ async fn shoot_nodes(
 ) -> Result<Json<Value>, Failure> {
     let session = session_of(&state, &headers)?;
     let dns_label = |s: &str| {
-        !s.is_empty() && s.len() <= 63 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        !s.is_empty()
+            && s.len() <= 63
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     };
     if !dns_label(&namespace) || !dns_label(&name) {
         return Err(fail(StatusCode::BAD_REQUEST, "namespace and shoot name must be DNS labels"));
     }
     let client = state.garden.client(&session.token).map_err(bad_gateway)?;
-    let request = json!({
-        "apiVersion": "authentication.gardener.cloud/v1alpha1",
-        "kind": "AdminKubeconfigRequest",
-        "spec": {"expirationSeconds": 600},
-    });
-    let mut refusal = String::new();
-    for sub in ["adminkubeconfig", "viewerkubeconfig"] {
-        let path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/{namespace}/shoots/{name}/{sub}");
-        let reply = garden::call(&client, Method::POST, &path, Some(request.clone())).await.map_err(bad_gateway)?;
-        match reply.status.as_u16() {
-            200 | 201 => {
-                let encoded = reply.json()["status"]["kubeconfig"].as_str().unwrap_or_default().to_string();
-                let nodes = garden::shoot_nodes(&encoded).await.map_err(|e| {
-                    fail(StatusCode::BAD_GATEWAY, format!("the shoot's API server does not answer: {e:#}"))
-                })?;
-                return match nodes {
-                    Some(items) => Ok(Json(json!({"items": items, "access": sub.trim_end_matches("kubeconfig")}))),
-                    None => Err(fail(StatusCode::FORBIDDEN, "your access to this shoot does not include its nodes")),
-                };
-            }
-            401 => {
-                return Err(fail(
-                    StatusCode::UNAUTHORIZED,
-                    "the garden no longer accepts this session's token: log in again",
-                ))
-            }
-            403 => refusal = reply.json()["message"].as_str().unwrap_or_default().to_string(),
-            code => {
-                let message = reply.json()["message"].as_str().unwrap_or_default().to_string();
-                return Err(fail(StatusCode::BAD_GATEWAY, format!("the garden answered {code}: {message}")));
-            }
-        }
+    let shoot_path = format!("/apis/core.gardener.cloud/v1beta1/namespaces/{namespace}/shoots/{name}");
+    let shoot = garden::call(&client, Method::GET, &shoot_path, None).await.map_err(bad_gateway)?;
+    passthrough_error(&shoot)?;
+    if shoot.json()["status"]["hibernated"] == true {
+        return Err(fail(StatusCode::CONFLICT, "the shoot is hibernated: it has no nodes until it is woken up"));
     }
-    Err(fail(StatusCode::FORBIDDEN, format!("you may not request a kubeconfig of this shoot: {refusal}")))
+    let kubeconfig = match state.garden.cached_shoot_kubeconfig(&session.token, &namespace, &name) {
+        Some(k) => k,
+        None => {
+            let request = json!({
+                "apiVersion": "authentication.gardener.cloud/v1alpha1",
+                "kind": "AdminKubeconfigRequest",
+                "spec": {"expirationSeconds": garden::SHOOT_KUBECONFIG_SECONDS},
+            });
+            let reply = garden::call(&client, Method::POST, &format!("{shoot_path}/adminkubeconfig"), Some(request))
+                .await
+                .map_err(bad_gateway)?;
+            if reply.status.as_u16() == 403 {
+                return Err(fail(
+                    StatusCode::FORBIDDEN,
+                    "only users who may have an admin kubeconfig of the shoot see its nodes",
+                ));
+            }
+            passthrough_error(&reply)?;
+            let encoded = reply.json()["status"]["kubeconfig"].as_str().unwrap_or_default().to_string();
+            state.garden.cache_shoot_kubeconfig(&session.token, &namespace, &name, &encoded);
+            encoded
+        }
+    };
+    let items = garden::shoot_nodes(&kubeconfig).await.map_err(|e| {
+        fail(StatusCode::BAD_GATEWAY, format!("the shoot's API server does not answer: {}", e.root_cause()))
+    })?;
+    Ok(Json(json!({"items": items, "access": "admin"})))
+}
+
+/// A garden error as the same status with its message (401 as "log in again").
+fn passthrough_error(reply: &garden::Reply) -> Result<(), Failure> {
+    if reply.status.is_success() {
+        return Ok(());
+    }
+    if reply.status.as_u16() == 401 {
+        return Err(fail(StatusCode::UNAUTHORIZED, "the garden no longer accepts this session's token: log in again"));
+    }
+    let message = reply.json()["message"].as_str().unwrap_or("the garden refused the request").to_string();
+    Err(fail(reply.status, message))
 }
 
 #[derive(Deserialize)]

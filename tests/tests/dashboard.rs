@@ -272,8 +272,9 @@ fn sessions_csrf_limits_and_one_shared_watch() {
 /// command with the session's garden name, kubeconfig with real kubectl, hibernate/wake (also in bulk for two
 /// shoots), delete with confirmation, members added and removed, write-only credentials added and deleted, a worker
 /// pool from the cloud profile in the YAML and a YAML edit in the diff (not submitted), a garden refusal shown at
-/// its form field, viewer and outsider, XSS, CSRF, bad input.
-/// `GARDEN_DASHBOARD_SCREENSHOTS=docs/usage/screenshots` keeps its screenshots there.
+/// its form field, a shoot with one worker pool created through the form whose node shows Ready in the details
+/// page's Nodes card (then deleted), viewer and outsider, XSS, CSRF, bad input.
+/// `GARDEN_DASHBOARD_SCREENSHOTS=docs/usage/screenshots` keeps its screenshots there (details-nodes.png included).
 #[test]
 fn the_portal_in_a_real_browser() {
     let (garden, state_dir) = portal_garden();
@@ -311,7 +312,7 @@ fn the_portal_in_a_real_browser() {
         fs::read_to_string(&d.log).unwrap_or_default()
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
-    for shot in ["list.png", "create.png", "details.png"] {
+    for shot in ["list.png", "create.png", "details.png", "details-nodes.png"] {
         assert!(fs::metadata(screenshots.join(shot)).is_ok_and(|m| m.len() > 10_000), "{shot} was taken");
     }
 }

@@ -112,4 +112,6 @@ export const urls = {
   binding: (ns: string, name: string) => `${SECURITY}/namespaces/${enc(ns)}/credentialsbindings/${enc(name)}`,
   ssar: () => '/api/garden/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
   watchShoots: (ns: string) => `/api/watch/shoots?namespace=${enc(ns)}`,
+  /** The backend's own endpoint (not the garden proxy): the Nodes in the shoot's API server. */
+  shootNodes: (ns: string, name: string) => `/api/shoots/${enc(ns)}/${enc(name)}/nodes`,
 };

@@ -152,6 +152,22 @@ export interface KubeEvent {
   reportingComponent?: string;
 }
 
+/** One Node of a shoot as `GET /api/shoots/<ns>/<name>/nodes` reports it (read from the shoot's own API server). */
+export interface ShootNode {
+  name: string;
+  ready?: boolean;
+  kubeletVersion?: string | null;
+  internalIP?: string | null;
+  providerID?: string | null;
+  createdAt?: string | null;
+}
+
+export interface ShootNodes {
+  /** Which kubeconfig the backend read the nodes with. */
+  access?: 'admin' | 'viewer';
+  items?: ShootNode[];
+}
+
 export interface Session {
   user: string;
   csrfToken: string;

@@ -19,7 +19,7 @@ import {
   stateTone,
   statusText,
 } from '../shoot';
-import type { KubeEvent, List, Shoot } from '../types';
+import type { KubeEvent, List, Shoot, ShootNode, ShootNodes } from '../types';
 
 const SHOOT_POLL_MS = 4000;
 const EVENTS_POLL_MS = 10000;
@@ -93,6 +93,140 @@ function DeleteDialog(props: { name: string; busy: boolean; error: string; onCan
         </div>
       </div>
     </div>
+  );
+}
+
+function clockTime(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/**
+ * The Nodes in the shoot's own API server, read through the backend (which requests a short-lived kubeconfig as the
+ * user for each read). Read once when the page opens and again on the card's Refresh button, not polled: every
+ * read issues a new kubeconfig. A workerless shoot has no nodes, so nothing is asked.
+ */
+function NodeList(props: { namespace: string; name: string; workerless: boolean; asleep: boolean }) {
+  const { namespace, name, workerless, asleep } = props;
+  const [nodes, setNodes] = useState<ShootNode[] | null>(null);
+  const [access, setAccess] = useState('');
+  const [error, setError] = useState('');
+  const [loading, setLoading] = useState(false);
+  const [readAt, setReadAt] = useState('');
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    if (workerless) return;
+    const abort = new AbortController();
+    let live = true;
+    setLoading(true);
+    get<ShootNodes>(urls.shootNodes(namespace, name), { signal: abort.signal })
+      .then((res) => {
+        if (!live) return;
+        const items = (res?.items || []).slice();
+        items.sort((a, b) => (a.name || '').localeCompare(b.name || ''));
+        setNodes(items);
+        setAccess(res?.access || '');
+        setError('');
+        setReadAt(clockTime(new Date()));
+      })
+      .catch((e) => {
+        const err = e as ApiError;
+        if (!live || err.name === 'AbortError' || err.status === 401) return;
+        setNodes(null);
+        setAccess('');
+        setReadAt('');
+        setError(err.message || `the nodes could not be read (HTTP ${err.status})`);
+      })
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+      abort.abort();
+    };
+  }, [namespace, name, workerless, tick]);
+
+  const refreshButton = workerless ? undefined : (
+    <button class="btn btn-small" data-testid="refresh-nodes" disabled={loading} onClick={() => setTick((t) => t + 1)}>
+      {loading ? 'Reading…' : 'Refresh'}
+    </button>
+  );
+  const ready = (nodes || []).filter((n) => n.ready).length;
+
+  return (
+    <Card
+      title={
+        <>
+          Nodes{' '}
+          {nodes && nodes.length > 0 && (
+            <Badge tone={ready === nodes.length ? 'ok' : 'warn'} testid="node-count">
+              {ready}/{nodes.length} ready
+            </Badge>
+          )}
+        </>
+      }
+      actions={refreshButton}
+      testid="node-list"
+      class="span-2"
+    >
+      {workerless ? (
+        <p class="muted" data-testid="nodes-empty">
+          No nodes: a workerless shoot (no worker pools, control plane only).
+        </p>
+      ) : (
+        <>
+          {asleep && (
+            <p class="muted" data-testid="nodes-hibernated">
+              The shoot is hibernated: it has no nodes and its API server is stopped until it wakes up.
+            </p>
+          )}
+          <ErrorBox message={error} testid="node-error" />
+          {nodes === null ? (
+            !error && <Spinner label="Reading the nodes from the shoot's API server…" />
+          ) : nodes.length === 0 ? (
+            <p class="muted" data-testid="nodes-empty">
+              No nodes (yet): no machine has joined the cluster.
+            </p>
+          ) : (
+            <table class="table compact">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Status</th>
+                  <th>Kubelet</th>
+                  <th>Internal IP</th>
+                  <th>Provider ID</th>
+                  <th>Age</th>
+                </tr>
+              </thead>
+              <tbody>
+                {nodes.map((n) => (
+                  <tr key={n.name} data-testid={`node-row-${n.name}`}>
+                    <td class="wrap-text">{n.name}</td>
+                    <td>
+                      <Badge tone={n.ready ? 'ok' : 'err'} testid={`node-ready-${n.name}`}>
+                        {n.ready ? 'Ready' : 'NotReady'}
+                      </Badge>
+                    </td>
+                    <td class="nowrap">{n.kubeletVersion || '—'}</td>
+                    <td class="nowrap">{n.internalIP || '—'}</td>
+                    <td class="wrap-text">{n.providerID ? <code>{n.providerID}</code> : '—'}</td>
+                    <td class="nowrap" title={formatTime(n.createdAt || undefined)}>
+                      {age(n.createdAt || undefined) || '—'}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {readAt && (
+            <p class="muted small" data-testid="nodes-read-at">
+              read at {readAt}
+              {access ? ` with ${access} access` : ''}
+            </p>
+          )}
+        </>
+      )}
+    </Card>
   );
 }
 
@@ -534,6 +668,8 @@ export function ShootDetails(props: { project: string; namespace: string; name: 
             </table>
           )}
         </Card>
+
+        <NodeList namespace={namespace} name={name} workerless={workers.length === 0} asleep={hib === 'Hibernated'} />
 
         <Card title="Annotations" testid="shoot-annotations">
           {annotations.length === 0 ? (
