@@ -125,6 +125,30 @@ pub struct RuntimeConfig {
     /// Kubeconfig of the seed cluster (kubernetes runtime).
     #[serde(default)]
     pub seed_kubeconfig: Option<std::path::PathBuf>,
+    /// Images of the control-plane components (kubernetes runtime); unset ones keep their defaults.
+    #[serde(default)]
+    pub images: RuntimeImages,
+}
+
+/// Image overrides of the kubernetes runtime (a registry mirror, a pinned digest, ...).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuntimeImages {
+    /// etcd (with tag).
+    #[serde(default)]
+    pub etcd: Option<String>,
+    /// kube-apiserver repository (the tag is the shoot's Kubernetes version).
+    #[serde(default)]
+    pub kube_apiserver: Option<String>,
+    /// kube-controller-manager repository.
+    #[serde(default)]
+    pub kube_controller_manager: Option<String>,
+    /// kube-scheduler repository.
+    #[serde(default)]
+    pub kube_scheduler: Option<String>,
+    /// The `etcd-backup` image (with tag).
+    #[serde(default)]
+    pub etcd_backup: Option<String>,
 }
 
 /// Which runtime.
@@ -303,6 +327,12 @@ seedConfig:
         assert_eq!(c.control_plane_runtime.type_, RuntimeType::Kubernetes);
         assert_eq!(c.control_plane_runtime.seed_kubeconfig.as_deref(), Some(Path::new("/k")));
         assert!(parse("seedConfig: {metadata: {name: a}}\ncontrolPlaneRuntime: {type: vm}\n").is_err());
+        let c = parse(
+            "seedConfig: {metadata: {name: a}}\ncontrolPlaneRuntime: {type: kubernetes, images: {etcdBackup: r.example/eb:1}}\n",
+        )
+        .unwrap();
+        assert_eq!(c.control_plane_runtime.images.etcd_backup.as_deref(), Some("r.example/eb:1"));
+        assert!(parse("seedConfig: {metadata: {name: a}}\ncontrolPlaneRuntime: {images: {etcdBakup: x}}\n").is_err());
     }
 
     #[test]

@@ -169,7 +169,8 @@ async fn main() -> anyhow::Result<()> {
                 None => client.clone(),
             };
             info!("kubernetes runtime: control planes are applied to the seed cluster");
-            Arc::new(runtime::kubernetes::KubernetesRuntime::new(seed, runtime::kubernetes::Images::default()))
+            let images = runtime::kubernetes::Images::with_overrides(&config.control_plane_runtime.images);
+            Arc::new(runtime::kubernetes::KubernetesRuntime::new(seed, images))
         }
     };
     tokio::select! {

@@ -103,6 +103,21 @@ pub struct Images {
     pub etcd_backup: String,
 }
 
+impl Images {
+    /// The defaults with the configuration's overrides.
+    pub fn with_overrides(o: &crate::config::RuntimeImages) -> Self {
+        let d = Self::default();
+        let pick = |over: &Option<String>, default: String| over.clone().filter(|s| !s.is_empty()).unwrap_or(default);
+        Self {
+            etcd: pick(&o.etcd, d.etcd),
+            kube_apiserver: pick(&o.kube_apiserver, d.kube_apiserver),
+            kube_controller_manager: pick(&o.kube_controller_manager, d.kube_controller_manager),
+            kube_scheduler: pick(&o.kube_scheduler, d.kube_scheduler),
+            etcd_backup: pick(&o.etcd_backup, d.etcd_backup),
+        }
+    }
+}
+
 impl Default for Images {
     fn default() -> Self {
         Self {
@@ -1256,6 +1271,17 @@ mod tests {
         let after = render(&changed, &Images::default(), &creds);
         assert_ne!(checksum(&before, "Deployment", KUBE_APISERVER), checksum(&after, "Deployment", KUBE_APISERVER));
         assert_eq!(checksum(&before, "StatefulSet", ETCD), checksum(&after, "StatefulSet", ETCD));
+    }
+
+    #[test]
+    fn configured_images_override_the_defaults() {
+        let o = crate::config::RuntimeImages {
+            etcd_backup: Some("mirror.example/etcd-backup:1".into()),
+            ..Default::default()
+        };
+        let images = Images::with_overrides(&o);
+        assert_eq!(images.etcd_backup, "mirror.example/etcd-backup:1");
+        assert_eq!(images.etcd, Images::default().etcd);
     }
 
     #[test]
