@@ -1,11 +1,12 @@
 //! What every garden component process shares (kube's component-base): the health endpoint, logging setup,
 //! the kube client from a kubeconfig path list, the shutdown signal, small kube-rs call helpers (`api`), Events
-//! (`events`), Prometheus text exposition on the health port (`health`) and
+//! (`events`), Prometheus text exposition on the health port (`health`), private atomic file writes (`files`) and
 //! finding processes by command line (`procfs`).
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod events;
+pub mod files;
 pub mod health;
 pub mod procfs;
 

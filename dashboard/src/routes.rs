@@ -250,14 +250,7 @@ async fn shoot_nodes(
     axum::extract::Path((namespace, name)): axum::extract::Path<(String, String)>,
 ) -> Result<Json<Value>, Failure> {
     let session = session_of(&state, &headers)?;
-    let dns_label = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 63
-            && !s.starts_with('-')
-            && !s.ends_with('-')
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    };
-    if !dns_label(&namespace) || !dns_label(&name) {
+    if !is_dns_label(&namespace) || !is_dns_label(&name) {
         return Err(fail(StatusCode::BAD_REQUEST, "namespace and shoot name must be DNS labels"));
     }
     let client = state.garden.client(&session.token).map_err(bad_gateway)?;
@@ -296,6 +289,15 @@ async fn shoot_nodes(
     Ok(Json(json!({"items": items, "access": "admin"})))
 }
 
+/// A DNS label (RFC 1123), as namespace and shoot names are: path segments are checked before they reach a URL.
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// A garden error as the same status with its message (401 as "log in again").
 fn passthrough_error(reply: &garden::Reply) -> Result<(), Failure> {
     if reply.status.is_success() {
@@ -321,7 +323,7 @@ async fn watch_shoots(
 ) -> Result<Response, Failure> {
     let session = session_of(&state, &headers)?;
     let ns = query.namespace;
-    if ns.is_empty() || ns.len() > 63 || !ns.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+    if !is_dns_label(&ns) {
         return Err(fail(StatusCode::BAD_REQUEST, "namespace must be a DNS label"));
     }
     let client = state.garden.client(&session.token).map_err(bad_gateway)?;

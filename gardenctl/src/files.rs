@@ -1,9 +1,8 @@
 //! Writing gardenctl's files: private to the user (directories 0700, files 0600) and atomic (a crash leaves the
 //! old file or the new one, never half of one).
 
-use std::fs::{self, DirBuilder, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, DirBuilder};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -13,27 +12,11 @@ pub fn private_dir(dir: &Path) -> Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
-/// Writes `content` to `path` with mode 0600 through a temporary file in the same directory.
+/// Writes `content` to `path` with mode 0600, atomically, creating its directory (0700) first.
 pub fn write_private(path: &Path, content: &[u8]) -> Result<()> {
     let dir = path.parent().context("a file path without a directory")?;
     private_dir(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-        // An existing file keeps its mode on open: make sure it is private.
-        f.set_permissions(fs::Permissions::from_mode(0o600))?;
-        f.write_all(content)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
+    component_base::files::write_private(path, content).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Points the symlink `link` at `target` (a file name in the same directory), replacing what was there atomically.
@@ -48,6 +31,7 @@ pub fn replace_symlink(target: &str, link: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn files_are_private_and_replaced_whole() {

@@ -56,6 +56,21 @@ pub fn proc_mib(pid: u32, file: &str, field: &str) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// A workerless shoot of project dev on the local CloudProfile (the benchmarks' unit of work).
+pub fn workerless_shoot(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot",
+        "metadata": {"name": name, "namespace": "garden-dev"},
+        "spec": {
+            "cloudProfile": {"kind": "CloudProfile", "name": "local"},
+            "region": "local",
+            "purpose": "evaluation",
+            "provider": {"type": "local"},
+            "kubernetes": {"version": "1.33"}
+        }
+    })
+}
+
 /// utime + stime of `pid` in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
 pub fn cpu_ticks(pid: u32) -> Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("no process {pid}"))?;

@@ -96,7 +96,8 @@ impl LocalDriver {
         let io = |what: &str, e: std::io::Error| DriverError::internal(format!("failed to {what}: {e}"));
         std::fs::create_dir_all(&dir).map_err(|e| io("create the machine directory", e))?;
         let kubeconfig = dir.join("kubeconfig");
-        write_private(&kubeconfig, user_data).map_err(|e| io("write the machine's kubeconfig", e))?;
+        component_base::files::write_private(&kubeconfig, user_data)
+            .map_err(|e| io("write the machine's kubeconfig", e))?;
         let log = std::fs::File::create(dir.join("local-node.log")).map_err(|e| io("create the agent log", e))?;
         let log2 = log.try_clone().map_err(|e| io("open the agent log", e))?;
         let mut cmd = std::process::Command::new(&self.node_binary);
@@ -109,7 +110,7 @@ impl LocalDriver {
             DriverError::new(Code::Internal, format!("failed to start {}: {e}", self.node_binary.display()))
         })?;
         let pid = child.id();
-        write_private(&dir.join(PID_FILE), pid.to_string().as_bytes())
+        component_base::files::write_private(&dir.join(PID_FILE), pid.to_string())
             .map_err(|e| io("write the agent's PID file", e))?;
         // Reap it whenever it exits, so a stopped agent leaves no zombie behind in this process.
         std::thread::spawn(move || {
@@ -166,16 +167,6 @@ pub fn agent_args(machine: &Machine, class: &MachineClass, kubeconfig: &Path, ow
     }
     args.extend([format!("{TAG}owner={owner}"), format!("{TAG}shoot={namespace}"), format!("{TAG}machine={name}")]);
     args
-}
-
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 #[async_trait::async_trait]

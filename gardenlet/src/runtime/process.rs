@@ -238,15 +238,9 @@ fn read_ports(path: &Path) -> Option<Ports> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-/// Writes a file only its owner can read (atomically: temp file + rename).
+/// Writes a file only its owner can read (atomically).
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-    f.write_all(contents.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
+    component_base::files::write_private(path, contents)
 }
 
 /// The wait after the `failures`th consecutive failure: 1 s doubling up to [`MAX_BACKOFF`].

@@ -21,18 +21,6 @@ use serde_json::{json, Value};
 
 const TOKEN: &str = "bench-token-0123456789";
 
-fn shoot(name: &str) -> Value {
-    json!({
-        "apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot",
-        "metadata": {"name": name, "namespace": "garden-dev"},
-        "spec": {
-            "cloudProfile": {"kind": "CloudProfile", "name": "local"},
-            "region": "local", "purpose": "evaluation", "provider": {"type": "local"},
-            "kubernetes": {"version": "1.33"}
-        }
-    })
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     let n: usize = std::env::var("BENCH_SHOOTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
@@ -48,7 +36,8 @@ async fn main() -> Result<()> {
         .map(|i| {
             let shoots = shoots.clone();
             async move {
-                let obj: DynamicObject = serde_json::from_value(shoot(&format!("bench-{i:04}")))?;
+                let obj: DynamicObject =
+                    serde_json::from_value(garden_e2e::bench::workerless_shoot(&format!("bench-{i:04}")))?;
                 shoots.create(&PostParams::default(), &obj).await.context("creating a shoot")?;
                 anyhow::Ok(())
             }

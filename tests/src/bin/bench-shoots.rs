@@ -20,26 +20,12 @@ use anyhow::{bail, Context, Result};
 use futures::{stream, StreamExt, TryStreamExt};
 use garden_e2e::{free_port, GardenOptions, TestGarden};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
-use serde_json::{json, Value};
+use serde_json::json;
 
 const SEQUENTIAL: usize = 10;
 const PARALLEL: usize = 50;
 const POLL: Duration = Duration::from_millis(50);
 const READY_TIMEOUT: Duration = Duration::from_secs(300);
-
-fn shoot(name: &str) -> Value {
-    json!({
-        "apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot",
-        "metadata": {"name": name, "namespace": "garden-dev"},
-        "spec": {
-            "cloudProfile": {"kind": "CloudProfile", "name": "local"},
-            "region": "local",
-            "purpose": "evaluation",
-            "provider": {"type": "local"},
-            "kubernetes": {"version": "1.33"}
-        }
-    })
-}
 
 fn ready(obj: &DynamicObject) -> bool {
     let op = &obj.data["status"]["lastOperation"];
@@ -214,7 +200,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path) -> Result<Figures> {
     let mut sequential = Vec::new();
     for i in 0..SEQUENTIAL {
         let name = format!("seq-{i:02}");
-        let obj: DynamicObject = serde_json::from_value(shoot(&name))?;
+        let obj: DynamicObject = serde_json::from_value(garden_e2e::bench::workerless_shoot(&name))?;
         let start = Instant::now();
         api.create(&PostParams::default(), &obj).await.with_context(|| format!("create {name}"))?;
         wait_ready(&api, &name).await?;
@@ -233,7 +219,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path) -> Result<Figures> {
         .map(|name| {
             let api = api.clone();
             async move {
-                let obj: DynamicObject = serde_json::from_value(shoot(name))?;
+                let obj: DynamicObject = serde_json::from_value(garden_e2e::bench::workerless_shoot(name))?;
                 api.create(&PostParams::default(), &obj).await.with_context(|| format!("create {name}"))
             }
         })
