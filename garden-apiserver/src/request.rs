@@ -142,10 +142,45 @@ pub fn bytes_response(code: u16, content_type: &str, body: Bytes, warnings: &[St
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header(header::CONTENT_TYPE, content_type)
         .header("Cache-Control", "no-cache, private");
-    for w in warnings {
-        b = b.header("Warning", warning_header(w));
+    for w in bounded_warnings(warnings) {
+        b = b.header("Warning", warning_header(&w));
     }
     b.body(full(body)).unwrap_or_else(|_| Response::new(full(Bytes::new())))
+}
+
+/// At most this many Warning headers, and this many characters in all: a body with thousands of unknown fields must
+/// not turn into a response that clients refuse (Python's http.client stops at 100 headers; kube caps at 4 Ki runes).
+const MAX_WARNINGS: usize = 50;
+const MAX_WARNING_CHARS: usize = 4096;
+const MAX_WARNING_ITEM_CHARS: usize = 256;
+
+/// The warnings to send: duplicates dropped, each cut at 256 characters, and once the count or total size limit is
+/// reached, one last warning saying how many were left out.
+fn bounded_warnings(warnings: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut total = 0;
+    let mut left_out = 0;
+    for w in warnings {
+        if out.contains(w) {
+            continue;
+        }
+        let item: String = if w.chars().count() > MAX_WARNING_ITEM_CHARS {
+            w.chars().take(MAX_WARNING_ITEM_CHARS).chain("...".chars()).collect()
+        } else {
+            w.clone()
+        };
+        let len = item.chars().count();
+        if left_out > 0 || out.len() >= MAX_WARNINGS || total + len > MAX_WARNING_CHARS {
+            left_out += 1;
+            continue;
+        }
+        total += len;
+        out.push(item);
+    }
+    if left_out > 0 {
+        out.push(format!("{left_out} more warnings not shown"));
+    }
+    out
 }
 
 /// A `Warning: 299 - "text"` header value. The text is quoted (backslash and double quote escaped) and every
@@ -200,6 +235,20 @@ mod tests {
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers()[http::header::CONTENT_TYPE], "application/json");
         assert_eq!(r.headers()["Warning"], r#"299 - "unknown field \"\u{dc}\u{12}\\x\"""#);
+    }
+
+    #[test]
+    fn thousands_of_warnings_become_a_bounded_set_of_headers() {
+        // schemathesis: a body with hundreds of unknown fields gave a response with more than 100 headers.
+        let many: Vec<String> = (0..500).map(|i| format!("unknown field \"f{i}\"")).collect();
+        let r = json_response(201, &serde_json::json!({}), &many);
+        let sent: Vec<_> = r.headers().get_all("Warning").iter().collect();
+        assert_eq!(sent.len(), MAX_WARNINGS + 1);
+        assert_eq!(sent[MAX_WARNINGS], r#"299 - "450 more warnings not shown""#);
+        let dup = vec!["x".to_string(), "x".to_string(), "y".repeat(1000)];
+        let b = bounded_warnings(&dup);
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[1].chars().count(), MAX_WARNING_ITEM_CHARS + 3);
     }
 
     use super::*;
