@@ -31,6 +31,16 @@ pub struct ApiServer {
     /// The kinds' schemas, for strategic merge patch and server-side apply.
     pub schemas: crate::patch::Schemas,
     pub max_request_bytes: usize,
+    /// An aggregated server's links to the garden kube-apiserver (set by `run` for `--api-profile aggregated`).
+    pub delegated: Option<Delegated>,
+    /// The aggregator of `--api-profile kube`.
+    pub aggregator: Option<Arc<crate::aggregator::Aggregator>>,
+}
+
+/// What an aggregated server asks the garden kube-apiserver: authorization, and the core objects admission reads.
+pub struct Delegated {
+    pub authorizer: crate::authz::webhook::SubjectAccessReviewer,
+    pub core: crate::remote::RemoteCore,
 }
 
 /// What a write left in storage: the object (with its new resourceVersion) and, when something was stored, the
@@ -112,7 +122,19 @@ impl ApiServer {
         let openapi = OpenApi::build(&registry);
         let types: Vec<&ResourceType> = registry.all().iter().map(|rt| rt.as_ref()).collect();
         let schemas = crate::patch::Schemas::build(&types);
-        Self { registry, store, prefix, caches, authn, admission, openapi, schemas, max_request_bytes }
+        Self {
+            registry,
+            store,
+            prefix,
+            caches,
+            authn,
+            admission,
+            openapi,
+            schemas,
+            max_request_bytes,
+            delegated: None,
+            aggregator: None,
+        }
     }
 
     /// The schema of `rt`'s kind.
@@ -133,6 +155,16 @@ impl ApiServer {
         match SystemMastersAuthorizer.authorize(attrs) {
             Decision::NoOpinion => RbacAuthorizer::new(RbacView(self)).authorize(attrs),
             decided => decided,
+        }
+    }
+
+    /// The decision on a request: system:masters, then the garden's SubjectAccessReview for an aggregated server,
+    /// else this server's own chain. An error when the garden cannot be asked.
+    pub async fn authorize_request(&self, attrs: &RequestAttributes) -> ApiResult<Decision> {
+        let Some(delegated) = &self.delegated else { return Ok(self.authorize(attrs)) };
+        match SystemMastersAuthorizer.authorize(attrs) {
+            Decision::NoOpinion => delegated.authorizer.authorize(attrs).await,
+            decided => Ok(decided),
         }
     }
 
@@ -736,14 +768,23 @@ fn merge_system_metadata(
     Ok(())
 }
 
+impl ApiServer {
+    /// The garden kube-apiserver's objects of a kind this aggregated server does not serve itself.
+    fn remote(&self, group: &str, plural: &str) -> Option<&crate::remote::RemoteCore> {
+        self.delegated.as_ref().map(|d| &d.core).filter(|c| c.serves(group, plural))
+    }
+}
+
 impl Lookup for ApiServer {
     fn get(&self, group: &str, plural: &str, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        let rt = self.registry.all().iter().find(|rt| rt.group == group && rt.plural == plural)?;
+        let Some(rt) = self.registry.all().iter().find(|rt| rt.group == group && rt.plural == plural) else {
+            return self.remote(group, plural)?.get(plural, namespace, name);
+        };
         self.cache(rt)?.get(&self.key(rt, namespace, name)).map(|o| o.value())
     }
     fn list(&self, group: &str, plural: &str, namespace: &str) -> Vec<Arc<Value>> {
         let Some(rt) = self.registry.all().iter().find(|rt| rt.group == group && rt.plural == plural) else {
-            return Vec::new();
+            return self.remote(group, plural).map(|r| r.list(plural, namespace)).unwrap_or_default();
         };
         let Some(cache) = self.cache(rt) else {
             return Vec::new();

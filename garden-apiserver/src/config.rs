@@ -12,6 +12,14 @@ pub enum ApiProfile {
     Garden,
     /// A shoot cluster's API server: the core kube API (nodes, pods, services, apps/v1, ...), no Gardener groups.
     Shoot,
+    /// Gardener's groups only, as an aggregated API server behind a garden kube-apiserver: authentication and
+    /// authorization delegated to it (request headers from the front proxy, TokenReview, SubjectAccessReview),
+    /// namespaces and secrets read from it.
+    Aggregated,
+    /// A stand-in for a garden's kube-apiserver: the core kube API, `apiregistration.k8s.io/v1` APIServices and the
+    /// aggregator that proxies their groups to the servers they name (front-proxy client certificate, X-Remote-*
+    /// headers), with merged discovery.
+    Kube,
 }
 
 impl ApiProfile {
@@ -19,7 +27,9 @@ impl ApiProfile {
     pub fn system_namespaces(self) -> &'static [&'static str] {
         match self {
             ApiProfile::Garden => &["default", "kube-system", "kube-public", "garden"],
-            ApiProfile::Shoot => &["default", "kube-system", "kube-public", "kube-node-lease"],
+            ApiProfile::Shoot | ApiProfile::Kube => &["default", "kube-system", "kube-public", "kube-node-lease"],
+            // The namespaces live in the garden kube-apiserver.
+            ApiProfile::Aggregated => &[],
         }
     }
 }
@@ -44,6 +54,10 @@ pub struct ServeOptions {
     /// Serving certificate (PEM); generated into --cert-dir when absent.
     #[arg(long)]
     pub tls_cert_file: Option<PathBuf>,
+    /// Extra names (DNS or IP) of the serving certificate generated into --cert-dir, e.g. the
+    /// `<service>.<namespace>.svc` an aggregator reaches this server as.
+    #[arg(long, value_delimiter = ',')]
+    pub tls_san: Vec<String>,
     /// Serving key (PEM).
     #[arg(long)]
     pub tls_private_key_file: Option<PathBuf>,
@@ -71,6 +85,66 @@ pub struct ServeOptions {
     /// Log format: text or json.
     #[arg(long, default_value = "text")]
     pub log_format: String,
+    #[command(flatten)]
+    pub delegation: DelegationOptions,
+    #[command(flatten)]
+    pub aggregator: AggregatorOptions,
+}
+
+/// How an aggregated server (`--api-profile aggregated`) reaches the garden kube-apiserver: kube's flag names.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DelegationOptions {
+    /// kubeconfig of the garden kube-apiserver, where namespaces, secrets and configmaps live (admission reads
+    /// them); the in-cluster service account when absent.
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// kubeconfig for TokenReviews and the extension-apiserver-authentication ConfigMap; defaults to --kubeconfig.
+    #[arg(long)]
+    pub authentication_kubeconfig: Option<PathBuf>,
+    /// kubeconfig for SubjectAccessReviews; defaults to --kubeconfig.
+    #[arg(long)]
+    pub authorization_kubeconfig: Option<PathBuf>,
+    /// CA bundle of the front proxy's client certificates. Aggregated: overrides the ConfigMap's
+    /// requestheader-client-ca-file. Kube: the CA published in that ConfigMap (generated into --cert-dir when
+    /// absent).
+    #[arg(long)]
+    pub requestheader_client_ca_file: Option<PathBuf>,
+    /// Common names allowed for the front proxy's client certificate (empty: any certificate of the CA).
+    #[arg(long, value_delimiter = ',')]
+    pub requestheader_allowed_names: Vec<String>,
+    /// Headers carrying the user name (default: the ConfigMap's, else X-Remote-User).
+    #[arg(long, value_delimiter = ',')]
+    pub requestheader_username_headers: Vec<String>,
+    /// Headers carrying the groups (default: the ConfigMap's, else X-Remote-Group).
+    #[arg(long, value_delimiter = ',')]
+    pub requestheader_group_headers: Vec<String>,
+    /// Header prefixes carrying extra user attributes (default: the ConfigMap's, else X-Remote-Extra-).
+    #[arg(long, value_delimiter = ',')]
+    pub requestheader_extra_headers_prefix: Vec<String>,
+    /// Paths served to anyone without asking the authorizer.
+    #[arg(long, value_delimiter = ',', default_value = "/healthz,/readyz,/livez")]
+    pub authorization_always_allow_paths: Vec<String>,
+    /// How long a TokenReview answer is kept, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub authentication_token_webhook_cache_ttl: u64,
+    /// How long an allowing SubjectAccessReview answer is kept, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub authorization_webhook_cache_authorized_ttl: u64,
+    /// How long a denying SubjectAccessReview answer is kept, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub authorization_webhook_cache_unauthorized_ttl: u64,
+}
+
+/// The aggregator of `--api-profile kube`: its client certificate towards aggregated servers.
+#[derive(Args, Debug, Clone, Default)]
+pub struct AggregatorOptions {
+    /// Client certificate the aggregator presents to aggregated servers (signed by --requestheader-client-ca-file;
+    /// generated with CN front-proxy-client into --cert-dir when absent).
+    #[arg(long)]
+    pub proxy_client_cert_file: Option<PathBuf>,
+    /// Key of --proxy-client-cert-file.
+    #[arg(long)]
+    pub proxy_client_key_file: Option<PathBuf>,
 }
 
 pub fn init_tracing(format: &str) {

@@ -2,11 +2,13 @@
 #![forbid(unsafe_code)]
 
 pub mod admission;
+pub mod aggregator;
 pub mod apiserver;
 pub mod authn;
 pub mod authz;
 pub mod certs;
 pub mod config;
+pub mod delegation;
 pub mod discovery;
 pub mod error;
 pub mod fuzzing;
@@ -16,6 +18,7 @@ pub mod openapi;
 pub mod patch;
 pub mod protobuf;
 pub mod registry;
+pub mod remote;
 pub mod request;
 pub mod selector;
 pub mod server;
@@ -34,23 +37,26 @@ use crate::config::ServeOptions;
 
 /// Run the server until SIGTERM/SIGINT.
 pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
+    use config::ApiProfile;
+    let profile = opts.api_profile;
+    let aggregated = profile == ApiProfile::Aggregated;
     let cert_dir = certs::CertDir(opts.cert_dir.clone());
-    let ca = match (&opts.tls_cert_file, &opts.client_ca_file) {
-        (Some(_), Some(_)) => None,
-        _ => Some(cert_dir.load_or_create_ca()?),
-    };
+    // A CA is generated when something must be signed: the serving certificate, or (except for an aggregated server,
+    // whose client CA comes from the garden) the client certificates.
+    let needs_ca = opts.tls_cert_file.is_none() || (!aggregated && opts.client_ca_file.is_none());
+    let ca = if needs_ca { Some(cert_dir.load_or_create_ca()?) } else { None };
     let (cert, key) = match (&opts.tls_cert_file, &opts.tls_private_key_file) {
         (Some(c), Some(k)) => (c.clone(), k.clone()),
         (None, None) => {
             let ca = ca.as_ref().context("a CA is needed to generate the serving certificate")?;
-            let hosts =
+            let mut hosts =
                 vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string(), opts.bind_address.clone()];
+            hosts.extend(opts.tls_san.iter().cloned());
             cert_dir.ensure_serving(ca, &hosts)?
         }
         _ => anyhow::bail!("--tls-cert-file and --tls-private-key-file must be given together"),
     };
-    let client_ca = opts.client_ca_file.clone().unwrap_or_else(|| cert_dir.ca_cert());
-    let tls = server::tls_config(&cert, &key, &client_ca)?;
+    let tls = server::tls_config(&cert, &key)?;
 
     let store = storage::etcd::EtcdStore::connect(&opts.etcd_servers)
         .await
@@ -59,28 +65,61 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         Some(p) => TokenFile::load(p)?,
         None => TokenFile::default(),
     };
-    let service_accounts = Some(serviceaccount::TokenIssuer::load_or_create(&opts.cert_dir.join("sa.key"))?);
-    let authn = Authenticator { tokens, service_accounts, anonymous: opts.anonymous_auth };
-    let (registry, chain) = match opts.api_profile {
-        config::ApiProfile::Garden => (registry::Registry::standard(), admission::standard_chain()),
-        config::ApiProfile::Shoot => (registry::Registry::shoot(), admission::shoot_chain()),
+    let service_accounts = match aggregated {
+        true => None,
+        false => Some(serviceaccount::TokenIssuer::load_or_create(&opts.cert_dir.join("sa.key"))?),
     };
-    let srv = Arc::new(ApiServer::new(
+    let authn = Authenticator { tokens, service_accounts, anonymous: opts.anonymous_auth, ..Default::default() };
+    match (&opts.client_ca_file, aggregated) {
+        (Some(path), _) => authn.x509.set_client_ca(Some(authn::x509::CertAuthority::from_file(path)?)),
+        (None, false) => authn.x509.set_client_ca(Some(authn::x509::CertAuthority::from_file(&cert_dir.ca_cert())?)),
+        (None, true) => {}
+    }
+    let (registry, chain) = match profile {
+        ApiProfile::Garden => (registry::Registry::standard(), admission::standard_chain()),
+        ApiProfile::Shoot => (registry::Registry::shoot(), admission::shoot_chain()),
+        ApiProfile::Kube => (registry::Registry::kube(), admission::shoot_chain()),
+        ApiProfile::Aggregated => (registry::Registry::aggregated(), admission::standard_chain()),
+    };
+    let mut srv = ApiServer::new(
         registry,
         store,
         opts.etcd_prefix.trim_end_matches('/').to_string(),
         authn,
         chain,
         opts.max_request_bytes,
-    ));
+    );
+    let published = if aggregated {
+        let (delegated, cms) = delegation::start(&opts, &mut srv.authn).await?;
+        srv.delegated = Some(delegated);
+        Some(cms)
+    } else {
+        None
+    };
+    let front_proxy = match profile {
+        ApiProfile::Kube => Some(delegation::FrontProxy::load_or_create(&opts)?),
+        _ => None,
+    };
+    if let Some(fp) = &front_proxy {
+        srv.aggregator = Some(Arc::new(aggregator::Aggregator::new(fp.client_cert()?, fp.client_key()?)));
+    }
+    let srv = Arc::new(srv);
     wait_synced(&srv).await?;
-    bootstrap(&srv, opts.api_profile).await?;
-    tokio::spawn(keep_bootstrapped(srv.clone(), opts.api_profile));
+    if !aggregated {
+        bootstrap(&srv, profile, front_proxy.as_ref(), &opts).await?;
+        tokio::spawn(keep_bootstrapped(srv.clone(), profile, front_proxy.clone(), opts.clone()));
+    }
+    if let Some(agg) = &srv.aggregator {
+        tokio::spawn(agg.clone().run(srv.clone()));
+    }
+    if let Some(cms) = published {
+        tokio::spawn(delegation::watch_published(srv.clone(), cms, opts.clone()));
+    }
 
     let addr = format!("{}:{}", opts.bind_address, opts.secure_port);
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("failed to listen on {addr}"))?;
     let local = listener.local_addr()?;
-    tracing::info!(address = %local, "serving");
+    tracing::info!(address = %local, profile = ?profile, "serving");
     if let (Some(path), Some(ca)) = (&opts.admin_kubeconfig, &ca) {
         let host = if opts.bind_address == "0.0.0.0" { "127.0.0.1".to_string() } else { opts.bind_address.clone() };
         let server_url = format!("https://{host}:{}", local.port());
@@ -119,13 +158,18 @@ async fn wait_synced(srv: &ApiServer) -> anyhow::Result<()> {
 const BOOTSTRAP_RECHECK: Duration = Duration::from_secs(5);
 
 /// Re-creates bootstrap objects deleted while the server runs (an existing object costs one etcd read).
-async fn keep_bootstrapped(srv: Arc<ApiServer>, profile: config::ApiProfile) {
+async fn keep_bootstrapped(
+    srv: Arc<ApiServer>,
+    profile: config::ApiProfile,
+    front_proxy: Option<delegation::FrontProxy>,
+    opts: ServeOptions,
+) {
     let mut tick = tokio::time::interval(BOOTSTRAP_RECHECK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
     loop {
         tick.tick().await;
-        if let Err(e) = bootstrap(&srv, profile).await {
+        if let Err(e) = bootstrap(&srv, profile, front_proxy.as_ref(), &opts).await {
             tracing::warn!(error = %format!("{e:#}"), "re-checking the bootstrap objects failed");
         }
     }
@@ -133,13 +177,19 @@ async fn keep_bootstrapped(srv: Arc<ApiServer>, profile: config::ApiProfile) {
 
 /// Objects every garden has: bootstrap RBAC policy and the system namespaces. Idempotent: creates what is
 /// missing and reconciles the bootstrap ClusterRoles, writes nothing when all is in place.
-async fn bootstrap(srv: &ApiServer, profile: config::ApiProfile) -> anyhow::Result<()> {
+async fn bootstrap(
+    srv: &ApiServer,
+    profile: config::ApiProfile,
+    front_proxy: Option<&delegation::FrontProxy>,
+    opts: &ServeOptions,
+) -> anyhow::Result<()> {
+    use config::ApiProfile;
     let find = |g: &str, p: &str| {
         srv.registry.all().iter().find(|rt| rt.group == g && rt.plural == p).cloned().context("type not registered")
     };
     let cr = find("rbac.authorization.k8s.io", "clusterroles")?;
     let (mut roles, mut bindings) = (authz::bootstrap::cluster_roles(), authz::bootstrap::cluster_role_bindings());
-    if profile == config::ApiProfile::Shoot {
+    if matches!(profile, ApiProfile::Shoot | ApiProfile::Kube) {
         roles.extend(authz::bootstrap::shoot_cluster_roles());
         bindings.extend(authz::bootstrap::shoot_cluster_role_bindings());
     }
@@ -155,7 +205,7 @@ async fn bootstrap(srv: &ApiServer, profile: config::ApiProfile) -> anyhow::Resu
     for b in bindings {
         srv.ensure(&crb, "", serde_json::to_value(b)?).await?;
     }
-    if profile == config::ApiProfile::Shoot {
+    if profile == ApiProfile::Shoot {
         // Viewer kubeconfigs from the garden (`shoots/viewerkubeconfig`) carry this group: read-only access.
         let group = handler::SHOOT_VIEWERS_GROUP;
         let binding = serde_json::json!({
@@ -170,6 +220,23 @@ async fn bootstrap(srv: &ApiServer, profile: config::ApiProfile) -> anyhow::Resu
     for name in profile.system_namespaces() {
         srv.ensure(&ns, "", serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
             .await?;
+    }
+    let role = find("rbac.authorization.k8s.io", "roles")?;
+    for r in authz::bootstrap::kube_system_roles() {
+        srv.ensure(&role, authn::x509::configmap::NAMESPACE, serde_json::to_value(r)?).await?;
+    }
+    if let Some(fp) = front_proxy {
+        let cm = find("", "configmaps")?;
+        let desired = fp.published_configmap(opts)?;
+        let wanted = desired.clone();
+        let reconcile = move |existing: &serde_json::Value| {
+            (existing.get("data") != wanted.get("data")).then(|| {
+                let mut next = existing.clone();
+                next["data"] = wanted["data"].clone();
+                next
+            })
+        };
+        srv.ensure_reconciled(&cm, authn::x509::configmap::NAMESPACE, desired, reconcile).await?;
     }
     Ok(())
 }

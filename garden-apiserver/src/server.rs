@@ -1,5 +1,5 @@
-//! TLS serving: rustls with optional client certificates (x509 authentication), HTTP/1.1 and HTTP/2,
-//! graceful shutdown.
+//! TLS serving: rustls with optional client certificates (checked per request by the authenticator), HTTP/1.1 and
+//! HTTP/2, graceful shutdown.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -11,12 +11,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::apiserver::ApiServer;
-use crate::authn::user_from_cert;
+use crate::authn::x509::AnyClientCert;
 
 fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let pem = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
@@ -30,16 +29,11 @@ fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
     rustls_pemfile::private_key(&mut pem.as_slice())?.with_context(|| format!("no private key in {}", path.display()))
 }
 
-/// TLS config: serving cert/key, client certs verified against `client_ca` but optional (tokens work too).
-pub fn tls_config(cert: &Path, key: &Path, client_ca: &Path) -> anyhow::Result<rustls::ServerConfig> {
+/// TLS config: serving cert/key; a client certificate is optional (tokens work too) and, when sent, only its key
+/// possession is checked here: which CA it chains to is the authenticator's business.
+pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    for c in load_certs(client_ca)? {
-        roots.add(c)?;
-    }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .allow_unauthenticated()
-        .build()?;
+    let verifier = Arc::new(AnyClientCert(provider.clone()));
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
@@ -79,17 +73,12 @@ pub async fn serve(
                 }
                 Err(_) => return,
             };
-            let cert_user = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| c.first())
-                .and_then(|c| user_from_cert(c.as_ref()))
-                .map(Arc::new);
+            let certs: Arc<[CertificateDer<'static>]> =
+                tls.get_ref().1.peer_certificates().map(|c| c.iter().map(|c| c.clone().into_owned()).collect()).unwrap_or_default();
             let service = service_fn(move |req| {
                 let srv = srv.clone();
-                let user = cert_user.clone();
-                async move { Ok::<_, std::convert::Infallible>(crate::handler::handle(srv, req, user).await) }
+                let certs = certs.clone();
+                async move { Ok::<_, std::convert::Infallible>(crate::handler::handle(srv, req, certs).await) }
             });
             let builder = auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);

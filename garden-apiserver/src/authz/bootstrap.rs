@@ -252,6 +252,16 @@ fn gardener_viewer_rules() -> Vec<PolicyRule> {
 }
 
 /// The bootstrap ClusterRoles, aggregated ones filled in.
+/// kube's bootstrap Roles in kube-system: `extension-apiserver-authentication-reader`, which aggregated servers
+/// are bound to so that they can read how the front proxy authenticates.
+pub fn kube_system_roles() -> Vec<k8s_openapi::api::rbac::v1::Role> {
+    let mut rule = rule(&[""], &["configmaps"], &["get", "list", "watch"]);
+    rule.resource_names = Some(strings(&["extension-apiserver-authentication"]));
+    let mut metadata = meta("extension-apiserver-authentication-reader");
+    metadata.namespace = Some("kube-system".into());
+    vec![k8s_openapi::api::rbac::v1::Role { metadata, rules: Some(vec![rule]) }]
+}
+
 pub fn cluster_roles() -> Vec<ClusterRole> {
     let mut roles = vec![
         cluster_role("cluster-admin", vec![rule(&["*"], &["*"], &["*"]), url_rule(&["*"], &["*"])]),
@@ -279,6 +289,13 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
             vec![
                 rule(&["authorization.k8s.io"], &["selfsubjectaccessreviews", "selfsubjectrulesreviews"], &["create"]),
                 rule(&["authentication.k8s.io"], &["selfsubjectreviews"], &["create"]),
+            ],
+        ),
+        cluster_role(
+            "system:auth-delegator",
+            vec![
+                rule(&["authentication.k8s.io"], &["tokenreviews"], &["create"]),
+                rule(&["authorization.k8s.io"], &["subjectaccessreviews"], &["create"]),
             ],
         ),
         cluster_role(

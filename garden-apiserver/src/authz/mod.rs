@@ -7,6 +7,7 @@
 pub mod bootstrap;
 pub mod escalation;
 pub mod rbac;
+pub mod webhook;
 
 use std::sync::Arc;
 

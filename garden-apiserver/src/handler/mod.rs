@@ -14,6 +14,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{header, Method, Request, Response};
 use http_body_util::{BodyExt, Limited};
+use rustls::pki_types::CertificateDer;
+use sha2::Digest;
 
 use crate::apiserver::ApiServer;
 use crate::authz::{Decision, RequestAttributes, UserInfo};
@@ -120,15 +122,11 @@ impl ReqCtx {
     }
 }
 
-pub async fn handle(
-    srv: Arc<ApiServer>,
-    req: Request<hyper::body::Incoming>,
-    cert_user: Option<Arc<UserInfo>>,
-) -> Response<Body> {
+pub async fn handle(srv: Arc<ApiServer>, req: Request<hyper::body::Incoming>, certs: Arc<[CertificateDer<'static>]>) -> Response<Body> {
     let start = Instant::now();
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    let (resp, verb, resource) = route(srv, req, cert_user).await;
+    let (resp, verb, resource) = route(srv, req, &certs).await;
     let code = resp.status().as_u16().to_string();
     METRICS.requests.with_label_values(&[&verb, &resource, &code]).inc();
     if verb != "watch" {
@@ -141,7 +139,7 @@ pub async fn handle(
 async fn route(
     srv: Arc<ApiServer>,
     req: Request<hyper::body::Incoming>,
-    cert_user: Option<Arc<UserInfo>>,
+    certs: &[CertificateDer<'static>],
 ) -> (Response<Body>, String, String) {
     let path = req.uri().path().to_string();
     let query = Query::parse(req.uri().query());
@@ -157,29 +155,24 @@ async fn route(
         }
         _ => {}
     }
-    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let sa_uid = |ns: &str, name: &str| {
-        crate::admission::Lookup::get(srv.as_ref(), "", "serviceaccounts", ns, name)
-            .and_then(|sa| sa.pointer("/metadata/uid").and_then(serde_json::Value::as_str).map(str::to_string))
-    };
-    // Bootstrap token Secrets (`kube-system/bootstrap-token-<id>`), read from the watch cache.
-    let secret = |ns: &str, name: &str| crate::admission::Lookup::get(srv.as_ref(), "", "secrets", ns, name);
-    let user = match srv.authn.authenticate(cert_user.as_deref(), authorization.as_deref(), sa_uid, secret) {
+    let user = match srv.authn.identify(certs, req.headers(), sa_uid(&srv), secret(&srv)).await {
         Ok(u) => u,
         Err(e) => return (error_response(&e), "".into(), "".into()),
     };
-    let user = match impersonate(&srv, user, req.headers()) {
+    let user = match impersonate(&srv, user, req.headers()).await {
         Ok(u) => u,
         Err(e) => return (error_response(&e), "impersonate".into(), "users".into()),
     };
+    if let Some(backend) = srv.aggregator.as_ref().and_then(|a| a.route(&path)) {
+        return proxied(&srv, req, &path, &query, &user, &backend).await;
+    }
     let Some(info) = parse_resource_path(req.method(), &path, &query) else {
         let verb = req.method().as_str().to_lowercase();
         let attrs = RequestAttributes::non_resource(&user, &verb, &path);
-        if let Err(e) = authorize(&srv, &attrs) {
+        if let Err(e) = authorize(&srv, &attrs).await {
             return (error_response(&e), verb, "nonresource".into());
         }
-        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let resp = non_resource(&srv, req.method(), &path, accept).unwrap_or_else(|e| error_response(&e));
+        let resp = non_resource(&srv, req.method(), &path, req.headers()).unwrap_or_else(|e| error_response(&e));
         return (resp, verb, "nonresource".into());
     };
     let verb = info.verb.clone();
@@ -196,7 +189,7 @@ async fn route(
     let header_str =
         |h: header::HeaderName| req.headers().get(h).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let proto = proto_kind(&srv, &info);
-    if let Err(e) = authorize(&srv, &attrs) {
+    if let Err(e) = authorize(&srv, &attrs).await {
         let protobuf = negotiate(&header_str(header::ACCEPT), proto) == Negotiated::Protobuf;
         return (error_response_as(&e, protobuf), verb, resource);
     }
@@ -240,6 +233,61 @@ async fn route(
     (resp.unwrap_or_else(|e| ctx.error(&e)), verb, resource)
 }
 
+/// The uid of a service account, from the watch cache (service account tokens name it).
+fn sa_uid(srv: &ApiServer) -> impl Fn(&str, &str) -> Option<String> + '_ {
+    move |ns, name| {
+        crate::admission::Lookup::get(srv, "", "serviceaccounts", ns, name)
+            .and_then(|sa| sa.pointer("/metadata/uid").and_then(serde_json::Value::as_str).map(str::to_string))
+    }
+}
+
+/// Bootstrap token Secrets (`kube-system/bootstrap-token-<id>`), from the watch cache.
+fn secret(srv: &ApiServer) -> impl Fn(&str, &str) -> Option<Arc<serde_json::Value>> + '_ {
+    move |ns, name| crate::admission::Lookup::get(srv, "", "secrets", ns, name)
+}
+
+/// The user of a bearer token this server issued or knows (TokenReview).
+fn token_user(srv: &ApiServer, token: &str) -> Option<UserInfo> {
+    srv.authn.authenticate(None, Some(&format!("Bearer {token}")), sa_uid(srv), secret(srv)).ok()
+}
+
+/// A request for a group-version an APIService puts on another server: authorized here (as kube-apiserver does
+/// for every request), then forwarded with the caller's identity.
+async fn proxied(
+    srv: &Arc<ApiServer>,
+    req: Request<hyper::body::Incoming>,
+    path: &str,
+    query: &Query,
+    user: &UserInfo,
+    backend: &crate::aggregator::Backend,
+) -> (Response<Body>, String, String) {
+    let (attrs, verb, resource) = match parse_resource_path(req.method(), path, query) {
+        Some(i) => (
+            RequestAttributes::resource(user, &i.verb, &i.group, &i.resource, &i.subresource, &i.namespace, &i.name),
+            i.verb.clone(),
+            i.resource.clone(),
+        ),
+        None => {
+            let verb = req.method().as_str().to_lowercase();
+            (RequestAttributes::non_resource(user, &verb, path), verb, "nonresource".into())
+        }
+    };
+    if let Err(e) = authorize(srv, &attrs).await {
+        return (error_response(&e), verb, resource);
+    }
+    let (parts, body) = req.into_parts();
+    let body = if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
+        match read_body(body, srv.max_request_bytes).await {
+            Ok(b) => b,
+            Err(e) => return (error_response(&e), verb, resource),
+        }
+    } else {
+        Bytes::new()
+    };
+    let resp = crate::aggregator::proxy(backend, &parts.method, &parts.uri, &parts.headers, body, user).await;
+    (resp.unwrap_or_else(|e| error_response(&e)), verb, resource)
+}
+
 /// Whether the kind a request is about has a protobuf form (the scale subresource answers Scale).
 fn proto_kind(srv: &ApiServer, info: &RequestInfo) -> bool {
     if info.subresource == "scale" {
@@ -259,8 +307,8 @@ fn error_response_as(e: &ApiError, protobuf: bool) -> Response<Body> {
     error_response(e)
 }
 
-fn authorize(srv: &ApiServer, attrs: &RequestAttributes) -> ApiResult<()> {
-    match srv.authorize(attrs) {
+async fn authorize(srv: &ApiServer, attrs: &RequestAttributes) -> ApiResult<()> {
+    match srv.authorize_request(attrs).await? {
         Decision::Allow => Ok(()),
         Decision::Deny(reason) => Err(crate::authz::forbidden_error(attrs, &reason)),
         Decision::NoOpinion => Err(crate::authz::forbidden_error(attrs, "")),
@@ -269,7 +317,7 @@ fn authorize(srv: &ApiServer, attrs: &RequestAttributes) -> ApiResult<()> {
 
 /// kube's impersonation: `Impersonate-User` / `Impersonate-Group` headers, allowed by the `impersonate` verb on
 /// `users` / `groups` (and `serviceaccounts` for service account names).
-fn impersonate(srv: &ApiServer, user: UserInfo, headers: &http::HeaderMap) -> ApiResult<UserInfo> {
+async fn impersonate(srv: &ApiServer, user: UserInfo, headers: &http::HeaderMap) -> ApiResult<UserInfo> {
     let Some(as_user) = headers.get("Impersonate-User").and_then(|v| v.to_str().ok()).map(str::to_string) else {
         if headers.contains_key("Impersonate-Group") {
             return Err(ApiError::bad_request("requested Impersonate-Group without Impersonate-User"));
@@ -278,16 +326,16 @@ fn impersonate(srv: &ApiServer, user: UserInfo, headers: &http::HeaderMap) -> Ap
     };
     let groups: Vec<String> =
         headers.get_all("Impersonate-Group").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
-    let check = |resource: &str, namespace: &str, name: &str| {
-        let attrs = RequestAttributes::resource(&user, "impersonate", "", resource, "", namespace, name);
-        authorize(srv, &attrs)
+    let check = |resource: &'static str, namespace: String, name: String| {
+        let attrs = RequestAttributes::resource(&user, "impersonate", "", resource, "", &namespace, &name);
+        async move { authorize(srv, &attrs).await }
     };
     match as_user.strip_prefix("system:serviceaccount:").and_then(|r| r.split_once(':')) {
-        Some((ns, name)) => check("serviceaccounts", ns, name)?,
-        None => check("users", "", &as_user)?,
+        Some((ns, name)) => check("serviceaccounts", ns.into(), name.into()).await?,
+        None => check("users", String::new(), as_user.clone()).await?,
     }
     for g in &groups {
-        check("groups", "", g)?;
+        check("groups", String::new(), g.clone()).await?;
     }
     let mut groups = groups;
     if !groups.iter().any(|g| g == "system:authenticated") {
@@ -314,10 +362,12 @@ fn not_found() -> ApiError {
     ApiError::new(404, "NotFound", "the server could not find the requested resource")
 }
 
-fn non_resource(srv: &ApiServer, method: &Method, path: &str, accept: &str) -> ApiResult<Response<Body>> {
+fn non_resource(srv: &ApiServer, method: &Method, path: &str, headers: &http::HeaderMap) -> ApiResult<Response<Body>> {
     if method != Method::GET {
         return Err(ApiError::method_not_allowed(format!("{method} is not supported on {path}")));
     }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let aggregator = srv.aggregator.as_deref();
     if path == "/metrics" {
         return Ok(bytes_response(200, "text/plain; version=0.0.4", Bytes::from(crate::metrics::render()), &[]));
     }
@@ -325,21 +375,43 @@ fn non_resource(srv: &ApiServer, method: &Method, path: &str, accept: &str) -> A
         return Ok(json_response(200, &crate::discovery::version(), &[]));
     }
     if let Some(rest) = path.strip_prefix("/openapi/v3") {
-        return srv.openapi.serve(rest.trim_start_matches('/')).ok_or_else(not_found);
+        let rest = rest.trim_start_matches('/');
+        if let (Some(agg), "") = (aggregator, rest) {
+            return Ok(json_response(200, &agg.merge_openapi_index(srv.openapi.index()), &[]));
+        }
+        return srv.openapi.serve(rest).ok_or_else(not_found);
     }
+    let is_apis = path.trim_end_matches('/') == "/apis";
     let aggregated = crate::discovery::aggregated_version(accept)
         .and_then(|v| Some((v, crate::discovery::aggregated(&srv.registry, path, v)?)));
-    let mut resp = match aggregated {
-        Some((version, doc)) => bytes_response(
-            200,
-            &crate::discovery::aggregated_content_type(version),
-            Bytes::from(serde_json::to_vec(&doc).unwrap_or_default()),
-            &[],
-        ),
+    let (content_type, doc) = match aggregated {
+        Some((version, doc)) => {
+            let doc = match aggregator {
+                Some(agg) if is_apis => agg.merge_aggregated(doc),
+                _ => doc,
+            };
+            (crate::discovery::aggregated_content_type(version), doc)
+        }
         None => {
-            crate::discovery::serve(&srv.registry, path).map(|v| json_response(200, &v, &[])).ok_or_else(not_found)?
+            let doc = crate::discovery::serve(&srv.registry, path);
+            let group = path.strip_prefix("/apis/").map(|g| g.trim_end_matches('/')).filter(|g| !g.contains('/'));
+            let doc = match (doc, aggregator) {
+                (Some(d), Some(agg)) if is_apis => agg.merge_group_list(d),
+                (None, Some(agg)) => group.and_then(|g| agg.group(g)).ok_or_else(not_found)?,
+                (d, _) => d.ok_or_else(not_found)?,
+            };
+            ("application/json".to_string(), doc)
         }
     };
+    let body = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
+    // Discovery is fetched often and changes rarely: an ETag lets clients revalidate for free.
+    let etag = format!("\"{}\"", crate::openapi::hex(&sha2::Sha256::digest(&body)));
+    let mut resp = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        bytes_response(304, &content_type, Bytes::new(), &[])
+    } else {
+        bytes_response(200, &content_type, body, &[])
+    };
+    resp.headers_mut().insert(header::ETAG, header::HeaderValue::from_str(&etag).expect("hex is a valid header"));
     // The same path answers differently by Accept: caches must keep both.
     resp.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
     Ok(resp)

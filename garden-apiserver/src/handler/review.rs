@@ -1,11 +1,12 @@
-//! SelfSubjectAccessReview and SelfSubjectRulesReview: computed, never stored.
+//! SelfSubjectAccessReview, SelfSubjectRulesReview, and (for aggregated servers asking a garden kube-apiserver)
+//! TokenReview and SubjectAccessReview: computed, never stored.
 
 use http::Response;
 use serde_json::{json, Value};
 
 use super::write::decode_body;
 use super::ReqCtx;
-use crate::authz::{Decision, RequestAttributes};
+use crate::authz::{Decision, RequestAttributes, UserInfo};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::ResourceType;
 use crate::request::{parse_body, Body, FieldValidation};
@@ -34,39 +35,54 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
                 ));
             }
             let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
-            let s = |p: &str| spec.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
-            let attrs = if spec.get("resourceAttributes").is_some() {
-                RequestAttributes::resource(
-                    &c.user,
-                    &s("/resourceAttributes/verb"),
-                    &s("/resourceAttributes/group"),
-                    &s("/resourceAttributes/resource"),
-                    &s("/resourceAttributes/subresource"),
-                    &s("/resourceAttributes/namespace"),
-                    &s("/resourceAttributes/name"),
-                )
-            } else if spec.get("nonResourceAttributes").is_some() {
-                RequestAttributes::non_resource(
-                    &c.user,
-                    &s("/nonResourceAttributes/verb"),
-                    &s("/nonResourceAttributes/path"),
-                )
-            } else {
-                return Err(ApiError::invalid(
-                    rt.group,
-                    rt.kind,
-                    "",
-                    &[crate::error::FieldError::required(
-                        "spec.resourceAttributes",
-                        "exactly one of nonResourceAttributes or resourceAttributes must be specified",
-                    )],
-                ));
-            };
+            let attrs = attributes(rt, &c.user, &spec)?;
             obj["status"] = match c.srv.authorize(&attrs) {
                 Decision::Allow => json!({"allowed": true, "reason": "allowed by RBAC"}),
                 Decision::Deny(r) => json!({"allowed": false, "denied": true, "reason": r}),
                 Decision::NoOpinion => json!({"allowed": false}),
             };
+        }
+        "SubjectAccessReview" => {
+            let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+            let list = |k: &str| -> Vec<String> {
+                spec.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
+            };
+            let user = UserInfo {
+                name: spec.get("user").and_then(Value::as_str).unwrap_or_default().to_string(),
+                uid: spec.get("uid").and_then(Value::as_str).unwrap_or_default().to_string(),
+                groups: list("groups"),
+            };
+            if user.name.is_empty() && user.groups.is_empty() {
+                return Err(ApiError::invalid(
+                    rt.group,
+                    rt.kind,
+                    "",
+                    &[crate::error::FieldError::invalid("spec.user", &json!(""), "at least one of user or group must be specified")],
+                ));
+            }
+            let attrs = attributes(rt, &user, &spec)?;
+            obj["status"] = match c.srv.authorize(&attrs) {
+                Decision::Allow => json!({"allowed": true, "reason": "allowed by RBAC"}),
+                Decision::Deny(r) => json!({"allowed": false, "denied": true, "reason": r}),
+                Decision::NoOpinion => json!({"allowed": false}),
+            };
+        }
+        "TokenReview" => {
+            let token = obj.pointer("/spec/token").and_then(Value::as_str).unwrap_or_default().to_string();
+            if token.is_empty() {
+                return Err(ApiError::invalid(
+                    rt.group,
+                    rt.kind,
+                    "",
+                    &[crate::error::FieldError::required("spec.token", "")],
+                ));
+            }
+            obj["status"] = match super::token_user(&c.srv, &token) {
+                Some(u) => json!({"authenticated": true, "user": {"username": u.name, "uid": u.uid, "groups": u.groups}}),
+                None => json!({"authenticated": false, "error": "invalid bearer token"}),
+            };
+            // The token is the caller's secret: it is not echoed back.
+            obj["spec"]["token"] = json!("");
         }
         _ => {
             // As kube: the answer is a new object, not the request echoed back.
@@ -81,6 +97,34 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
         }
     }
     Ok(c.respond_value(201, &obj, &warnings))
+}
+
+/// The attributes an access review asks about, for `user`.
+fn attributes(rt: &ResourceType, user: &UserInfo, spec: &Value) -> ApiResult<RequestAttributes> {
+    let s = |p: &str| spec.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+    if spec.get("resourceAttributes").is_some() {
+        return Ok(RequestAttributes::resource(
+            user,
+            &s("/resourceAttributes/verb"),
+            &s("/resourceAttributes/group"),
+            &s("/resourceAttributes/resource"),
+            &s("/resourceAttributes/subresource"),
+            &s("/resourceAttributes/namespace"),
+            &s("/resourceAttributes/name"),
+        ));
+    }
+    if spec.get("nonResourceAttributes").is_some() {
+        return Ok(RequestAttributes::non_resource(user, &s("/nonResourceAttributes/verb"), &s("/nonResourceAttributes/path")));
+    }
+    Err(ApiError::invalid(
+        rt.group,
+        rt.kind,
+        "",
+        &[crate::error::FieldError::required(
+            "spec.resourceAttributes",
+            "exactly one of nonResourceAttributes or resourceAttributes must be specified",
+        )],
+    ))
 }
 
 /// Go's zero value of a field as JSON: what `ObjectMeta{}` compares equal to.

@@ -371,15 +371,11 @@ pub async fn shoot_kubeconfig(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> Api
         .and_then(|a| a.iter().find_map(|x| x.get("url").and_then(Value::as_str)))
         .ok_or_else(not_ready)?
         .to_string();
-    let secrets =
-        c.srv.registry.lookup("", "v1", "secrets").cloned().ok_or_else(|| ApiError::internal("secrets not served"))?;
     let data = |name: &str, key: &str| -> ApiResult<String> {
-        let secret = c
-            .srv
-            .cache(&secrets)
-            .and_then(|cache| cache.get(&c.srv.key(&secrets, technical_id, name)))
-            .ok_or_else(not_ready)?;
-        let b64 = secret.value().get("data").and_then(|d| d.get(key)).and_then(Value::as_str).map(str::to_string);
+        // The seed namespace's CA secrets: in this server's store, or the garden kube-apiserver's when aggregated.
+        let secret =
+            crate::admission::Lookup::get(c.srv.as_ref(), "", "secrets", technical_id, name).ok_or_else(not_ready)?;
+        let b64 = secret.get("data").and_then(|d| d.get(key)).and_then(Value::as_str).map(str::to_string);
         let b64 = b64.ok_or_else(not_ready)?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(b64)

@@ -45,6 +45,11 @@ impl OpenApi {
         Self { index, docs }
     }
 
+    /// The `/openapi/v3` index as JSON.
+    pub fn index(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.index).unwrap_or_default()
+    }
+
     /// `rest` is the path after `/openapi/v3/`.
     pub fn serve(&self, rest: &str) -> Option<Response<Body>> {
         if rest.is_empty() {
@@ -54,7 +59,7 @@ impl OpenApi {
     }
 }
 
-fn hex(b: &[u8]) -> String {
+pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
 

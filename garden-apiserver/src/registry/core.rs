@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::{str_at, Column, Plain, ResourceType, Strategy, TypedCodec};
 use crate::error::FieldError;
 
-fn rt(
+pub(super) fn rt(
     group: &'static str,
     kind: &'static str,
     plural: &'static str,

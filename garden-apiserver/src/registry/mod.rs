@@ -4,6 +4,7 @@ pub mod codec;
 pub mod core;
 pub mod gardener;
 pub mod machine;
+pub mod kube;
 pub mod table;
 
 use std::collections::HashMap;
@@ -152,6 +153,21 @@ impl Registry {
     /// stored objects only, and no Gardener groups.
     pub fn shoot() -> Self {
         Self::new(core::shoot_types())
+    }
+
+    /// A garden's kube-apiserver (stand-in): a shoot's core API plus APIServices, TokenReview and
+    /// SubjectAccessReview.
+    pub fn kube() -> Self {
+        let mut types = core::shoot_types();
+        types.extend(kube::types());
+        Self::new(types)
+    }
+
+    /// An aggregated server: Gardener's groups and MCM's, nothing of the core API.
+    pub fn aggregated() -> Self {
+        let mut types = gardener::types();
+        types.extend(machine::types());
+        Self::new(types)
     }
 
     pub fn all(&self) -> &[Arc<ResourceType>] {

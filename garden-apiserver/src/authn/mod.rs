@@ -1,5 +1,11 @@
-//! Authentication: a chain of authenticators (x509 client certificates, static tokens, bootstrap tokens, service
-//! account tokens); anonymous only when enabled.
+//! Authentication: a chain of authenticators (request headers from a front proxy, x509 client certificates, static
+//! tokens, bootstrap tokens, service account tokens, TokenReview delegated to a garden kube-apiserver); anonymous
+//! only when enabled.
+
+pub mod webhook;
+pub mod x509;
+
+pub use x509::user_from_cert;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -11,15 +17,6 @@ use serde_json::Value;
 use crate::authz::UserInfo;
 use crate::error::ApiError;
 use crate::serviceaccount::TokenIssuer;
-
-/// Identity from the TLS client certificate (CN = user, O = groups), already verified by rustls.
-pub fn user_from_cert(der: &[u8]) -> Option<UserInfo> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let subject = cert.subject();
-    let name = subject.iter_common_name().next()?.as_str().ok()?.to_string();
-    let groups = subject.iter_organization().filter_map(|o| o.as_str().ok().map(str::to_string)).collect();
-    Some(UserInfo { name, uid: String::new(), groups })
-}
 
 /// kube's `--token-auth-file`: `token,user,uid,"group1,group2"` per line. Unlike kube-apiserver, a file given by
 /// path is read again when it changes (checked at most once a second), so `hack/token-for-user.sh` can add users to
@@ -121,13 +118,54 @@ fn split_csv(line: &str) -> Vec<String> {
 }
 
 /// The authenticator chain of the server.
+#[derive(Default)]
 pub struct Authenticator {
     pub tokens: TokenFile,
     pub service_accounts: Option<TokenIssuer>,
     pub anonymous: bool,
+    /// Client CA and front-proxy settings.
+    pub x509: x509::ClientCerts,
+    /// Bearer tokens this server does not know are asked about here (aggregated servers).
+    pub token_review: Option<webhook::TokenReviewer>,
 }
 
 impl Authenticator {
+    /// Who sends a request: its client certificate (front proxy or client CA), else its bearer token (this server's
+    /// own, else by TokenReview when delegated), else anonymous when enabled. An untrusted certificate without a
+    /// token is a 401.
+    pub async fn identify(
+        &self,
+        certs: &[rustls::pki_types::CertificateDer<'static>],
+        headers: &http::HeaderMap,
+        sa_uid: impl Fn(&str, &str) -> Option<String>,
+        secret: impl Fn(&str, &str) -> Option<Arc<Value>>,
+    ) -> Result<UserInfo, ApiError> {
+        let authorization = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let cert_user = match self.x509.identify(certs, headers) {
+            x509::CertIdentity::User(u) => Some(u),
+            x509::CertIdentity::None => None,
+            x509::CertIdentity::Refused(why) => {
+                tracing::debug!(reason = %why, "client certificate refused");
+                if authorization.is_none() {
+                    return Err(ApiError::unauthorized());
+                }
+                None
+            }
+        };
+        match self.authenticate(cert_user.as_ref(), authorization, sa_uid, secret) {
+            Err(e) if e.code == 401 => {
+                let token = authorization.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+                let (Some(reviewer), Some(token)) = (&self.token_review, token) else { return Err(e) };
+                let mut user = reviewer.review(token).await?.ok_or_else(ApiError::unauthorized)?;
+                if !user.in_group(crate::authz::SYSTEM_AUTHENTICATED) {
+                    user.groups.push(crate::authz::SYSTEM_AUTHENTICATED.into());
+                }
+                Ok(user)
+            }
+            r => r,
+        }
+    }
+
     /// Who is calling: the client certificate wins, then a bearer token (static; a bootstrap token
     /// `<id>.<secret>` whose Secret `kube-system/bootstrap-token-<id>`, per `secret(namespace, name)`, allows it;
     /// or a service account token whose account still exists with the same uid, per `sa_uid(namespace, name)`);
@@ -285,7 +323,7 @@ mod tests {
     #[test]
     fn token_file_parses_quoted_groups() {
         let f = TokenFile::parse("t1,alice,uid1,\"dev,ops\"\nt2,bob,uid2\n").unwrap();
-        let a = Authenticator { tokens: f, service_accounts: None, anonymous: false };
+        let a = Authenticator { tokens: f, ..Default::default() };
         let alice = a.authenticate(None, Some("Bearer t1"), |_, _| None, |_, _| None).unwrap();
         assert_eq!(alice.name, "alice");
         assert_eq!(alice.groups, vec!["dev", "ops", "system:authenticated"]);
@@ -313,7 +351,7 @@ mod tests {
 
     #[test]
     fn anonymous_only_when_enabled() {
-        let a = Authenticator { tokens: TokenFile::default(), service_accounts: None, anonymous: true };
+        let a = Authenticator { anonymous: true, ..Default::default() };
         assert_eq!(a.authenticate(None, None, |_, _| None, |_, _| None).unwrap().name, "system:anonymous");
     }
 
@@ -322,7 +360,7 @@ mod tests {
         let issuer = TokenIssuer::from_secret(b"0123456789abcdef0123456789abcdef");
         let now = jiff::Timestamp::now().as_second();
         let token = format!("Bearer {}", issuer.issue("ns", "robot", "uid-1", &[], now, 600));
-        let a = Authenticator { tokens: TokenFile::default(), service_accounts: Some(issuer), anonymous: false };
+        let a = Authenticator { service_accounts: Some(issuer), ..Default::default() };
         let u = a.authenticate(None, Some(&token), |_, _| Some("uid-1".into()), |_, _| None).unwrap();
         assert_eq!(u.name, "system:serviceaccount:ns:robot");
         // Deleted (or recreated with another uid) accounts no longer authenticate.
@@ -434,7 +472,7 @@ mod tests {
 
     #[test]
     fn the_chain_reads_the_bootstrap_token_secret_from_kube_system() {
-        let a = Authenticator { tokens: TokenFile::default(), service_accounts: None, anonymous: false };
+        let a = Authenticator::default();
         let secret = Arc::new(with(&[("expiration", "2999-01-01T00:00:00Z".into())]));
         let lookup =
             |ns: &str, name: &str| (ns == "kube-system" && name == "bootstrap-token-abcdef").then(|| secret.clone());

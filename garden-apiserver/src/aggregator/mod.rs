@@ -1,0 +1,370 @@
+//! The aggregator of `--api-profile kube` (kube-aggregator's job in a real kube-apiserver): APIServices
+//! (`apiregistration.k8s.io/v1`) name a Service whose endpoints serve a group-version; requests for it are proxied
+//! there with the front-proxy client certificate and the caller's identity in X-Remote-* headers
+//! ([`proxy`]); an availability check per APIService keeps its `Available` condition true only while the server
+//! answers its discovery path; discovery (`/apis`, legacy and aggregated v2) and the OpenAPI v3 index merge the
+//! aggregated group-versions in.
+
+mod proxy;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde_json::{json, Value};
+
+use crate::admission::Lookup;
+use crate::apiserver::{ApiServer, WriteCtx};
+use crate::authz::UserInfo;
+
+pub use proxy::proxy;
+
+type HttpClient = hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// How often every APIService is checked.
+const CHECK_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a discovery check may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+/// The user the availability checks are made as.
+const AGGREGATOR_USER: &str = "system:kube-aggregator";
+
+pub struct Aggregator {
+    client_cert: Vec<CertificateDer<'static>>,
+    client_key: PrivateKeyDer<'static>,
+    backends: RwLock<BTreeMap<String, Arc<Backend>>>,
+}
+
+/// Where the server of one APIService is and what it answered last.
+pub struct Backend {
+    pub group: String,
+    pub version: String,
+    group_priority: i64,
+    version_priority: i64,
+    local: bool,
+    pub available: bool,
+    reason: String,
+    message: String,
+    target: Option<Target>,
+    /// The group-version's entry in the server's aggregated discovery (`apidiscovery.k8s.io/v2`).
+    discovery: Option<Value>,
+    /// The group-version's entry in the server's `/openapi/v3` index.
+    openapi: Option<Value>,
+}
+
+#[derive(Clone)]
+struct Target {
+    /// `ip:port` of an endpoint.
+    authority: String,
+    /// `<service>.<namespace>.svc`, the name the serving certificate is checked against.
+    server_name: String,
+    ca_bundle: String,
+    client: HttpClient,
+}
+
+impl Aggregator {
+    pub fn new(client_cert: Vec<CertificateDer<'static>>, client_key: PrivateKeyDer<'static>) -> Self {
+        Self { client_cert, client_key, backends: RwLock::new(BTreeMap::new()) }
+    }
+
+    fn backends(&self) -> Vec<Arc<Backend>> {
+        self.backends.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+
+    /// The aggregated (not local) backend serving `group`/`version`.
+    pub fn backend(&self, group: &str, version: &str) -> Option<Arc<Backend>> {
+        self.backends().into_iter().find(|b| !b.local && b.group == group && b.version == version)
+    }
+
+    /// The backend a request path is for: `/apis/<group>/<version>[/...]` or `/openapi/v3/apis/<group>/<version>`.
+    pub fn route(&self, path: &str) -> Option<Arc<Backend>> {
+        let rest = path.strip_prefix("/openapi/v3").unwrap_or(path);
+        let mut parts = rest.strip_prefix("/apis/")?.split('/');
+        let (group, version) = (parts.next()?, parts.next()?);
+        self.backend(group, version)
+    }
+
+    /// Aggregated group-versions that answer, best first (group priority, then version priority).
+    fn available(&self) -> Vec<Arc<Backend>> {
+        let mut out: Vec<Arc<Backend>> = self.backends().into_iter().filter(|b| !b.local && b.available).collect();
+        out.sort_by(|a, b| {
+            (b.group_priority, &a.group, b.version_priority).cmp(&(a.group_priority, &b.group, a.version_priority))
+        });
+        out
+    }
+
+    /// Groups served by aggregated servers, each with its versions (best first).
+    fn groups(&self) -> Vec<(String, Vec<Arc<Backend>>)> {
+        let mut out: Vec<(String, Vec<Arc<Backend>>)> = Vec::new();
+        for b in self.available() {
+            match out.iter_mut().find(|(g, _)| *g == b.group) {
+                Some((_, vs)) => vs.push(b),
+                None => out.push((b.group.clone(), vec![b])),
+            }
+        }
+        out
+    }
+
+    /// `/apis` (APIGroupList) with the aggregated groups added after this server's own.
+    pub fn merge_group_list(&self, mut doc: Value) -> Value {
+        if let Some(groups) = doc.get_mut("groups").and_then(Value::as_array_mut) {
+            groups.extend(self.groups().into_iter().map(|(g, vs)| group_doc(&g, &vs)));
+        }
+        doc
+    }
+
+    /// `/apis/<group>` (APIGroup) of an aggregated group.
+    pub fn group(&self, group: &str) -> Option<Value> {
+        let (g, vs) = self.groups().into_iter().find(|(g, _)| g == group)?;
+        let mut doc = group_doc(&g, &vs);
+        doc["kind"] = json!("APIGroup");
+        doc["apiVersion"] = json!("v1");
+        Some(doc)
+    }
+
+    /// `/apis` as aggregated discovery, with the aggregated groups' entries as their servers published them.
+    pub fn merge_aggregated(&self, mut doc: Value) -> Value {
+        if let Some(items) = doc.get_mut("items").and_then(Value::as_array_mut) {
+            for (g, vs) in self.groups() {
+                let versions: Vec<Value> = vs.iter().filter_map(|b| b.discovery.clone()).collect();
+                if !versions.is_empty() {
+                    items.push(json!({"metadata": {"name": g}, "versions": versions}));
+                }
+            }
+        }
+        doc
+    }
+
+    /// The `/openapi/v3` index with the aggregated group-versions' documents (fetched through the proxy).
+    pub fn merge_openapi_index(&self, mut doc: Value) -> Value {
+        if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+            for b in self.available() {
+                if let Some(entry) = &b.openapi {
+                    paths.insert(format!("apis/{}/{}", b.group, b.version), entry.clone());
+                }
+            }
+        }
+        doc
+    }
+
+    /// Checks every APIService every [`CHECK_INTERVAL`], for ever.
+    pub async fn run(self: Arc<Self>, srv: Arc<ApiServer>) {
+        loop {
+            self.check_all(&srv).await;
+            tokio::time::sleep(CHECK_INTERVAL).await;
+        }
+    }
+
+    async fn check_all(&self, srv: &Arc<ApiServer>) {
+        let apiservices = Lookup::list(srv.as_ref(), "apiregistration.k8s.io", "apiservices", "");
+        let mut next = BTreeMap::new();
+        for svc in apiservices {
+            let Some(name) = svc.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string) else {
+                continue;
+            };
+            let previous = self.backends.read().unwrap_or_else(|e| e.into_inner()).get(&name).cloned();
+            let backend = self.check(srv, &svc, previous.as_deref()).await;
+            if let Err(e) = write_condition(srv, &name, &svc, &backend).await {
+                tracing::warn!(apiservice = %name, error = %e, "updating the APIService status failed");
+            }
+            next.insert(name, Arc::new(backend));
+        }
+        *self.backends.write().unwrap_or_else(|e| e.into_inner()) = next;
+    }
+
+    /// One APIService: resolve its Service to an endpoint, ask the server for the group-version's discovery.
+    async fn check(&self, srv: &ApiServer, apiservice: &Value, previous: Option<&Backend>) -> Backend {
+        let s = |p: &str| apiservice.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+        let int = |p: &str| apiservice.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+        let mut b = Backend {
+            group: s("/spec/group"),
+            version: s("/spec/version"),
+            group_priority: int("/spec/groupPriorityMinimum"),
+            version_priority: int("/spec/versionPriority"),
+            local: apiservice.pointer("/spec/service").is_none_or(Value::is_null),
+            available: false,
+            reason: String::new(),
+            message: String::new(),
+            target: None,
+            discovery: None,
+            openapi: None,
+        };
+        if b.local {
+            b.available = true;
+            b.reason = "Local".into();
+            b.message = "Local APIServices are always available".into();
+            return b;
+        }
+        let target = match self.resolve(srv, apiservice, previous.and_then(|p| p.target.as_ref())) {
+            Ok(t) => t,
+            Err((reason, message)) => {
+                b.reason = reason.into();
+                b.message = message;
+                return b;
+            }
+        };
+        let url = format!("/apis/{}/{}", b.group, b.version);
+        match get(&target, &url, "application/json").await {
+            Ok(_) => {
+                b.available = true;
+                b.reason = "Passed".into();
+                b.message = "all checks passed".into();
+                b.discovery = self.discovery_entry(&target, &b.group, &b.version).await;
+                b.openapi = get(&target, "/openapi/v3", "application/json")
+                    .await
+                    .ok()
+                    .and_then(|v| v.pointer(&format!("/paths/apis~1{}~1{}", b.group, b.version)).cloned());
+            }
+            Err(e) => {
+                b.reason = "FailedDiscoveryCheck".into();
+                b.message = format!("failing or missing response from https://{}{url}: {e}", target.authority);
+            }
+        }
+        b.target = Some(target);
+        b
+    }
+
+    async fn discovery_entry(&self, target: &Target, group: &str, version: &str) -> Option<Value> {
+        let accept = crate::discovery::aggregated_content_type("v2");
+        let doc = get(target, "/apis", &accept).await.ok()?;
+        let item = doc.get("items")?.as_array()?.iter().find(|i| i.pointer("/metadata/name") == Some(&json!(group)))?;
+        item.get("versions")?.as_array()?.iter().find(|v| v.get("version") == Some(&json!(version))).cloned()
+    }
+
+    /// The endpoint and client for an APIService's Service (the client reused while nothing changed), or why not.
+    fn resolve(
+        &self,
+        srv: &ApiServer,
+        apiservice: &Value,
+        previous: Option<&Target>,
+    ) -> Result<Target, (&'static str, String)> {
+        let s = |p: &str| apiservice.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+        let (ns, name) = (s("/spec/service/namespace"), s("/spec/service/name"));
+        let port = apiservice.pointer("/spec/service/port").and_then(Value::as_i64).unwrap_or(443);
+        let service = Lookup::get(srv, "", "services", &ns, &name)
+            .ok_or(("ServiceNotFound", format!("service/{name} in {ns:?} is not present")))?;
+        let svc_port = service
+            .pointer("/spec/ports")
+            .and_then(Value::as_array)
+            .and_then(|ps| ps.iter().find(|p| p.get("port").and_then(Value::as_i64) == Some(port)))
+            .ok_or(("ServicePortError", format!("service/{name} in {ns:?} is not listening on port {port}")))?;
+        let port_name = svc_port.get("name").and_then(Value::as_str).unwrap_or_default();
+        let endpoints = Lookup::get(srv, "", "endpoints", &ns, &name);
+        let authority = endpoints
+            .as_deref()
+            .and_then(|e| e.get("subsets")?.as_array()?.iter().find_map(|subset| endpoint(subset, port_name)))
+            .ok_or((
+                "MissingEndpoints",
+                format!("endpoints for service/{name} in {ns:?} have no addresses with port name {port_name:?}"),
+            ))?;
+        let server_name = format!("{name}.{ns}.svc");
+        let ca_bundle = s("/spec/caBundle");
+        if let Some(p) = previous.filter(|p| p.authority == authority && p.server_name == server_name && p.ca_bundle == ca_bundle) {
+            return Ok(p.clone());
+        }
+        let client = self
+            .client(&ca_bundle, &server_name)
+            .map_err(|e| ("FailedDiscoveryCheck", format!("cannot talk to service/{name} in {ns:?}: {e:#}")))?;
+        Ok(Target { authority, server_name, ca_bundle, client })
+    }
+
+    /// An HTTPS client trusting only the APIService's CA bundle, presenting the front-proxy client certificate.
+    fn client(&self, ca_bundle_b64: &str, server_name: &str) -> anyhow::Result<HttpClient> {
+        let pem = base64::engine::general_purpose::STANDARD.decode(ca_bundle_b64.trim())?;
+        let mut roots = rustls::RootCertStore::empty();
+        for c in rustls_pemfile::certs(&mut pem.as_slice()) {
+            roots.add(c?)?;
+        }
+        anyhow::ensure!(!roots.is_empty(), "spec.caBundle holds no certificate");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_client_auth_cert(self.client_cert.clone(), self.client_key.clone_key())?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(
+                rustls::pki_types::ServerName::try_from(server_name.to_string())?,
+            ))
+            .enable_all_versions()
+            .build();
+        Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
+    }
+}
+
+/// `ip:port` of the first ready address of an Endpoints subset with the named port (or its only port).
+fn endpoint(subset: &Value, port_name: &str) -> Option<String> {
+    let ports = subset.get("ports")?.as_array()?;
+    let port = ports
+        .iter()
+        .find(|p| p.get("name").and_then(Value::as_str).unwrap_or_default() == port_name)
+        .or_else(|| (ports.len() == 1).then(|| &ports[0]))?
+        .get("port")?
+        .as_i64()?;
+    let ip = subset.get("addresses")?.as_array()?.first()?.get("ip")?.as_str()?;
+    Some(if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") })
+}
+
+fn group_doc(group: &str, versions: &[Arc<Backend>]) -> Value {
+    let vs: Vec<Value> =
+        versions.iter().map(|b| json!({"groupVersion": format!("{group}/{}", b.version), "version": b.version})).collect();
+    json!({"name": group, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(Value::Null)})
+}
+
+/// A GET to the backend as the aggregator itself; the JSON body of a 2xx answer.
+async fn get(target: &Target, path: &str, accept: &str) -> anyhow::Result<Value> {
+    let req = http::Request::get(format!("https://{}{path}", target.authority))
+        .header(http::header::ACCEPT, accept)
+        .header("X-Remote-User", AGGREGATOR_USER)
+        .header("X-Remote-Group", crate::authz::SYSTEM_AUTHENTICATED)
+        .body(Full::new(Bytes::new()))?;
+    let resp = tokio::time::timeout(CHECK_TIMEOUT, target.client.request(req))
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within {CHECK_TIMEOUT:?}"))??;
+    let status = resp.status();
+    let body = tokio::time::timeout(CHECK_TIMEOUT, resp.into_body().collect())
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within {CHECK_TIMEOUT:?}"))??
+        .to_bytes();
+    anyhow::ensure!(status.is_success(), "bad status {status}");
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// Sets the APIService's `Available` condition when it changed (status, reason or message).
+async fn write_condition(srv: &ApiServer, name: &str, current: &Value, b: &Backend) -> anyhow::Result<()> {
+    let status = if b.available { "True" } else { "False" };
+    let existing = current
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some("Available")));
+    let same = |k: &str, v: &str| existing.and_then(|c| c.get(k)).and_then(Value::as_str) == Some(v);
+    if same("status", status) && same("reason", &b.reason) && same("message", &b.message) {
+        return Ok(());
+    }
+    let rt = srv
+        .registry
+        .lookup("apiregistration.k8s.io", "v1", "apiservices")
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("apiservices not served"))?;
+    let since = match existing.and_then(|c| c.get("status")).and_then(Value::as_str) {
+        Some(s) if s == status => existing.and_then(|c| c.get("lastTransitionTime")).cloned(),
+        _ => None,
+    }
+    .unwrap_or_else(|| json!(crate::apiserver::now_rfc3339()));
+    let condition = json!({"type": "Available", "status": status, "reason": b.reason, "message": b.message,
+        "lastTransitionTime": since});
+    let system = UserInfo { name: AGGREGATOR_USER.into(), uid: String::new(), groups: vec!["system:masters".into()] };
+    srv.update(&WriteCtx::internal(&system), &rt, "", name, "status", move |cur| {
+        let mut next = cur.clone();
+        next["status"] = json!({"conditions": [condition.clone()]});
+        Ok(next)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    Ok(())
+}
