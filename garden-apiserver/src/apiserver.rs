@@ -584,6 +584,10 @@ impl ApiServer {
                 }
             }
         }
+        if let Some(agg) = &self.aggregator {
+            // As kube's namespace controller: what aggregated servers keep in the namespace goes too.
+            remaining += agg.clean_namespace(ns).await.map_err(|e| ApiError::internal(format!("{e:#}")))?;
+        }
         if remaining == 0 {
             let r = self
                 .update(&ctx, ns_rt, "", ns, "finalize", |cur| {

@@ -71,6 +71,11 @@ impl Ca {
 /// Files of a certificate directory.
 pub struct CertDir(pub PathBuf);
 
+/// The names a generated serving certificate is for when nothing else is asked: loopback and the bind address.
+pub fn default_hosts(bind_address: &str) -> Vec<String> {
+    vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string(), bind_address.to_string()]
+}
+
 impl CertDir {
     pub fn ca_cert(&self) -> PathBuf {
         self.0.join("ca.crt")

@@ -27,7 +27,8 @@ impl ApiProfile {
     pub fn system_namespaces(self) -> &'static [&'static str] {
         match self {
             ApiProfile::Garden => &["default", "kube-system", "kube-public", "garden"],
-            ApiProfile::Shoot | ApiProfile::Kube => &["default", "kube-system", "kube-public", "kube-node-lease"],
+            ApiProfile::Shoot => &["default", "kube-system", "kube-public", "kube-node-lease"],
+            ApiProfile::Kube => &["default", "kube-system", "kube-public", "kube-node-lease", "garden"],
             // The namespaces live in the garden kube-apiserver.
             ApiProfile::Aggregated => &[],
         }
@@ -54,10 +55,6 @@ pub struct ServeOptions {
     /// Serving certificate (PEM); generated into --cert-dir when absent.
     #[arg(long)]
     pub tls_cert_file: Option<PathBuf>,
-    /// Extra names (DNS or IP) of the serving certificate generated into --cert-dir, e.g. the
-    /// `<service>.<namespace>.svc` an aggregator reaches this server as.
-    #[arg(long, value_delimiter = ',')]
-    pub tls_san: Vec<String>,
     /// Serving key (PEM).
     #[arg(long)]
     pub tls_private_key_file: Option<PathBuf>,

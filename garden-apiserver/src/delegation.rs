@@ -40,7 +40,10 @@ async fn client(path: Option<&PathBuf>, fallback: Option<&PathBuf>) -> anyhow::R
 /// Connects an aggregated server to the garden kube-apiserver: reads the authentication ConfigMap (waiting up to a
 /// minute for it), sets up TokenReview on `authn`, starts reading the core objects. The returned API is for
 /// [`watch_published`].
-pub async fn start(opts: &ServeOptions, authn: &mut Authenticator) -> anyhow::Result<(Delegated, kube::Api<ConfigMap>)> {
+pub async fn start(
+    opts: &ServeOptions,
+    authn: &mut Authenticator,
+) -> anyhow::Result<(Delegated, kube::Api<ConfigMap>)> {
     let d = &opts.delegation;
     let core = client(d.kubeconfig.as_ref(), None).await?;
     let authn_client = client(d.authentication_kubeconfig.as_ref(), d.kubeconfig.as_ref()).await?;
@@ -77,7 +80,11 @@ pub async fn start(opts: &ServeOptions, authn: &mut Authenticator) -> anyhow::Re
 
 /// Applies the ConfigMap again whenever it changes (a rotated front-proxy or client CA); a change that does not
 /// parse keeps the settings in force and is logged.
-pub async fn watch_published(srv: std::sync::Arc<crate::apiserver::ApiServer>, cms: kube::Api<ConfigMap>, opts: ServeOptions) {
+pub async fn watch_published(
+    srv: std::sync::Arc<crate::apiserver::ApiServer>,
+    cms: kube::Api<ConfigMap>,
+    opts: ServeOptions,
+) {
     let config = watcher::Config::default().fields(&format!("metadata.name={}", configmap::NAME));
     let stream = watcher(cms, config).default_backoff().applied_objects();
     futures::pin_mut!(stream);
@@ -85,7 +92,9 @@ pub async fn watch_published(srv: std::sync::Arc<crate::apiserver::ApiServer>, c
         match item {
             Ok(cm) => match apply(&srv.authn, &cm, &opts) {
                 Ok(()) => tracing::info!("{}/{} applied", configmap::NAMESPACE, configmap::NAME),
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "{} unusable; keeping the settings in force", configmap::NAME),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "{} unusable; keeping the settings in force", configmap::NAME)
+                }
             },
             Err(e) => tracing::warn!(error = %e, "watching {} failed; retrying", configmap::NAME),
         }
@@ -99,12 +108,18 @@ fn apply(authn: &Authenticator, cm: &ConfigMap, opts: &ServeOptions) -> anyhow::
     // --client-ca-file, when given, wins over the ConfigMap's client CA.
     if opts.client_ca_file.is_none() {
         if published.client_ca.is_none() {
-            tracing::warn!("{} has no client-ca-file: client certificates only work through the front proxy", configmap::NAME);
+            tracing::warn!(
+                "{} has no client-ca-file: client certificates only work through the front proxy",
+                configmap::NAME
+            );
         }
         authn.x509.set_client_ca(published.client_ca);
     }
     if published.request_header.is_none() {
-        tracing::warn!("{} has no requestheader-client-ca-file: requests through the aggregator are refused", configmap::NAME);
+        tracing::warn!(
+            "{} has no requestheader-client-ca-file: requests through the aggregator are refused",
+            configmap::NAME
+        );
     }
     authn.x509.set_request_header(published.request_header);
     Ok(())
@@ -126,11 +141,18 @@ pub const FRONT_PROXY_CLIENT: &str = "front-proxy-client";
 impl FrontProxy {
     pub fn load_or_create(opts: &ServeOptions) -> anyhow::Result<Self> {
         let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("failed to read {}", p.display()));
-        let client_ca_pem = read(&opts.client_ca_file.clone().unwrap_or_else(|| CertDir(opts.cert_dir.clone()).ca_cert()))?;
+        let client_ca_pem =
+            read(&opts.client_ca_file.clone().unwrap_or_else(|| CertDir(opts.cert_dir.clone()).ca_cert()))?;
         let a = &opts.aggregator;
-        let given = (&opts.delegation.requestheader_client_ca_file, &a.proxy_client_cert_file, &a.proxy_client_key_file);
+        let given =
+            (&opts.delegation.requestheader_client_ca_file, &a.proxy_client_cert_file, &a.proxy_client_key_file);
         if let (Some(ca), Some(cert), Some(key)) = given {
-            return Ok(Self { ca_pem: read(ca)?, client_cert_pem: read(cert)?, client_key_pem: read(key)?, client_ca_pem });
+            return Ok(Self {
+                ca_pem: read(ca)?,
+                client_cert_pem: read(cert)?,
+                client_key_pem: read(key)?,
+                client_ca_pem,
+            });
         }
         anyhow::ensure!(
             given.0.is_none() && given.1.is_none() && given.2.is_none(),
@@ -144,7 +166,12 @@ impl FrontProxy {
             crate::certs::write_private_bytes(&key_path, key.as_bytes())?;
             std::fs::write(&cert_path, cert)?;
         }
-        Ok(Self { ca_pem: ca.cert_pem.clone(), client_cert_pem: read(&cert_path)?, client_key_pem: read(&key_path)?, client_ca_pem })
+        Ok(Self {
+            ca_pem: ca.cert_pem.clone(),
+            client_cert_pem: read(&cert_path)?,
+            client_key_pem: read(&key_path)?,
+            client_ca_pem,
+        })
     }
 
     pub fn client_cert(&self) -> anyhow::Result<Vec<rustls::pki_types::CertificateDer<'static>>> {

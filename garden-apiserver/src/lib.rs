@@ -49,10 +49,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         (Some(c), Some(k)) => (c.clone(), k.clone()),
         (None, None) => {
             let ca = ca.as_ref().context("a CA is needed to generate the serving certificate")?;
-            let mut hosts =
-                vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string(), opts.bind_address.clone()];
-            hosts.extend(opts.tls_san.iter().cloned());
-            cert_dir.ensure_serving(ca, &hosts)?
+            cert_dir.ensure_serving(ca, &certs::default_hosts(&opts.bind_address))?
         }
         _ => anyhow::bail!("--tls-cert-file and --tls-private-key-file must be given together"),
     };

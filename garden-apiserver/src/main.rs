@@ -23,6 +23,20 @@ struct Cli {
 enum Command {
     /// Print a kubeconfig with a client certificate for USER, signed by the CA in --cert-dir.
     Kubeconfig(KubeconfigArgs),
+    /// Create the CA and the serving certificate in --cert-dir when absent (what the server does on its first
+    /// start), the serving certificate for loopback plus each --host: e.g. the `<service>.<namespace>.svc` an
+    /// aggregator reaches an aggregated server as.
+    Certs(CertsArgs),
+}
+
+#[derive(Args)]
+struct CertsArgs {
+    /// Directory for ca.crt, ca.key, apiserver.crt, apiserver.key.
+    #[arg(long)]
+    cert_dir: PathBuf,
+    /// Extra DNS name or IP address of the serving certificate; repeatable.
+    #[arg(long = "host")]
+    hosts: Vec<String>,
 }
 
 #[derive(Args)]
@@ -51,6 +65,14 @@ fn main() -> anyhow::Result<()> {
             let ca = garden_apiserver::certs::CertDir(a.cert_dir).load_ca()?;
             let (cert, key) = ca.client_cert(&a.user, &a.groups, time::Duration::seconds(a.expiration_seconds))?;
             print!("{}", garden_apiserver::certs::kubeconfig("garden", &a.server, &ca.cert_pem, &a.user, &cert, &key));
+            Ok(())
+        }
+        Some(Command::Certs(a)) => {
+            let dir = garden_apiserver::certs::CertDir(a.cert_dir);
+            let ca = dir.load_or_create_ca()?;
+            let mut hosts = garden_apiserver::certs::default_hosts("127.0.0.1");
+            hosts.extend(a.hosts);
+            dir.ensure_serving(&ca, &hosts)?;
             Ok(())
         }
         None => {

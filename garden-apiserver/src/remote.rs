@@ -13,8 +13,12 @@ use kube::runtime::{watcher, WatchStreamExt};
 use serde_json::Value;
 
 /// The kinds read, as (plural, kind).
-const KINDS: &[(&str, &str)] =
-    &[("namespaces", "Namespace"), ("secrets", "Secret"), ("configmaps", "ConfigMap"), ("serviceaccounts", "ServiceAccount")];
+const KINDS: &[(&str, &str)] = &[
+    ("namespaces", "Namespace"),
+    ("secrets", "Secret"),
+    ("configmaps", "ConfigMap"),
+    ("serviceaccounts", "ServiceAccount"),
+];
 
 pub struct RemoteCore {
     stores: HashMap<&'static str, Store<DynamicObject>>,
@@ -56,6 +60,15 @@ impl RemoteCore {
         Ok(Self { stores })
     }
 
+    /// Waits up to `timeout` for a namespace to show up (created a moment ago in the garden, not yet seen here:
+    /// a client creating a namespace and then an object in it must not be refused for the watch's delay).
+    pub async fn await_namespace(&self, name: &str, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.get("namespaces", "", name).is_none() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn serves(&self, group: &str, plural: &str) -> bool {
         group.is_empty() && self.stores.contains_key(plural)
     }
@@ -82,7 +95,13 @@ impl RemoteCore {
 }
 
 fn store_type(plural: &str, kind: &str) -> ApiResource {
-    ApiResource { group: String::new(), version: "v1".into(), api_version: "v1".into(), kind: kind.into(), plural: plural.into() }
+    ApiResource {
+        group: String::new(),
+        version: "v1".into(),
+        api_version: "v1".into(),
+        kind: kind.into(),
+        plural: plural.into(),
+    }
 }
 
 fn to_value(o: &DynamicObject) -> Option<Arc<Value>> {

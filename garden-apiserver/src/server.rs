@@ -73,8 +73,12 @@ pub async fn serve(
                 }
                 Err(_) => return,
             };
-            let certs: Arc<[CertificateDer<'static>]> =
-                tls.get_ref().1.peer_certificates().map(|c| c.iter().map(|c| c.clone().into_owned()).collect()).unwrap_or_default();
+            let certs: Arc<[CertificateDer<'static>]> = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                .unwrap_or_default();
             let service = service_fn(move |req| {
                 let srv = srv.clone();
                 let certs = certs.clone();

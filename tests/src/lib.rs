@@ -38,7 +38,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use serde_json::Value;
 
 /// The admin user the apiserver writes into `--admin-kubeconfig` (O=system:masters).
@@ -165,6 +165,10 @@ pub struct TestGarden {
     cloud_layer: Vec<(&'static str, Child)>,
     cloud_extension: Option<(&'static str, Vec<String>)>,
     watchdog: Option<Child>,
+    /// The aggregated garden-apiserver behind a garden started with `--api-profile kube`, and its port (0: none
+    /// registered yet).
+    aggregated: Option<Child>,
+    aggregated_port: u16,
     /// Keep the directory on drop (a start that failed: its error names the logs).
     keep_dir: bool,
 }
@@ -234,6 +238,8 @@ impl TestGarden {
             cloud_layer: Vec::new(),
             cloud_extension: None,
             watchdog: None,
+            aggregated: None,
+            aggregated_port: 0,
             keep_dir: false,
         };
         // From here on Drop stops whatever was started if a step fails.
@@ -319,6 +325,12 @@ impl TestGarden {
     }
 
     /// Like [`TestGarden::kubectl_stdin`] with another kubeconfig.
+    /// [`TestGarden::kubectl_stdin`], panicking with stderr unless it succeeds; returns stdout.
+    pub fn kubectl_stdin_ok(&self, args: &[&str], input: &str) -> String {
+        let out = self.kubectl_stdin(args, input);
+        expect_success("kubectl", args, &out)
+    }
+
     pub fn kubectl_stdin_as(&self, kubeconfig: &Path, args: &[&str], input: &str) -> Output {
         let mut child = self
             .kubectl_command(kubeconfig, args)
@@ -382,6 +394,81 @@ impl TestGarden {
         let path = self.dir.join(format!("user-{safe}.kubeconfig"));
         fs::write(&path, stdout).unwrap_or_else(|e| panic!("failed to write {}: {e}", path.display()));
         path
+    }
+
+    /// For a garden started with `--api-profile kube`: registers an aggregated garden-apiserver (RBAC, Service,
+    /// Endpoints on a port chosen now, APIServices) with `hack/register-aggregated-apiserver.sh`, without starting
+    /// it; returns the port. The serving CA is created here, in `aggregated_cert_dir()`.
+    pub fn register_aggregated_apiserver(&mut self) -> Result<u16> {
+        if self.aggregated_port == 0 {
+            let [port] = free_ports::<1>()?;
+            self.aggregated_port = port;
+        }
+        let certs = self.aggregated_cert_dir();
+        fs::create_dir_all(&certs)?;
+        // The serving CA and certificate, for the name the aggregator checks (`<service>.<namespace>.svc`).
+        let out = Command::new(self.bin_dir.join("garden-apiserver"))
+            .args(["certs", "--host", "127.0.0.1", "--host", "garden-apiserver.garden.svc", "--cert-dir"])
+            .arg(&certs)
+            .output()?;
+        ensure!(out.status.success(), "garden-apiserver certs failed: {}", String::from_utf8_lossy(&out.stderr));
+        let kubectl_dir = self.kubectl_bin.parent().map(Path::to_path_buf).unwrap_or_default();
+        let path = format!("{}:{}", kubectl_dir.display(), std::env::var("PATH").unwrap_or_default());
+        let out = Command::new(repo_path("hack/register-aggregated-apiserver.sh"))
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .arg("--port")
+            .arg(self.aggregated_port.to_string())
+            .arg("--ca-file")
+            .arg(certs.join("ca.crt"))
+            .env("PATH", path)
+            .output()?;
+        ensure!(
+            out.status.success(),
+            "register-aggregated-apiserver.sh failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(self.aggregated_port)
+    }
+
+    /// Where the aggregated server keeps its CA and serving certificate.
+    pub fn aggregated_cert_dir(&self) -> PathBuf {
+        self.dir.join("aggregated-certs")
+    }
+
+    /// Starts the registered aggregated garden-apiserver (`--api-profile aggregated`, its own etcd prefix, the
+    /// kubeconfig of user system:garden-apiserver) and waits for its /readyz.
+    pub fn start_aggregated_apiserver(&mut self) -> Result<()> {
+        ensure!(self.aggregated_port != 0, "register_aggregated_apiserver first");
+        let kubeconfig = self.user_kubeconfig("system:garden-apiserver", &[]);
+        let mut cmd = Command::new(self.bin_dir.join("garden-apiserver"));
+        cmd.args(["--api-profile", "aggregated", "--etcd-prefix", "/gardener", "--bind-address", "127.0.0.1"])
+            .arg("--etcd-servers")
+            .arg(self.etcd_endpoint())
+            .arg("--secure-port")
+            .arg(self.aggregated_port.to_string())
+            .arg("--cert-dir")
+            .arg(self.aggregated_cert_dir())
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .env("RUST_BACKTRACE", "1");
+        let child = self.spawn("aggregated-apiserver", cmd)?;
+        self.aggregated = Some(child);
+        let url = self.aggregated_url();
+        self.wait_ready("aggregated-apiserver", Duration::from_secs(60), || readyz(&url))
+    }
+
+    /// SIGKILLs the aggregated garden-apiserver.
+    pub fn kill_aggregated_apiserver(&mut self) {
+        if let Some(child) = self.aggregated.take() {
+            self.stop_child("aggregated-apiserver", child, Duration::ZERO);
+        }
+    }
+
+    /// `https://127.0.0.1:<port>` of the aggregated server (reached directly, not through the aggregator).
+    pub fn aggregated_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.aggregated_port)
     }
 
     /// Writes a kubeconfig that authenticates with bearer `token` (CA: the garden's) and returns its path.
@@ -843,6 +930,7 @@ impl TestGarden {
             let child = match name {
                 "etcd" => self.etcd.as_mut(),
                 "apiserver" => self.apiserver.as_mut(),
+                "aggregated-apiserver" => self.aggregated.as_mut(),
                 _ => self.controller_manager.as_mut(),
             };
             if let Some(child) = child {
@@ -937,9 +1025,15 @@ impl Drop for TestGarden {
         let failed = std::thread::panicking();
         if failed {
             eprintln!("[garden-e2e] test failed; garden directory kept: {}", self.dir.display());
-            for name in
-                ["etcd", "apiserver", "controller-manager", "machine-controller", "provider-local", "provider-aws"]
-            {
+            for name in [
+                "etcd",
+                "apiserver",
+                "aggregated-apiserver",
+                "controller-manager",
+                "machine-controller",
+                "provider-local",
+                "provider-aws",
+            ] {
                 let path = self.log_path(name);
                 if path.exists() {
                     eprintln!("----- last lines of {} -----\n{}", path.display(), tail(&path, 40));
@@ -962,6 +1056,9 @@ impl Drop for TestGarden {
         }
         if let Some(child) = self.controller_manager.take() {
             self.stop_child("controller-manager", child, Duration::from_secs(5));
+        }
+        if let Some(child) = self.aggregated.take() {
+            self.stop_child("aggregated-apiserver", child, Duration::from_secs(5));
         }
         if let Some(child) = self.apiserver.take() {
             self.stop_child("apiserver", child, Duration::from_secs(5));

@@ -88,19 +88,25 @@ impl Aggregator {
         self.backend(group, version)
     }
 
-    /// Aggregated group-versions that answer, best first (group priority, then version priority).
+    /// Aggregated group-versions that answer.
     fn available(&self) -> Vec<Arc<Backend>> {
-        let mut out: Vec<Arc<Backend>> = self.backends().into_iter().filter(|b| !b.local && b.available).collect();
+        self.registered().into_iter().filter(|b| b.available).collect()
+    }
+
+    /// Aggregated group-versions, available or not, best first (group priority, then version priority).
+    fn registered(&self) -> Vec<Arc<Backend>> {
+        let mut out: Vec<Arc<Backend>> = self.backends().into_iter().filter(|b| !b.local).collect();
         out.sort_by(|a, b| {
             (b.group_priority, &a.group, b.version_priority).cmp(&(a.group_priority, &b.group, a.version_priority))
         });
         out
     }
 
-    /// Groups served by aggregated servers, each with its versions (best first).
+    /// Groups served by aggregated servers, each with its versions (best first). Like kube-aggregator, an
+    /// APIService that does not answer is still listed (its requests get a 503).
     fn groups(&self) -> Vec<(String, Vec<Arc<Backend>>)> {
         let mut out: Vec<(String, Vec<Arc<Backend>>)> = Vec::new();
-        for b in self.available() {
+        for b in self.registered() {
             match out.iter_mut().find(|(g, _)| *g == b.group) {
                 Some((_, vs)) => vs.push(b),
                 None => out.push((b.group.clone(), vec![b])),
@@ -126,7 +132,8 @@ impl Aggregator {
         Some(doc)
     }
 
-    /// `/apis` as aggregated discovery, with the aggregated groups' entries as their servers published them.
+    /// `/apis` as aggregated discovery, with the aggregated groups' entries as their servers published them (the
+    /// last one seen, marked `Stale`, while a server does not answer).
     pub fn merge_aggregated(&self, mut doc: Value) -> Value {
         if let Some(items) = doc.get_mut("items").and_then(Value::as_array_mut) {
             for (g, vs) in self.groups() {
@@ -149,6 +156,31 @@ impl Aggregator {
             }
         }
         doc
+    }
+
+    /// Deletes what the available aggregated servers keep in namespace `ns` (a deletecollection per namespaced
+    /// resource that supports it, as the namespace's finalizer); returns how many objects were still there.
+    pub async fn clean_namespace(&self, ns: &str) -> anyhow::Result<usize> {
+        let mut remaining = 0;
+        for b in self.available() {
+            let (Some(target), Some(discovery)) = (&b.target, &b.discovery) else { continue };
+            let resources = discovery.get("resources").and_then(Value::as_array).cloned().unwrap_or_default();
+            for r in resources.iter().filter(|r| r.get("scope").and_then(Value::as_str) == Some("Namespaced")) {
+                let verbs = r.get("verbs").and_then(Value::as_array).cloned().unwrap_or_default();
+                let Some(plural) = r.get("resource").and_then(Value::as_str) else { continue };
+                if !verbs.contains(&json!("deletecollection")) {
+                    continue;
+                }
+                let path = format!("/apis/{}/{}/namespaces/{ns}/{plural}", b.group, b.version);
+                let list = send(target, http::Method::GET, &path).await?;
+                let n = list.get("items").and_then(Value::as_array).map_or(0, Vec::len);
+                if n > 0 {
+                    remaining += n;
+                    send(target, http::Method::DELETE, &path).await?;
+                }
+            }
+        }
+        Ok(remaining)
     }
 
     /// Checks every APIService every [`CHECK_INTERVAL`], for ever.
@@ -222,6 +254,10 @@ impl Aggregator {
             Err(e) => {
                 b.reason = "FailedDiscoveryCheck".into();
                 b.message = format!("failing or missing response from https://{}{url}: {e}", target.authority);
+                b.discovery = previous.and_then(|p| p.discovery.clone()).map(|mut d| {
+                    d["freshness"] = json!("Stale");
+                    d
+                });
             }
         }
         b.target = Some(target);
@@ -263,7 +299,9 @@ impl Aggregator {
             ))?;
         let server_name = format!("{name}.{ns}.svc");
         let ca_bundle = s("/spec/caBundle");
-        if let Some(p) = previous.filter(|p| p.authority == authority && p.server_name == server_name && p.ca_bundle == ca_bundle) {
+        if let Some(p) =
+            previous.filter(|p| p.authority == authority && p.server_name == server_name && p.ca_bundle == ca_bundle)
+        {
             return Ok(p.clone());
         }
         let client = self
@@ -311,17 +349,36 @@ fn endpoint(subset: &Value, port_name: &str) -> Option<String> {
 }
 
 fn group_doc(group: &str, versions: &[Arc<Backend>]) -> Value {
-    let vs: Vec<Value> =
-        versions.iter().map(|b| json!({"groupVersion": format!("{group}/{}", b.version), "version": b.version})).collect();
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|b| json!({"groupVersion": format!("{group}/{}", b.version), "version": b.version}))
+        .collect();
     json!({"name": group, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(Value::Null)})
 }
 
 /// A GET to the backend as the aggregator itself; the JSON body of a 2xx answer.
 async fn get(target: &Target, path: &str, accept: &str) -> anyhow::Result<Value> {
-    let req = http::Request::get(format!("https://{}{path}", target.authority))
+    request(target, http::Method::GET, path, accept, crate::authz::SYSTEM_AUTHENTICATED).await
+}
+
+/// A request as the garden's own namespace finalizer (system:masters).
+async fn send(target: &Target, method: http::Method, path: &str) -> anyhow::Result<Value> {
+    request(target, method, path, "application/json", crate::authz::SYSTEM_MASTERS).await
+}
+
+async fn request(
+    target: &Target,
+    method: http::Method,
+    path: &str,
+    accept: &str,
+    group: &str,
+) -> anyhow::Result<Value> {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(format!("https://{}{path}", target.authority))
         .header(http::header::ACCEPT, accept)
         .header("X-Remote-User", AGGREGATOR_USER)
-        .header("X-Remote-Group", crate::authz::SYSTEM_AUTHENTICATED)
+        .header("X-Remote-Group", group)
         .body(Full::new(Bytes::new()))?;
     let resp = tokio::time::timeout(CHECK_TIMEOUT, target.client.request(req))
         .await

@@ -58,7 +58,8 @@ pub async fn proxy(
     for g in &user.groups {
         req = req.header("X-Remote-Group", g.as_str());
     }
-    let req = req.body(Full::new(body)).map_err(|e| ApiError::bad_request(format!("cannot forward the request: {e}")))?;
+    let req =
+        req.body(Full::new(body)).map_err(|e| ApiError::bad_request(format!("cannot forward the request: {e}")))?;
     let resp = target.client.request(req).await.map_err(|e| {
         tracing::warn!(group = %backend.group, version = %backend.version, error = %e, "proxying failed");
         ApiError::unavailable(format!("error trying to reach service: {e}"))

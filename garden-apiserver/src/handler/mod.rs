@@ -122,7 +122,11 @@ impl ReqCtx {
     }
 }
 
-pub async fn handle(srv: Arc<ApiServer>, req: Request<hyper::body::Incoming>, certs: Arc<[CertificateDer<'static>]>) -> Response<Body> {
+pub async fn handle(
+    srv: Arc<ApiServer>,
+    req: Request<hyper::body::Incoming>,
+    certs: Arc<[CertificateDer<'static>]>,
+) -> Response<Body> {
     let start = Instant::now();
     let path = req.uri().path().to_string();
     let method = req.method().clone();

@@ -45,7 +45,13 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
         "SubjectAccessReview" => {
             let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
             let list = |k: &str| -> Vec<String> {
-                spec.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
+                spec.get(k)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
             };
             let user = UserInfo {
                 name: spec.get("user").and_then(Value::as_str).unwrap_or_default().to_string(),
@@ -57,7 +63,11 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
                     rt.group,
                     rt.kind,
                     "",
-                    &[crate::error::FieldError::invalid("spec.user", &json!(""), "at least one of user or group must be specified")],
+                    &[crate::error::FieldError::invalid(
+                        "spec.user",
+                        &json!(""),
+                        "at least one of user or group must be specified",
+                    )],
                 ));
             }
             let attrs = attributes(rt, &user, &spec)?;
@@ -78,7 +88,9 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
                 ));
             }
             obj["status"] = match super::token_user(&c.srv, &token) {
-                Some(u) => json!({"authenticated": true, "user": {"username": u.name, "uid": u.uid, "groups": u.groups}}),
+                Some(u) => {
+                    json!({"authenticated": true, "user": {"username": u.name, "uid": u.uid, "groups": u.groups}})
+                }
                 None => json!({"authenticated": false, "error": "invalid bearer token"}),
             };
             // The token is the caller's secret: it is not echoed back.
@@ -114,7 +126,11 @@ fn attributes(rt: &ResourceType, user: &UserInfo, spec: &Value) -> ApiResult<Req
         ));
     }
     if spec.get("nonResourceAttributes").is_some() {
-        return Ok(RequestAttributes::non_resource(user, &s("/nonResourceAttributes/verb"), &s("/nonResourceAttributes/path")));
+        return Ok(RequestAttributes::non_resource(
+            user,
+            &s("/nonResourceAttributes/verb"),
+            &s("/nonResourceAttributes/path"),
+        ));
     }
     Err(ApiError::invalid(
         rt.group,

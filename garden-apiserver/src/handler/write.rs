@@ -99,6 +99,9 @@ pub async fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Res
     let mut warnings = Vec::new();
     let obj = decode_body(rt, parse_body(&c.content_type, body)?, mode, &mut warnings)?;
     check_namespace(c, rt, &obj)?;
+    if let (Some(d), false) = (&c.srv.delegated, c.info.namespace.is_empty()) {
+        d.core.await_namespace(&c.info.namespace, std::time::Duration::from_secs(2)).await;
+    }
     let created = c.srv.create(&write_ctx(c)?, rt, &c.info.namespace, obj).await?;
     Ok(written_response(c, 201, &created, &warnings))
 }

@@ -54,7 +54,11 @@ impl Strategy for ApiServiceStrategy {
         }
         let want = if group.is_empty() { version.to_string() } else { format!("{version}.{group}") };
         if !version.is_empty() && name != want {
-            errs.push(FieldError::invalid("metadata.name", &json!(name), &format!("must be {want:?} (<version>.<group>)")));
+            errs.push(FieldError::invalid(
+                "metadata.name",
+                &json!(name),
+                &format!("must be {want:?} (<version>.<group>)"),
+            ));
         }
         let int = |p: &str| obj.pointer(p).and_then(Value::as_i64).unwrap_or(0);
         let gpm = int("/spec/groupPriorityMinimum");

@@ -3,8 +3,8 @@
 pub mod codec;
 pub mod core;
 pub mod gardener;
-pub mod machine;
 pub mod kube;
+pub mod machine;
 pub mod table;
 
 use std::collections::HashMap;
