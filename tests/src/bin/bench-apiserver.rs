@@ -15,6 +15,10 @@
 //!   the ratios (time and size); the client reads the whole body and decodes nothing;
 //! - `create_cpu_us` / `put_cpu_us` / `txn_cpu_us`: CPU microseconds per create / raw put / raw transaction, split into the API server, etcd
 //!   and this client (steadier than rates on a shared 2-core machine; they show where a create's cost goes);
+//! - `create_per_s_aggregated` / `get_p50_ms_aggregated` / `get_p99_ms_aggregated`: the same creates and GETs in
+//!   the production topology, through a garden kube-apiserver stand-in (`--api-profile kube`) that authorizes
+//!   each request and proxies it to the aggregated garden-apiserver, which authorizes it again by
+//!   SubjectAccessReview (cached); `create_aggregated_vs_direct` compares with `create_per_s` of this run;
 //! - `apply_cpu_us`: the same split per server-side apply (`kubectl apply --server-side`'s request) of a ConfigMap
 //!   with ten data keys, each apply changing one value, 32 ConfigMaps applied concurrently.
 #![forbid(unsafe_code)]
@@ -340,9 +344,8 @@ async fn configmap_lists(garden: &TestGarden, client: &kube::Client) -> Result<V
     }))
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let garden = TestGarden::start()?;
+/// The cloud profile, namespace, project and credentials the shoots need.
+fn setup(garden: &TestGarden) -> Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     garden.kubectl_ok(&["apply", "-f", &root.join("examples/cloudprofile-local.yaml").display().to_string()]);
     let setup = r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"garden-bench"}}"#;
@@ -354,15 +357,70 @@ async fn main() -> Result<()> {
         creds.split("\n---\n").take(2).collect::<Vec<_>>().join("\n---\n").replace("garden-dev", "garden-bench");
     let out = garden.kubectl_stdin(&["apply", "-f", "-"], &creds);
     anyhow::ensure!(out.status.success(), "setup failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(())
+}
 
-    let ar = ApiResource {
+fn shoots_api(client: kube::Client) -> Api<DynamicObject> {
+    let ar = shoot_resource();
+    Api::<DynamicObject>::namespaced_with(client, "garden-bench", &ar)
+}
+
+fn shoot_resource() -> ApiResource {
+    ApiResource {
         group: "core.gardener.cloud".into(),
         version: "v1beta1".into(),
         api_version: "core.gardener.cloud/v1beta1".into(),
         kind: "Shoot".into(),
         plural: "shoots".into(),
-    };
-    let api = Api::<DynamicObject>::namespaced_with(garden.client().await?, "garden-bench", &ar);
+    }
+}
+
+/// p50 and p99 of 1,000 sequential GETs of one shoot, in ms.
+async fn get_latencies(api: &Api<DynamicObject>) -> Result<(f64, f64)> {
+    let mut gets = Vec::new();
+    for _ in 0..1000 {
+        let t = Instant::now();
+        api.get("s00042").await?;
+        gets.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let gets = sorted(gets);
+    Ok((percentile(&gets, 0.5), percentile(&gets, 0.99)))
+}
+
+/// Creates and GETs in the production topology: kubectl's path through the garden kube-apiserver stand-in and its
+/// aggregator to the aggregated garden-apiserver.
+async fn aggregated_figures() -> Result<(f64, f64, f64)> {
+    let mut garden = TestGarden::start_with(garden_e2e::GardenOptions {
+        apiserver_args: vec!["--api-profile".into(), "kube".into()],
+        ..Default::default()
+    })?;
+    garden.register_aggregated_apiserver()?;
+    garden.start_aggregated_apiserver()?;
+    let jsonpath = r#"jsonpath={.status.conditions[?(@.type=="Available")].status}"#;
+    anyhow::ensure!(
+        garden_e2e::eventually(Duration::from_secs(30), || {
+            garden.kubectl(&["get", "apiservice", "v1beta1.core.gardener.cloud", "-o", jsonpath]).stdout == b"True"
+        }),
+        "the core.gardener.cloud APIService did not become available"
+    );
+    setup(&garden)?;
+    let client = garden.client().await?;
+    let mut rates = Vec::new();
+    for round in 0..ROUNDS {
+        let took = create_range(&client, round * CREATE_SAMPLE, (round + 1) * CREATE_SAMPLE).await?;
+        rates.push(CREATE_SAMPLE as f64 / took.as_secs_f64());
+    }
+    let (p50, p99) = get_latencies(&shoots_api(client)).await?;
+    Ok((percentile(&sorted(rates), 0.5), p50, p99))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let garden = TestGarden::start()?;
+    setup(&garden)?;
+
+    let ar = shoot_resource();
+    let api = shoots_api(garden.client().await?);
 
     // Baselines and the same bytes through the API, alternating in rounds.
     let client = garden.client().await?;
@@ -398,13 +456,7 @@ async fn main() -> Result<()> {
     }
     let applies = ROUNDS * (APPLY_SAMPLE / ROUNDS / CONCURRENCY) * CONCURRENCY;
 
-    let mut gets = Vec::new();
-    for _ in 0..1000 {
-        let t = Instant::now();
-        api.get("s00042").await?;
-        gets.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let gets = sorted(gets);
+    let (get_p50, get_p99) = get_latencies(&api).await?;
 
     let mut lists = Vec::new();
     for _ in 0..10 {
@@ -425,8 +477,8 @@ async fn main() -> Result<()> {
         "etcd_txn_per_s": round(etcd_txn_per_s),
         "create_vs_etcd_txn": round(create_per_s / etcd_txn_per_s),
         "etcd_txn_vs_put": round(etcd_txn_per_s / etcd_put_per_s),
-        "get_p50_ms": round(percentile(&gets, 0.5)),
-        "get_p99_ms": round(percentile(&gets, 0.99)),
+        "get_p50_ms": round(get_p50),
+        "get_p99_ms": round(get_p99),
         "list_5000_p50_ms": round(percentile(&lists, 0.5)),
         "watch_fanout_500_p99_ms": round(percentile(&fanout, 0.99)),
         "rss_mib_5000_shoots": round(rss),
@@ -438,6 +490,13 @@ async fn main() -> Result<()> {
     if let (Some(all), Value::Object(lists)) = (result.as_object_mut(), configmaps) {
         all.extend(lists);
     }
+    // The standalone garden stops first: the two never share the machine's cores.
+    drop(garden);
+    let (create_aggregated, get_p50_aggregated, get_p99_aggregated) = aggregated_figures().await?;
+    result["create_per_s_aggregated"] = json!(round(create_aggregated));
+    result["create_aggregated_vs_direct"] = json!(round(create_aggregated / create_per_s));
+    result["get_p50_ms_aggregated"] = json!(round(get_p50_aggregated));
+    result["get_p99_ms_aggregated"] = json!(round(get_p99_aggregated));
     println!("{result}");
     Ok(())
 }
