@@ -41,7 +41,7 @@ GRACE="${GARDEN_STOP_TIMEOUT:-15}"
 
 # Reverse start order: clients before the API server, the API server before etcd.
 # Any other PID file (a component added later) is stopped first.
-KNOWN=(dashboard machine-controller provider-local gardenlet controller-manager apiserver etcd)
+KNOWN=(dashboard machine-controller provider-local gardenlet controller-manager aggregated-apiserver apiserver etcd)
 ORDER=()
 if [[ -d "$GARDEN_HOME" ]]; then
   shopt -s nullglob

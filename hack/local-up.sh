@@ -4,7 +4,7 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: hack/local-up.sh [--help]
+Usage: hack/local-up.sh [--help] [--aggregated]
 
 Installs what is missing (etcd, protoc and libprotobuf-dev, curl, python3, gcc,
 kubectl), builds the workspace, and starts a local garden in the background:
@@ -19,6 +19,19 @@ kubectl), builds the workspace, and starts a local garden in the background:
   garden-dashboard           the tenant portal (its front end built with npm first); log in with a token from
                              hack/token-for-user.sh (static tokens in $GARDEN_HOME/tokens.csv)
 
+With --aggregated, the garden runs in the production topology instead: the API server above becomes the
+garden's kube-apiserver (garden-apiserver --api-profile kube: the core API, APIServices and an aggregator),
+and a second one serves Gardener's groups behind it:
+
+  aggregated-apiserver       garden-apiserver --api-profile aggregated, certs in $GARDEN_HOME/certs/aggregated,
+                             registered by hack/register-aggregated-apiserver.sh (APIServices, RBAC); it
+                             authenticates callers through the front proxy and TokenReview and authorizes them
+                             by SubjectAccessReview
+
+Every client (kubectl, gardenctl, the controllers, the portal) still talks to the one URL; requests for
+Gardener's groups are proxied. Both topologies keep their objects under the same etcd prefix, so a garden can
+be stopped and started again in the other one.
+
 registers the garden as "local" in gardenctl's configuration ($GCTL_HOME, default
 ~/.garden/gardenctl-v2.yaml), waits until each component is up (etcd /health, the API server's /readyz, the
 others' /healthz where they have one), writes PID files ($GARDEN_HOME/*.pid),
@@ -29,6 +42,7 @@ only prints its status. etcd data and certificates are kept across restarts
 Environment:
   GARDEN_HOME              state directory (default: <repo>/.garden)
   GARDEN_APISERVER_PORT    API server port (default: last one used, else a free port)
+  AGGREGATED_APISERVER_PORT  the aggregated server's port with --aggregated (same default)
   ETCD_CLIENT_PORT         etcd client port (default: last one used, else a free port)
   ETCD_PEER_PORT           etcd peer port   (default: last one used, else a free port)
   PROVIDER_LOCAL_HEALTH_PORT      provider-local's /healthz port (default: last one used, else a free port)
@@ -40,8 +54,10 @@ Environment:
 EOF
 }
 
+AGGREGATED=0
 case "${1:-}" in
   -h | --help) usage; exit 0 ;;
+  --aggregated) AGGREGATED=1 ;;
   "") ;;
   *) usage >&2; exit 2 ;;
 esac
@@ -63,6 +79,9 @@ SEED_STATE_DIR="$GARDEN_HOME/seeds/local"
 MACHINES_DIR="$(realpath -ms -- "$SEED_STATE_DIR/machines")"
 # Start order; local-down.sh stops in reverse.
 COMPONENTS=(etcd apiserver controller-manager gardenlet provider-local machine-controller dashboard)
+if [[ "$AGGREGATED" == 1 ]]; then
+  COMPONENTS=(etcd apiserver aggregated-apiserver controller-manager gardenlet provider-local machine-controller dashboard)
+fi
 
 # --- prerequisites and build -------------------------------------------------
 
@@ -101,6 +120,12 @@ state_get() {
   sed -n "s/^$1=//p" "$STATE_FILE" | tail -n1
 }
 
+# A garden started with --aggregated keeps that topology while it runs (a plain re-run only prints its status).
+if [[ "$AGGREGATED" == 0 ]] && garden::pid_alive "$GARDEN_HOME/aggregated-apiserver.pid" "$GARDEN_HOME"; then
+  AGGREGATED=1
+  COMPONENTS=(etcd apiserver aggregated-apiserver controller-manager gardenlet provider-local machine-controller dashboard)
+fi
+
 display_path() {
   case "$1" in
     "$PWD"/*) printf '%s\n' "${1#"$PWD"/}" ;;
@@ -130,6 +155,10 @@ print_status() {
     printf '  %-20s pid %-8s %s\n' "$c" "$pid" "$state"
   done
   echo "  API server:          https://127.0.0.1:${port}"
+  if [[ "$AGGREGATED" == 1 ]]; then
+    echo "  aggregated server:   https://127.0.0.1:$(state_get AGGREGATED_APISERVER_PORT)  (Gardener's groups, behind the" \
+      "API server: kubectl get apiservices)"
+  fi
   echo "  etcd:                http://127.0.0.1:$(state_get ETCD_CLIENT_PORT)"
   echo "  provider-local:      http://127.0.0.1:$(state_get PROVIDER_LOCAL_HEALTH_PORT)/healthz"
   echo "  machine-controller:  http://127.0.0.1:$(state_get MACHINE_CONTROLLER_HEALTH_PORT)/metrics"
@@ -235,6 +264,8 @@ MACHINE_CONTROLLER_HEALTH_PORT="$(pick_distinct_port "${MACHINE_CONTROLLER_HEALT
 PORTS+=("$MACHINE_CONTROLLER_HEALTH_PORT")
 DASHBOARD_PORT="$(pick_distinct_port "${DASHBOARD_PORT:-}" DASHBOARD_PORT)"
 PORTS+=("$DASHBOARD_PORT")
+AGGREGATED_APISERVER_PORT="$(pick_distinct_port "${AGGREGATED_APISERVER_PORT:-}" AGGREGATED_APISERVER_PORT)"
+PORTS+=("$AGGREGATED_APISERVER_PORT")
 for p in "${PORTS[@]}"; do
   garden::port_is_free "$p" || garden::die "port $p on 127.0.0.1 is in use"
 done
@@ -250,6 +281,7 @@ ETCD_PEER_PORT=$ETCD_PEER_PORT
 PROVIDER_LOCAL_HEALTH_PORT=$PROVIDER_LOCAL_HEALTH_PORT
 MACHINE_CONTROLLER_HEALTH_PORT=$MACHINE_CONTROLLER_HEALTH_PORT
 DASHBOARD_PORT=$DASHBOARD_PORT
+AGGREGATED_APISERVER_PORT=$AGGREGATED_APISERVER_PORT
 GARDEN_BIN_DIR=$BIN_DIR
 EOF
 
@@ -345,7 +377,10 @@ rm -f "$KUBECONFIG_PATH"
 # Static tokens (the portal's logins): hack/token-for-user.sh adds lines; the API server reads the file again.
 TOKENS_FILE="$GARDEN_HOME/tokens.csv"
 [[ -f "$TOKENS_FILE" ]] || (umask 077 && : >"$TOKENS_FILE")
+PROFILE=garden
+[[ "$AGGREGATED" == 1 ]] && PROFILE=kube
 start_component apiserver "$APISERVER_BIN" \
+  --api-profile "$PROFILE" \
   --token-auth-file "$TOKENS_FILE" \
   --etcd-servers "$ETCD_URL" \
   --bind-address 127.0.0.1 \
@@ -353,6 +388,34 @@ start_component apiserver "$APISERVER_BIN" \
   --cert-dir "$CERT_DIR" \
   --admin-kubeconfig "$KUBECONFIG_PATH"
 wait_healthy apiserver apiserver_ready
+
+if [[ "$AGGREGATED" == 1 ]]; then
+  AGGREGATED_URL="https://127.0.0.1:${AGGREGATED_APISERVER_PORT}"
+  AGGREGATED_CERT_DIR="$CERT_DIR/aggregated"
+  AGGREGATED_KUBECONFIG="$GARDEN_HOME/aggregated-apiserver.kubeconfig"
+  # Its serving certificate names the Service the aggregator reaches it as; its identity towards the garden
+  # kube-apiserver is a client certificate of user system:garden-apiserver.
+  "$APISERVER_BIN" certs --cert-dir "$AGGREGATED_CERT_DIR" --host garden-apiserver.garden.svc
+  "$APISERVER_BIN" kubeconfig --cert-dir "$CERT_DIR" --server "$SERVER_URL" --user system:garden-apiserver \
+    >"$AGGREGATED_KUBECONFIG"
+  chmod 600 "$AGGREGATED_KUBECONFIG"
+  "$GARDEN_REPO_ROOT/hack/register-aggregated-apiserver.sh" --kubeconfig "$KUBECONFIG_PATH" \
+    --port "$AGGREGATED_APISERVER_PORT" --ca-file "$AGGREGATED_CERT_DIR/ca.crt"
+  aggregated_ready() {
+    [[ "$(curl -sk --max-time 2 "$AGGREGATED_URL/readyz" 2>/dev/null)" == "ok" ]] &&
+      kubectl --kubeconfig "$KUBECONFIG_PATH" wait --for=condition=Available apiservice --all --timeout=1s >/dev/null 2>&1
+  }
+  # One etcd prefix for both servers (the groups do not overlap); only the kube-apiserver compacts.
+  start_component aggregated-apiserver "$APISERVER_BIN" \
+    --api-profile aggregated \
+    --etcd-servers "$ETCD_URL" \
+    --etcd-compaction-interval 0 \
+    --bind-address 127.0.0.1 \
+    --secure-port "$AGGREGATED_APISERVER_PORT" \
+    --cert-dir "$AGGREGATED_CERT_DIR" \
+    --kubeconfig "$AGGREGATED_KUBECONFIG"
+  wait_healthy aggregated-apiserver aggregated_ready
+fi
 
 start_component controller-manager "$CONTROLLER_MANAGER_BIN" --kubeconfig "$KUBECONFIG_PATH"
 # It has no port of its own to probe here: make sure it survives its start-up.

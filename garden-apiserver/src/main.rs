@@ -27,6 +27,9 @@ enum Command {
     /// start), the serving certificate for loopback plus each --host: e.g. the `<service>.<namespace>.svc` an
     /// aggregator reaches an aggregated server as.
     Certs(CertsArgs),
+    /// Print Gardener's ClusterRoles and ClusterRoleBindings (what a standalone garden bootstraps itself) as YAML,
+    /// for a garden kube-apiserver that holds the RBAC of an aggregated garden-apiserver.
+    GardenerRbac,
 }
 
 #[derive(Args)]
@@ -65,6 +68,10 @@ fn main() -> anyhow::Result<()> {
             let ca = garden_apiserver::certs::CertDir(a.cert_dir).load_ca()?;
             let (cert, key) = ca.client_cert(&a.user, &a.groups, time::Duration::seconds(a.expiration_seconds))?;
             print!("{}", garden_apiserver::certs::kubeconfig("garden", &a.server, &ca.cert_pem, &a.user, &cert, &key));
+            Ok(())
+        }
+        Some(Command::GardenerRbac) => {
+            print!("{}", garden_apiserver::authz::bootstrap::gardener_rbac_yaml());
             Ok(())
         }
         Some(Command::Certs(a)) => {

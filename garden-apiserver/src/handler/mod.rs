@@ -378,6 +378,9 @@ fn non_resource(srv: &ApiServer, method: &Method, path: &str, headers: &http::He
     if path == "/version" {
         return Ok(json_response(200, &crate::discovery::version(), &[]));
     }
+    if path == "/openapi/v2" {
+        return Ok(srv.openapi.serve_v2());
+    }
     if let Some(rest) = path.strip_prefix("/openapi/v3") {
         let rest = rest.trim_start_matches('/');
         if let (Some(agg), "") = (aggregator, rest) {

@@ -13,6 +13,7 @@ use crate::registry::{Registry, ResourceType};
 
 mod kube_markers;
 mod paths;
+mod v2;
 use crate::request::{bytes_response, Body};
 
 /// Pre-rendered documents.
@@ -20,6 +21,8 @@ pub struct OpenApi {
     index: Bytes,
     /// "apis/core.gardener.cloud/v1beta1" or "api/v1" -> document.
     docs: BTreeMap<String, Bytes>,
+    /// `/openapi/v2`, converted on first use.
+    v2: std::sync::OnceLock<Bytes>,
 }
 
 impl OpenApi {
@@ -42,12 +45,24 @@ impl OpenApi {
             }
         }
         let index = Bytes::from(serde_json::to_vec(&json!({"paths": paths})).unwrap_or_default());
-        Self { index, docs }
+        Self { index, docs, v2: std::sync::OnceLock::new() }
+    }
+
+    /// `/openapi/v2`: every group-version in one Swagger 2.0 document.
+    pub fn v2(&self) -> Value {
+        let docs: Vec<Value> = self.docs.values().filter_map(|d| serde_json::from_slice(d).ok()).collect();
+        v2::convert(&docs)
     }
 
     /// The `/openapi/v3` index as JSON.
     pub fn index(&self) -> serde_json::Value {
         serde_json::from_slice(&self.index).unwrap_or_default()
+    }
+
+    /// The `/openapi/v2` response.
+    pub fn serve_v2(&self) -> Response<Body> {
+        let doc = self.v2.get_or_init(|| Bytes::from(serde_json::to_vec(&self.v2()).unwrap_or_default()));
+        bytes_response(200, "application/json", doc.clone(), &[])
     }
 
     /// `rest` is the path after `/openapi/v3/`.
