@@ -11,6 +11,7 @@ pub mod config;
 pub mod delegation;
 pub mod discovery;
 pub mod error;
+pub mod expiring;
 pub mod fuzzing;
 pub mod handler;
 pub mod metrics;

@@ -425,3 +425,67 @@ async fn write_condition(srv: &ApiServer, name: &str, current: &Value, b: &Backe
     .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_matched_by_the_service_port_name() {
+        let subset = json!({"addresses": [{"ip": "10.0.0.7"}], "ports": [{"name": "metrics", "port": 9090}, {"name": "https", "port": 8443}]});
+        assert_eq!(endpoint(&subset, "https").as_deref(), Some("10.0.0.7:8443"));
+        assert_eq!(endpoint(&subset, "grpc"), None, "no such port, and more than one");
+        let single = json!({"addresses": [{"ip": "fd00::1"}], "ports": [{"port": 443}]});
+        assert_eq!(endpoint(&single, "https").as_deref(), Some("[fd00::1]:443"), "the only port, whatever its name");
+        assert_eq!(endpoint(&json!({"ports": [{"port": 443}]}), ""), None, "no ready address");
+    }
+
+    fn backend(group: &str, version: &str, gp: i64, vp: i64, local: bool, available: bool) -> Arc<Backend> {
+        Arc::new(Backend {
+            group: group.into(),
+            version: version.into(),
+            group_priority: gp,
+            version_priority: vp,
+            local,
+            available,
+            reason: String::new(),
+            message: String::new(),
+            target: None,
+            discovery: Some(json!({"version": version, "resources": []})),
+            openapi: Some(json!({"serverRelativeURL": format!("/openapi/v3/apis/{group}/{version}?hash=X")})),
+        })
+    }
+
+    fn aggregator(backends: Vec<Arc<Backend>>) -> Aggregator {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let agg = Aggregator::new(Vec::new(), rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap());
+        *agg.backends.write().unwrap() =
+            backends.into_iter().map(|b| (format!("{}.{}", b.version, b.group), b)).collect();
+        agg
+    }
+
+    #[test]
+    fn routes_discovery_and_openapi_follow_the_apiservices() {
+        let agg = aggregator(vec![
+            backend("core.gardener.cloud", "v1beta1", 10000, 20, false, true),
+            backend("core.gardener.cloud", "v1alpha1", 10000, 10, false, false),
+            backend("apps", "v1", 17800, 15, true, true),
+        ]);
+        assert!(agg.route("/apis/core.gardener.cloud/v1beta1/namespaces/a/shoots").is_some());
+        assert!(agg.route("/openapi/v3/apis/core.gardener.cloud/v1beta1").is_some());
+        assert!(agg.route("/apis/apps/v1/deployments").is_none(), "local APIServices are served here");
+        assert!(agg.route("/apis/core.gardener.cloud").is_none(), "group discovery is answered here");
+
+        let list = agg.merge_group_list(json!({"groups": []}));
+        let group = &list["groups"][0];
+        assert_eq!(group["name"], "core.gardener.cloud");
+        assert_eq!(group["preferredVersion"]["version"], "v1beta1", "highest version priority first");
+        assert_eq!(group["versions"].as_array().unwrap().len(), 2, "an unavailable version is listed too");
+        let merged = agg.merge_aggregated(json!({"items": []}));
+        assert_eq!(merged["items"][0]["versions"].as_array().unwrap().len(), 2);
+        let index = agg.merge_openapi_index(json!({"paths": {}}));
+        let paths = index["paths"].as_object().unwrap();
+        assert!(paths.contains_key("apis/core.gardener.cloud/v1beta1"));
+        assert!(!paths.contains_key("apis/core.gardener.cloud/v1alpha1"), "only what answers");
+    }
+}

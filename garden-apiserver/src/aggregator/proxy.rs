@@ -70,3 +70,27 @@ pub async fn proxy(
     }
     Ok(Response::from_parts(parts, body.map_err(std::io::Error::other).boxed()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_callers_credentials_and_identity_claims_are_not_forwarded() {
+        for h in [
+            "Authorization",
+            "Impersonate-User",
+            "Impersonate-Group",
+            "X-Remote-User",
+            "X-Remote-Group",
+            "x-remote-extra-scopes",
+            "Connection",
+            "Host",
+        ] {
+            assert!(dropped(&HeaderName::from_bytes(h.as_bytes()).unwrap()), "{h}");
+        }
+        for h in ["Accept", "Content-Type", "User-Agent", "If-None-Match"] {
+            assert!(!dropped(&HeaderName::from_bytes(h.as_bytes()).unwrap()), "{h}");
+        }
+    }
+}

@@ -1,37 +1,31 @@
 //! Delegated authentication of bearer tokens: a TokenReview to the garden kube-apiserver, the answer kept for a
 //! short time (kube's `--authentication-token-webhook-cache-ttl`), keyed by a hash of the token.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
 use sha2::{Digest, Sha256};
 
 use crate::authz::UserInfo;
 use crate::error::ApiError;
-
-/// Entries beyond this are dropped all at once (a flood of random tokens must not grow memory without bound).
-const MAX_ENTRIES: usize = 10_000;
+use crate::expiring::ExpiringCache;
 
 pub struct TokenReviewer {
     client: kube::Client,
     ttl: Duration,
-    cache: Mutex<HashMap<[u8; 32], (Instant, Option<UserInfo>)>>,
+    cache: ExpiringCache<[u8; 32], Option<UserInfo>>,
 }
 
 impl TokenReviewer {
     pub fn new(client: kube::Client, ttl: Duration) -> Self {
-        Self { client, ttl, cache: Mutex::new(HashMap::new()) }
+        Self { client, ttl, cache: ExpiringCache::default() }
     }
 
     /// The user of `token`, None when the garden says it is not authenticated; an error when it cannot be asked.
     pub async fn review(&self, token: &str) -> Result<Option<UserInfo>, ApiError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some((at, user)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            if at.elapsed() < self.ttl {
-                return Ok(user.clone());
-            }
+        if let Some(user) = self.cache.get(&key, |_| self.ttl) {
+            return Ok(user);
         }
         let review = TokenReview {
             spec: TokenReviewSpec { token: Some(token.to_string()), audiences: None },
@@ -52,11 +46,7 @@ impl TokenReviewer {
             }),
             _ => None,
         };
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= MAX_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, (Instant::now(), user.clone()));
+        self.cache.insert(key, user.clone());
         Ok(user)
     }
 }

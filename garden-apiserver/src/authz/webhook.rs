@@ -1,9 +1,7 @@
 //! Delegated authorization: a SubjectAccessReview to the garden kube-apiserver per decision, answers kept for a short
 //! time (kube's `--authorization-webhook-cache-authorized-ttl` / `-unauthorized-ttl`).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::authorization::v1::{
     NonResourceAttributes, ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
@@ -11,29 +9,26 @@ use k8s_openapi::api::authorization::v1::{
 
 use super::{Decision, RequestAttributes};
 use crate::error::ApiError;
-
-const MAX_ENTRIES: usize = 10_000;
+use crate::expiring::ExpiringCache;
 
 pub struct SubjectAccessReviewer {
     client: kube::Client,
     allowed_ttl: Duration,
     denied_ttl: Duration,
-    cache: Mutex<HashMap<String, (Instant, Decision)>>,
+    cache: ExpiringCache<String, Decision>,
 }
 
 impl SubjectAccessReviewer {
     pub fn new(client: kube::Client, allowed_ttl: Duration, denied_ttl: Duration) -> Self {
-        Self { client, allowed_ttl, denied_ttl, cache: Mutex::new(HashMap::new()) }
+        Self { client, allowed_ttl, denied_ttl, cache: ExpiringCache::default() }
     }
 
     /// The garden's decision on `a`; an error (a 500, as in kube) when it cannot be asked.
     pub async fn authorize(&self, a: &RequestAttributes) -> Result<Decision, ApiError> {
         let key = format!("{a:?}");
-        if let Some((at, d)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            let ttl = if *d == Decision::Allow { self.allowed_ttl } else { self.denied_ttl };
-            if at.elapsed() < ttl {
-                return Ok(d.clone());
-            }
+        let ttl = |d: &Decision| if *d == Decision::Allow { self.allowed_ttl } else { self.denied_ttl };
+        if let Some(d) = self.cache.get(&key, ttl) {
+            return Ok(d);
         }
         let api: kube::Api<SubjectAccessReview> = kube::Api::all(self.client.clone());
         let answer = api.create(&Default::default(), &review(a)).await.map_err(|e| {
@@ -48,11 +43,7 @@ impl SubjectAccessReviewer {
         } else {
             Decision::NoOpinion
         };
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= MAX_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, (Instant::now(), decision.clone()));
+        self.cache.insert(key, decision.clone());
         Ok(decision)
     }
 }

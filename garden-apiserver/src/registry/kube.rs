@@ -82,7 +82,7 @@ impl Strategy for ApiServiceStrategy {
             Some(svc) => {
                 for f in ["namespace", "name"] {
                     if svc.get(f).and_then(Value::as_str).unwrap_or_default().is_empty() {
-                        errs.push(FieldError::required(&format!("spec.service.{f}"), ""));
+                        errs.push(FieldError::required(format!("spec.service.{f}"), ""));
                     }
                 }
                 let port = svc.get("port").and_then(Value::as_i64).unwrap_or(443);
