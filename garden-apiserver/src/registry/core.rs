@@ -1,6 +1,7 @@
 //! The core kube subset a standalone garden needs: v1 namespaces, secrets, configmaps, serviceaccounts, events;
 //! RBAC; leases; SelfSubjectAccessReview. `shoot_types` adds what a shoot cluster's API server serves on top:
-//! nodes, pods, services, endpoints and the apps/v1 workloads (stored objects only, no controllers).
+//! nodes, pods, services, endpoints, the apps/v1 workloads, NetworkPolicies, PodDisruptionBudgets and
+//! PriorityClasses (stored objects only, no controllers).
 
 use k8s_openapi::api::{
     apps::v1 as apps, authorization::v1 as authz, coordination::v1 as coord, core::v1 as core, rbac::v1 as rbac,
@@ -420,8 +421,90 @@ pub fn shoot_types() -> Vec<ResourceType> {
             TypedCodec::<k8s_openapi::api::networking::v1::NetworkPolicy>::boxed(),
             Box::new(Plain),
         ),
+        with(
+            rt(
+                "policy",
+                "PodDisruptionBudget",
+                "poddisruptionbudgets",
+                true,
+                &["pdb"],
+                TypedCodec::<k8s_openapi::api::policy::v1::PodDisruptionBudget>::boxed(),
+                Box::new(PodDisruptionBudgetStrategy),
+            ),
+            &["status"],
+            &[],
+        ),
+        rt(
+            "scheduling.k8s.io",
+            "PriorityClass",
+            "priorityclasses",
+            false,
+            &["pc"],
+            TypedCodec::<k8s_openapi::api::scheduling::v1::PriorityClass>::boxed(),
+            Box::new(PriorityClassStrategy),
+        ),
     ]);
     types
+}
+
+/// kube's PodDisruptionBudget rules: minAvailable or maxUnavailable, not both.
+struct PodDisruptionBudgetStrategy;
+impl Strategy for PodDisruptionBudgetStrategy {
+    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+        let set = |p: &str| obj.pointer(p).is_some_and(|v| !v.is_null());
+        if set("/spec/minAvailable") && set("/spec/maxUnavailable") {
+            return vec![FieldError::invalid(
+                "spec",
+                obj.get("spec").unwrap_or(&Value::Null),
+                "minAvailable and maxUnavailable cannot be both set",
+            )];
+        }
+        Vec::new()
+    }
+    fn columns(&self) -> Vec<Column> {
+        vec![Column::new("Min Available", "minAvailable"), Column::new("Max Unavailable", "maxUnavailable")]
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        let cell = |p: &str| {
+            obj.pointer(p).filter(|v| !v.is_null()).map_or(json!("N/A"), |v| json!(v.to_string().trim_matches('"')))
+        };
+        vec![cell("/spec/minAvailable"), cell("/spec/maxUnavailable")]
+    }
+}
+
+/// kube's PriorityClass rules: at most 1,000,000,000 and no `system-` name for user classes; value and
+/// preemptionPolicy immutable.
+struct PriorityClassStrategy;
+impl Strategy for PriorityClassStrategy {
+    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        let name = str_at(obj, "/metadata/name").unwrap_or_default();
+        if name.starts_with("system-") {
+            errs.push(FieldError::invalid(
+                "metadata.name",
+                &json!(name),
+                "priority class names with 'system-' prefix are reserved",
+            ));
+        }
+        if int_at(obj, "/value") > 1_000_000_000 {
+            errs.push(FieldError::forbidden("value", "maximum allowed value of a user defined priority is 1000000000"));
+        }
+        errs
+    }
+    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
+        ["value", "preemptionPolicy"]
+            .into_iter()
+            .filter(|f| new.get(*f) != old.get(*f))
+            .map(|f| FieldError::forbidden(f, "may not be changed in an update."))
+            .collect()
+    }
+    fn columns(&self) -> Vec<Column> {
+        vec![Column::new("Value", "value"), Column::new("Global-Default", "globalDefault")]
+    }
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        let global = obj.get("globalDefault").and_then(Value::as_bool).unwrap_or(false);
+        vec![json!(int_at(obj, "/value").to_string()), json!(global.to_string())]
+    }
 }
 
 fn int_at(obj: &Value, pointer: &str) -> i64 {

@@ -20,6 +20,10 @@
 //! - Deployments `kube-apiserver`, `kube-controller-manager`, `kube-scheduler` with upstream flags
 //!   and the Secrets mounted as volumes (CA Secrets only with the keys a component needs);
 //! - Service `kube-apiserver` (ClusterIP, 443);
+//! - a PodDisruptionBudget per component (`maxUnavailable: 1`: an eviction waits for the component to be back
+//!   before the next one) and Gardener's PriorityClasses on the pods (`gardener-system-500` etcd and
+//!   kube-apiserver, `-300` kube-controller-manager, `-200` kube-scheduler), the PriorityClasses themselves
+//!   applied (cluster-scoped, shared by every control plane of the seed, never deleted with one);
 //! - NetworkPolicies: `deny-all` (ingress and egress) plus the allowed paths: DNS, kube-apiserver to
 //!   etcd (2379), anyone to kube-apiserver (443), controller-manager and scheduler to kube-apiserver.
 //!
@@ -38,6 +42,8 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::ByteString;
 use kube::api::{ApiResource, DynamicObject, Patch, PatchParams, PostParams};
 use kube::Api;
@@ -235,7 +241,46 @@ fn mount(volume: &str, path: &str) -> Value {
     json!({ "name": volume, "mountPath": path, "readOnly": true })
 }
 
-fn deployment(ns: &str, app: &str, pod_spec: Value) -> Value {
+/// Gardener's PriorityClasses of control-plane pods (name, value), highest first.
+pub const PRIORITY_CLASSES: [(&str, i32); 3] =
+    [("gardener-system-500", 999_998_500), ("gardener-system-300", 999_998_300), ("gardener-system-200", 999_998_200)];
+
+/// The PriorityClass of a component's pods: what must run first when a seed node is short of room.
+fn priority_class(app: &str) -> &'static str {
+    match app {
+        KUBE_CONTROLLER_MANAGER => PRIORITY_CLASSES[1].0,
+        KUBE_SCHEDULER => PRIORITY_CLASSES[2].0,
+        _ => PRIORITY_CLASSES[0].0,
+    }
+}
+
+fn priority_classes() -> Vec<Value> {
+    PRIORITY_CLASSES
+        .iter()
+        .map(|(name, value)| {
+            json!({
+                "apiVersion": "scheduling.k8s.io/v1",
+                "kind": "PriorityClass",
+                "metadata": { "name": name, "labels": { ROLE_LABEL: CONTROLPLANE } },
+                "value": value,
+                "globalDefault": false,
+                "description": "Shoot control planes (applied by the gardenlet's kubernetes runtime).",
+            })
+        })
+        .collect()
+}
+
+fn disruption_budget(ns: &str, name: &str, app: &str) -> Value {
+    json!({
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": meta(name, ns, app),
+        "spec": { "maxUnavailable": 1, "selector": { "matchLabels": labels(app) } },
+    })
+}
+
+fn deployment(ns: &str, app: &str, mut pod_spec: Value) -> Value {
+    pod_spec["priorityClassName"] = json!(priority_class(app));
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -447,6 +492,7 @@ pub fn render(spec: &ControlPlaneSpec, images: &Images, creds: &ComponentCredent
             "template": {
                 "metadata": { "labels": labels("etcd") },
                 "spec": {
+                    "priorityClassName": priority_class(ETCD),
                     "containers": [{
                         "name": "etcd",
                         "image": images.etcd,
@@ -616,6 +662,12 @@ pub fn render(spec: &ControlPlaneSpec, images: &Images, creds: &ComponentCredent
             "volumes": [secret_volume("kubeconfig", &kubeconfig_secret_name(KUBE_SCHEDULER), &[])],
         }),
     ));
+    out.push(disruption_budget(ns, ETCD, "etcd"));
+    for app in DEPLOYMENTS {
+        out.push(disruption_budget(ns, app, app));
+    }
+    // Right after the Namespace: a pod naming a class that does not exist yet would be refused.
+    out.splice(1..1, priority_classes());
     annotate_secret_checksums(&mut out);
     out
 }
@@ -728,6 +780,8 @@ fn api_resource(obj: &Value) -> Option<(ApiResource, bool)> {
         "Deployment" => (ApiResource::erase::<Deployment>(&()), true),
         "StatefulSet" => (ApiResource::erase::<StatefulSet>(&()), true),
         "NetworkPolicy" => (ApiResource::erase::<NetworkPolicy>(&()), true),
+        "PodDisruptionBudget" => (ApiResource::erase::<PodDisruptionBudget>(&()), true),
+        "PriorityClass" => (ApiResource::erase::<PriorityClass>(&()), false),
         _ => return None,
     })
 }
@@ -1071,7 +1125,7 @@ mod tests {
         let objs = render(&spec, &Images::default(), &creds);
         assert_eq!(objs[0]["kind"], "Namespace");
         assert_eq!(objs[0]["metadata"]["labels"][ROLE_LABEL], "shoot");
-        for o in &objs[1..] {
+        for o in objs[1..].iter().filter(|o| o["kind"] != "PriorityClass") {
             assert_eq!(o["metadata"]["namespace"], ID, "{o}");
             assert_eq!(o["metadata"]["labels"][ROLE_LABEL], CONTROLPLANE, "{o}");
             assert!(o["metadata"]["labels"][APP_LABEL].is_string(), "{o}");
@@ -1185,6 +1239,8 @@ mod tests {
                 "Deployment" => serde_json::from_value::<Deployment>(o.clone()).is_ok(),
                 "StatefulSet" => serde_json::from_value::<StatefulSet>(o.clone()).is_ok(),
                 "NetworkPolicy" => serde_json::from_value::<NetworkPolicy>(o.clone()).is_ok(),
+                "PodDisruptionBudget" => serde_json::from_value::<PodDisruptionBudget>(o.clone()).is_ok(),
+                "PriorityClass" => serde_json::from_value::<PriorityClass>(o.clone()).is_ok(),
                 _ => false,
             };
             assert!(ok, "{o}");
@@ -1249,6 +1305,42 @@ mod tests {
             .iter()
             .all(|o| o["metadata"]["name"] != ETCD_BACKUP_SECRET && o["metadata"]["name"] != ETCD_BACKUP_SERVICE));
         assert!(find(&plain, "StatefulSet", ETCD).pointer("/spec/template/spec/initContainers").is_none());
+    }
+
+    #[test]
+    fn every_component_has_a_disruption_budget_and_a_priority_class() {
+        let spec = spec();
+        let creds = ComponentCredentials::sign(&spec.secrets).unwrap();
+        let objs = render(&spec, &Images::default(), &creds);
+        let workloads = [
+            ("StatefulSet", ETCD),
+            ("Deployment", KUBE_APISERVER),
+            ("Deployment", KUBE_CONTROLLER_MANAGER),
+            ("Deployment", KUBE_SCHEDULER),
+        ];
+        let classes: Vec<&str> = objs
+            .iter()
+            .filter(|o| o["kind"] == "PriorityClass")
+            .filter_map(|o| o["metadata"]["name"].as_str())
+            .collect();
+        assert_eq!(classes, PRIORITY_CLASSES.iter().map(|(n, _)| *n).collect::<Vec<_>>());
+        for (kind, name) in workloads {
+            let w = find(&objs, kind, name);
+            let pdb = find(&objs, "PodDisruptionBudget", name);
+            assert_eq!(pdb["spec"]["selector"]["matchLabels"], w["spec"]["selector"]["matchLabels"], "{name}");
+            assert_eq!(pdb["spec"]["maxUnavailable"], 1);
+            serde_json::from_value::<PodDisruptionBudget>(pdb.clone()).unwrap();
+            let class = w["spec"]["template"]["spec"]["priorityClassName"].as_str().unwrap();
+            assert!(classes.contains(&class), "{name}: {class}");
+        }
+        assert_eq!(
+            find(&objs, "Deployment", KUBE_APISERVER)["spec"]["template"]["spec"]["priorityClassName"],
+            "gardener-system-500"
+        );
+        assert_eq!(
+            find(&objs, "Deployment", KUBE_SCHEDULER)["spec"]["template"]["spec"]["priorityClassName"],
+            "gardener-system-200"
+        );
     }
 
     #[test]
@@ -1397,6 +1489,15 @@ mod tests {
         }
         let ca = secrets.get("ca").await.unwrap().data.unwrap();
         assert_eq!(ca["ca.crt"].0, spec.secrets.ca_cert.as_bytes());
+        // The disruption budgets and the priority classes the pods name are in the seed.
+        let pdbs = Api::<PodDisruptionBudget>::namespaced(client.clone(), ID).list(&Default::default()).await.unwrap();
+        let mut names: Vec<String> = pdbs.items.iter().filter_map(|p| p.metadata.name.clone()).collect();
+        names.sort();
+        assert_eq!(names, [ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER]);
+        for (class, value) in PRIORITY_CLASSES {
+            let pc = Api::<PriorityClass>::all(client.clone()).get(class).await.unwrap();
+            assert_eq!(pc.value, value);
+        }
 
         let sts = Api::<StatefulSet>::namespaced(client.clone(), ID).get(ETCD).await.unwrap();
         let sts_v = to_value(&sts);
