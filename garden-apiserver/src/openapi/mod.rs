@@ -302,4 +302,29 @@ mod tests {
         assert!(doc["paths"][format!("{shoots}/{{name}}/binding")]["post"].is_object());
         assert!(doc["components"]["schemas"]["ShootList"].is_object());
     }
+
+    #[test]
+    fn v2_references_resolve_and_bodies_become_parameters() {
+        let openapi = OpenApi::build(&Registry::aggregated());
+        let doc = openapi.v2();
+        assert_eq!(doc["swagger"], "2.0");
+        let definitions = doc["definitions"].as_object().unwrap();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let name = r.strip_prefix(v2::V2_REFS).unwrap_or_else(|| panic!("a v3 reference left: {r}"));
+            assert!(definitions.contains_key(name), "{name} is not defined");
+        }
+        let create = &doc["paths"]["/apis/core.gardener.cloud/v1beta1/namespaces/{namespace}/shoots"]["post"];
+        let body = create["parameters"].as_array().unwrap().iter().find(|p| p["in"] == "body").unwrap();
+        let shoot = body["schema"]["$ref"].as_str().unwrap().strip_prefix(v2::V2_REFS).unwrap();
+        assert_eq!(create["responses"]["201"]["schema"]["$ref"], body["schema"]["$ref"]);
+        assert_eq!(create["consumes"][0], "application/json");
+        let gvk = &definitions[shoot]["x-kubernetes-group-version-kind"];
+        assert_eq!(gvk[0]["kind"], "Shoot");
+        for p in create["parameters"].as_array().unwrap().iter().filter(|p| p["in"] != "body") {
+            assert!(p.get("schema").is_none() && p.get("type").is_some(), "{p}");
+        }
+    }
 }
