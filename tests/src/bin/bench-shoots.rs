@@ -9,7 +9,8 @@
 //!   `lastOperation` is `Create Succeeded 100` (polled every 50 ms), median;
 //! - `shoots_50_all_ready_s`: 50 shoots created at once, until all are `Create Succeeded 100`;
 //! - `control_plane_rss_mib`: VmRSS(etcd) + VmRSS(shoot API server) + VmRSS(etcd-backup snapshotter) of one control
-//!   plane, median over the 50.
+//!   plane, median over the 50; `etcd_rss_mib`, `apiserver_rss_mib`, `snapshotter_rss_mib`: each part's median
+//!   (the kubernetes runtime sizes its etcd and backup-sidecar memory requests from these).
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -183,6 +184,8 @@ struct Figures {
     create_to_ready: Vec<f64>,
     all_ready_s: f64,
     rss: Vec<f64>,
+    /// Per control plane: etcd, shoot API server, snapshotter.
+    parts: Vec<[f64; 3]>,
 }
 
 async fn measure(garden: &TestGarden, state_dir: &Path) -> Result<Figures> {
@@ -243,6 +246,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path) -> Result<Figures> {
     // (c) RSS of each control plane.
     let list = api.list(&ListParams::default()).await?;
     let mut rss = Vec::new();
+    let mut parts = Vec::new();
     for obj in &list.items {
         let id = obj.data["status"]["technicalID"].as_str().context("no technicalID")?;
         let dir = state_dir.join(id);
@@ -250,7 +254,10 @@ async fn measure(garden: &TestGarden, state_dir: &Path) -> Result<Figures> {
         let apiserver = read_pid(&dir.join("apiserver.pid")).and_then(rss_mib);
         let snapshotter = read_pid(&dir.join("backup.pid")).and_then(rss_mib);
         match (etcd, apiserver, snapshotter) {
-            (Some(e), Some(a), Some(b)) => rss.push(e + a + b),
+            (Some(e), Some(a), Some(b)) => {
+                rss.push(e + a + b);
+                parts.push([e, a, b]);
+            }
             _ => bail!(
                 "control plane {id}: no live etcd ({etcd:?} MiB), API server ({apiserver:?} MiB) or snapshotter \
                  ({snapshotter:?} MiB)"
@@ -258,7 +265,7 @@ async fn measure(garden: &TestGarden, state_dir: &Path) -> Result<Figures> {
         }
     }
     delete_all(&api, &names, Duration::from_secs(600)).await?;
-    Ok(Figures { create_to_ready, all_ready_s, rss })
+    Ok(Figures { create_to_ready, all_ready_s, rss, parts })
 }
 
 #[tokio::main]
@@ -300,6 +307,9 @@ async fn main() -> Result<()> {
         "create_to_ready_p50_s": round(median(figures.create_to_ready)),
         "shoots_50_all_ready_s": round(figures.all_ready_s),
         "control_plane_rss_mib": round(median(figures.rss)),
+        "etcd_rss_mib": round(median(figures.parts.iter().map(|p| p[0]).collect())),
+        "apiserver_rss_mib": round(median(figures.parts.iter().map(|p| p[1]).collect())),
+        "snapshotter_rss_mib": round(median(figures.parts.iter().map(|p| p[2]).collect())),
         "etcd_start_s": round3(etcd_start_s),
     });
     println!("{result}");
