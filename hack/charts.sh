@@ -11,7 +11,8 @@ engine, offline: no cluster, no helm binary, no cargo build.
 
   1. A venv $GARDEN_TOOLS_DIR/charts-venv (default ~/.cache/garden-tools) with
      the PyPI packages pinned in hack/charts-requirements.txt (helm-python-sdk:
-     Helm's Go library; kubernetes-validate: the Kubernetes schemas), created or
+     Helm's Go library; kubernetes-validate: the Kubernetes schemas;
+     cryptography: the certificate checks), created or
      updated when they are missing or at another version.
   2. charts/tests/check_charts.py: for every values file charts/<chart>/ci/*.yaml
      renders the chart (release garden-test, namespace garden), lints it (Kubernetes
@@ -19,8 +20,11 @@ engine, offline: no cluster, no helm binary, no cargo build.
      Kubernetes 1.33 schemas and cross-checks the release: RBAC subjects against
      the ServiceAccounts, Service selectors against the pods, images against
      garden/<binary>:<appVersion>, volumes against the ConfigMaps and Secrets,
-     probes against the container ports, and the container arguments against
-     the binary's clap flags read from its Rust source. Every values file
+     probes against the container ports, the container arguments against
+     the binary's clap flags read from its Rust source, and (garden-controlplane)
+     the APIServices against the Service and the group-versions garden-apiserver
+     serves, each caBundle against the serving certificate it must have signed.
+     Every values file
      charts/<chart>/ci/broken/*.yaml must fail to render (schema or `fail`),
      for the reason its `# expect:` line names.
   3. charts/tests/test_check_charts.py (unless CHARTs are named): breaks one thing
