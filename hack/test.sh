@@ -20,7 +20,7 @@ Runs, stopping at the first failure:
      (end-to-end tests start their own etcd and garden-apiserver on free
      loopback ports, using the binaries in $GARDEN_BIN_DIR)
   6. hack/schemathesis.sh: schemathesis against every OpenAPI v3 document of
-     both API profiles, a bounded run (a few minutes), with a fixed seed
+     the garden and shoot profiles and the kube profile's own groups, a bounded run (a few minutes), with a fixed seed
      (SCHEMATHESIS_SEED overrides it)
   7. hack/chaos.sh: the chaos suite (faults injected at random moments into a
      running garden; everything converges, nothing is lost or leaked)
