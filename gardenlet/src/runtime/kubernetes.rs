@@ -27,6 +27,10 @@
 //! - NetworkPolicies: `deny-all` (ingress and egress) plus the allowed paths: DNS, kube-apiserver to
 //!   etcd (2379), anyone to kube-apiserver (443), controller-manager and scheduler to kube-apiserver.
 //!
+//! Memory requests of etcd and its backup sidecar are sized from measurements (`hack/bench-shoots.sh`,
+//! `hack/bench-backup.sh`; see the constants); the kube components' requests are starting points, not
+//! measurements (the shoot API server measured here is not the kube-apiserver image this runtime runs).
+//!
 //! Every object but the Namespace carries `gardener.cloud/role: controlplane` and `app: <component>`.
 //! Like Gardener there are no ownerReferences: deleting the namespace deletes the control plane.
 //!
@@ -86,6 +90,12 @@ const ETCD_LOCAL_CLIENT: &str = "http://127.0.0.1:2378";
 pub const KUBECONFIG_KEY: &str = "kubeconfig";
 /// Size of etcd's volume.
 pub const ETCD_STORAGE: &str = "10Gi";
+/// etcd's memory request: twice the median RSS of a workerless shoot's etcd (29.2 MiB, `etcd_rss_mib` of
+/// `hack/bench-shoots.sh` in docs/benchmarks.md), room for a shoot with nodes and workloads.
+const ETCD_MEMORY_REQUEST: &str = "64Mi";
+/// The backup sidecar's memory request: above its measured peak while taking a full snapshot of a 250 MiB
+/// database (38.9 MiB, `snapshotter_peak_rss_mib` of `hack/bench-backup.sh`; 10.5 MiB idle, `snapshotter_rss_mib`).
+const SNAPSHOTTER_MEMORY_REQUEST: &str = "48Mi";
 /// Service CIDR of shoots (Gardener's default).
 pub const SERVICE_CIDR: &str = "100.64.0.0/13";
 
@@ -523,7 +533,7 @@ pub fn render(spec: &ControlPlaneSpec, images: &Images, creds: &ComponentCredent
                             { "name": "peer", "containerPort": 2380, "protocol": "TCP" },
                         ],
                         "readinessProbe": { "tcpSocket": { "port": 2379 }, "periodSeconds": 5 },
-                        "resources": { "requests": { "cpu": "100m", "memory": "200Mi" } },
+                        "resources": { "requests": { "cpu": "100m", "memory": ETCD_MEMORY_REQUEST } },
                         "volumeMounts": [
                             { "name": ETCD, "mountPath": "/var/etcd/data" },
                             mount("ca", "/var/etcd/ssl/ca"),
@@ -712,7 +722,7 @@ fn add_backup_containers(pod: &mut Value, image: &str, backup: &super::EtcdBacku
         ],
         "ports": [{ "name": "backup", "containerPort": BACKUP_PORT, "protocol": "TCP" }],
         "readinessProbe": { "httpGet": { "path": "/healthz", "port": BACKUP_PORT }, "periodSeconds": 10 },
-        "resources": { "requests": { "cpu": "50m", "memory": "64Mi" } },
+        "resources": { "requests": { "cpu": "50m", "memory": SNAPSHOTTER_MEMORY_REQUEST } },
         "volumeMounts": mounts,
     });
     pod["initContainers"] = json!([restore]);
@@ -1290,6 +1300,8 @@ mod tests {
             assert!(sidecar_args.contains(&a.to_string()), "{a} in {sidecar_args:?}");
         }
         assert_eq!(pod.pointer("/securityContext/fsGroup").unwrap(), 65532);
+        assert_eq!(pod.pointer("/containers/0/resources/requests/memory").unwrap(), ETCD_MEMORY_REQUEST);
+        assert_eq!(sidecar.pointer("/resources/requests/memory").unwrap(), SNAPSHOTTER_MEMORY_REQUEST);
         let backup_volume = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "backup").unwrap();
         assert_eq!(backup_volume.pointer("/secret/items/1/path").unwrap(), "credentials/accessKeyID");
         // The snapshotter's Service and the paths the NetworkPolicies open.
