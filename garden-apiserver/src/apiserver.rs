@@ -146,6 +146,22 @@ impl ApiServer {
         self.caches.get(&(rt.group.to_string(), rt.plural.to_string()))
     }
 
+    /// Waits until every watch cache has seen etcd's current revision (up to 3 s); false when one has not. The
+    /// garden kube-apiserver's objects an aggregated server reads have no revision to wait for: half a second
+    /// (many times a watch event's usual delay) is given to them.
+    async fn caches_caught_up(&self) -> bool {
+        if self.delegated.is_some() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let Ok(rev) = self.store.current_revision().await else { return false };
+        for cache in self.caches.values() {
+            if !cache.wait_for_rv(rev, Duration::from_secs(3)).await {
+                return false;
+            }
+        }
+        true
+    }
+
     pub fn caches_synced(&self) -> bool {
         self.caches.values().all(|c| c.synced())
     }
@@ -339,7 +355,15 @@ impl ApiServer {
             obj.as_object_mut().map(|o| o.remove("status"));
         }
         rt.strategy.default(&mut obj);
-        self.admit_and_validate(ctx, Operation::Create, rt, "", ns, &name, Some(&mut obj), None)?;
+        if let Err(e) = self.admit_and_validate(ctx, Operation::Create, rt, "", ns, &name, Some(&mut obj), None) {
+            // Admission reads other objects from the watch caches, a moment behind etcd: a Secret the same client
+            // created just before may not be there yet. A refusal is checked once more after every cache has
+            // caught up with etcd (admission plugins are idempotent, as kube's reinvocation requires).
+            if !(ctx.admission && matches!(e.code, 403 | 404) && self.caches_caught_up().await) {
+                return Err(e);
+            }
+            self.admit_and_validate(ctx, Operation::Create, rt, "", ns, &name, Some(&mut obj), None)?;
+        }
         if !ctx.apply {
             crate::patch::record_update_manager(
                 &mut obj,

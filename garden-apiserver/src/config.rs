@@ -118,9 +118,6 @@ pub struct DelegationOptions {
     /// Header prefixes carrying extra user attributes (default: the ConfigMap's, else X-Remote-Extra-).
     #[arg(long, value_delimiter = ',')]
     pub requestheader_extra_headers_prefix: Vec<String>,
-    /// Paths served to anyone without asking the authorizer.
-    #[arg(long, value_delimiter = ',', default_value = "/healthz,/readyz,/livez")]
-    pub authorization_always_allow_paths: Vec<String>,
     /// How long a TokenReview answer is kept, in seconds.
     #[arg(long, default_value_t = 10)]
     pub authentication_token_webhook_cache_ttl: u64,
