@@ -53,8 +53,7 @@ fn inventory_script(technical_id: &str, purge: bool) -> Vec<u8> {
             return out.stdout;
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let transient = ["(HTTP 500)", "(HTTP 502)", "(HTTP 503)", "(HTTP 504)"].iter().any(|c| stderr.contains(c));
-        assert!(transient && attempt < 4, "openstack_inventory.py (attempt {attempt}): {stderr}");
+        assert!(transient(&stderr) && attempt < 4, "openstack_inventory.py (attempt {attempt}): {stderr}");
         eprintln!("[garden-e2e] openstack_inventory.py: a transient server error (attempt {attempt}); asking again");
         std::thread::sleep(std::time::Duration::from_secs(2 * attempt));
         attempt += 1;
@@ -72,17 +71,39 @@ pub fn purge(technical_id: &str) {
     inventory_script(technical_id, true);
 }
 
-/// The `openstack` CLI as the tenant user; its stdout.
+/// A failure of the local OpenStack's API servers that asking again can cure: a 5xx, or a connection the
+/// loaded 2-core machine's API server dropped.
+fn transient(stderr: &str) -> bool {
+    ["(HTTP 500)", "(HTTP 502)", "(HTTP 503)", "(HTTP 504)", "Connection aborted", "Connection reset"]
+        .iter()
+        .any(|c| stderr.contains(c))
+}
+
+/// The `openstack` CLI as the tenant user; its stdout. A transient failure (see `transient`) is asked again, up to
+/// three times; a delete asked again that finds nothing counts as done (the dropped attempt did it).
 pub fn cli(args: &[&str]) -> String {
     let env = env();
-    let out = Command::new(venv_bin("openstack"))
-        .args(["--os-auth-url", &env["OS_AUTH_URL"], "--os-username", &env["OS_USERNAME"]])
-        .args(["--os-password", &env["OS_PASSWORD"], "--os-project-name", &env["OS_PROJECT_NAME"]])
-        .args(["--os-user-domain-name", &env["OS_DOMAIN_NAME"], "--os-project-domain-name", &env["OS_DOMAIN_NAME"]])
-        .args(["--os-region-name", &env["OS_REGION_NAME"]])
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", venv_bin("openstack").display()));
-    assert!(out.status.success(), "openstack {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut attempt = 1;
+    loop {
+        let out = Command::new(venv_bin("openstack"))
+            .args(["--os-auth-url", &env["OS_AUTH_URL"], "--os-username", &env["OS_USERNAME"]])
+            .args(["--os-password", &env["OS_PASSWORD"], "--os-project-name", &env["OS_PROJECT_NAME"]])
+            .args(["--os-user-domain-name", &env["OS_DOMAIN_NAME"], "--os-project-domain-name", &env["OS_DOMAIN_NAME"]])
+            .args(["--os-region-name", &env["OS_REGION_NAME"]])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", venv_bin("openstack").display()));
+        if out.status.success() {
+            return String::from_utf8_lossy(&out.stdout).into_owned();
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let gone = stderr.contains("No server with a name or ID") || stderr.contains("(HTTP 404)");
+        if attempt > 1 && args.get(1) == Some(&"delete") && gone {
+            return String::new();
+        }
+        assert!(transient(&stderr) && attempt < 4, "openstack {args:?} (attempt {attempt}): {stderr}");
+        eprintln!("[garden-e2e] openstack {args:?}: a transient failure (attempt {attempt}); asking again");
+        std::thread::sleep(std::time::Duration::from_secs(2 * attempt));
+        attempt += 1;
+    }
 }
