@@ -29,13 +29,7 @@ impl RemoteCore {
     pub async fn start(client: kube::Client, timeout: Duration) -> anyhow::Result<Self> {
         let mut stores = HashMap::new();
         for &(plural, kind) in KINDS {
-            let ar = ApiResource {
-                group: String::new(),
-                version: "v1".into(),
-                api_version: "v1".into(),
-                kind: kind.into(),
-                plural: plural.into(),
-            };
+            let ar = core_resource(plural, kind);
             let api: kube::Api<DynamicObject> = kube::Api::all_with(client.clone(), &ar);
             let writer = reflector::store::Writer::new(ar.clone());
             let reader = writer.as_reader();
@@ -76,7 +70,7 @@ impl RemoteCore {
     pub fn get(&self, plural: &str, namespace: &str, name: &str) -> Option<Arc<Value>> {
         let store = self.stores.get(plural)?;
         let (_, kind) = KINDS.iter().find(|(p, _)| *p == plural)?;
-        let mut key = ObjectRef::new_with(name, store_type(plural, kind));
+        let mut key = ObjectRef::new_with(name, core_resource(plural, kind));
         if !namespace.is_empty() {
             key = key.within(namespace);
         }
@@ -94,7 +88,8 @@ impl RemoteCore {
     }
 }
 
-fn store_type(plural: &str, kind: &str) -> ApiResource {
+/// A kind of the core group (`v1`).
+fn core_resource(plural: &str, kind: &str) -> ApiResource {
     ApiResource {
         group: String::new(),
         version: "v1".into(),

@@ -30,6 +30,9 @@ type HttpClient = hyper_util::client::legacy::Client<hyper_rustls::HttpsConnecto
 const CHECK_INTERVAL: Duration = Duration::from_secs(2);
 /// How long a discovery check may take.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a backend's discovery and OpenAPI index entries are kept before they are asked for again (the
+/// availability check itself runs every [`CHECK_INTERVAL`]).
+const DISCOVERY_REFRESH: Duration = Duration::from_secs(30);
 /// The user the availability checks are made as.
 const AGGREGATOR_USER: &str = "system:kube-aggregator";
 
@@ -54,6 +57,8 @@ pub struct Backend {
     discovery: Option<Value>,
     /// The group-version's entry in the server's `/openapi/v3` index.
     openapi: Option<Value>,
+    /// When `discovery` and `openapi` were fetched.
+    fetched: Option<std::time::Instant>,
 }
 
 #[derive(Clone)]
@@ -75,9 +80,10 @@ impl Aggregator {
         self.backends.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 
-    /// The aggregated (not local) backend serving `group`/`version`.
+    /// The aggregated (not local) backend serving `group`/`version` (on every request: no copy of the table).
     pub fn backend(&self, group: &str, version: &str) -> Option<Arc<Backend>> {
-        self.backends().into_iter().find(|b| !b.local && b.group == group && b.version == version)
+        let backends = self.backends.read().unwrap_or_else(|e| e.into_inner());
+        backends.values().find(|b| !b.local && b.group == group && b.version == version).cloned()
     }
 
     /// The backend a request path is for: `/apis/<group>/<version>[/...]` or `/openapi/v3/apis/<group>/<version>`.
@@ -208,7 +214,8 @@ impl Aggregator {
         *self.backends.write().unwrap_or_else(|e| e.into_inner()) = next;
     }
 
-    /// One APIService: resolve its Service to an endpoint, ask the server for the group-version's discovery.
+    /// One APIService: resolve its Service to an endpoint, ask the server for the group-version's discovery. A
+    /// group-version this server serves itself stays local whatever the APIService names.
     async fn check(&self, srv: &ApiServer, apiservice: &Value, previous: Option<&Backend>) -> Backend {
         let s = |p: &str| apiservice.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
         let int = |p: &str| apiservice.pointer(p).and_then(Value::as_i64).unwrap_or(0);
@@ -224,11 +231,18 @@ impl Aggregator {
             target: None,
             discovery: None,
             openapi: None,
+            fetched: None,
         };
-        if b.local {
+        let served_here = srv.registry.groups().iter().any(|(g, vs)| *g == b.group && vs.contains(&b.version.as_str()));
+        if b.local || served_here {
+            b.local = true;
             b.available = true;
             b.reason = "Local".into();
-            b.message = "Local APIServices are always available".into();
+            b.message = if served_here && apiservice.pointer("/spec/service").is_some_and(|v| !v.is_null()) {
+                "served by this server, not proxied".into()
+            } else {
+                "Local APIServices are always available".into()
+            };
             return b;
         }
         let target = match self.resolve(srv, apiservice, previous.and_then(|p| p.target.as_ref())) {
@@ -245,11 +259,24 @@ impl Aggregator {
                 b.available = true;
                 b.reason = "Passed".into();
                 b.message = "all checks passed".into();
-                b.discovery = self.discovery_entry(&target, &b.group, &b.version).await;
-                b.openapi = get(&target, "/openapi/v3", "application/json")
-                    .await
-                    .ok()
-                    .and_then(|v| v.pointer(&format!("/paths/apis~1{}~1{}", b.group, b.version)).cloned());
+                let fresh = previous.filter(|p| {
+                    p.available
+                        && p.target.as_ref().is_some_and(|t| t.authority == target.authority)
+                        && p.fetched.is_some_and(|at| at.elapsed() < DISCOVERY_REFRESH)
+                });
+                match fresh {
+                    Some(p) => {
+                        (b.discovery, b.openapi, b.fetched) = (p.discovery.clone(), p.openapi.clone(), p.fetched)
+                    }
+                    None => {
+                        b.discovery = self.discovery_entry(&target, &b.group, &b.version).await;
+                        b.openapi = get(&target, "/openapi/v3", "application/json")
+                            .await
+                            .ok()
+                            .and_then(|v| v.pointer(&format!("/paths/apis~1{}~1{}", b.group, b.version)).cloned());
+                        b.fetched = Some(std::time::Instant::now());
+                    }
+                }
             }
             Err(e) => {
                 b.reason = "FailedDiscoveryCheck".into();
@@ -453,6 +480,7 @@ mod tests {
             target: None,
             discovery: Some(json!({"version": version, "resources": []})),
             openapi: Some(json!({"serverRelativeURL": format!("/openapi/v3/apis/{group}/{version}?hash=X")})),
+            fetched: None,
         })
     }
 

@@ -167,13 +167,7 @@ async fn route(
         Ok(u) => u,
         Err(e) => return (error_response(&e), "impersonate".into(), "users".into()),
     };
-    // Group-versions this server serves itself stay here, whatever an APIService claims.
-    let aggregated = srv
-        .aggregator
-        .as_ref()
-        .and_then(|a| a.route(&path))
-        .filter(|b| !srv.registry.groups().iter().any(|(g, vs)| *g == b.group && vs.contains(&b.version.as_str())));
-    if let Some(backend) = aggregated {
+    if let Some(backend) = srv.aggregator.as_ref().and_then(|a| a.route(&path)) {
         return proxied(&srv, req, &path, &query, &user, &backend).await;
     }
     let Some(info) = parse_resource_path(req.method(), &path, &query) else {

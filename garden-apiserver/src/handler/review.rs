@@ -36,11 +36,7 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
             }
             let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
             let attrs = attributes(rt, &c.user, &spec)?;
-            obj["status"] = match c.srv.authorize(&attrs) {
-                Decision::Allow => json!({"allowed": true, "reason": "allowed by RBAC"}),
-                Decision::Deny(r) => json!({"allowed": false, "denied": true, "reason": r}),
-                Decision::NoOpinion => json!({"allowed": false}),
-            };
+            obj["status"] = access_status(c.srv.authorize(&attrs));
         }
         "SubjectAccessReview" => {
             let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
@@ -71,11 +67,7 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
                 ));
             }
             let attrs = attributes(rt, &user, &spec)?;
-            obj["status"] = match c.srv.authorize(&attrs) {
-                Decision::Allow => json!({"allowed": true, "reason": "allowed by RBAC"}),
-                Decision::Deny(r) => json!({"allowed": false, "denied": true, "reason": r}),
-                Decision::NoOpinion => json!({"allowed": false}),
-            };
+            obj["status"] = access_status(c.srv.authorize(&attrs));
         }
         "TokenReview" => {
             let token = obj.pointer("/spec/token").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -109,6 +101,15 @@ pub fn create(c: &ReqCtx, rt: &ResourceType, body: &[u8]) -> ApiResult<Response<
         }
     }
     Ok(c.respond_value(201, &obj, &warnings))
+}
+
+/// The status of an access review with this decision.
+fn access_status(decision: Decision) -> Value {
+    match decision {
+        Decision::Allow => json!({"allowed": true, "reason": "allowed by RBAC"}),
+        Decision::Deny(r) => json!({"allowed": false, "denied": true, "reason": r}),
+        Decision::NoOpinion => json!({"allowed": false}),
+    }
 }
 
 /// The attributes an access review asks about, for `user`.
