@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes garden-apiserver/src/openapi/kube-markers.json: the x-kubernetes list, map and patch markers that
+"""Writes garden-apiserver/machinery/src/openapi/kube-markers.json: the x-kubernetes list, map and patch markers that
 kube-apiserver publishes on the schemas of the stable built-in types (core, rbac, apps, networking, coordination,
 meta, ...), which k8s-openapi's schemars output does not carry.
 
@@ -54,7 +54,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--kube-version", default="1.33.0")
-    p.add_argument("--out", default=os.path.join(os.path.dirname(here), "garden-apiserver", "src", "openapi", "kube-markers.json"))
+    p.add_argument("--out", default=os.path.join(os.path.dirname(here), "garden-apiserver", "machinery", "src", "openapi", "kube-markers.json"))
     args = p.parse_args()
     try:
         import kubernetes_validate

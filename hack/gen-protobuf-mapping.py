@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate garden-apiserver/src/protobuf/mapping.rs: which k8s-openapi struct field maps to which k8s-pb message
+"""Generate garden-apiserver/machinery/src/protobuf/mapping.rs: which k8s-openapi struct field maps to which k8s-pb message
 field, for every message reachable from the kinds the server serves as protobuf.
 
 Both crates are generated from the same Kubernetes types (k8s-openapi from the OpenAPI schema, k8s-pb from the
@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "garden-apiserver", "src", "protobuf", "mapping.rs")
+OUT = os.path.join(ROOT, "garden-apiserver", "machinery", "src", "protobuf", "mapping.rs")
 OPENAPI_VERSION = "v1_33"  # the k8s-openapi feature the workspace enables
 
 # The kinds served as protobuf (see `protobuf/kinds.rs`), and the meta types the wire format needs.

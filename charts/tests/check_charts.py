@@ -208,14 +208,19 @@ def image_binaries(image: str) -> set[str]:
 
 def served_group_versions() -> set[str]:
     """`<version>.<group>` of every group/version garden-apiserver serves as an aggregated API server: the
-    registries `Registry::aggregated()` (garden-apiserver/src/registry/mod.rs) combines, read from gardener.rs
-    (rt(GROUP_CONST, "version", ...)) and machine.rs (api/src/machine/v1alpha1's GROUP and VERSION)."""
+    registries `gardener_types()` (garden-apiserver/src/profiles/mod.rs) combines for `ApiProfile::Aggregated`, read
+    from gardener.rs (rt(GROUP_CONST, "version", ...)) and machine.rs (api/src/machine/v1alpha1's GROUP and VERSION)."""
+    profiles = REPO / "garden-apiserver/src/profiles/mod.rs"
     reg = REPO / "garden-apiserver/src/registry"
-    m = re.search(r"pub fn aggregated\(\)[^{]*\{(.*?)\n    \}", (reg / "mod.rs").read_text(), re.S)
+    text = profiles.read_text()
+    if not re.search(r"ApiProfile::Aggregated => Registry::new\(gardener_types\(\)\)", text):
+        raise ValueError(f"{profiles}: the aggregated profile does not serve gardener_types() (teach "
+                         f"served_group_versions in {Path(__file__).name} what it serves)")
+    m = re.search(r"fn gardener_types\(\)[^{]*\{(.*?)\n\}", text, re.S)
     if not m:
-        raise ValueError("garden-apiserver/src/registry/mod.rs: no Registry::aggregated()")
+        raise ValueError(f"{profiles}: no gardener_types()")
     out = set()
-    for module in re.findall(r"(\w+)::types\(\)", m.group(1)):
+    for module in re.findall(r"registry::(\w+)::types\(\)", m.group(1)):
         text = (reg / f"{module}.rs").read_text()
         if module == "machine" and "machine::GROUP" in text and "machine::VERSION" in text:
             api = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";',
@@ -230,7 +235,7 @@ def served_group_versions() -> set[str]:
                              f"served_group_versions in {Path(__file__).name} how it names them)")
         out |= found
     if not out:
-        raise ValueError("garden-apiserver/src/registry/mod.rs: Registry::aggregated() combines no registries")
+        raise ValueError(f"{profiles}: gardener_types() combines no registries")
     return out
 
 
@@ -279,12 +284,33 @@ def _struct_body(text: str, start: int) -> str:
     return text[body_start:i - 1]
 
 
-def _crate_files(path: Path) -> list[Path]:
-    """The Rust files of the crate `path` belongs to (its src/ directory)."""
+def _crate_dir(path: Path) -> Path:
     d = path.parent
     while d != REPO and not (d / "Cargo.toml").is_file():
         d = d.parent
-    return sorted((d / "src").rglob("*.rs")) if (d / "src").is_dir() else [path]
+    return d
+
+
+def _workspace_paths() -> dict[str, Path]:
+    """The workspace's own crates by dependency name (`[workspace.dependencies] name = { path = ... }`)."""
+    text = (REPO / "Cargo.toml").read_text()
+    return {m.group(1): REPO / m.group(2) for m in re.finditer(r'^([\w-]+)\s*=\s*\{\s*path\s*=\s*"([^"]+)"', text, re.M)}
+
+
+def _crate_files(path: Path) -> list[Path]:
+    """The Rust files of the crate `path` belongs to (its src/ directory) and of the workspace crates it depends on
+    (a flattened Args struct may come from a library crate, like garden-apiserver's ServeOptions from
+    api-machinery)."""
+    crates, todo, local = [], [_crate_dir(path)], _workspace_paths()
+    while todo:
+        d = todo.pop()
+        if d in crates:
+            continue
+        crates.append(d)
+        deps = re.findall(r"^([\w-]+)(?:\.workspace\s*=\s*true|\s*=\s*\{[^}\n]*workspace\s*=\s*true)", (d / "Cargo.toml").read_text(), re.M)
+        todo.extend(local[n] for n in deps if n in local)
+    files = [f for d in crates if (d / "src").is_dir() for f in sorted((d / "src").rglob("*.rs"))]
+    return files or [path]
 
 
 def _struct_flags(files: list[Path], text: str, start: int, enums: dict, where: str, seen: set[str]) -> dict[str, dict]:

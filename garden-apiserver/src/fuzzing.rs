@@ -8,13 +8,15 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
-use crate::admission::{standard_chain, Attributes, Chain, Lookup, Operation};
-use crate::authz::UserInfo;
-use crate::registry::{Registry, ResourceType};
+use api_machinery::admission::{Attributes, Chain, Lookup, Operation};
+use api_machinery::authz::UserInfo;
+use api_machinery::registry::{Registry, ResourceType};
+
+use crate::profiles::ApiProfile;
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::standard)
+    REGISTRY.get_or_init(|| ApiProfile::Garden.registry())
 }
 
 /// The served kind an object names by its apiVersion and kind.
@@ -36,7 +38,7 @@ pub fn decode_request(data: &[u8]) -> bool {
         1 => "application/yaml",
         _ => "application/vnd.kubernetes.protobuf",
     };
-    let Ok(obj) = crate::request::parse_body(content_type, body) else {
+    let Ok(obj) = api_machinery::request::parse_body(content_type, body) else {
         return false;
     };
     let Some(rt) = kind_of(&obj) else {
@@ -47,7 +49,7 @@ pub fn decode_request(data: &[u8]) -> bool {
     };
     rt.strategy.default(&mut obj);
     let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-    rt.strategy.validate_name(&name).is_empty() && rt.strategy.validate(&obj).is_empty()
+    rt.strategy.validate_name(&name).is_empty() && rt.strategy.validate(&obj, None).is_empty()
 }
 
 /// A label selector and a field selector, parsed from the same text (split at the first newline) and matched
@@ -62,8 +64,8 @@ pub fn selectors(data: &[u8]) -> bool {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-    let label_match = crate::selector::LabelSelector::parse(labels).map(|s| s.matches(&object_labels));
-    let field_match = crate::selector::FieldSelector::parse(fields).map(|s| {
+    let label_match = api_machinery::selector::LabelSelector::parse(labels).map(|s| s.matches(&object_labels));
+    let field_match = api_machinery::selector::FieldSelector::parse(fields).map(|s| {
         s.matches(|f| match f {
             "metadata.name" => Some("web".to_string()),
             "metadata.namespace" => Some("garden-dev".to_string()),
@@ -116,7 +118,7 @@ impl Lookup for Examples {
 /// the garden's whole admission chain (mutating, then validating) against the example CloudProfile.
 pub fn shoot_admission(data: &[u8]) -> bool {
     static CONTEXT: OnceLock<(Chain, Examples)> = OnceLock::new();
-    let (chain, lookup) = CONTEXT.get_or_init(|| (standard_chain(), Examples::load()));
+    let (chain, lookup) = CONTEXT.get_or_init(|| (ApiProfile::Garden.admission(), Examples::load()));
     let Ok(mut obj) = serde_json::from_slice::<Value>(data) else {
         return false;
     };
@@ -148,11 +150,11 @@ pub fn shoot_admission(data: &[u8]) -> bool {
 }
 
 /// The schemas the patch target merges by: those of every kind the garden serves.
-fn schemas() -> &'static crate::patch::Schemas {
-    static SCHEMAS: OnceLock<crate::patch::Schemas> = OnceLock::new();
+fn schemas() -> &'static api_machinery::patch::Schemas {
+    static SCHEMAS: OnceLock<api_machinery::patch::Schemas> = OnceLock::new();
     SCHEMAS.get_or_init(|| {
         let types: Vec<&ResourceType> = registry().all().iter().map(|rt| rt.as_ref()).collect();
-        crate::patch::Schemas::build(&types)
+        api_machinery::patch::Schemas::build(&types)
     })
 }
 
@@ -164,7 +166,7 @@ fn schemas() -> &'static crate::patch::Schemas {
 /// Invariants checked (a violation panics, so the fuzzer reports it): the managedFields an apply writes survive
 /// their FieldsV1 encoding unchanged, and applying the same configuration again at once changes nothing.
 pub fn patch(data: &[u8]) -> bool {
-    use crate::patch::{apply_patch, server_side_apply, ApplyRequest, PatchType};
+    use api_machinery::patch::{apply_patch, server_side_apply, ApplyRequest, PatchType};
     let Some((&selector, rest)) = data.split_first() else {
         return false;
     };
@@ -181,7 +183,7 @@ pub fn patch(data: &[u8]) -> bool {
     let schema = schemas().root(rt.group, rt.kind);
     let kind = [PatchType::Json, PatchType::Merge, PatchType::StrategicMerge, PatchType::Apply][selector as usize % 4];
     let content_type = if kind == PatchType::Apply { "application/yaml" } else { "application/json" };
-    let Ok(doc) = crate::request::parse_body(content_type, doc) else {
+    let Ok(doc) = api_machinery::request::parse_body(content_type, doc) else {
         return false;
     };
     let patched = if kind == PatchType::Apply {
@@ -196,9 +198,13 @@ pub fn patch(data: &[u8]) -> bool {
         let Ok(applied) = server_side_apply(&req, Some(&live), &doc) else {
             return false;
         };
-        for entry in crate::patch::managed::read_managed(Some(&applied)) {
-            let encoded = crate::patch::fieldpath::encode_fields_v1(&entry.fields);
-            assert_eq!(crate::patch::fieldpath::decode_fields_v1(&encoded), entry.fields, "FieldsV1 round trip");
+        for entry in api_machinery::patch::managed::read_managed(Some(&applied)) {
+            let encoded = api_machinery::patch::fieldpath::encode_fields_v1(&entry.fields);
+            assert_eq!(
+                api_machinery::patch::fieldpath::decode_fields_v1(&encoded),
+                entry.fields,
+                "FieldsV1 round trip"
+            );
         }
         let again = server_side_apply(&req, Some(&applied), &doc).expect("the same apply again succeeds");
         assert_eq!(again, applied, "applying the same configuration twice changes nothing");
@@ -213,7 +219,7 @@ pub fn patch(data: &[u8]) -> bool {
         return false;
     };
     rt.strategy.default(&mut obj);
-    rt.strategy.validate(&obj).is_empty()
+    rt.strategy.validate(&obj, None).is_empty()
 }
 
 /// Replays every input kept under `fuzz/regressions/<target>/` (inputs a fuzzer once crashed on, and seeds).

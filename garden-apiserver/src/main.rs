@@ -1,9 +1,11 @@
-//! garden-apiserver: the Gardener API (and the core kube subset of a standalone garden) on etcd.
+//! garden-apiserver: the Gardener API (and the core kube subset of a standalone garden) on etcd; with
+//! `--api-profile`, also an aggregated server, a shoot's API server or a garden kube-apiserver stand-in.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use garden_apiserver::profiles::ApiProfile;
 
 /// The server allocates many small JSON nodes per request; mimalloc handles that far better than glibc malloc
 /// (measured with hack/bench-apiserver.sh).
@@ -15,8 +17,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Which API to serve.
+    #[arg(long, value_enum, default_value_t = ApiProfile::Garden)]
+    api_profile: ApiProfile,
     #[command(flatten)]
-    serve: garden_apiserver::config::ServeOptions,
+    serve: api_machinery::config::ServeOptions,
 }
 
 #[derive(Subcommand)]
@@ -65,27 +70,27 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Kubeconfig(a)) => {
-            let ca = garden_apiserver::certs::CertDir(a.cert_dir).load_ca()?;
+            let ca = api_machinery::certs::CertDir(a.cert_dir).load_ca()?;
             let (cert, key) = ca.client_cert(&a.user, &a.groups, time::Duration::seconds(a.expiration_seconds))?;
-            print!("{}", garden_apiserver::certs::kubeconfig("garden", &a.server, &ca.cert_pem, &a.user, &cert, &key));
+            print!("{}", api_machinery::certs::kubeconfig("garden", &a.server, &ca.cert_pem, &a.user, &cert, &key));
             Ok(())
         }
         Some(Command::GardenerRbac) => {
-            print!("{}", garden_apiserver::authz::bootstrap::gardener_rbac_yaml());
+            print!("{}", garden_apiserver::rbac::gardener_rbac_yaml());
             Ok(())
         }
         Some(Command::Certs(a)) => {
-            let dir = garden_apiserver::certs::CertDir(a.cert_dir);
+            let dir = api_machinery::certs::CertDir(a.cert_dir);
             let ca = dir.load_or_create_ca()?;
-            let mut hosts = garden_apiserver::certs::default_hosts("127.0.0.1");
+            let mut hosts = api_machinery::certs::default_hosts("127.0.0.1");
             hosts.extend(a.hosts);
             dir.ensure_serving(&ca, &hosts)?;
             Ok(())
         }
         None => {
-            garden_apiserver::config::init_tracing(&cli.serve.log_format);
+            api_machinery::config::init_tracing(&cli.serve.log_format);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            rt.block_on(garden_apiserver::run(cli.serve))
+            rt.block_on(api_machinery::serve::run(cli.serve, cli.api_profile.profile()))
         }
     }
 }

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::{Attributes, Lookup, Operation, Plugin};
-use crate::error::ApiError;
+use api_machinery::admission::{Attributes, Lookup, Operation, Plugin};
+use api_machinery::error::ApiError;
 
 /// The label tying an entry to its shoot (set by the gardenlet).
 pub const SHOOT_NAME_LABEL: &str = "shoot.gardener.cloud/name";

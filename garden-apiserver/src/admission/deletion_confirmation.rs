@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::{Attributes, Lookup, Operation, Plugin};
-use crate::error::ApiError;
+use api_machinery::admission::{Attributes, Lookup, Operation, Plugin};
+use api_machinery::error::ApiError;
 
 pub const ANNOTATION: &str = "confirmation.gardener.cloud/deletion";
 

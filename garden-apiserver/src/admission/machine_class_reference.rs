@@ -12,8 +12,8 @@ use garden_api::machine::v1alpha1::{self as machine, ClassSpec, Machine, Machine
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Attributes, Lookup, Operation, Plugin};
-use crate::error::{ApiError, FieldError};
+use api_machinery::admission::{Attributes, Lookup, Operation, Plugin};
+use api_machinery::error::{ApiError, FieldError};
 
 pub struct MachineClassReference;
 

@@ -10,9 +10,10 @@
 use garden_api::core::v1beta1::defaults::default_project;
 use garden_api::core::v1beta1::Project;
 
-use super::resource_reference_manager::{decode, CORE};
-use super::{Attributes, Lookup, Operation, Plugin};
-use crate::error::ApiError;
+use super::resource_reference_manager::CORE;
+use api_machinery::admission::decode;
+use api_machinery::admission::{Attributes, Lookup, Operation, Plugin};
+use api_machinery::error::ApiError;
 
 pub struct ProjectMutator;
 

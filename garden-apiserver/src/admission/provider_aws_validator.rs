@@ -21,8 +21,8 @@ use garden_api::provider::aws::v1alpha1::{
 
 use super::provider_validation::{self, profile_config, ProviderValidation};
 use super::resource_reference_manager::effective_profile_spec;
-use super::{Attributes, Lookup, Plugin};
-use crate::error::{ApiError, FieldError};
+use api_machinery::admission::{Attributes, Lookup, Plugin};
+use api_machinery::error::{ApiError, FieldError};
 
 pub struct ProviderAwsValidator;
 
@@ -119,7 +119,7 @@ mod tests {
     use crate::admission::provider_validation::testing::example;
     use crate::admission::resource_reference_manager::CORE;
     use crate::admission::testing::{admit, FakeLookup};
-    use crate::admission::Operation;
+    use api_machinery::admission::Operation;
     use serde_json::{json, Value};
 
     fn lookup() -> FakeLookup {

@@ -30,8 +30,8 @@ use serde_json::Value;
 
 use super::provider_validation::{self, profile_config, ProviderValidation};
 use super::resource_reference_manager::{effective_profile_spec, CORE, SECURITY};
-use super::{Attributes, Lookup, Plugin};
-use crate::error::{ApiError, FieldError};
+use api_machinery::admission::{Attributes, Lookup, Plugin};
+use api_machinery::error::{ApiError, FieldError};
 
 pub struct ProviderOpenstackValidator;
 
@@ -196,7 +196,7 @@ mod tests {
     use crate::admission::shoot_mutator::ShootMutator;
     use crate::admission::shoot_validator::ShootValidator;
     use crate::admission::testing::{admit, resource, FakeLookup};
-    use crate::admission::Operation;
+    use api_machinery::admission::Operation;
     use serde_json::json;
 
     const PROFILE: &str = "cloudprofile-openstack.yaml";
@@ -258,7 +258,7 @@ mod tests {
 
     /// Asserts that `obj` passes the kind's own validation.
     fn assert_valid(group: &str, plural: &str, obj: &Value) {
-        assert_eq!(resource(group, plural).strategy.validate(obj), vec![], "{plural}");
+        assert_eq!(resource(group, plural).strategy.validate(obj, None), vec![], "{plural}");
     }
 
     #[test]

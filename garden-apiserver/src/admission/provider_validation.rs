@@ -7,8 +7,8 @@ use garden_api::core::v1beta1::{CloudProfile, CloudProfileSpec, Shoot};
 use garden_api::provider::{decode, ProviderKind};
 
 use super::resource_reference_manager::CORE;
-use super::{Attributes, Lookup, Operation};
-use crate::error::{ApiError, FieldError};
+use api_machinery::admission::{Attributes, Lookup, Operation};
+use api_machinery::error::{ApiError, FieldError};
 
 /// The provider-specific part of a provider validator.
 pub(crate) trait ProviderValidation {

@@ -16,6 +16,7 @@
 //! the requesting user may read the referenced secrets/quotas (the admission `Lookup` has no authorizer).
 //! The helpers at the bottom (profile resolution, project of a namespace) are shared by the other plugins.
 
+use api_machinery::admission::decode;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -25,11 +26,10 @@ use garden_api::core::v1beta1::{
 };
 use garden_api::security::v1alpha1::CredentialsBinding;
 use k8s_openapi::api::core::v1::ObjectReference;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Attributes, Lookup, Operation, Plugin};
-use crate::error::{qualified, ApiError};
+use api_machinery::admission::{Attributes, Lookup, Operation, Plugin};
+use api_machinery::error::{qualified, ApiError};
 
 pub(crate) const CORE: &str = "core.gardener.cloud";
 pub(crate) const SECURITY: &str = "security.gardener.cloud";
@@ -333,11 +333,6 @@ fn namespaced_cloud_profile_in_use(a: &Attributes<'_>, lookup: &dyn Lookup) -> R
 
 // ---- helpers shared by the admission plugins ----
 
-/// Decodes an admission object into its typed form (400 when it does not fit).
-pub(crate) fn decode<T: DeserializeOwned>(v: &Value) -> Result<T, ApiError> {
-    crate::registry::from_json(v).map_err(|e| ApiError::bad_request(format!("could not decode object: {e}")))
-}
-
 /// The profile a shoot references as `(kind, name)`: `spec.cloudProfile` (kind defaults to `CloudProfile`), else
 /// the deprecated `spec.cloudProfileName`.
 pub(crate) fn profile_ref(spec: &ShootSpec) -> Option<(String, String)> {
@@ -361,7 +356,7 @@ pub(crate) fn effective_profile_spec(
         return cloud_profile_spec(lookup, &name);
     }
     let v = lookup.get(CORE, "namespacedcloudprofiles", namespace, &name)?;
-    let ncp: NamespacedCloudProfile = crate::registry::from_json(&v).ok()?;
+    let ncp: NamespacedCloudProfile = api_machinery::registry::from_json(&v).ok()?;
     if let Some(status) = ncp.status.as_ref().filter(|s| !s.cloud_profile_spec.type_.is_empty()) {
         return Some(Arc::new(status.cloud_profile_spec.clone()));
     }
@@ -382,7 +377,7 @@ fn cloud_profile_spec(lookup: &dyn Lookup, name: &str) -> Option<Arc<CloudProfil
             return Some(spec.clone());
         }
     }
-    let spec = Arc::new(crate::registry::from_json::<CloudProfile>(&v).ok()?.spec);
+    let spec = Arc::new(api_machinery::registry::from_json::<CloudProfile>(&v).ok()?.spec);
     if !rv.is_empty() {
         DECODED.lock().ok()?.insert(name.to_string(), (rv, spec.clone()));
     }

@@ -4,8 +4,8 @@
 use garden_api::core::v1beta1::Shoot;
 
 use super::resource_reference_manager::CORE;
-use super::{Attributes, Lookup, Operation, Plugin};
-use crate::error::ApiError;
+use api_machinery::admission::{Attributes, Lookup, Operation, Plugin};
+use api_machinery::error::ApiError;
 
 pub struct SeedValidator;
 

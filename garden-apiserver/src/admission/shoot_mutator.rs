@@ -14,9 +14,10 @@ use garden_api::core::v1beta1::defaults::{default_shoot_from_cloudprofile, defau
 use garden_api::core::v1beta1::{Seed, Shoot};
 use k8s_openapi::jiff::Timestamp;
 
-use super::resource_reference_manager::{decode, effective_profile_spec, CORE};
-use super::{Attributes, Lookup, Operation, Plugin};
-use crate::error::ApiError;
+use super::resource_reference_manager::{effective_profile_spec, CORE};
+use api_machinery::admission::decode;
+use api_machinery::admission::{Attributes, Lookup, Operation, Plugin};
+use api_machinery::error::ApiError;
 
 pub struct ShootMutator;
 

@@ -23,8 +23,8 @@ use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
 use super::resource_reference_manager::{effective_profile_spec, quota_scope, CORE, SECURITY};
-use super::{Attributes, Lookup, Operation, Plugin};
-use crate::error::ApiError;
+use api_machinery::admission::{Attributes, Lookup, Operation, Plugin};
+use api_machinery::error::ApiError;
 
 /// Annotation carrying the planned expiration of a (trial) shoot.
 pub const ANNOTATION_EXPIRATION_TIMESTAMP: &str = "shoot.gardener.cloud/expiration-timestamp";

@@ -19,8 +19,8 @@ use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
 use super::resource_reference_manager::{effective_profile_spec, project_of_namespace, CORE};
-use super::{Attributes, Lookup, Operation, Plugin};
-use crate::error::{ApiError, FieldError};
+use api_machinery::admission::{Attributes, Lookup, Operation, Plugin};
+use api_machinery::error::{ApiError, FieldError};
 
 pub struct ShootValidator;
 

@@ -6,15 +6,15 @@ use garden_api::security::v1alpha1 as security;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use super::{str_at, Column, ResourceType, Strategy, TypedCodec};
-use crate::error::FieldError;
+use api_machinery::error::FieldError;
+use api_machinery::registry::{str_at, Column, ResourceType, Strategy, TypedCodec};
 
 const CORE: &str = "core.gardener.cloud";
 const SECURITY: &str = "security.gardener.cloud";
 const EXTENSIONS: &str = "extensions.gardener.cloud";
 
 fn typed<T: DeserializeOwned>(v: &Value) -> Option<T> {
-    super::from_json(v).ok()
+    api_machinery::registry::from_json(v).ok()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -27,7 +27,7 @@ fn rt(
     namespaced: bool,
     short_names: &'static [&'static str],
     subresources: &'static [&'static str],
-    codec: Box<dyn super::Codec>,
+    codec: Box<dyn api_machinery::registry::Codec>,
     strategy: Box<dyn Strategy>,
 ) -> ResourceType {
     ResourceType {
@@ -40,6 +40,7 @@ fn rt(
         short_names,
         categories: &[],
         subresources,
+        actions: &[],
         create_only: false,
         scale: None,
         codec,
@@ -48,19 +49,21 @@ fn rt(
 }
 
 pub fn types() -> Vec<ResourceType> {
+    let mut shoots = rt(
+        CORE,
+        "v1beta1",
+        "Shoot",
+        "shoots",
+        "shoot",
+        true,
+        &[],
+        &["status", "binding", "adminkubeconfig", "viewerkubeconfig"],
+        TypedCodec::<core::Shoot>::with_defaults(garden_api::core::v1beta1::defaults::default_shoot),
+        Box::new(ShootStrategy),
+    );
+    shoots.actions = crate::kubeconfig::ACTIONS;
     vec![
-        rt(
-            CORE,
-            "v1beta1",
-            "Shoot",
-            "shoots",
-            "shoot",
-            true,
-            &[],
-            &["status", "binding", "adminkubeconfig", "viewerkubeconfig"],
-            TypedCodec::<core::Shoot>::with_defaults(garden_api::core::v1beta1::defaults::default_shoot),
-            Box::new(ShootStrategy),
-        ),
+        shoots,
         rt(
             CORE,
             "v1beta1",
@@ -216,7 +219,7 @@ pub fn types() -> Vec<ResourceType> {
             &[],
             &[],
             TypedCodec::<extensions::Cluster>::boxed(),
-            Box::new(super::Plain),
+            Box::new(api_machinery::registry::Plain),
         ),
     ]
 }
@@ -240,11 +243,16 @@ fn with_typed2<T: DeserializeOwned>(
 struct ShootStrategy;
 /// Static defaults run in the codec (`TypedCodec::with_defaults`), while the object is typed.
 impl Strategy for ShootStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        with_typed::<core::Shoot>(obj, garden_api::core::v1beta1::validation::validate_shoot)
-    }
-    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        with_typed2::<core::Shoot>(new, old, garden_api::core::v1beta1::validation::validate_shoot_update)
+    fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+        let mut errs = with_typed::<core::Shoot>(obj, garden_api::core::v1beta1::validation::validate_shoot);
+        if let Some(old) = old {
+            errs.extend(with_typed2::<core::Shoot>(
+                obj,
+                old,
+                garden_api::core::v1beta1::validation::validate_shoot_update,
+            ));
+        }
+        errs
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -323,7 +331,7 @@ impl Strategy for ShootStrategy {
 
 struct CloudProfileStrategy;
 impl Strategy for CloudProfileStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed::<core::CloudProfile>(obj, garden_api::core::v1beta1::validation::validate_cloudprofile)
     }
     fn columns(&self) -> Vec<Column> {
@@ -341,7 +349,7 @@ impl Strategy for CloudProfileStrategy {
 
 struct NamespacedCloudProfileStrategy;
 impl Strategy for NamespacedCloudProfileStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed::<core::NamespacedCloudProfile>(
             obj,
             garden_api::core::v1beta1::validation::validate_namespaced_cloudprofile,
@@ -357,7 +365,7 @@ impl Strategy for NamespacedCloudProfileStrategy {
 
 struct SeedStrategy;
 impl Strategy for SeedStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed::<core::Seed>(obj, garden_api::core::v1beta1::validation::validate_seed)
     }
     fn columns(&self) -> Vec<Column> {
@@ -385,11 +393,16 @@ impl Strategy for SeedStrategy {
 
 struct ProjectStrategy;
 impl Strategy for ProjectStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        with_typed::<core::Project>(obj, garden_api::core::v1beta1::validation::validate_project)
-    }
-    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        with_typed2::<core::Project>(new, old, garden_api::core::v1beta1::validation::validate_project_update)
+    fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+        let mut errs = with_typed::<core::Project>(obj, garden_api::core::v1beta1::validation::validate_project);
+        if let Some(old) = old {
+            errs.extend(with_typed2::<core::Project>(
+                obj,
+                old,
+                garden_api::core::v1beta1::validation::validate_project_update,
+            ));
+        }
+        errs
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -417,7 +430,7 @@ impl Strategy for ProjectStrategy {
 
 struct SecretBindingStrategy;
 impl Strategy for SecretBindingStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed::<core::SecretBinding>(obj, garden_api::core::v1beta1::validation::validate_secretbinding)
     }
     fn columns(&self) -> Vec<Column> {
@@ -435,14 +448,14 @@ impl Strategy for SecretBindingStrategy {
 
 struct QuotaStrategy;
 impl Strategy for QuotaStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed::<core::Quota>(obj, garden_api::core::v1beta1::validation::validate_quota)
     }
 }
 
 struct CredentialsBindingStrategy;
 impl Strategy for CredentialsBindingStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed::<security::CredentialsBinding>(
             obj,
             garden_api::security::v1alpha1::validation::validate_credentialsbinding,
@@ -464,11 +477,17 @@ impl Strategy for CredentialsBindingStrategy {
 
 struct BackupBucketStrategy;
 impl Strategy for BackupBucketStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        with_typed::<core::BackupBucket>(obj, garden_api::core::v1beta1::validation::validate_backupbucket)
-    }
-    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        with_typed2::<core::BackupBucket>(new, old, garden_api::core::v1beta1::validation::validate_backupbucket_update)
+    fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+        let mut errs =
+            with_typed::<core::BackupBucket>(obj, garden_api::core::v1beta1::validation::validate_backupbucket);
+        if let Some(old) = old {
+            errs.extend(with_typed2::<core::BackupBucket>(
+                obj,
+                old,
+                garden_api::core::v1beta1::validation::validate_backupbucket_update,
+            ));
+        }
+        errs
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -496,11 +515,17 @@ impl Strategy for BackupBucketStrategy {
 
 struct BackupEntryStrategy;
 impl Strategy for BackupEntryStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
-        with_typed::<core::BackupEntry>(obj, garden_api::core::v1beta1::validation::validate_backupentry)
-    }
-    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
-        with_typed2::<core::BackupEntry>(new, old, garden_api::core::v1beta1::validation::validate_backupentry_update)
+    fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+        let mut errs =
+            with_typed::<core::BackupEntry>(obj, garden_api::core::v1beta1::validation::validate_backupentry);
+        if let Some(old) = old {
+            errs.extend(with_typed2::<core::BackupEntry>(
+                obj,
+                old,
+                garden_api::core::v1beta1::validation::validate_backupentry_update,
+            ));
+        }
+        errs
     }
     fn columns(&self) -> Vec<Column> {
         vec![

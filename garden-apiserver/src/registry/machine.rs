@@ -6,8 +6,8 @@ use garden_api::machine::v1alpha1 as machine;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Column, ResourceType, ScalePaths, Strategy, TypedCodec};
-use crate::error::FieldError;
+use api_machinery::error::FieldError;
+use api_machinery::registry::{Column, ResourceType, ScalePaths, Strategy, TypedCodec};
 
 const GROUP: &str = machine::GROUP;
 
@@ -19,7 +19,7 @@ fn rt(
     short_name: &'static [&'static str],
     subresources: &'static [&'static str],
     scale: Option<ScalePaths>,
-    codec: Box<dyn super::Codec>,
+    codec: Box<dyn api_machinery::registry::Codec>,
     strategy: Box<dyn Strategy>,
 ) -> ResourceType {
     ResourceType {
@@ -32,6 +32,7 @@ fn rt(
         short_names: short_name,
         categories: &[],
         subresources,
+        actions: &[],
         create_only: false,
         scale,
         codec,
@@ -86,7 +87,7 @@ pub fn types() -> Vec<ResourceType> {
 
 /// Validation through the typed pure function; undecodable input cannot reach here (the codec ran).
 fn with_typed<T: DeserializeOwned>(v: &Value, f: impl FnOnce(&T) -> Vec<FieldError>) -> Vec<FieldError> {
-    super::from_json::<T>(v).map(|t| f(&t)).unwrap_or_default()
+    api_machinery::registry::from_json::<T>(v).map(|t| f(&t)).unwrap_or_default()
 }
 
 /// The value at `pointer`, or null (kubectl prints `<none>`), as kube's CRD printer columns do.
@@ -100,14 +101,14 @@ const AGE: Column =
 /// MCM's CRD has no printer columns: NAME and AGE.
 struct MachineClassStrategy;
 impl Strategy for MachineClassStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed(obj, machine::validation::validate_machine_class)
     }
 }
 
 struct MachineDeploymentStrategy;
 impl Strategy for MachineDeploymentStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed(obj, machine::validation::validate_machine_deployment)
     }
     fn columns(&self) -> Vec<Column> {
@@ -138,7 +139,7 @@ impl Strategy for MachineDeploymentStrategy {
 
 struct MachineSetStrategy;
 impl Strategy for MachineSetStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed(obj, machine::validation::validate_machine_set)
     }
     fn columns(&self) -> Vec<Column> {
@@ -161,7 +162,7 @@ impl Strategy for MachineSetStrategy {
 
 struct MachineStrategy;
 impl Strategy for MachineStrategy {
-    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+    fn validate(&self, obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
         with_typed(obj, machine::validation::validate_machine)
     }
     fn columns(&self) -> Vec<Column> {
@@ -188,17 +189,19 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::registry::{table, Registry};
+    use api_machinery::registry::table;
+
+    use crate::profiles::ApiProfile;
 
     fn served(plural: &str) -> std::sync::Arc<ResourceType> {
-        Registry::standard().lookup(GROUP, "v1alpha1", plural).cloned().expect("served")
+        ApiProfile::Garden.registry().lookup(GROUP, "v1alpha1", plural).cloned().expect("served")
     }
 
     #[test]
     fn served_in_the_standard_profile_only() {
         for plural in ["machineclasses", "machinedeployments", "machinesets", "machines"] {
-            assert!(Registry::standard().lookup(GROUP, "v1alpha1", plural).is_some(), "{plural}");
-            assert!(Registry::shoot().lookup(GROUP, "v1alpha1", plural).is_none(), "{plural}");
+            assert!(ApiProfile::Garden.registry().lookup(GROUP, "v1alpha1", plural).is_some(), "{plural}");
+            assert!(ApiProfile::Shoot.registry().lookup(GROUP, "v1alpha1", plural).is_none(), "{plural}");
         }
         let md = served("machinedeployments");
         assert_eq!((md.short_names, md.subresources), (&["mcd"][..], &["status", "scale"][..]));
