@@ -239,7 +239,7 @@ mod chart_tests {
 
 #[cfg(test)]
 mod tests {
-    use api_machinery::authz::rbac::testing::{subject, user, FakeSource};
+    use api_machinery::authz::rbac::testing::{assert_bootstrap_policy, can, policy_source, subject, user, FakeSource};
     use api_machinery::authz::rbac::RbacAuthorizer;
     use api_machinery::authz::{Authorizer, Decision, RequestAttributes, UserInfo};
 
@@ -253,40 +253,19 @@ mod tests {
     }
 
     fn bootstrap_source() -> FakeSource {
-        let mut src = FakeSource::default();
-        for r in roles() {
-            let name = r.metadata.name.clone().unwrap_or_default();
-            src.cluster_roles.insert(name, r);
-        }
-        src.crbs = kube_registry::bootstrap::cluster_role_bindings();
-        src.crbs.extend(cluster_role_bindings());
-        src
-    }
-
-    fn can(a: &dyn Authorizer, u: &UserInfo, verb: &str, group: &str, res: &str, sub: &str, ns: &str) -> bool {
-        a.authorize(&RequestAttributes::resource(u, verb, group, res, sub, ns, "x")) == Decision::Allow
+        let mut bindings = kube_registry::bootstrap::cluster_role_bindings();
+        bindings.extend(cluster_role_bindings());
+        policy_source(roles(), bindings)
     }
 
     #[test]
-    fn bindings_refer_to_existing_roles_and_everything_is_labelled() {
+    fn the_policy_is_whole_with_kube_defaults() {
         let mut roles = roles();
         roles.extend(shoot_cluster_roles());
-        for b in
-            cluster_role_bindings().into_iter().chain(shoot_cluster_role_bindings()).chain([shoot_viewers_binding()])
-        {
-            assert!(
-                roles.iter().any(|r| r.metadata.name.as_deref() == Some(b.role_ref.name.as_str())),
-                "{}",
-                b.role_ref.name
-            );
-        }
-        for r in &roles {
-            let labels = r.metadata.labels.clone().unwrap_or_default();
-            assert_eq!(labels.get("kubernetes.io/bootstrapping").map(String::as_str), Some("rbac-defaults"));
-        }
-        let mut names: Vec<_> = roles.iter().filter_map(|r| r.metadata.name.clone()).collect();
-        names.dedup();
-        assert_eq!(names.len(), roles.len());
+        let mut bindings = cluster_role_bindings();
+        bindings.extend(shoot_cluster_role_bindings());
+        bindings.push(shoot_viewers_binding());
+        assert_bootstrap_policy(&roles, &bindings);
     }
 
     #[test]

@@ -124,43 +124,19 @@ pub fn cluster_role_bindings() -> Vec<ClusterRoleBinding> {
 
 #[cfg(test)]
 mod tests {
-    use api_machinery::authz::rbac::testing::{subject, user, FakeSource};
+    use api_machinery::authz::rbac::testing::{assert_bootstrap_policy, can, policy_source, subject, user, FakeSource};
     use api_machinery::authz::rbac::RbacAuthorizer;
-    use api_machinery::authz::{Authorizer, Decision, RequestAttributes, UserInfo};
+    use api_machinery::authz::{Authorizer, Decision, RequestAttributes};
 
     use super::*;
 
     fn bootstrap_source() -> FakeSource {
-        let mut src = FakeSource::default();
-        for r in cluster_roles() {
-            let name = r.metadata.name.clone().unwrap_or_default();
-            src.cluster_roles.insert(name, r);
-        }
-        src.crbs = cluster_role_bindings();
-        src
-    }
-
-    fn can(a: &dyn Authorizer, u: &UserInfo, verb: &str, group: &str, res: &str, sub: &str, ns: &str) -> bool {
-        a.authorize(&RequestAttributes::resource(u, verb, group, res, sub, ns, "x")) == Decision::Allow
+        policy_source(cluster_roles(), cluster_role_bindings())
     }
 
     #[test]
-    fn bindings_refer_to_existing_roles_and_everything_is_labelled() {
-        let roles = cluster_roles();
-        for b in cluster_role_bindings() {
-            assert!(
-                roles.iter().any(|r| r.metadata.name.as_deref() == Some(b.role_ref.name.as_str())),
-                "{}",
-                b.role_ref.name
-            );
-        }
-        for r in &roles {
-            let labels = r.metadata.labels.clone().unwrap_or_default();
-            assert_eq!(labels.get("kubernetes.io/bootstrapping").map(String::as_str), Some("rbac-defaults"));
-        }
-        let mut names: Vec<_> = roles.iter().filter_map(|r| r.metadata.name.clone()).collect();
-        names.dedup();
-        assert_eq!(names.len(), roles.len());
+    fn the_policy_is_whole() {
+        assert_bootstrap_policy(&cluster_roles(), &cluster_role_bindings());
     }
 
     #[test]

@@ -262,6 +262,38 @@ pub mod testing {
         }
     }
 
+    /// An in-memory source holding a bootstrap policy.
+    pub fn policy_source(roles: Vec<ClusterRole>, bindings: Vec<ClusterRoleBinding>) -> FakeSource {
+        let mut src = FakeSource::default();
+        for r in roles {
+            src.cluster_roles.insert(r.metadata.name.clone().unwrap_or_default(), r);
+        }
+        src.crbs = bindings;
+        src
+    }
+
+    /// Whether `u` may `verb` the resource (`sub`resource) of `group` in `ns` (object "x").
+    pub fn can(a: &dyn Authorizer, u: &UserInfo, verb: &str, group: &str, res: &str, sub: &str, ns: &str) -> bool {
+        a.authorize(&RequestAttributes::resource(u, verb, group, res, sub, ns, "x")) == Decision::Allow
+    }
+
+    /// A bootstrap policy is whole: every binding names one of its roles, every role carries the bootstrapping
+    /// label, no name is taken twice.
+    pub fn assert_bootstrap_policy(roles: &[ClusterRole], bindings: &[ClusterRoleBinding]) {
+        for b in bindings {
+            let name = b.role_ref.name.as_str();
+            assert!(roles.iter().any(|r| r.metadata.name.as_deref() == Some(name)), "binding to unknown role {name}");
+        }
+        for r in roles {
+            let labels = r.metadata.labels.clone().unwrap_or_default();
+            assert_eq!(labels.get("kubernetes.io/bootstrapping").map(String::as_str), Some("rbac-defaults"));
+        }
+        let mut names: Vec<_> = roles.iter().filter_map(|r| r.metadata.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), roles.len(), "a role name is taken twice");
+    }
+
     pub fn user(name: &str, groups: &[&str]) -> UserInfo {
         let mut groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
         groups.push("system:authenticated".into());
