@@ -124,6 +124,17 @@ fn gardener_api_through_the_aggregator() {
     }
     let explain = garden.kubectl_ok(&["explain", "shoot.spec.hibernation"]);
     assert!(explain.contains("GROUP:      core.gardener.cloud") && explain.contains("hibernation"), "{explain}");
+    // Clients of the Swagger 2.0 document see the aggregated groups too: /openapi/v2 is merged.
+    let v2: serde_json::Value = serde_json::from_str(&garden.kubectl_ok(&["get", "--raw", "/openapi/v2"])).unwrap();
+    assert!(v2["paths"]["/apis/core.gardener.cloud/v1beta1/namespaces/{namespace}/shoots"]["post"].is_object());
+    assert!(v2["paths"]["/api/v1/namespaces"]["get"].is_object(), "and the stand-in's own API");
+    let shoot = v2["definitions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|d| d["x-kubernetes-group-version-kind"][0]["kind"] == "Shoot")
+        .expect("the Shoot definition");
+    assert!(shoot["properties"]["spec"].is_object(), "{shoot}");
     let groups = garden.kubectl_ok(&["get", "--raw", "/apis"]);
     assert!(groups.contains("\"core.gardener.cloud\"") && groups.contains("\"rbac.authorization.k8s.io\""), "{groups}");
     let group = garden.kubectl_ok(&["get", "--raw", "/apis/core.gardener.cloud"]);

@@ -31,9 +31,9 @@ pub struct ApiServer {
     /// The kinds' schemas, for strategic merge patch and server-side apply.
     pub schemas: crate::patch::Schemas,
     pub max_request_bytes: usize,
-    /// An aggregated server's links to the garden kube-apiserver (set by `run` for `--api-profile aggregated`).
+    /// An aggregated server's links to the garden kube-apiserver (set by `serve::run` for `Topology::Aggregated`).
     pub delegated: Option<Delegated>,
-    /// The aggregator of `--api-profile kube`.
+    /// The aggregator of a server with `Topology::Aggregator`.
     pub aggregator: Option<Arc<crate::aggregator::Aggregator>>,
 }
 

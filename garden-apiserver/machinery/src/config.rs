@@ -54,7 +54,7 @@ pub struct ServeOptions {
     pub aggregator: AggregatorOptions,
 }
 
-/// How an aggregated server (`--api-profile aggregated`) reaches the garden kube-apiserver: kube's flag names.
+/// How an aggregated server (`Topology::Aggregated`) reaches the garden kube-apiserver: kube's flag names.
 #[derive(Args, Debug, Clone, Default)]
 pub struct DelegationOptions {
     /// kubeconfig of the garden kube-apiserver, where namespaces, secrets and configmaps live (admission reads
@@ -95,7 +95,7 @@ pub struct DelegationOptions {
     pub authorization_webhook_cache_unauthorized_ttl: u64,
 }
 
-/// The aggregator of `--api-profile kube`: its client certificate towards aggregated servers.
+/// The aggregator (`Topology::Aggregator`): its client certificate towards aggregated servers.
 #[derive(Args, Debug, Clone, Default)]
 pub struct AggregatorOptions {
     /// Client certificate the aggregator presents to aggregated servers (signed by --requestheader-client-ca-file;

@@ -1,7 +1,7 @@
-//! The two sides of API aggregation outside the request path. An aggregated server (`--api-profile aggregated`)
+//! The two sides of API aggregation outside the request path. An aggregated server (`Topology::Aggregated`)
 //! connects to the garden kube-apiserver: it reads `kube-system/extension-apiserver-authentication` at start and
 //! again whenever it changes, and delegates tokens (TokenReview) and decisions (SubjectAccessReview). A garden
-//! kube-apiserver (`--api-profile kube`) holds the front proxy's CA and client certificate and publishes that
+//! kube-apiserver (`Topology::Aggregator`) holds the front proxy's CA and client certificate and publishes that
 //! ConfigMap.
 
 use std::collections::BTreeMap;

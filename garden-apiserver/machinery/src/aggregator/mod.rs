@@ -1,9 +1,9 @@
-//! The aggregator of `--api-profile kube` (kube-aggregator's job in a real kube-apiserver): APIServices
-//! (`apiregistration.k8s.io/v1`) name a Service whose endpoints serve a group-version; requests for it are proxied
-//! there with the front-proxy client certificate and the caller's identity in X-Remote-* headers
+//! The aggregator of a server with `Topology::Aggregator` (kube-aggregator's job in a real kube-apiserver):
+//! APIServices (`apiregistration.k8s.io/v1`) name a Service whose endpoints serve a group-version; requests for it
+//! are proxied there with the front-proxy client certificate and the caller's identity in X-Remote-* headers
 //! ([`proxy`]); an availability check per APIService keeps its `Available` condition true only while the server
-//! answers its discovery path; discovery (`/apis`, legacy and aggregated v2) and the OpenAPI v3 index merge the
-//! aggregated group-versions in.
+//! answers its discovery path; discovery (`/apis`, legacy and aggregated v2), the OpenAPI v3 index and
+//! `/openapi/v2` merge the aggregated group-versions in.
 
 mod proxy;
 
@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use crate::admission::Lookup;
 use crate::apiserver::{ApiServer, WriteCtx};
 use crate::authz::UserInfo;
+use crate::openapi::OpenApi;
 
 pub use proxy::proxy;
 
@@ -40,6 +41,8 @@ pub struct Aggregator {
     client_cert: Vec<CertificateDer<'static>>,
     client_key: PrivateKeyDer<'static>,
     backends: RwLock<BTreeMap<String, Arc<Backend>>>,
+    /// The last merged `/openapi/v2` and the v3 documents (their index URLs) it was built from.
+    openapi_v2: RwLock<Option<(Vec<String>, Bytes)>>,
 }
 
 /// Where the server of one APIService is and what it answered last.
@@ -57,6 +60,8 @@ pub struct Backend {
     discovery: Option<Value>,
     /// The group-version's entry in the server's `/openapi/v3` index.
     openapi: Option<Value>,
+    /// The group-version's OpenAPI v3 document (the one `openapi` points at), for the merged `/openapi/v2`.
+    openapi_doc: Option<Arc<Value>>,
     /// When `discovery` and `openapi` were fetched.
     fetched: Option<std::time::Instant>,
 }
@@ -73,7 +78,7 @@ struct Target {
 
 impl Aggregator {
     pub fn new(client_cert: Vec<CertificateDer<'static>>, client_key: PrivateKeyDer<'static>) -> Self {
-        Self { client_cert, client_key, backends: RwLock::new(BTreeMap::new()) }
+        Self { client_cert, client_key, backends: RwLock::new(BTreeMap::new()), openapi_v2: RwLock::new(None) }
     }
 
     fn backends(&self) -> Vec<Arc<Backend>> {
@@ -164,6 +169,30 @@ impl Aggregator {
         doc
     }
 
+    /// `/openapi/v2`: this server's document merged with the v3 documents of the available aggregated
+    /// group-versions (as kube-aggregator merges the specs of the servers behind it). Built again only when one of
+    /// those documents changed.
+    pub fn openapi_v2(&self, local: &OpenApi) -> Bytes {
+        let docs: Vec<(String, Arc<Value>)> = self
+            .available()
+            .into_iter()
+            .filter_map(|b| {
+                let url = b.openapi.as_ref()?.get("serverRelativeURL")?.as_str()?.to_string();
+                Some((url, b.openapi_doc.clone()?))
+            })
+            .collect();
+        let key: Vec<String> = docs.iter().map(|(url, _)| url.clone()).collect();
+        if let Some((k, bytes)) = self.openapi_v2.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if *k == key {
+                return bytes.clone();
+            }
+        }
+        let others: Vec<Arc<Value>> = docs.into_iter().map(|(_, d)| d).collect();
+        let bytes = Bytes::from(serde_json::to_vec(&local.v2_with(&others)).unwrap_or_default());
+        *self.openapi_v2.write().unwrap_or_else(|e| e.into_inner()) = Some((key, bytes.clone()));
+        bytes
+    }
+
     /// Deletes what the available aggregated servers keep in namespace `ns` (a deletecollection per namespaced
     /// resource that supports it, as the namespace's finalizer); returns how many objects were still there.
     pub async fn clean_namespace(&self, ns: &str) -> anyhow::Result<usize> {
@@ -231,6 +260,7 @@ impl Aggregator {
             target: None,
             discovery: None,
             openapi: None,
+            openapi_doc: None,
             fetched: None,
         };
         let served_here = srv.registry.groups().iter().any(|(g, vs)| *g == b.group && vs.contains(&b.version.as_str()));
@@ -266,7 +296,8 @@ impl Aggregator {
                 });
                 match fresh {
                     Some(p) => {
-                        (b.discovery, b.openapi, b.fetched) = (p.discovery.clone(), p.openapi.clone(), p.fetched)
+                        (b.discovery, b.openapi, b.openapi_doc, b.fetched) =
+                            (p.discovery.clone(), p.openapi.clone(), p.openapi_doc.clone(), p.fetched)
                     }
                     None => {
                         b.discovery = self.discovery_entry(&target, &b.group, &b.version).await;
@@ -274,6 +305,7 @@ impl Aggregator {
                             .await
                             .ok()
                             .and_then(|v| v.pointer(&format!("/paths/apis~1{}~1{}", b.group, b.version)).cloned());
+                        b.openapi_doc = openapi_document(&target, b.openapi.as_ref(), previous).await;
                         b.fetched = Some(std::time::Instant::now());
                     }
                 }
@@ -373,6 +405,22 @@ fn endpoint(subset: &Value, port_name: &str) -> Option<String> {
         .as_i64()?;
     let ip = subset.get("addresses")?.as_array()?.first()?.get("ip")?.as_str()?;
     Some(if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") })
+}
+
+/// The v3 document an index entry points at: the one fetched before while the entry (its URL carries the document's
+/// hash) is unchanged, else fetched now.
+async fn openapi_document(target: &Target, entry: Option<&Value>, previous: Option<&Backend>) -> Option<Arc<Value>> {
+    let url = entry?.get("serverRelativeURL")?.as_str()?;
+    if let Some(doc) = previous.filter(|p| p.openapi.as_ref() == entry).and_then(|p| p.openapi_doc.clone()) {
+        return Some(doc);
+    }
+    match get(target, url, "application/json").await {
+        Ok(doc) => Some(Arc::new(doc)),
+        Err(e) => {
+            tracing::warn!(url, error = %e, "fetching an aggregated OpenAPI document failed");
+            None
+        }
+    }
 }
 
 fn group_doc(group: &str, versions: &[Arc<Backend>]) -> Value {
@@ -480,6 +528,12 @@ mod tests {
             target: None,
             discovery: Some(json!({"version": version, "resources": []})),
             openapi: Some(json!({"serverRelativeURL": format!("/openapi/v3/apis/{group}/{version}?hash=X")})),
+            openapi_doc: Some(Arc::new(json!({
+                "openapi": "3.0.0",
+                "paths": {format!("/apis/{group}/{version}/widgets"): {"get": {"responses": {"200": {"description": "OK",
+                    "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/Widget{version}")}}}}}}}},
+                "components": {"schemas": {format!("Widget{version}"): {"type": "object", "nullable": true}}},
+            }))),
             fetched: None,
         })
     }
@@ -515,5 +569,16 @@ mod tests {
         let paths = index["paths"].as_object().unwrap();
         assert!(paths.contains_key("apis/core.gardener.cloud/v1beta1"));
         assert!(!paths.contains_key("apis/core.gardener.cloud/v1alpha1"), "only what answers");
+
+        let local = OpenApi::build(&crate::registry::Registry::new(Vec::new()));
+        let v2 = agg.openapi_v2(&local);
+        let doc: Value = serde_json::from_slice(&v2).unwrap();
+        assert_eq!(doc["swagger"], "2.0");
+        let get = &doc["paths"]["/apis/core.gardener.cloud/v1beta1/widgets"]["get"];
+        assert_eq!(get["responses"]["200"]["schema"]["$ref"], "#/definitions/Widgetv1beta1", "converted to v2");
+        assert_eq!(doc["definitions"]["Widgetv1beta1"], json!({"type": "object"}));
+        assert!(doc["paths"].get("/apis/core.gardener.cloud/v1alpha1/widgets").is_none(), "only what answers");
+        assert!(doc["paths"].get("/apis/apps/v1/widgets").is_none(), "local APIServices are this server's own");
+        assert_eq!(agg.openapi_v2(&local).as_ptr(), v2.as_ptr(), "unchanged documents: the merge is kept");
     }
 }

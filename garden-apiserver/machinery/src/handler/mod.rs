@@ -377,7 +377,10 @@ fn non_resource(srv: &ApiServer, method: &Method, path: &str, headers: &http::He
         return Ok(json_response(200, &crate::discovery::version(), &[]));
     }
     if path == "/openapi/v2" {
-        return Ok(srv.openapi.serve_v2());
+        return Ok(match aggregator {
+            Some(agg) => bytes_response(200, "application/json", agg.openapi_v2(&srv.openapi), &[]),
+            None => srv.openapi.serve_v2(),
+        });
     }
     if let Some(rest) = path.strip_prefix("/openapi/v3") {
         let rest = rest.trim_start_matches('/');

@@ -2,6 +2,7 @@
 //! x-kubernetes extensions kubectl and server-side apply read, list kinds, and kube's operations (`paths`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Response;
@@ -50,8 +51,14 @@ impl OpenApi {
 
     /// `/openapi/v2`: every group-version in one Swagger 2.0 document.
     pub fn v2(&self) -> Value {
+        self.v2_with(&[])
+    }
+
+    /// `/openapi/v2` of this server's group-versions and the v3 group-version documents `others` (an
+    /// aggregator's merge of the servers behind it); where two define a schema of the same name, this server's wins.
+    pub fn v2_with(&self, others: &[Arc<Value>]) -> Value {
         let docs: Vec<Value> = self.docs.values().filter_map(|d| serde_json::from_slice(d).ok()).collect();
-        v2::convert(&docs)
+        v2::convert(docs.iter().chain(others.iter().map(|d| d.as_ref())))
     }
 
     /// The `/openapi/v3` index as JSON.

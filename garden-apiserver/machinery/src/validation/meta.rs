@@ -1,5 +1,5 @@
 //! kube's generic `ObjectMeta` validation (`ValidateObjectMeta` / `ValidateObjectMetaUpdate`), for every kind of
-//! every profile, and the `LabelSelector` rules the workload and policy kinds share.
+//! every server, and the `LabelSelector` rules the workload and policy kinds share.
 
 use garden_api::names;
 use serde_json::{json, Value};
