@@ -13,7 +13,11 @@ use garden_apiserver::profiles::ApiProfile;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "garden-apiserver", version, about = "Kubernetes-style API server for core.gardener.cloud on etcd")]
+#[command(
+    name = "garden-apiserver",
+    version,
+    about = "The Gardener API server on etcd (standalone garden or aggregated); with --api-profile also a shoot's API server or a garden kube-apiserver stand-in"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
