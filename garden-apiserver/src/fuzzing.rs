@@ -48,8 +48,7 @@ pub fn decode_request(data: &[u8]) -> bool {
         return false;
     };
     rt.strategy.default(&mut obj);
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-    rt.strategy.validate_name(&name).is_empty() && rt.strategy.validate(&obj, None).is_empty()
+    api_machinery::validation::validate(rt, &obj, None).is_empty()
 }
 
 /// A label selector and a field selector, parsed from the same text (split at the first newline) and matched
@@ -219,7 +218,7 @@ pub fn patch(data: &[u8]) -> bool {
         return false;
     };
     rt.strategy.default(&mut obj);
-    rt.strategy.validate(&obj, None).is_empty()
+    api_machinery::validation::validate(rt, &obj, None).is_empty()
 }
 
 /// Replays every input kept under `fuzz/regressions/<target>/` (inputs a fuzzer once crashed on, and seeds).

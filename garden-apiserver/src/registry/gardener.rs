@@ -3,19 +3,16 @@
 use garden_api::core::v1beta1 as core;
 use garden_api::extensions::v1alpha1 as extensions;
 use garden_api::security::v1alpha1 as security;
-use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use api_machinery::error::FieldError;
 use api_machinery::registry::{str_at, Column, ResourceType, Strategy, TypedCodec};
 
+use super::{typed_rules, with_typed};
+
 const CORE: &str = "core.gardener.cloud";
 const SECURITY: &str = "security.gardener.cloud";
 const EXTENSIONS: &str = "extensions.gardener.cloud";
-
-fn typed<T: DeserializeOwned>(v: &Value) -> Option<T> {
-    api_machinery::registry::from_json(v).ok()
-}
 
 #[allow(clippy::too_many_arguments)]
 fn rt(
@@ -224,35 +221,16 @@ pub fn types() -> Vec<ResourceType> {
     ]
 }
 
-/// Validation of a kind through its typed pure function; undecodable input cannot reach here (the codec ran).
-fn with_typed<T: DeserializeOwned>(v: &Value, f: impl FnOnce(&T) -> Vec<FieldError>) -> Vec<FieldError> {
-    typed::<T>(v).map(|t| f(&t)).unwrap_or_default()
-}
-
-fn with_typed2<T: DeserializeOwned>(
-    a: &Value,
-    b: &Value,
-    f: impl FnOnce(&T, &T) -> Vec<FieldError>,
-) -> Vec<FieldError> {
-    match (typed::<T>(a), typed::<T>(b)) {
-        (Some(a), Some(b)) => f(&a, &b),
-        _ => Vec::new(),
-    }
-}
-
 struct ShootStrategy;
 /// Static defaults run in the codec (`TypedCodec::with_defaults`), while the object is typed.
 impl Strategy for ShootStrategy {
     fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
-        let mut errs = with_typed::<core::Shoot>(obj, garden_api::core::v1beta1::validation::validate_shoot);
-        if let Some(old) = old {
-            errs.extend(with_typed2::<core::Shoot>(
-                obj,
-                old,
-                garden_api::core::v1beta1::validation::validate_shoot_update,
-            ));
-        }
-        errs
+        typed_rules::<core::Shoot>(
+            obj,
+            old,
+            garden_api::core::v1beta1::validation::validate_shoot,
+            garden_api::core::v1beta1::validation::validate_shoot_update,
+        )
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -394,15 +372,12 @@ impl Strategy for SeedStrategy {
 struct ProjectStrategy;
 impl Strategy for ProjectStrategy {
     fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
-        let mut errs = with_typed::<core::Project>(obj, garden_api::core::v1beta1::validation::validate_project);
-        if let Some(old) = old {
-            errs.extend(with_typed2::<core::Project>(
-                obj,
-                old,
-                garden_api::core::v1beta1::validation::validate_project_update,
-            ));
-        }
-        errs
+        typed_rules::<core::Project>(
+            obj,
+            old,
+            garden_api::core::v1beta1::validation::validate_project,
+            garden_api::core::v1beta1::validation::validate_project_update,
+        )
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -478,16 +453,12 @@ impl Strategy for CredentialsBindingStrategy {
 struct BackupBucketStrategy;
 impl Strategy for BackupBucketStrategy {
     fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
-        let mut errs =
-            with_typed::<core::BackupBucket>(obj, garden_api::core::v1beta1::validation::validate_backupbucket);
-        if let Some(old) = old {
-            errs.extend(with_typed2::<core::BackupBucket>(
-                obj,
-                old,
-                garden_api::core::v1beta1::validation::validate_backupbucket_update,
-            ));
-        }
-        errs
+        typed_rules::<core::BackupBucket>(
+            obj,
+            old,
+            garden_api::core::v1beta1::validation::validate_backupbucket,
+            garden_api::core::v1beta1::validation::validate_backupbucket_update,
+        )
     }
     fn columns(&self) -> Vec<Column> {
         vec![
@@ -516,16 +487,12 @@ impl Strategy for BackupBucketStrategy {
 struct BackupEntryStrategy;
 impl Strategy for BackupEntryStrategy {
     fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
-        let mut errs =
-            with_typed::<core::BackupEntry>(obj, garden_api::core::v1beta1::validation::validate_backupentry);
-        if let Some(old) = old {
-            errs.extend(with_typed2::<core::BackupEntry>(
-                obj,
-                old,
-                garden_api::core::v1beta1::validation::validate_backupentry_update,
-            ));
-        }
-        errs
+        typed_rules::<core::BackupEntry>(
+            obj,
+            old,
+            garden_api::core::v1beta1::validation::validate_backupentry,
+            garden_api::core::v1beta1::validation::validate_backupentry_update,
+        )
     }
     fn columns(&self) -> Vec<Column> {
         vec![

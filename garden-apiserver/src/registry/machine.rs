@@ -3,11 +3,12 @@
 //! status and scale subresources and printer columns.
 
 use garden_api::machine::v1alpha1 as machine;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use api_machinery::error::FieldError;
 use api_machinery::registry::{Column, ResourceType, ScalePaths, Strategy, TypedCodec};
+
+use super::with_typed;
 
 const GROUP: &str = machine::GROUP;
 
@@ -83,11 +84,6 @@ pub fn types() -> Vec<ResourceType> {
             Box::new(MachineStrategy),
         ),
     ]
-}
-
-/// Validation through the typed pure function; undecodable input cannot reach here (the codec ran).
-fn with_typed<T: DeserializeOwned>(v: &Value, f: impl FnOnce(&T) -> Vec<FieldError>) -> Vec<FieldError> {
-    api_machinery::registry::from_json::<T>(v).map(|t| f(&t)).unwrap_or_default()
 }
 
 /// The value at `pointer`, or null (kubectl prints `<none>`), as kube's CRD printer columns do.
